@@ -1,0 +1,1 @@
+"""The append-only evidence trail (clause 9): who changed what, when."""

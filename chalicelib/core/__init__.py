@@ -1,0 +1,1 @@
+"""What every area shares: clock, ids, errors, input validation and HTTP helpers."""

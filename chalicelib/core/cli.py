@@ -1,0 +1,96 @@
+"""What every area's staff commands share: the root group, the stage, the actor, output and errors.
+
+`./kefu` calls the same services as the API (not HTTP).
+
+The stage comes from `--stage` (default `local`, the DynamoDB Local that `make run` starts); its settings
+are read from .chalice/config.json exactly as Chalice gives them to the Lambda functions."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    def __init__(self, stage: str, actor: str) -> None:
+        self.stage = stage
+        self.actor = actor
+        self._services: Any = None
+
+    @property
+    def services(self) -> Any:
+        if self._services is None:
+            from chalicelib.local.config import stage_environment
+
+            for name, value in stage_environment(self.stage).items():
+                os.environ.setdefault(name, value)
+            from chalicelib import bootstrap
+
+            self._services = bootstrap.build()
+            bootstrap.use(self._services)
+        return self._services
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def out(data: Any, as_json: bool, human: Callable[[Any], str]) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str) if as_json else human(data))
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON, for scripts.")(f)
+
+
+class KefuGroup(click.Group):
+    """Turns kefu's errors and an unreachable database into one readable line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from botocore.exceptions import EndpointConnectionError
+
+        from chalicelib.core.errors import KefuError
+
+        try:
+            return super().invoke(ctx)
+        except KefuError as exc:
+            click.echo(f"error {exc.code}: {exc.message}", err=True)
+            sys.exit(2)
+        except EndpointConnectionError as exc:
+            click.echo(f"error DATABASE_UNREACHABLE: cannot reach DynamoDB at {exc.kwargs.get('endpoint_url')}. "
+                       "For the local stage, start it with `make run`.", err=True)
+            sys.exit(2)
+        except Exception as exc:
+            if type(exc).__name__ in ("PutError", "QueryError", "GetError", "TransactWriteError", "TableError"):
+                cause = exc.__cause__ or exc
+                if "Could not connect" in str(cause) or "EndpointConnectionError" in repr(cause):
+                    click.echo("error DATABASE_UNREACHABLE: cannot reach DynamoDB. For the local stage, start it "
+                               "with `make run`.", err=True)
+                    sys.exit(2)
+            raise
+
+
+@click.group(cls=KefuGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--stage", default="local", show_default=True, help="Stage of .chalice/config.json to act on.")
+@click.option("--actor", default=None, help="Who is acting, for the audit trail (default: staff:<login>).")
+@click.pass_context
+def cli(ctx: click.Context, stage: str, actor: str | None) -> None:
+    """kefu staff commands: licensees, agreements, licenses and keys."""
+    ctx.obj = Context(stage, actor or f"staff:{getpass.getuser()}")
+
+
+def parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use YYYY-MM-DD") from exc

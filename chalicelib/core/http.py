@@ -1,0 +1,60 @@
+"""The HTTP edge shared by every area: one place maps errors to responses and binds log context."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from chalice.app import Request, Response
+
+from chalicelib.core.errors import KefuError
+from chalicelib.core.observability import bind, logger, unbind
+from chalicelib.core.validation import Fields, parse_json_object
+
+JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
+# Chalice answers some failures itself (405, 415, 400 on its own parsing); give them our shape and codes.
+_CHALICE_CODES = {"MethodNotAllowedError": "METHOD_NOT_ALLOWED", "UnsupportedMediaType": "UNSUPPORTED_MEDIA_TYPE",
+                  "BadRequestError": "BAD_REQUEST", "NotFoundError": "NOT_FOUND",
+                  "ForbiddenError": "FORBIDDEN", "BadRequest": "BAD_REQUEST"}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+                    headers={**JSON, **(headers or {})})
+
+
+def error_middleware(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Every request: bind the request id for logs; turn errors into `{"error": {"code", "message"}}`."""
+    context = getattr(request, "context", None) or {}
+    request_id = context.get("requestId") or str(uuid.uuid4())
+    bind(request_id=request_id, merchant_id="-")
+    try:
+        response = get_response(request)
+        if isinstance(response.body, dict) and set(response.body) == {"Code", "Message"}:
+            code = _CHALICE_CODES.get(str(response.body["Code"]), "BAD_REQUEST")
+            message = str(response.body["Message"])
+            if response.status_code >= 500:  # Chalice caught and logged an unexpected error in a view
+                code, message = "INTERNAL_ERROR", _internal(request_id)
+            response = json_response({"error": {"code": code, "message": message}},
+                                     response.status_code, {k: str(v) for k, v in response.headers.items()})
+    except KefuError as exc:
+        logger.info("request refused", extra={"code": exc.code, "status": exc.status})
+        response = json_response(exc.body(), exc.status)
+    except Exception:
+        logger.exception("unhandled error")
+        response = json_response({"error": {"code": "INTERNAL_ERROR", "message": _internal(request_id)}}, 500)
+    finally:
+        unbind()
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def body_fields(request: Request) -> Fields:
+    """The request's JSON object, ready to be read field by field."""
+    return Fields(parse_json_object(request.raw_body))
+
+
+def _internal(request_id: str) -> str:
+    return f"Something went wrong on our side. It has been logged as request {request_id}."

@@ -1,0 +1,129 @@
+"""Input validated at the edge: bad input gets a stable code and a readable message, and never reaches storage."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from chalicelib.core.errors import InvalidInput
+
+MAX_BODY_BYTES = 64 * 1024
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
+    """Parse a request body that must be one JSON object."""
+    if raw is None or raw == b"" or raw == "":
+        raise InvalidInput("The request needs a JSON body.", code="MISSING_BODY")
+    if len(raw) > MAX_BODY_BYTES:
+        raise InvalidInput(f"The request body is larger than {MAX_BODY_BYTES} bytes.", code="BODY_TOO_LARGE",
+                           status=413)
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("The request body is not valid JSON.", code="MALFORMED_JSON") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("The request body must be a JSON object.", code="MALFORMED_JSON")
+    return value
+
+
+class Fields:
+    """Reads typed fields out of a JSON object, refusing wrong types, missing and unknown fields."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self._seen: set[str] = set()
+
+    def _get(self, name: str, required: bool) -> Any:
+        self._seen.add(name)
+        value = self._data.get(name)
+        if value is None and required:
+            raise InvalidInput(f"The field '{name}' is required.", code="MISSING_FIELD", details={"field": name})
+        return value
+
+    def text(self, name: str, *, max_length: int, required: bool = True, min_length: int = 1) -> str | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _wrong_type(name, "a string")
+        value = value.strip()
+        if len(value) < min_length:
+            if not required and value == "":
+                return None
+            raise InvalidInput(f"The field '{name}' must not be empty.", code="EMPTY_FIELD",
+                               details={"field": name})
+        if len(value) > max_length:
+            raise InvalidInput(f"The field '{name}' is longer than {max_length} characters.",
+                               code="FIELD_TOO_LONG", details={"field": name, "max_length": max_length})
+        return value
+
+    def required_text(self, name: str, *, max_length: int) -> str:
+        value = self.text(name, max_length=max_length)
+        assert value is not None
+        return value
+
+    def choice(self, name: str, choices: Iterable[str], *, required: bool = True) -> str | None:
+        options = sorted(choices)
+        value = self.text(name, max_length=64, required=required)
+        if value is not None and value not in options:
+            raise InvalidInput(f"The field '{name}' must be one of: {', '.join(options)}.",
+                               code="INVALID_CHOICE", details={"field": name, "choices": options})
+        return value
+
+    def email(self, name: str, *, required: bool = True) -> str | None:
+        value = self.text(name, max_length=254, required=required)
+        if value is not None and not _EMAIL.match(value):
+            raise InvalidInput(f"The field '{name}' is not an email address.", code="INVALID_EMAIL",
+                               details={"field": name})
+        return value.lower() if value else value
+
+    def day(self, name: str, *, required: bool = True) -> date | None:
+        value = self.text(name, max_length=10, required=required)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise InvalidInput(f"The field '{name}' must be a date as YYYY-MM-DD.", code="INVALID_DATE",
+                               details={"field": name}) from exc
+
+    def integer(self, name: str, *, minimum: int, maximum: int, required: bool = True) -> int | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _wrong_type(name, "a whole number")
+        if not minimum <= value <= maximum:
+            raise InvalidInput(f"The field '{name}' must be between {minimum} and {maximum}.",
+                               code="OUT_OF_RANGE", details={"field": name})
+        return value
+
+    def strings(self, name: str, *, max_items: int, max_length: int, required: bool = True) -> list[str] | None:
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _wrong_type(name, "a list of strings")
+        if len(value) > max_items:
+            raise InvalidInput(f"The field '{name}' has more than {max_items} items.", code="TOO_MANY_ITEMS",
+                               details={"field": name})
+        for item in value:
+            if not item.strip() or len(item) > max_length:
+                raise InvalidInput(f"Each item of '{name}' must be 1 to {max_length} characters.",
+                                   code="INVALID_ITEM", details={"field": name})
+        return [v.strip() for v in value]
+
+    def done(self) -> None:
+        """Refuse fields this request does not know: a typo must not pass silently."""
+        unknown = sorted(set(self._data) - self._seen)
+        if unknown:
+            raise InvalidInput(f"Unknown field(s): {', '.join(unknown)}.", code="UNKNOWN_FIELD",
+                               details={"fields": unknown})
+
+
+def _wrong_type(name: str, expected: str) -> InvalidInput:
+    return InvalidInput(f"The field '{name}' must be {expected}.", code="WRONG_TYPE", details={"field": name})

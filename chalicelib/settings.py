@@ -1,0 +1,45 @@
+"""Every setting kefu reads, resolved once from the environment and typed.
+
+Stages set these in `.chalice/config.json`; local mode and tests set them the same way, so the code
+never asks which stage it runs in (no `if LOCAL:` in business code).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    timezone: ZoneInfo
+    licensing_table: str
+    audit_table: str
+    # The one switch that points boto3 and PynamoDB at DynamoDB Local; None on AWS.
+    dynamodb_endpoint: str | None
+    license_cache_ttl_seconds: float
+    expiring_window_days: int
+    data_dir: Path
+    metrics_enabled: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stage = env.get("KEFU_STAGE", "local")
+        return cls(
+            stage=stage,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "ap-southeast-1",
+            timezone=ZoneInfo(env.get("KEFU_TIMEZONE", "Asia/Shanghai")),
+            licensing_table=env.get("KEFU_TABLE_LICENSING", f"kefu-{stage}-licensing"),
+            audit_table=env.get("KEFU_TABLE_AUDIT", f"kefu-{stage}-audit"),
+            dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+            license_cache_ttl_seconds=float(env.get("KEFU_LICENSE_CACHE_TTL", "60")),
+            expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
+            data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
+            metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+        )
