@@ -1,0 +1,397 @@
+"""Licensing use cases: what licensor staff do (through `./kefu`) and what every API request asks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.model import AuditRecord
+from chalicelib.core.clock import Clock
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.core.ids import new_id, new_secret, secret_hash
+from chalicelib.licensing import model
+from chalicelib.licensing.cache import TtlCache
+from chalicelib.licensing.model import (
+    Agreement,
+    Channel,
+    Code,
+    EventKind,
+    KeyKind,
+    KeyRecord,
+    License,
+    LicenseEvent,
+    Party,
+    Signatory,
+    Status,
+)
+from chalicelib.licensing.store import LicensingStore
+from chalicelib.metrics import LICENSE_CHANGES, LICENSE_VALIDATIONS, MetricsSink
+
+MAX_ORIGINS = 20
+# A key nobody knows is remembered for a shorter time, so a key issued elsewhere works quickly.
+UNKNOWN_KEY_TTL_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class AgreementDraft:
+    signed_on: date
+    signatories: tuple[Signatory, ...]
+    place: str
+    effective_date: date
+    term_years: int
+    channels: frozenset[Channel]
+    seats: int
+    payment_terms_days: int
+    notice_address: str
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new key. `secret` is shown once and never stored."""
+
+    key: KeyRecord
+    secret: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    code: Code
+    status: Status | None
+    licensee_id: str | None = None
+    key: KeyRecord | None = None
+    ends_on: date | None = None
+    channels: frozenset[Channel] = frozenset()
+
+    @property
+    def valid(self) -> bool:
+        return self.code is Code.VALID
+
+    def public(self) -> dict[str, Any]:
+        """What a merchant's integration may see: nothing about licenses it holds no key to."""
+        return {
+            "valid": self.valid,
+            "code": self.code.value,
+            "status": self.status.value if self.status else None,
+            "ends_on": self.ends_on.isoformat() if self.ends_on else None,
+            "channels": sorted(c.value for c in self.channels),
+        }
+
+
+@dataclass(frozen=True)
+class LicenseView:
+    """A license as staff and the merchant's console see it: the facts and what follows from them today."""
+
+    licensee_id: str
+    party: Party | None
+    license: License
+    status: Status
+    today: date
+
+    @property
+    def terms(self) -> model.Terms:
+        return model.terms_on(self.license, self.today)
+
+    def as_dict(self) -> dict[str, Any]:
+        lic, terms = self.license, self.terms
+        ended = model.termination(lic)
+        return {
+            "licensee_id": self.licensee_id,
+            "licensee": vars(self.party) if self.party else None,
+            "status": self.status.value,
+            "agreement": {
+                "agreement_id": lic.agreement.agreement_id,
+                "signed_on": lic.agreement.signed_on.isoformat(),
+                "place": lic.agreement.place,
+                "signatories": [vars(s) for s in lic.agreement.signatories],
+                "effective_date": lic.agreement.effective_date.isoformat(),
+                "term_years": lic.agreement.term_years,
+            },
+            "starts_on": model.starts_on(lic).isoformat(),
+            "ends_on": model.ends_on(lic).isoformat(),
+            "terms": _terms_dict(terms),
+            "termination_date": ended.effective_date.isoformat() if ended and ended.effective_date else None,
+            "periods": [{"number": p.number, "start": p.start.isoformat(), "end": p.end.isoformat(),
+                         "kind": p.kind} for p in lic.periods],
+            "amendments": [_terms_dict(t) for t in lic.terms],
+            "events": [{"kind": e.kind.value, "at": e.at.isoformat(), "reason": e.reason,
+                        "effective_date": e.effective_date.isoformat() if e.effective_date else None}
+                       for e in lic.events],
+            "keys": [key_dict(k) for k in lic.keys],
+        }
+
+
+def _terms_dict(terms: model.Terms) -> dict[str, Any]:
+    return {"version": terms.version, "effective_date": terms.effective_date.isoformat(),
+            "channels": sorted(c.value for c in terms.channels), "seats": terms.seats,
+            "payment_terms_days": terms.payment_terms_days, "notice_address": terms.notice_address,
+            "note": terms.note}
+
+
+def key_dict(key: KeyRecord) -> dict[str, Any]:
+    """A key as it may be listed: never the secret, only its recognisable prefix."""
+    out: dict[str, Any] = {"key_id": key.key_id, "kind": key.kind.value, "prefix": key.prefix,
+                           "created_at": key.created_at.isoformat(),
+                           "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+                           "active": key.active}
+    if key.kind is KeyKind.WIDGET:
+        out["allowed_origins"] = list(key.allowed_origins)
+    else:
+        out["agent_name"], out["agent_email"] = key.agent_name, key.agent_email
+    return out
+
+
+class LicensingService:
+    def __init__(self, store: LicensingStore, clock: Clock, tz: ZoneInfo, *, expiring_window_days: int,
+                 cache_ttl_seconds: float, metrics: MetricsSink) -> None:
+        self.store = store
+        self.clock = clock
+        self.tz = tz
+        self.expiring_window_days = expiring_window_days
+        self.metrics = metrics
+        self._key_refs: TtlCache[tuple[str, str] | None] = TtlCache(cache_ttl_seconds, clock.monotonic)
+        self._licenses: TtlCache[License | None] = TtlCache(cache_ttl_seconds, clock.monotonic)
+
+    # -- parties (clause 2) ----------------------------------------------------------------------------
+    def set_licensor(self, party: Party, actor: str) -> None:
+        """Record the licensor's own profile (clause 2.1)."""
+        self.store.save_licensor(party, self._audit("licensor", "licensor.updated", actor, vars(party)))
+
+    def licensor(self) -> Party | None:
+        return self.store.licensor()
+
+    def create_licensee(self, party: Party, actor: str, licensee_id: str | None = None) -> str:
+        """Register a merchant as a licensee (clause 2.2). Returns its id."""
+        licensee_id = licensee_id or new_id("lic")
+        audit = self._audit(licensee_id, "licensee.created", actor, {"short_name": party.short_name})
+        self.store.create_licensee(licensee_id, party, audit)
+        return licensee_id
+
+    def licensees(self) -> list[dict[str, Any]]:
+        return [{"licensee_id": row.licensee_id, **vars(row.party)} for row in self.store.licensees()]
+
+    # -- the agreement (clauses 4, 10, 11.1, 14) -------------------------------------------------------
+    def sign(self, licensee_id: str, draft: AgreementDraft, actor: str) -> LicenseView:
+        """Record a signed agreement; the license's first period runs from its effective date (clause 4.1)."""
+        if draft.effective_date < draft.signed_on:
+            raise InvalidInput("The agreement cannot take effect before it is signed (clause 4.1).",
+                               code="EFFECTIVE_BEFORE_SIGNING")
+        if self.store.licensee(licensee_id) is None:
+            raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
+        _check_terms(draft.channels, draft.seats, draft.payment_terms_days)
+        agreement = Agreement(licensee_id, new_id("agr"), draft.signed_on, draft.signatories, draft.place,
+                              draft.effective_date, draft.term_years)
+        terms = model.Terms(1, draft.effective_date, draft.channels, draft.seats, draft.payment_terms_days,
+                            draft.notice_address, "as signed")
+        period = model.period_for(1, draft.effective_date, draft.term_years, "initial")
+        self.store.sign(agreement, terms, period, self._audit(licensee_id, "agreement.signed", actor, {
+            "agreement_id": agreement.agreement_id, "signed_on": draft.signed_on, "place": draft.place,
+            "effective_date": draft.effective_date, "term_years": draft.term_years,
+            "channels": sorted(draft.channels), "seats": draft.seats, "ends_on": period.end}))
+        return self.show(licensee_id)
+
+    def extend(self, licensee_id: str, years: int, actor: str, start: date | None = None) -> LicenseView:
+        """Clause 4.2: a new period that inherits the current terms. A lapsed license needs a start date."""
+        lic = self._license(licensee_id)
+        self._refuse_if_terminated(lic)
+        current = self._status(lic)
+        if current is Status.EXPIRED and start is None:
+            raise InvalidInput("The license has expired: give the new period's start date.",
+                               code="START_DATE_REQUIRED")
+        if start is not None and start <= model.ends_on(lic):
+            raise InvalidInput("A new period must start after the current one ends "
+                               f"({model.ends_on(lic).isoformat()}).", code="OVERLAPPING_PERIOD")
+        if not 1 <= years <= 10:
+            raise InvalidInput("An extension runs 1 to 10 years.", code="OUT_OF_RANGE")
+        period = model.next_period(lic, years, start)
+        self.store.add_period(lic, period, self._audit(licensee_id, "license.extended", actor, {
+            "period": period.number, "start": period.start, "end": period.end}))
+        return self._changed(licensee_id, "license.extended")
+
+    def amend(self, licensee_id: str, effective_date: date, actor: str, *, channels: frozenset[Channel] | None = None,
+              seats: int | None = None, payment_terms_days: int | None = None, notice_address: str | None = None,
+              note: str = "") -> LicenseView:
+        """Clause 10: change channels, seats, payment terms or notice address from a date; history is kept."""
+        lic = self._license(licensee_id)
+        self._refuse_if_terminated(lic)
+        if effective_date < lic.agreement.effective_date:
+            raise InvalidInput("An amendment cannot take effect before the agreement does.",
+                               code="AMENDMENT_BEFORE_AGREEMENT")
+        if channels is None and seats is None and payment_terms_days is None and notice_address is None:
+            raise InvalidInput("The amendment changes nothing.", code="EMPTY_AMENDMENT")
+        base = model.terms_on(lic, effective_date)
+        terms = model.amended(base, max(t.version for t in lic.terms) + 1, effective_date, channels=channels,
+                              seats=seats, payment_terms_days=payment_terms_days, notice_address=notice_address,
+                              note=note)
+        _check_terms(terms.channels, terms.seats, terms.payment_terms_days)
+        self.store.add_terms(lic, terms, self._audit(licensee_id, "agreement.amended", actor, {
+            "version": terms.version, "effective_date": effective_date, "channels": sorted(terms.channels),
+            "seats": terms.seats, "payment_terms_days": terms.payment_terms_days, "note": note}))
+        return self._changed(licensee_id, "agreement.amended")
+
+    def suspend(self, licensee_id: str, reason: str, actor: str) -> LicenseView:
+        """Suspend use at once (clause 8: late payment, among others); keys stop within the cache TTL."""
+        lic = self._license(licensee_id)
+        self._refuse_if_terminated(lic)
+        if model.is_suspended(lic, self.clock.now()):
+            raise Conflict("The license is already suspended.", code="ALREADY_SUSPENDED")
+        return self._event(lic, EventKind.SUSPEND, None, reason, actor)
+
+    def reinstate(self, licensee_id: str, reason: str, actor: str) -> LicenseView:
+        lic = self._license(licensee_id)
+        self._refuse_if_terminated(lic)
+        if not model.is_suspended(lic, self.clock.now()):
+            raise Conflict("The license is not suspended.", code="NOT_SUSPENDED")
+        return self._event(lic, EventKind.REINSTATE, None, reason, actor)
+
+    def terminate(self, licensee_id: str, effective_date: date, reason: str, actor: str) -> LicenseView:
+        """Clause 10/11.1: termination by notice with an effective date; from that day every key stops."""
+        lic = self._license(licensee_id)
+        if model.termination(lic) is not None:
+            raise Conflict("The agreement has already been terminated.", code="ALREADY_TERMINATED")
+        if effective_date < self._today():
+            raise InvalidInput("A termination cannot take effect in the past.", code="TERMINATION_IN_PAST")
+        return self._event(lic, EventKind.TERMINATE, effective_date, reason, actor)
+
+    def show(self, licensee_id: str) -> LicenseView:
+        lic = self._license(licensee_id)
+        return LicenseView(licensee_id, self.store.licensee(licensee_id), lic, self._status(lic), self._today())
+
+    def history(self, licensee_id: str) -> list[AuditRecord]:
+        return audit_store.history(f"licensee:{licensee_id}")
+
+    # -- keys ------------------------------------------------------------------------------------------
+    def issue_widget_key(self, licensee_id: str, allowed_origins: list[str], actor: str) -> IssuedKey:
+        """A public key for the storefront widget, bound to the origins it may be used from."""
+        origins = []
+        for origin in allowed_origins:
+            normal = _origin_pattern(origin)
+            if normal is None:
+                raise InvalidInput(f"'{origin}' is not a web origin such as https://shop.example.",
+                                   code="INVALID_ORIGIN")
+            origins.append(normal)
+        if not 1 <= len(origins) <= MAX_ORIGINS:
+            raise InvalidInput(f"A widget key needs 1 to {MAX_ORIGINS} allowed origins.", code="INVALID_ORIGIN")
+        return self._issue(licensee_id, KeyKind.WIDGET, actor, allowed_origins=tuple(sorted(set(origins))))
+
+    def issue_agent_key(self, licensee_id: str, agent_name: str, agent_email: str, actor: str) -> IssuedKey:
+        """A secret key for one agent; each holds one of the licensed seats."""
+        return self._issue(licensee_id, KeyKind.AGENT, actor, agent_name=agent_name, agent_email=agent_email)
+
+    def keys(self, licensee_id: str) -> list[KeyRecord]:
+        return list(self._license(licensee_id).keys)
+
+    def revoke_key(self, licensee_id: str, key_id: str, actor: str) -> KeyRecord:
+        lic = self._license(licensee_id)
+        key = next((k for k in lic.keys if k.key_id == key_id), None)
+        if key is None:
+            raise NotFound(f"{licensee_id} has no key {key_id}.", code="UNKNOWN_KEY_ID")
+        if not key.active:
+            raise Conflict("That key is already revoked.", code="ALREADY_REVOKED")
+        self.store.revoke_key(lic, key, self._audit(licensee_id, "key.revoked", actor, {
+            "key_id": key_id, "kind": key.kind.value}))
+        self._changed(licensee_id, "key.revoked")
+        return next(k for k in self._license(licensee_id).keys if k.key_id == key_id)
+
+    # -- validation (clauses 1.1.3, 3.1.1) -------------------------------------------------------------
+    def validate(self, secret: str | None, channel: Channel | None) -> Validation:
+        """Check a presented key against its license and a channel. Warm, this reads nothing from DynamoDB."""
+        result = self._validate(secret, channel)
+        self.metrics.count(LICENSE_VALIDATIONS, code=result.code.value)
+        return result
+
+    def _validate(self, secret: str | None, channel: Channel | None) -> Validation:
+        if not secret or len(secret) > 200:
+            return Validation(Code.UNKNOWN_KEY, None)
+        digest = secret_hash(secret)
+        ref = self._key_refs.get(digest, lambda: self.store.lookup_key(digest))
+        if ref is None:
+            self._key_refs.get(digest, lambda: None, ttl=UNKNOWN_KEY_TTL_SECONDS)
+            return Validation(Code.UNKNOWN_KEY, None)
+        licensee_id, key_id = ref
+        lic = self._licenses.get(licensee_id, lambda: self.store.load(licensee_id))
+        now = self.clock.now()
+        code, status = model.check(lic, key_id, channel, now, self.tz, self.expiring_window_days)
+        if code is Code.UNKNOWN_KEY or lic is None:
+            return Validation(code, None)
+        key = next(k for k in lic.keys if k.key_id == key_id)
+        today = now.astimezone(self.tz).date()
+        return Validation(code, status, licensee_id, key, model.ends_on(lic),
+                          model.terms_on(lic, today).channels)
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _issue(self, licensee_id: str, kind: KeyKind, actor: str, **fields: Any) -> IssuedKey:
+        lic = self._license(licensee_id)
+        self._refuse_if_terminated(lic)
+        seats = None
+        if kind is KeyKind.AGENT:
+            seats = model.terms_on(lic, max(self._today(), model.starts_on(lic))).seats
+            active = sum(1 for k in lic.keys if k.kind is KeyKind.AGENT and k.active)
+            if active >= seats:
+                raise Conflict(f"All {seats} licensed seats hold an agent key; revoke one or amend the seats.",
+                               code="SEAT_LIMIT")
+        secret = new_secret("kf_pub" if kind is KeyKind.WIDGET else "kf_agent")
+        key = KeyRecord(key_id=new_id("key"), kind=kind, prefix=secret[:12], created_at=self.clock.now(), **fields)
+        self.store.add_key(lic, key, secret_hash(secret), seats, self._audit(licensee_id, "key.issued", actor, {
+            "key_id": key.key_id, "kind": kind.value, "prefix": key.prefix,
+            "allowed_origins": list(key.allowed_origins)}))
+        self._changed(licensee_id, "key.issued")
+        return IssuedKey(key, secret)
+
+    def _event(self, lic: License, kind: EventKind, effective_date: date | None, reason: str,
+               actor: str) -> LicenseView:
+        event = LicenseEvent(len(lic.events) + 1, kind, self.clock.now(), effective_date, reason)
+        self.store.add_event(lic, event, self._audit(lic.licensee_id, f"license.{kind.value}", actor, {
+            "reason": reason, "effective_date": effective_date}))
+        return self._changed(lic.licensee_id, f"license.{kind.value}")
+
+    def _changed(self, licensee_id: str, action: str) -> LicenseView:
+        self._licenses.forget(licensee_id)
+        self.metrics.count(LICENSE_CHANGES, action=action)
+        return self.show(licensee_id)
+
+    def _license(self, licensee_id: str) -> License:
+        lic = self.store.load(licensee_id)
+        if lic is None:
+            if self.store.licensee(licensee_id) is None:
+                raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
+            raise NotFound(f"{licensee_id} has not signed an agreement yet.", code="NO_AGREEMENT")
+        return lic
+
+    def _refuse_if_terminated(self, lic: License) -> None:
+        if model.termination(lic) is not None:
+            raise Conflict("The agreement has been terminated; nothing more can change (clause 11.1).",
+                           code="TERMINATED")
+
+    def _status(self, lic: License) -> Status:
+        return model.status(lic, self.clock.now(), self.tz, self.expiring_window_days)
+
+    def _today(self) -> date:
+        return self.clock.now().astimezone(self.tz).date()
+
+    def _audit(self, licensee_id: str, action: str, actor: str, details: dict[str, Any]) -> AuditRecord:
+        return AuditRecord(subject=f"licensee:{licensee_id}", action=action, actor=actor, at=self.clock.now(),
+                           details=details)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+
+def _check_terms(channels: frozenset[Channel], seats: int, payment_terms_days: int) -> None:
+    if not channels:
+        raise InvalidInput("An agreement licenses at least one channel.", code="NO_CHANNELS")
+    if not 0 <= seats <= 10_000:
+        raise InvalidInput("Seats must be between 0 and 10000.", code="OUT_OF_RANGE")
+    if not 0 <= payment_terms_days <= 365:
+        raise InvalidInput("Payment terms must be 0 to 365 days.", code="OUT_OF_RANGE")
+
+
+def _origin_pattern(origin: str) -> str | None:
+    """An allowed origin as stored: normalised, with an optional `*.` wildcard for subdomains."""
+    scheme, sep, rest = origin.strip().partition("://")
+    if sep and rest.startswith("*."):
+        normal = model.normalise_origin(f"{scheme}://wildcard.{rest[2:]}")
+        return normal.replace("://wildcard.", "://*.", 1) if normal else None
+    return model.normalise_origin(origin)

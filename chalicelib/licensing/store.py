@@ -1,0 +1,349 @@
+"""The licensing table: one partition per licensee holds its profile, agreement, terms, periods, events and
+keys, so a whole license is read with one Query. Key lookups live in their own partitions, by hash.
+
+Every change bumps the agreement's revision under a condition (optimistic concurrency) and writes its audit
+record in the same transaction: a failed write leaves no half record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters import dynamodb
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.model import AuditRecord
+from chalicelib.licensing.model import (
+    Agreement,
+    Channel,
+    EventKind,
+    KeyKind,
+    KeyRecord,
+    License,
+    LicenseEvent,
+    Party,
+    Period,
+    Signatory,
+    Terms,
+)
+
+LICENSOR_PK = "LICENSOR"
+
+
+class DirectoryIndex(GlobalSecondaryIndex["LicensingItem"]):
+    """Sparse index of licensee profiles, so staff can list licensees without a Scan."""
+
+    class Meta:
+        index_name = "directory"
+        projection = AllProjection()
+
+    directory = UnicodeAttribute(hash_key=True)
+    pk = UnicodeAttribute(range_key=True)
+
+
+class LicensingItem(Model):
+    class Meta:
+        table_name = "licensing"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute(attr_name="type")
+    schema_version = NumberAttribute(default=1)
+    directory = UnicodeAttribute(null=True)
+    directory_index = DirectoryIndex()
+
+
+class PartyItem(LicensingItem, discriminator="party"):
+    full_name = UnicodeAttribute()
+    short_name = UnicodeAttribute()
+    address = UnicodeAttribute()
+    contact_person = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class SignatoryMap(MapAttribute[str, str]):
+    party = UnicodeAttribute()
+    name = UnicodeAttribute()
+    title = UnicodeAttribute(default="")
+
+
+class AgreementItem(LicensingItem, discriminator="agreement"):
+    agreement_id = UnicodeAttribute()
+    signed_on = UnicodeAttribute()
+    signatories = ListAttribute(of=SignatoryMap)
+    place = UnicodeAttribute()
+    effective_date = UnicodeAttribute()
+    term_years = NumberAttribute()
+    revision = NumberAttribute(default=0)
+    active_agent_keys = NumberAttribute(default=0)
+
+
+class TermsItem(LicensingItem, discriminator="terms"):
+    version = NumberAttribute()
+    effective_date = UnicodeAttribute()
+    channels = ListAttribute(of=UnicodeAttribute)
+    seats = NumberAttribute()
+    payment_terms_days = NumberAttribute()
+    notice_address = UnicodeAttribute()
+    note = UnicodeAttribute(default="")
+
+
+class PeriodItem(LicensingItem, discriminator="period"):
+    number = NumberAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    period_kind = UnicodeAttribute()
+
+
+class EventItem(LicensingItem, discriminator="event"):
+    number = NumberAttribute()
+    event_kind = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    effective_date = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(default="")
+
+
+class KeyItem(LicensingItem, discriminator="key"):
+    key_id = UnicodeAttribute()
+    key_kind = UnicodeAttribute()
+    key_hash = UnicodeAttribute()
+    prefix = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    revoked_at = UTCDateTimeAttribute(null=True)
+    allowed_origins = ListAttribute(of=UnicodeAttribute, default=list)
+    agent_name = UnicodeAttribute(default="")
+    agent_email = UnicodeAttribute(default="")
+
+
+class KeyLookupItem(LicensingItem, discriminator="key_lookup"):
+    """`KEYHASH#<sha256>` → which licensee and key. Deleted on revocation."""
+
+    licensee_id = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+
+
+MODELS: tuple[type[Model], ...] = (LicensingItem,)
+
+
+def _pk(licensee_id: str) -> str:
+    return f"LICENSEE#{licensee_id}"
+
+
+def _party(item: PartyItem) -> Party:
+    return Party(full_name=item.full_name, short_name=item.short_name, address=item.address,
+                 contact_person=item.contact_person, phone=item.phone)
+
+
+def _party_item(pk: str, party: Party, at: object, directory: str | None) -> PartyItem:
+    return PartyItem(pk=pk, sk="PROFILE", directory=directory, full_name=party.full_name,
+                     short_name=party.short_name, address=party.address, contact_person=party.contact_person,
+                     phone=party.phone, created_at=at)
+
+
+@dataclass(frozen=True)
+class LicenseeRow:
+    licensee_id: str
+    party: Party
+
+
+class LicensingStore:
+    """The only code that knows how licenses are laid out in DynamoDB."""
+
+    # -- parties ---------------------------------------------------------------------------------------
+    def save_licensor(self, party: Party, audit: AuditRecord) -> None:
+        with dynamodb.transaction("The licensor profile changed meanwhile; try again.") as tx:
+            tx.save(_party_item(LICENSOR_PK, party, audit.at, None))
+            audit_store.add_to(tx, audit)
+
+    def licensor(self) -> Party | None:
+        item = _get(LICENSOR_PK, "PROFILE")
+        return _party(item) if isinstance(item, PartyItem) else None
+
+    def create_licensee(self, licensee_id: str, party: Party, audit: AuditRecord) -> None:
+        with dynamodb.transaction("A licensee with this id exists already.") as tx:
+            tx.save(_party_item(_pk(licensee_id), party, audit.at, "licensee"),
+                    condition=LicensingItem.pk.does_not_exist())
+            audit_store.add_to(tx, audit)
+
+    def licensee(self, licensee_id: str) -> Party | None:
+        item = _get(_pk(licensee_id), "PROFILE")
+        return _party(item) if isinstance(item, PartyItem) else None
+
+    def licensees(self) -> list[LicenseeRow]:
+        return [LicenseeRow(i.pk.removeprefix("LICENSEE#"), _party(i))
+                for i in LicensingItem.directory_index.query("licensee") if isinstance(i, PartyItem)]
+
+    # -- the license -----------------------------------------------------------------------------------
+    def load(self, licensee_id: str) -> License | None:
+        """The whole license in one Query (strongly consistent: staff see their own changes)."""
+        agreement: AgreementItem | None = None
+        terms, periods, events, keys = [], [], [], []
+        for item in LicensingItem.query(_pk(licensee_id), consistent_read=True):
+            if isinstance(item, AgreementItem):
+                agreement = item
+            elif isinstance(item, TermsItem):
+                terms.append(_terms(item))
+            elif isinstance(item, PeriodItem):
+                periods.append(Period(int(item.number), date.fromisoformat(item.start),
+                                      date.fromisoformat(item.end), item.period_kind))
+            elif isinstance(item, EventItem):
+                events.append(LicenseEvent(int(item.number), EventKind(item.event_kind), item.at,
+                                           date.fromisoformat(item.effective_date) if item.effective_date else None,
+                                           item.reason))
+            elif isinstance(item, KeyItem):
+                keys.append(_key(item))
+        if agreement is None:
+            return None
+        return License(
+            agreement=Agreement(
+                licensee_id=licensee_id, agreement_id=agreement.agreement_id,
+                signed_on=date.fromisoformat(agreement.signed_on),
+                signatories=tuple(Signatory(s.party, s.name, s.title) for s in agreement.signatories),
+                place=agreement.place, effective_date=date.fromisoformat(agreement.effective_date),
+                term_years=int(agreement.term_years), revision=int(agreement.revision)),
+            terms=tuple(sorted(terms, key=lambda t: t.version)),
+            periods=tuple(sorted(periods, key=lambda p: p.number)),
+            events=tuple(sorted(events, key=lambda e: e.number)),
+            keys=tuple(sorted(keys, key=lambda k: (k.created_at, k.key_id))),
+        )
+
+    def sign(self, agreement: Agreement, terms: Terms, period: Period, audit: AuditRecord) -> None:
+        pk = _pk(agreement.licensee_id)
+        with dynamodb.transaction("This licensee has an agreement already; amend or extend it instead.") as tx:
+            tx.save(AgreementItem(
+                pk=pk, sk="AGREEMENT", agreement_id=agreement.agreement_id,
+                signed_on=agreement.signed_on.isoformat(),
+                signatories=[SignatoryMap(party=s.party, name=s.name, title=s.title) for s in agreement.signatories],
+                place=agreement.place, effective_date=agreement.effective_date.isoformat(),
+                term_years=agreement.term_years, revision=1, active_agent_keys=0,
+            ), condition=LicensingItem.pk.does_not_exist())
+            tx.condition_check(LicensingItem, pk, "PROFILE", condition=LicensingItem.pk.exists())
+            tx.save(_terms_item(pk, terms))
+            tx.save(_period_item(pk, period))
+            audit_store.add_to(tx, audit)
+
+    def add_terms(self, lic: License, terms: Terms, audit: AuditRecord) -> None:
+        with self._change(lic) as tx:
+            tx.save(_terms_item(_pk(lic.licensee_id), terms), condition=LicensingItem.pk.does_not_exist())
+            audit_store.add_to(tx, audit)
+
+    def add_period(self, lic: License, period: Period, audit: AuditRecord) -> None:
+        with self._change(lic) as tx:
+            tx.save(_period_item(_pk(lic.licensee_id), period), condition=LicensingItem.pk.does_not_exist())
+            audit_store.add_to(tx, audit)
+
+    def add_event(self, lic: License, event: LicenseEvent, audit: AuditRecord) -> None:
+        with self._change(lic) as tx:
+            tx.save(EventItem(
+                pk=_pk(lic.licensee_id), sk=f"EVENT#{event.number:06d}", number=event.number,
+                event_kind=event.kind.value, at=event.at,
+                effective_date=event.effective_date.isoformat() if event.effective_date else None,
+                reason=event.reason,
+            ), condition=LicensingItem.pk.does_not_exist())
+            audit_store.add_to(tx, audit)
+
+    # -- keys ------------------------------------------------------------------------------------------
+    def add_key(self, lic: License, key: KeyRecord, key_hash: str, seats: int | None,
+                audit: AuditRecord) -> None:
+        """Store a new key and its lookup. For an agent key the seat count is checked atomically."""
+        pk = _pk(lic.licensee_id)
+        with self._change(lic, agent_keys_delta=1 if key.kind is KeyKind.AGENT else 0, seats=seats) as tx:
+            tx.save(KeyItem(
+                pk=pk, sk=f"KEY#{key.key_id}", key_id=key.key_id, key_kind=key.kind.value, key_hash=key_hash,
+                prefix=key.prefix, created_at=key.created_at, allowed_origins=list(key.allowed_origins),
+                agent_name=key.agent_name, agent_email=key.agent_email,
+            ), condition=LicensingItem.pk.does_not_exist())
+            tx.save(KeyLookupItem(pk=f"KEYHASH#{key_hash}", sk="KEY", licensee_id=lic.licensee_id,
+                                  key_id=key.key_id), condition=LicensingItem.pk.does_not_exist())
+            audit_store.add_to(tx, audit)
+
+    def revoke_key(self, lic: License, key: KeyRecord, audit: AuditRecord) -> None:
+        pk = _pk(lic.licensee_id)
+        item = _get(pk, f"KEY#{key.key_id}")
+        assert isinstance(item, KeyItem)
+        with self._change(lic, agent_keys_delta=-1 if key.kind is KeyKind.AGENT else 0) as tx:
+            tx.update(item, actions=[KeyItem.revoked_at.set(audit.at)],
+                      condition=KeyItem.revoked_at.does_not_exist())
+            tx.delete(KeyLookupItem(pk=f"KEYHASH#{item.key_hash}", sk="KEY"))
+            audit_store.add_to(tx, audit)
+
+    def lookup_key(self, key_hash: str) -> tuple[str, str] | None:
+        """Which licensee and key a presented secret belongs to. One GetItem, eventually consistent."""
+        item = _get(f"KEYHASH#{key_hash}", "KEY", consistent=False)
+        return (item.licensee_id, item.key_id) if isinstance(item, KeyLookupItem) else None
+
+    # -- internals -------------------------------------------------------------------------------------
+    def _change(self, lic: License, *, agent_keys_delta: int = 0, seats: int | None = None) -> _Change:
+        return _Change(lic, agent_keys_delta, seats)
+
+
+class _Change:
+    """A transaction that first moves the agreement's revision on, under the condition that nobody else did."""
+
+    def __init__(self, lic: License, agent_keys_delta: int, seats: int | None) -> None:
+        self.lic, self.delta, self.seats = lic, agent_keys_delta, seats
+        self._cm = dynamodb.transaction("The license changed while this change was being made; try again.")
+
+    def __enter__(self) -> TransactWrite:
+        tx = self._cm.__enter__()
+        agreement = AgreementItem(pk=_pk(self.lic.licensee_id), sk="AGREEMENT")
+        actions: list[Action] = [AgreementItem.revision.set(self.lic.agreement.revision + 1)]
+        condition = AgreementItem.revision == self.lic.agreement.revision
+        if self.delta:
+            actions.append(AgreementItem.active_agent_keys.add(self.delta))
+        if self.delta > 0 and self.seats is not None:
+            condition &= AgreementItem.active_agent_keys < self.seats
+        tx.update(agreement, actions=actions, condition=condition)
+        return tx
+
+    def __exit__(self, *exc: object) -> bool | None:
+        return self._cm.__exit__(*exc)  # type: ignore[arg-type]
+
+
+def _get(pk: str, sk: str, consistent: bool = True) -> LicensingItem | None:
+    try:
+        return LicensingItem.get(pk, sk, consistent_read=consistent)
+    except LicensingItem.DoesNotExist:
+        return None
+
+
+def _terms(item: TermsItem) -> Terms:
+    return Terms(version=int(item.version), effective_date=date.fromisoformat(item.effective_date),
+                 channels=frozenset(Channel(str(c)) for c in item.channels), seats=int(item.seats),
+                 payment_terms_days=int(item.payment_terms_days), notice_address=item.notice_address,
+                 note=item.note)
+
+
+def _terms_item(pk: str, terms: Terms) -> TermsItem:
+    return TermsItem(pk=pk, sk=f"TERMS#{terms.version:06d}", version=terms.version,
+                     effective_date=terms.effective_date.isoformat(),
+                     channels=sorted(c.value for c in terms.channels), seats=terms.seats,
+                     payment_terms_days=terms.payment_terms_days, notice_address=terms.notice_address,
+                     note=terms.note)
+
+
+def _period_item(pk: str, period: Period) -> PeriodItem:
+    return PeriodItem(pk=pk, sk=f"PERIOD#{period.number:06d}", number=period.number,
+                      start=period.start.isoformat(), end=period.end.isoformat(), period_kind=period.kind)
+
+
+def _key(item: KeyItem) -> KeyRecord:
+    return KeyRecord(key_id=item.key_id, kind=KeyKind(item.key_kind), prefix=item.prefix,
+                     created_at=item.created_at, revoked_at=item.revoked_at,
+                     allowed_origins=tuple(str(o) for o in item.allowed_origins or ()), agent_name=item.agent_name,
+                     agent_email=item.agent_email)
+
