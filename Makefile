@@ -1,0 +1,69 @@
+# kefu: `make run` runs the whole system locally, `make test` passes the tests. Each installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# AWS's DynamoDB Local, as shipped in the npm package amplify-dynamodb-simulator (folder emulator/).
+DDB_PACKAGE := amplify-dynamodb-simulator@2.9.30
+DDB_SHA256 := 3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9
+DDB_DIR := .local/dynamodb
+DDB_JAR := $(DDB_DIR)/DynamoDBLocal.jar
+
+.PHONY: help venv dynamodb-local java run test lint typecheck unit bench clean
+
+help:
+	@echo "make run    start kefu locally (DynamoDB Local, API on http://127.0.0.1:8000, demo data)"
+	@echo "make test   lint, type-check and run every test against DynamoDB Local"
+	@echo "make bench  run the benchmarks under bench/ and print their figures"
+	@echo "./kefu      staff commands (./kefu --help)"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java is needed for DynamoDB Local; installing openjdk-17-jre-headless"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	  else echo "Please install Java 17 (e.g. sudo apt-get install openjdk-17-jre-headless)"; exit 1; fi; }
+
+dynamodb-local: java $(DDB_JAR)
+
+$(DDB_JAR):
+	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local (apt-get install npm)"; exit 1; }
+	@rm -rf .local/dynamodb-pkg && mkdir -p .local/dynamodb-pkg
+	cd .local/dynamodb-pkg && npm pack --silent $(DDB_PACKAGE) >/dev/null
+	@echo "$(DDB_SHA256)  $$(ls .local/dynamodb-pkg/*.tgz)" | sha256sum --check --quiet
+	tar -xzf .local/dynamodb-pkg/*.tgz -C .local/dynamodb-pkg
+	rm -rf $(DDB_DIR) && mv .local/dynamodb-pkg/package/emulator $(DDB_DIR) && rm -rf .local/dynamodb-pkg
+	@test -f $@
+
+run: venv dynamodb-local
+	PYTHONPATH=. $(PY) -m chalicelib.local.run
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+test: venv dynamodb-local lint typecheck
+	PYTHONPATH=. $(PY) -m pytest
+
+unit: venv
+	PYTHONPATH=. $(PY) -m pytest tests/unit
+
+bench: venv dynamodb-local
+	PYTHONPATH=. $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,16 @@
+"""`./kefu`: licensor staff's command line. Each area adds its commands to the root group."""
+
+from __future__ import annotations
+
+from chalicelib.core.cli import cli
+
+
+def main() -> None:
+    from chalicelib.licensing import cli as licensing_cli
+
+    licensing_cli.install(cli)
+    cli(prog_name="kefu")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The demo that `make run` seeds: the licensor, one merchant with a signed agreement and an active
+license (chat and email, 3 seats), a widget key and an agent key. Running it again seeds nothing twice."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from chalicelib.bootstrap import Services
+from chalicelib.licensing.model import Channel, Code, Party, Signatory
+from chalicelib.licensing.service import AgreementDraft
+
+DEMO_LICENSEE = "lic_demo"
+ACTOR = "system:demo"
+LICENSOR = Party(full_name="杭州示例电子商务平台有限公司 (Demo E-commerce Platform Co., Ltd.)",
+                 short_name="Demo Platform", address="1 Demo Road, Hangzhou", contact_person="Li Wei",
+                 phone="+86 571 0000 0000")
+MERCHANT = Party(full_name="上海示例茶叶商行 (Demo Tea House, Shanghai)", short_name="Demo Tea",
+                 address="88 Demo Street, Shanghai", contact_person="Wang Fang", phone="+86 21 0000 0000")
+
+
+def seed(built: Services, data_dir: Path, api: str, allowed_origin: str) -> dict[str, Any]:
+    """Create what is missing, reuse what is there, and write `.data/demo.json`."""
+    licensing = built.licensing
+    demo_file = data_dir / "demo.json"
+    previous: dict[str, Any] = json.loads(demo_file.read_text()) if demo_file.exists() else {}
+
+    if licensing.licensor() is None:
+        licensing.set_licensor(LICENSOR, ACTOR)
+    if licensing.store.licensee(DEMO_LICENSEE) is None:
+        licensing.create_licensee(MERCHANT, ACTOR, licensee_id=DEMO_LICENSEE)
+    if licensing.store.load(DEMO_LICENSEE) is None:
+        today = built.clock.now().astimezone(built.settings.timezone).date()
+        start = today.replace(day=1)
+        licensing.sign(DEMO_LICENSEE, AgreementDraft(
+            signed_on=start - timedelta(days=3),
+            signatories=(Signatory("licensor", "Li Wei", "Director"), Signatory("licensee", "Wang Fang", "Owner")),
+            place="Hangzhou", effective_date=start, term_years=1,
+            channels=frozenset({Channel.CHAT, Channel.EMAIL}), seats=3, payment_terms_days=30,
+            notice_address="billing@demo-tea.example"), ACTOR)
+
+    widget_key = previous.get("widget_key")
+    if licensing.validate(widget_key, None).code is Code.UNKNOWN_KEY:
+        widget_key = licensing.issue_widget_key(DEMO_LICENSEE, [allowed_origin], ACTOR).secret
+    agent_key = previous.get("agent_key")
+    if licensing.validate(agent_key, None).code is Code.UNKNOWN_KEY:
+        agent_key = licensing.issue_agent_key(DEMO_LICENSEE, "Demo Agent", "agent@demo-tea.example", ACTOR).secret
+
+    demo = {**previous, "api": api, "merchant_id": DEMO_LICENSEE, "widget_key": widget_key,
+            "agent_key": agent_key, "allowed_origin": allowed_origin}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    demo_file.write_text(json.dumps(demo, indent=2, ensure_ascii=False) + "\n")
+    return demo

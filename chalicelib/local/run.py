@@ -1,0 +1,96 @@
+"""`make run`: the whole system on loopback, in one process tree that Ctrl-C stops.
+
+DynamoDB Local (data on disk under .data/), tables from the models, the demo, and the HTTP API served by
+Chalice's local server with the `local` stage of .chalice/config.json."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from chalicelib.local.config import ROOT, stage_environment
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make run", description=__doc__)
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--dynamodb-port", type=int, default=8600)
+    parser.add_argument("--storefront-origin", default="http://127.0.0.1:8001")
+    parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
+    args = parser.parse_args(argv)
+
+    # The stage's settings go into the environment before any app code is imported, as on Lambda.
+    os.environ.update(stage_environment("local"))
+    os.environ["KEFU_DATA_DIR"] = str(args.data_dir)
+    os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{args.dynamodb_port}"
+
+    from chalicelib.local.dynamodb import DynamoDBLocal, DynamoDBLocalError
+
+    database = DynamoDBLocal(args.dynamodb_port, data_dir=args.data_dir / "dynamodb")
+    try:
+        database.start()
+    except DynamoDBLocalError as exc:
+        print(f"kefu: {exc}", file=sys.stderr)
+        return 1
+    try:
+        return _serve(args, database.endpoint)
+    finally:
+        database.stop()
+
+
+def _serve(args: argparse.Namespace, endpoint: str) -> int:
+    from chalice.config import Config
+    from chalice.local import create_local_server
+
+    from chalicelib import bootstrap
+    from chalicelib.adapters.dynamodb import ensure_tables
+    from chalicelib.local.demo import seed
+    from chalicelib.local.dynamodb import port_in_use
+
+    built = bootstrap.build()
+    bootstrap.use(built)
+    created = ensure_tables(built.tables)
+    api = f"http://127.0.0.1:{args.api_port}"
+    demo = seed(built, args.data_dir, api, args.storefront_origin)
+
+    if port_in_use(args.api_port):
+        print(f"kefu: port {args.api_port} is already in use, so the API cannot start there.", file=sys.stderr)
+        return 1
+    from app import app
+
+    config = Config.create(chalice_stage="local", app_name="kefu", chalice_app=app)
+    server = create_local_server(app, config, "127.0.0.1", args.api_port)
+    thread = threading.Thread(target=server.serve_forever, name="api", daemon=True)
+    thread.start()
+
+    print("\nkefu is running locally:", flush=True)
+    print(f"  API            {api}   (health: {api}/v1/health)")
+    print(f"  DynamoDB Local {endpoint}   (data in {args.data_dir / 'dynamodb'})")
+    if created:
+        print(f"  tables created {', '.join(created)}")
+    print(f"  demo merchant  {demo['merchant_id']}")
+    print(f"  widget key     {demo['widget_key']}   (allowed origin {demo['allowed_origin']})")
+    print(f"  agent key      {demo['agent_key']}")
+    print(f"  written to     {args.data_dir / 'demo.json'}")
+    print("Staff commands: ./kefu --help.  Press Ctrl-C to stop everything.", flush=True)
+
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    stop.wait()
+    print("\nkefu: stopping.", flush=True)
+    server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
