@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib import bootstrap
+from chalicelib.local.config import ROOT
+
+
+class Api:
+    """The real Chalice app, called through its API Gateway event handler."""
+
+    def __init__(self, client: Client) -> None:
+        self.http = client.http
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+             raw: bytes | None = None) -> tuple[int, dict[str, Any], dict[str, str]]:
+        sent = {"content-type": "application/json", **(headers or {})}
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        response = self.http.request(method, path, body=payload, headers=sent)
+        parsed = json.loads(response.body) if response.body else {}
+        return response.status_code, parsed, response.headers
+
+
+class LogLines:
+    def __init__(self, stream: io.StringIO) -> None:
+        self.stream = stream
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def entries(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def logs() -> Iterator[LogLines]:
+    """What the app logs, as the JSON lines CloudWatch would receive."""
+    from chalicelib.core.observability import logger
+
+    handler = logger.registered_handler
+    stream = io.StringIO()
+    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    yield LogLines(stream)
+    handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def api(services: bootstrap.Services) -> Iterator[Api]:
+    from app import app
+
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
+        bootstrap.use(services)  # the Client sets the stage's environment; keep the test's services
+        yield Api(client)

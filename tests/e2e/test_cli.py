@@ -1,0 +1,99 @@
+"""`./kefu`, as licensor staff use it: the same services as the API, against DynamoDB Local."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from chalicelib import bootstrap
+from chalicelib.core.cli import cli
+from chalicelib.licensing import cli as licensing_cli
+from chalicelib.local.config import ROOT
+
+licensing_cli.install(cli)
+
+
+@pytest.fixture
+def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for name, value in test_env.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+
+    def run(*args: str, expect: int = 0) -> str:
+        result = runner.invoke(cli, ["--actor", "staff:test", *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result.output
+
+    return run
+
+
+def party(name: str) -> list[str]:
+    return ["--full-name", f"{name} Co., Ltd.", "--short-name", name, "--address", "9 Test Road",
+            "--contact", "Zhao Liu", "--phone", "+86 10 1111 2222"]
+
+
+def test_staff_take_a_licensee_from_signing_to_termination(kefu) -> None:  # type: ignore[no-untyped-def]
+    licensee_id = json.loads(kefu("licensees", "create", *party("Cli Shop"), "--json"))["licensee_id"]
+    signed = json.loads(kefu("agreements", "sign", licensee_id, "--signed-on", "2026-01-01", "--years", "1",
+                             "--place", "Hangzhou", "--signatory", "licensor:Li Wei:Director",
+                             "--signatory", "licensee:Zhao Liu", "--channels", "chat,email", "--seats", "1",
+                             "--notice-address", "n@cli.example", "--json"))
+    assert signed["status"] == "ACTIVE" and signed["ends_on"] == "2026-12-31"
+    agent = json.loads(kefu("keys", "issue-agent", licensee_id, "--name", "A", "--email", "a@cli.example", "--json"))
+    assert agent["key"].startswith("kf_agent_")
+    refused = kefu("keys", "issue-agent", licensee_id, "--name", "B", "--email", "b@cli.example", expect=2)
+    assert "SEAT_LIMIT" in refused
+    listed = json.loads(kefu("keys", "list", licensee_id, "--json"))
+    assert [k["key_id"] for k in listed] == [agent["key_id"]] and "key" not in listed[0]
+    assert json.loads(kefu("licenses", "validate", agent["key"], "--channel", "phone", "--json"))["code"] \
+        == "CHANNEL_NOT_LICENSED"
+    kefu("licenses", "amend", licensee_id, "--effective", "2026-03-01", "--channels", "chat,email,phone",
+         "--note", "adds phone")
+    kefu("licenses", "extend", licensee_id, "--years", "1")
+    kefu("licenses", "suspend", licensee_id, "--reason", "late payment")
+    kefu("licenses", "reinstate", licensee_id, "--reason", "paid")
+    kefu("keys", "revoke", licensee_id, agent["key_id"])
+    shown = json.loads(kefu("licenses", "show", licensee_id, "--json"))
+    assert shown["ends_on"] == "2027-12-31" and [a["version"] for a in shown["amendments"]] == [1, 2]
+    history = json.loads(kefu("licenses", "history", licensee_id, "--json"))
+    assert [h["action"] for h in history] == [
+        "licensee.created", "agreement.signed", "key.issued", "agreement.amended", "license.extended",
+        "license.suspend", "license.reinstate", "key.revoked"]
+    assert all(h["actor"] == "staff:test" for h in history)
+
+
+def test_mistakes_get_one_readable_line_and_exit_code_2(kefu) -> None:  # type: ignore[no-untyped-def]
+    out = kefu("licenses", "show", "lic_nobody", expect=2)
+    assert out.strip() == "error UNKNOWN_LICENSEE: No licensee lic_nobody."
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for group_name, group in cli.commands.items():
+        assert runner.invoke(cli, [group_name, "--help"]).exit_code == 0
+        for name in getattr(group, "commands", {}):
+            result = runner.invoke(cli, [group_name, name, "--help"])
+            assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_the_kefu_script_at_the_root_runs_the_cli(test_env: dict[str, str]) -> None:
+    env = {**os.environ, **test_env}
+    result = subprocess.run([str(ROOT / "kefu"), "licensees", "list", "--json"], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert isinstance(json.loads(result.stdout), list)
+
+
+def test_the_cli_says_when_the_local_database_is_not_running(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.local.dynamodb import free_port
+
+    env = {**os.environ, "AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{free_port()}",
+           "KEFU_TABLE_LICENSING": "kefu-nowhere"}
+    result = subprocess.run([str(ROOT / "kefu"), "licensees", "list"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 2
+    assert "DATABASE_UNREACHABLE" in result.stderr and "make run" in result.stderr

@@ -1,0 +1,92 @@
+"""`make run` as a newcomer meets it: the whole system up on loopback, the demo seeded once, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from chalicelib.local.config import ROOT
+from chalicelib.local.dynamodb import free_port, port_in_use
+
+pytestmark = pytest.mark.e2e
+
+
+def start(data_dir: Path, api_port: int, db_port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "AWS_ENDPOINT"))}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "chalicelib.local.run", "--api-port", str(api_port), "--dynamodb-port", str(db_port),
+         "--data-dir", str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_healthy(api: str, process: subprocess.Popen[str], timeout: float = 90) -> dict:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"make run exited early: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"{api}/v1/health", timeout=2) as response:  # noqa: S310 - loopback
+                return json.loads(response.read())
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError("the API did not answer in time")
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, out
+    return out
+
+
+def post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:  # type: ignore[type-arg]
+    request = urllib.request.Request(url, json.dumps(body).encode(), method="POST",  # noqa: S310 - loopback
+                                     headers={"content-type": "application/json", **(headers or {})})
+    with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    api_port, db_port = free_port(), free_port()
+    api = f"http://127.0.0.1:{api_port}"
+    process = start(tmp_path, api_port, db_port)
+    try:
+        health = wait_healthy(api, process)
+    except BaseException:
+        process.kill()
+        raise
+    assert health["database"]["status"] == "ok"
+    demo = json.loads((tmp_path / "demo.json").read_text())
+    assert demo["api"] == api and demo["allowed_origin"] == "http://127.0.0.1:8001"
+    assert post(f"{api}/v1/licenses/validate", {"key": demo["widget_key"], "channel": "chat"})["code"] == "VALID"
+    assert post(f"{api}/v1/licenses/validate", {"key": demo["agent_key"], "channel": "email"})["code"] == "VALID"
+    out = stop(process)
+    assert demo["widget_key"] in out and api in out
+    assert not port_in_use(db_port) and not port_in_use(api_port)  # nothing left running
+
+    again = start(tmp_path, api_port, db_port)
+    try:
+        wait_healthy(api, again)
+        assert json.loads((tmp_path / "demo.json").read_text()) == demo  # the same data, nothing seeded twice
+    finally:
+        stop(again)
+
+
+def test_make_run_refuses_a_busy_database_port_instead_of_hanging(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        process = start(tmp_path, free_port(), busy)
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert f"Port {busy} is already in use" in out

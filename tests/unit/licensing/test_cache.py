@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from chalicelib.licensing.cache import TtlCache
+
+
+class Ticker:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_cached_value_is_served_until_its_ttl_then_loaded_again() -> None:
+    ticker, loads = Ticker(), []
+    cache: TtlCache[int] = TtlCache(60, ticker)
+
+    def load() -> int:
+        loads.append(1)
+        return len(loads)
+
+    assert cache.get("k", load) == 1
+    ticker.now = 59.9
+    assert cache.get("k", load) == 1
+    ticker.now = 60.0
+    assert cache.get("k", load) == 2
+    assert len(loads) == 2
+
+
+def test_a_shorter_ttl_can_be_asked_for_one_entry() -> None:
+    ticker = Ticker()
+    cache: TtlCache[str | None] = TtlCache(60, ticker)
+    cache.get("unknown", lambda: None)
+    ticker.now = 11
+    assert cache.get("unknown", lambda: "found", ttl=10) == "found"
+
+
+def test_the_cache_stays_within_its_size_dropping_the_least_recently_used() -> None:
+    cache: TtlCache[str] = TtlCache(60, Ticker(), max_entries=2)
+    cache.get("a", lambda: "a")
+    cache.get("b", lambda: "b")
+    cache.get("a", lambda: "reloaded")   # touch a
+    cache.get("c", lambda: "c")          # evicts b
+    assert cache.get("a", lambda: "reloaded") == "a"
+    assert cache.get("b", lambda: "b2") == "b2"
