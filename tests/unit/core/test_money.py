@@ -129,7 +129,7 @@ def test_prorate_rounds_once_with_the_money_rule(amount: str, used: int, total: 
 
 
 @given(
-    fen=st.integers(min_value=-10**12, max_value=10**12),
+    fen=st.integers(min_value=-(10**12), max_value=10**12),
     numerator=st.integers(min_value=0, max_value=400),
     denominator=st.integers(min_value=1, max_value=400),
 )
