@@ -14,6 +14,8 @@ _BLOCKS = {
     "fieldset", "caption", "thead", "tbody", "tfoot", "main", "nav", "aside", "figure", "figcaption",
 }
 # fmt: on
+# These leave a blank line around them; other blocks (div, li, tr, br) only end the line.
+_PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre", "hr"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "source", "wbr"}
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
@@ -38,8 +40,10 @@ class _TextBuilder(HTMLParser):
         if tag in _DROPPED:
             self._dropping.append(tag)
             return
-        if tag in _BLOCKS:
-            self._break()
+        if tag == "br":
+            self._break(force=True)  # "<div><br></div>" is how Gmail writes an empty line
+        elif tag in _BLOCKS:
+            self._break(paragraph=tag in _PARAGRAPHS)
         if tag == "li":
             self._write("- ")
         elif tag == "blockquote":
@@ -69,11 +73,11 @@ class _TextBuilder(HTMLParser):
         if tag == "a" and self._links:
             href, start = self._links.pop()
             shown = "".join(self._line)[start:].strip()
-            if href.lower().startswith(_LINK_SCHEMES) and href not in shown:
-                target = href[7:] if href.lower().startswith("mailto:") else href
+            target = href[7:] if href.lower().startswith("mailto:") else href
+            if href.lower().startswith(_LINK_SCHEMES) and target not in shown:
                 self._write(target if not shown else f" ({target})")
         if tag in _BLOCKS:
-            self._break()
+            self._break(paragraph=tag in _PARAGRAPHS)
         if tag == "blockquote" and self._quote_depth:
             self._quote_depth -= 1
         elif tag == "pre" and self._pre:
@@ -99,11 +103,11 @@ class _TextBuilder(HTMLParser):
         if text:
             self._line.append(text)
 
-    def _break(self, force: bool = False) -> None:
+    def _break(self, force: bool = False, paragraph: bool = False) -> None:
         text = "".join(self._line).rstrip()
         if text or force:
             self.lines.append((self._line_depth, text))
-        elif self.lines and self.lines[-1][1]:
+        if paragraph and self.lines and self.lines[-1][1]:
             self.lines.append((self._quote_depth, ""))
         self._line = []
 
@@ -116,6 +120,8 @@ class _TextBuilder(HTMLParser):
             if not line.strip("> ") and out and not out[-1].strip("> "):
                 continue
             out.append(line)
+        while out and not out[-1].strip("> "):
+            out.pop()
         return "\n".join(out).strip("\n")
 
 

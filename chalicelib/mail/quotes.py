@@ -71,6 +71,7 @@ _WROTE_FORMS = (
     ("el ", ("escribió:",)),
     ("在", ("写道：", "写道:")),
 )
+_TRAILING_LINK = re.compile(r"\s*<(?:https?|mailto):[^<>\s]*>$")
 _WROTE_ENDINGS = ("wrote:", "schrieb:", "a écrit :", "a écrit:", "escribió:", "写道：", "写道:")
 _GERMAN_WROTE = re.compile(r"^am .{4,300} schrieb .{1,200}:$")
 _MAX_HEADER_CHARS = 400
@@ -132,7 +133,8 @@ def _ends_new_text(lines: list[str], index: int) -> bool:
         return True
     if _SEPARATOR.match(line) and sum(line.count(mark) for mark in "-=_~*") >= 4:
         return True
-    if len(line) <= 80 and _SENT_FROM.match(line):
+    # Outlook mobile appends its link: "Get Outlook for Android<https://aka.ms/...>"
+    if len(line) <= 200 and _SENT_FROM.match(_TRAILING_LINK.sub("", line)):
         return True
     return _is_header_block(lines, index)
 
