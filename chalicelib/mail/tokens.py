@@ -21,9 +21,12 @@ _CONTEXT = b"kefu/reply-token/v1\x00"
 # RFC 5321 limits a local part to 64 octets, and "reply+" takes 6 of them.
 MAX_TOKEN_CHARS = 64 - len(REPLY_PREFIX)
 _MIN_SECRET_BYTES = 16
-# Ids that survive lower-casing are carried as they are ("l"); any other is base32 of its UTF-8 ("b").
-_LITERAL_ID = re.compile(r"^[0-9a-z-]+$")
-_TOKEN = re.compile(r"^[lb][0-9a-z-]+-[a-z2-7]{16}$")
+# How the id rides in the token, shortest first: lower-case ids as they are ("l"); upper-case ones,
+# such as ULIDs, lower-cased and upper-cased again on reading ("u"); any other as base32 of its UTF-8
+# ("b"). The signature covers the exact id, so a token can only ever name the id it was made for.
+_LOWER_ID = re.compile(r"^[0-9a-z-]+$")
+_UPPER_ID = re.compile(r"^[0-9A-Z-]+$")
+_TOKEN = re.compile(r"^[lub][0-9a-z-]+-[a-z2-7]{16}$")
 _SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 
 
@@ -36,8 +39,12 @@ def make_token(ticket_id: str, secret: bytes) -> str:
     _check_secret(secret)
     if not ticket_id:
         raise ValueError("a reply token needs a ticket id")
-    literal = _LITERAL_ID.match(ticket_id)
-    carried = "l" + ticket_id if literal else "b" + _b32(ticket_id.encode("utf-8"))
+    if _LOWER_ID.match(ticket_id):
+        carried = "l" + ticket_id
+    elif _UPPER_ID.match(ticket_id):
+        carried = "u" + ticket_id.lower()
+    else:
+        carried = "b" + _b32(ticket_id.encode("utf-8"))
     token = f"{carried}-{_mac(ticket_id, secret)}"
     if len(token) > MAX_TOKEN_CHARS:
         raise ValueError(f"ticket id too long for a reply address: {len(token)} > {MAX_TOKEN_CHARS}")
@@ -61,13 +68,13 @@ def read_token(token: str, secret: bytes | Sequence[bytes]) -> str | None:
     kind, body = carried[0], carried[1:]
     if kind == "l":
         ticket_id = body
+    elif kind == "u":
+        ticket_id = body.upper()
     else:
         try:
             ticket_id = base64.b32decode(body.upper() + "=" * (-len(body) % 8)).decode("utf-8")
         except (binascii.Error, ValueError):
             return None
-        if not ticket_id or _LITERAL_ID.match(ticket_id):
-            return None  # make_token would have carried this id literally: not one of ours
     matched = False
     for key in secrets:
         # compare every secret, so timing tells nothing about which one matched
