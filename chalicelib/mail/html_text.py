@@ -136,7 +136,7 @@ def html_to_text(html: str) -> str:
         builder.feed(html)
         builder.close()
         return builder.result()
-    except Exception:
+    except Exception:  # a hostile document must not cost us the mail: strip tags crudely instead
         text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", html)
         text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", "\n", text)
         text = unescape(re.sub(r"<[^>]*>", " ", text))

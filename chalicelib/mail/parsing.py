@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import errors as mail_errors
-from email import message_from_bytes
 from email.message import Message
+from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -106,14 +107,23 @@ class ParsedMail:
 def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES) -> ParsedMail:
     """Read one raw RFC 5322 message. Never raises: damage is reported in `problems`."""
     try:
-        return _Reader(bytes(raw), max_attachment_bytes).read()
+        data = bytes(raw)
+    except Exception:  # not bytes at all
+        return ParsedMail(problems=(Problem.UNPARSEABLE,))
+    with suppress(Exception):  # the contract is to never raise: fall back to what can still be read
+        return _Reader(data, max_attachment_bytes).read()
+    try:
+        # The body defeated the parser (nesting deep enough to exhaust the stack, say):
+        # the headers alone still tell who wrote and what it answers.
+        return _Reader(data, max_attachment_bytes, headers_only=True).read()
     except Exception:
         return ParsedMail(problems=(Problem.UNPARSEABLE,))
 
 
 class _Reader:
-    def __init__(self, raw: bytes, max_attachment_bytes: int) -> None:
+    def __init__(self, raw: bytes, max_attachment_bytes: int, *, headers_only: bool = False) -> None:
         self.raw = raw
+        self.headers_only = headers_only
         self.max_attachment_bytes = max_attachment_bytes
         self.problems: list[Problem] = []
         self.headers: dict[str, list[str]] = {}
@@ -136,14 +146,17 @@ class _Reader:
         return decoded.text
 
     def read(self) -> ParsedMail:
-        message = message_from_bytes(self.raw, policy=compat32)
+        message = BytesParser(policy=compat32).parsebytes(self.raw, headersonly=self.headers_only)
         for name, value in message.raw_items():
             self.headers.setdefault(name.strip().lower(), []).append(str(value))
         if not self.headers:
             return ParsedMail(problems=(Problem.UNPARSEABLE,))
 
         body = _Body()
-        self.walk(message, body)
+        if self.headers_only:
+            self.flag(Problem.BROKEN_MIME)
+        else:
+            self.walk(message, body)
         text = body.text()
         html = body.html[0] if body.html else None
         if not text and html is not None:
@@ -227,7 +240,7 @@ class _Reader:
             if part is not message and part.get_content_maintype() == "message":
                 try:
                     self.attach(part, body, _message_bytes(part))
-                except Exception:
+                except Exception:  # one unreadable part must not cost the others
                     self.flag(Problem.BROKEN_MIME)
                 continue
             if part.is_multipart():
@@ -238,7 +251,7 @@ class _Reader:
                 continue
             try:
                 self.read_leaf(part, body)
-            except Exception:
+            except Exception:  # one unreadable part must not cost the others
                 self.flag(Problem.BROKEN_MIME)
 
     def read_leaf(self, part: Message, body: _Body) -> None:
@@ -329,7 +342,7 @@ def _message_bytes(part: Message) -> bytes:
             return b"".join(item.as_bytes() for item in payload if isinstance(item, Message))
         data = part.get_payload(decode=True)
         return data if isinstance(data, bytes) else b""
-    except Exception:
+    except Exception:  # an attached message too damaged to serialise: list it empty
         return b""
 
 
