@@ -260,3 +260,10 @@ def test_new_text_is_the_reply_without_quoted_history():
 
 def test_fixture_files_are_real_mime():
     assert fixture_bytes("gb2312_base64.eml").startswith(b"From: =?GB2312?B?")
+
+
+def test_gbk_labelled_text_with_a_gb18030_four_byte_character_is_read_without_problems():
+    header = b"From: a@example.com\nMessage-ID: <x@y>\nContent-Type: text/plain; charset=GBK\n\n"
+    mail = parse(header + "𠮷野家".encode("gb18030"))
+    assert mail.text == "𠮷野家"
+    assert mail.problems == ()
