@@ -20,13 +20,13 @@ Conventions every function here follows:
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from chalicelib.core.dates import add_months
 from chalicelib.core.money import ZERO, prorate, require_fen_exact, round_fen
 
 ONE_DAY = timedelta(days=1)
@@ -110,14 +110,6 @@ class DateRange:
 
     def __str__(self) -> str:
         return f"{self.start.isoformat()}–{self.end.isoformat()}"
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month → 28 or 29 Feb)."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month_index = divmod(index, 12)
-    last_day = calendar.monthrange(year, month_index + 1)[1]
-    return date(year, month_index + 1, min(day.day, last_day))
 
 
 def _months_per_period(cadence: Cadence) -> int:

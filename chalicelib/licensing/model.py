@@ -6,12 +6,13 @@ its periods, the terms in force and the suspension/termination events.
 
 from __future__ import annotations
 
-import calendar as _calendar
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+from chalicelib.core.dates import add_years
 
 
 class Channel(StrEnum):
@@ -149,21 +150,6 @@ class License:
     @property
     def licensee_id(self) -> str:
         return self.agreement.licensee_id
-
-
-def add_years(day: date, years: int) -> date:
-    """The same calendar day `years` later; 29 February becomes 28 February in a common year."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (31 January + 1 month = 28/29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, _calendar.monthrange(year, month)[1]))
 
 
 def period_for(number: int, start: date, years: int, kind: str) -> Period:

@@ -195,14 +195,3 @@ def test_widget_keys_work_only_from_their_allowed_origins(origin: str, allowed: 
 
 def test_a_missing_origin_is_never_allowed() -> None:
     assert not model.origin_allowed(key("k_w", KeyKind.WIDGET, origins=("https://shop.example",)), None)
-
-
-@pytest.mark.parametrize(("start", "months", "expected"), [
-    (date(2026, 1, 31), 1, date(2026, 2, 28)),
-    (date(2028, 1, 31), 1, date(2028, 2, 29)),
-    (date(2026, 1, 31), 2, date(2026, 3, 31)),
-    (date(2026, 11, 30), 3, date(2027, 2, 28)),
-    (date(2026, 12, 15), 1, date(2027, 1, 15)),
-])
-def test_adding_months_clamps_to_the_month_end(start: date, months: int, expected: date) -> None:
-    assert model.add_months(start, months) == expected
