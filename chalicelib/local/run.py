@@ -68,6 +68,11 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     thread = threading.Thread(target=server.serve_forever, name="api", daemon=True)
     thread.start()
 
+    # What else local mode runs beside the API (each returns a line to print and a function that stops it).
+    from chalicelib.local.extras import EXTRAS
+
+    started = [extra(built, args, demo) for extra in EXTRAS]
+
     print("\nkefu is running locally:", flush=True)
     print(f"  API            {api}   (health: {api}/v1/health)")
     print(f"  DynamoDB Local {endpoint}   (data in {args.data_dir / 'dynamodb'})")
@@ -77,6 +82,8 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     print(f"  widget key     {demo['widget_key']}   (allowed origin {demo['allowed_origin']})")
     print(f"  agent key      {demo['agent_key']}")
     print(f"  written to     {args.data_dir / 'demo.json'}")
+    for line, _ in started:
+        print(f"  {line}")
     print("Staff commands: ./kefu --help.  Press Ctrl-C to stop everything.", flush=True)
 
     stop = threading.Event()
@@ -88,6 +95,8 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     signal.signal(signal.SIGTERM, _stop)
     stop.wait()
     print("\nkefu: stopping.", flush=True)
+    for _, stop_extra in reversed(started):
+        stop_extra()
     server.shutdown()
     return 0
 

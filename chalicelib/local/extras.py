@@ -1,0 +1,16 @@
+"""What `make run` starts beside DynamoDB Local and the API, one entry per area.
+
+Each entry is called with (services, the runner's arguments, the demo dict, which it may extend before
+`.data/demo.json` is rewritten by the runner) and returns (a line to print, a function that stops it)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.bootstrap import Services
+
+Extra = Callable[[Services, argparse.Namespace, dict[str, Any]], tuple[str, Callable[[], None]]]
+
+EXTRAS: tuple[Extra, ...] = ()

@@ -1,0 +1,34 @@
+"""The catalogue of scheduled jobs: one place that says what runs when.
+
+On AWS, `infra/` turns each entry into an EventBridge Scheduler schedule (in the entry's time zone) that
+invokes the Lambda function of the same name declared in app.py. Locally, the scheduler of `make run` fires
+the same functions on the same expressions, and `./kefu jobs run NAME --date D` fires one on demand.
+
+Expressions use EventBridge Scheduler's syntax: `cron(minutes hours day-of-month month day-of-week year)`
+or `rate(N unit)`. The event a job receives carries the instant it stands for (`{"time": ISO-8601}`), so a
+job run for a past or future date behaves exactly as it would have then (time travel for demos and tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str          # also the Lambda function's name in app.py
+    expression: str    # EventBridge Scheduler expression
+    description: str
+    timezone: str = "Asia/Shanghai"
+    memory_mb: int = 512
+    timeout_seconds: int = 300
+
+
+JOBS: tuple[Job, ...] = ()
+
+
+def job(name: str) -> Job:
+    for entry in JOBS:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"No scheduled job named {name!r}; known: {', '.join(j.name for j in JOBS) or 'none'}")
