@@ -6,6 +6,7 @@ Chalice's local server with the `local` stage of .chalice/config.json."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -72,6 +73,7 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     from chalicelib.local.extras import EXTRAS
 
     started = [extra(built, args, demo) for extra in EXTRAS]
+    (args.data_dir / "demo.json").write_text(json.dumps(demo, indent=2, ensure_ascii=False) + "\n")
 
     print("\nkefu is running locally:", flush=True)
     print(f"  API            {api}   (health: {api}/v1/health)")
