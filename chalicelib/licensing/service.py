@@ -311,7 +311,7 @@ class LicensingService:
             self._key_refs.get(digest, lambda: None, ttl=UNKNOWN_KEY_TTL_SECONDS)
             return Validation(Code.UNKNOWN_KEY, None)
         licensee_id, key_id = ref
-        lic = self._licenses.get(licensee_id, lambda: self.store.load(licensee_id))
+        lic = self._licenses.get(licensee_id, lambda: self.store.load(licensee_id, consistent=False))
         now = self.clock.now()
         code, status = model.check(lic, key_id, channel, now, self.tz, self.expiring_window_days)
         if code is Code.UNKNOWN_KEY or lic is None:

@@ -188,11 +188,12 @@ class LicensingStore:
                 for i in LicensingItem.directory_index.query("licensee") if isinstance(i, PartyItem)]
 
     # -- the license -----------------------------------------------------------------------------------
-    def load(self, licensee_id: str) -> License | None:
-        """The whole license in one Query (strongly consistent: staff see their own changes)."""
+    def load(self, licensee_id: str, *, consistent: bool = True) -> License | None:
+        """The whole license in one Query. Staff read strongly consistent (they see their own changes);
+        validation reads eventually consistent at half the cost, as it caches for a TTL anyway."""
         agreement: AgreementItem | None = None
         terms, periods, events, keys = [], [], [], []
-        for item in LicensingItem.query(_pk(licensee_id), consistent_read=True):
+        for item in LicensingItem.query(_pk(licensee_id), consistent_read=consistent):
             if isinstance(item, AgreementItem):
                 agreement = item
             elif isinstance(item, TermsItem):
