@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
 from chalicelib.core.clock import Clock, SystemClock
+from chalicelib.core.mailer import Mailer
 from chalicelib.licensing.service import LicensingService
 from chalicelib.licensing.store import LicensingItem, LicensingStore
 from chalicelib.metrics import MemorySink, MetricsSink
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     clock: Clock
     metrics: MetricsSink
+    mailer: Mailer
     licensing: LicensingService
 
     @property
@@ -26,7 +28,8 @@ class Services:
         return (LicensingItem, AuditItem)
 
 
-def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None) -> Services:
+def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
+          mailer: Mailer | None = None) -> Services:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     if metrics is None:
@@ -40,7 +43,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
-    return Services(settings=settings, clock=clock, metrics=metrics, licensing=licensing)
+    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer or _mailer(settings, clock),
+                    licensing=licensing)
+
+
+def _mailer(settings: Settings, clock: Clock) -> Mailer:
+    """The mailer the settings ask for: `outbox` (local files) unless another adapter is configured."""
+    if settings.mailer == "outbox":
+        from chalicelib.local.outbox import OutboxMailer
+
+        return OutboxMailer(settings.data_dir / "outbox", clock)
+    raise ValueError(f"Unknown mailer {settings.mailer!r} (KEFU_MAILER)")
 
 
 _current: Services | None = None

@@ -26,6 +26,7 @@ class Settings:
     expiring_window_days: int
     data_dir: Path
     metrics_enabled: bool
+    mailer: str  # outbox | smtp | ses
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,4 +43,5 @@ class Settings:
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
             metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            mailer=env.get("KEFU_MAILER", "outbox"),
         )
