@@ -6,6 +6,7 @@ its periods, the terms in force and the suspension/termination events.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -63,6 +64,30 @@ class Party:
     address: str
     contact_person: str
     phone: str
+
+
+_PARTY_LIMITS = {"full_name": 200, "short_name": 60, "address": 300, "contact_person": 100, "phone": 40}
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,38}[0-9]$")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+
+
+def party_problems(party: Party) -> list[str]:
+    """What is wrong with a party's record (clause 2): every field present, within its length, a phone
+    number that dials. Empty when all is well."""
+    problems = []
+    for name, limit in _PARTY_LIMITS.items():
+        value = getattr(party, name)
+        if not value or not value.strip():
+            problems.append(f"{name} is required")
+        elif len(value) > limit:
+            problems.append(f"{name} is longer than {limit} characters")
+    if party.phone and party.phone.strip() and not _PHONE.match(party.phone.strip()):
+        problems.append("phone is not a phone number")
+    return problems
+
+
+def is_email(address: str) -> bool:
+    return bool(_EMAIL.match(address))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -157,6 +158,7 @@ class LicensingService:
     # -- parties (clause 2) ----------------------------------------------------------------------------
     def set_licensor(self, party: Party, actor: str) -> None:
         """Record the licensor's own profile (clause 2.1)."""
+        _check_party(party)
         self.store.save_licensor(party, self._audit("licensor", "licensor.updated", actor, vars(party)))
 
     def licensor(self) -> Party | None:
@@ -164,7 +166,10 @@ class LicensingService:
 
     def create_licensee(self, party: Party, actor: str, licensee_id: str | None = None) -> str:
         """Register a merchant as a licensee (clause 2.2). Returns its id."""
+        _check_party(party)
         licensee_id = licensee_id or new_id("lic")
+        if not _LICENSEE_ID.match(licensee_id):
+            raise InvalidInput("A licensee id is 3 to 64 letters, digits, '_' or '-'.", code="INVALID_ID")
         audit = self._audit(licensee_id, "licensee.created", actor, {"short_name": party.short_name})
         self.store.create_licensee(licensee_id, party, audit)
         return licensee_id
@@ -181,6 +186,7 @@ class LicensingService:
         if self.store.licensee(licensee_id) is None:
             raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
         _check_terms(draft.channels, draft.seats, draft.payment_terms_days)
+        _check_agreement(draft)
         agreement = Agreement(licensee_id, new_id("agr"), draft.signed_on, draft.signatories, draft.place,
                               draft.effective_date, draft.term_years)
         terms = model.Terms(1, draft.effective_date, draft.channels, draft.seats, draft.payment_terms_days,
@@ -222,6 +228,9 @@ class LicensingService:
         if channels is None and seats is None and payment_terms_days is None and notice_address is None:
             raise InvalidInput("The amendment changes nothing.", code="EMPTY_AMENDMENT")
         base = model.terms_on(lic, effective_date)
+        if notice_address is not None and not model.is_email(notice_address):
+            raise InvalidInput("The notice address must be an email address (clause 13.1).",
+                               code="INVALID_NOTICE_ADDRESS")
         terms = model.amended(base, max(t.version for t in lic.terms) + 1, effective_date, channels=channels,
                               seats=seats, payment_terms_days=payment_terms_days, notice_address=notice_address,
                               note=note)
@@ -377,6 +386,31 @@ class LicensingService:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+
+_LICENSEE_ID = re.compile(r"^[A-Za-z0-9_-]{3,64}$")
+
+
+def _check_party(party: Party) -> None:
+    problems = model.party_problems(party)
+    if problems:
+        raise InvalidInput("The party record is incomplete: " + "; ".join(problems) + ".", code="INVALID_PARTY",
+                           details={"problems": problems})
+
+
+def _check_agreement(draft: AgreementDraft) -> None:
+    """Clause 14: signed by both parties, at a place; clause 13.1: notices need an address."""
+    parties = {s.party for s in draft.signatories}
+    if parties != {"licensor", "licensee"} or any(not s.name.strip() for s in draft.signatories):
+        raise InvalidInput("An agreement is signed by a named signatory of the licensor and of the licensee.",
+                           code="SIGNATORIES_REQUIRED")
+    if not draft.place.strip():
+        raise InvalidInput("Record where the agreement was signed.", code="PLACE_REQUIRED")
+    if not model.is_email(draft.notice_address):
+        raise InvalidInput("The notice address must be an email address (clause 13.1).",
+                           code="INVALID_NOTICE_ADDRESS")
+    if not 1 <= draft.term_years <= 10:
+        raise InvalidInput("The term runs 1 to 10 years.", code="OUT_OF_RANGE")
 
 
 def _check_terms(channels: frozenset[Channel], seats: int, payment_terms_days: int) -> None:

@@ -245,3 +245,22 @@ def test_licensees_are_listed_from_the_directory_index(factory: Factory, service
     licensee_id = factory.licensee("Listed Shop")
     assert any(row["licensee_id"] == licensee_id and row["short_name"] == "Listed Shop"
                for row in services.licensing.licensees())
+
+
+def test_party_records_and_agreements_are_validated_before_anything_is_written(factory: Factory,
+                                                                               services: bootstrap.Services) -> None:
+    from chalicelib.licensing.model import Party, Signatory
+
+    with pytest.raises(InvalidInput) as refused:
+        services.licensing.create_licensee(Party("", "S", "A", "C", "12345"), "staff:alice")
+    assert refused.value.code == "INVALID_PARTY"
+    licensee_id = factory.licensee()
+    draft = factory.draft()
+    for change, code in ((dict(signatories=(Signatory("licensor", "Li"),)), "SIGNATORIES_REQUIRED"),
+                         (dict(notice_address="not-an-address"), "INVALID_NOTICE_ADDRESS"),
+                         (dict(place=" "), "PLACE_REQUIRED")):
+        with pytest.raises(InvalidInput) as refused:
+            services.licensing.sign(licensee_id, type(draft)(**{**vars(draft), **change}), "staff:alice")
+        assert refused.value.code == code
+    assert services.licensing.store.load(licensee_id) is None
+    assert [r.action for r in services.licensing.history(licensee_id)] == ["licensee.created"]

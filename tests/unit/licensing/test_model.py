@@ -195,3 +195,22 @@ def test_widget_keys_work_only_from_their_allowed_origins(origin: str, allowed: 
 
 def test_a_missing_origin_is_never_allowed() -> None:
     assert not model.origin_allowed(key("k_w", KeyKind.WIDGET, origins=("https://shop.example",)), None)
+
+
+def test_a_complete_party_record_has_no_problems() -> None:
+    party = model.Party("Demo Tea House Co., Ltd.", "Demo Tea", "88 Demo Street, Shanghai", "Wang Fang",
+                        "+86 21 6000 0000")
+    assert model.party_problems(party) == []
+
+
+@pytest.mark.parametrize(("field", "value", "problem"), [
+    ("full_name", "", "full_name is required"),
+    ("short_name", "x" * 61, "short_name is longer than 60 characters"),
+    ("contact_person", "   ", "contact_person is required"),
+    ("phone", "call me", "phone is not a phone number"),
+])
+def test_each_missing_or_malformed_party_field_is_named(field: str, value: str, problem: str) -> None:
+    fields = {"full_name": "Full", "short_name": "Short", "address": "Addr", "contact_person": "Wang",
+              "phone": "021-6000-0000"}
+    fields[field] = value
+    assert model.party_problems(model.Party(**fields)) == [problem]
