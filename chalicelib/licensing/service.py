@@ -152,7 +152,8 @@ class LicensingService:
         self.tz = tz
         self.expiring_window_days = expiring_window_days
         self.metrics = metrics
-        self._key_refs: TtlCache[tuple[str, str] | None] = TtlCache(cache_ttl_seconds, clock.monotonic)
+        self._key_refs: TtlCache[tuple[str, str] | None] = TtlCache(
+            cache_ttl_seconds, clock.monotonic, negative_ttl_seconds=UNKNOWN_KEY_TTL_SECONDS)
         self._licenses: TtlCache[License | None] = TtlCache(cache_ttl_seconds, clock.monotonic)
 
     # -- parties (clause 2) ----------------------------------------------------------------------------
@@ -317,7 +318,6 @@ class LicensingService:
         digest = secret_hash(secret)
         ref = self._key_refs.get(digest, lambda: self.store.lookup_key(digest))
         if ref is None:
-            self._key_refs.get(digest, lambda: None, ttl=UNKNOWN_KEY_TTL_SECONDS)
             return Validation(Code.UNKNOWN_KEY, None)
         licensee_id, key_id = ref
         lic = self._licenses.get(licensee_id, lambda: self.store.load(licensee_id, consistent=False))

@@ -264,3 +264,20 @@ def test_party_records_and_agreements_are_validated_before_anything_is_written(f
         assert refused.value.code == code
     assert services.licensing.store.load(licensee_id) is None
     assert [r.action for r in services.licensing.history(licensee_id)] == ["licensee.created"]
+
+
+def test_a_key_issued_elsewhere_works_here_within_the_negative_ttl(
+        factory: Factory, services: bootstrap.Services, settings, clock,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.licensing.service import UNKNOWN_KEY_TTL_SECONDS
+
+    merchant = factory.merchant()
+    staff = bootstrap.build(settings, clock, MemorySink()).licensing  # another process
+    secret = "kf_agent_" + ids.new_id("x")
+    assert services.licensing.validate(secret, Channel.CHAT).code is Code.UNKNOWN_KEY  # remembered as unknown
+    monkeypatch.setattr("chalicelib.licensing.service.new_secret", lambda prefix: secret)
+    staff.issue_agent_key(merchant.licensee_id, "New", "new@shop.example", "staff:alice")
+    assert services.licensing.validate(secret, Channel.CHAT).code is Code.UNKNOWN_KEY
+    clock.advance(timedelta(seconds=UNKNOWN_KEY_TTL_SECONDS))
+    assert settings.license_cache_ttl_seconds > UNKNOWN_KEY_TTL_SECONDS
+    assert services.licensing.validate(secret, Channel.CHAT).code is Code.VALID

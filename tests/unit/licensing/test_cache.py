@@ -27,12 +27,16 @@ def test_a_cached_value_is_served_until_its_ttl_then_loaded_again() -> None:
     assert len(loads) == 2
 
 
-def test_a_shorter_ttl_can_be_asked_for_one_entry() -> None:
+def test_not_found_is_remembered_for_the_shorter_negative_ttl() -> None:
     ticker = Ticker()
-    cache: TtlCache[str | None] = TtlCache(60, ticker)
-    cache.get("unknown", lambda: None)
-    ticker.now = 11
-    assert cache.get("unknown", lambda: "found", ttl=10) == "found"
+    cache: TtlCache[str | None] = TtlCache(60, ticker, negative_ttl_seconds=10)
+    assert cache.get("unknown", lambda: None) is None
+    ticker.now = 9.9
+    assert cache.get("unknown", lambda: "found") is None
+    ticker.now = 10
+    assert cache.get("unknown", lambda: "found") == "found"
+    ticker.now = 69.9  # found values keep the full TTL
+    assert cache.get("unknown", lambda: "changed") == "found"
 
 
 def test_the_cache_stays_within_its_size_dropping_the_least_recently_used() -> None:
