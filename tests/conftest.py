@@ -11,7 +11,7 @@ import pytest
 
 # Tests never reach AWS: credentials are dummies and every DynamoDB call goes to DynamoDB Local.
 os.environ.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-                   "AWS_DEFAULT_REGION": "ap-southeast-1", "POWERTOOLS_METRICS_DISABLED": "true"})
+                   "AWS_DEFAULT_REGION": "ap-southeast-1"})
 os.environ.pop("AWS_PROFILE", None)
 
 from chalicelib import bootstrap
