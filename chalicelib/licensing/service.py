@@ -287,8 +287,18 @@ class LicensingService:
         return self._issue(licensee_id, KeyKind.WIDGET, actor, allowed_origins=tuple(sorted(set(origins))))
 
     def issue_agent_key(self, licensee_id: str, agent_name: str, agent_email: str, actor: str) -> IssuedKey:
-        """A secret key for one agent; each holds one of the licensed seats."""
-        return self._issue(licensee_id, KeyKind.AGENT, actor, agent_name=agent_name, agent_email=agent_email)
+        """A secret key for one agent; each holds one of the licensed seats, and an agent holds one key."""
+        agent_email = agent_email.strip().lower()
+        if not agent_name.strip() or len(agent_name) > 100:
+            raise InvalidInput("An agent key needs the agent's name (up to 100 characters).", code="INVALID_AGENT")
+        if not model.is_email(agent_email):
+            raise InvalidInput("An agent key needs the agent's email address.", code="INVALID_AGENT")
+        if any(k.kind is KeyKind.AGENT and k.active and k.agent_email == agent_email
+               for k in self._license(licensee_id).keys):
+            raise Conflict("This agent already holds a key; revoke it first to issue a new one.",
+                           code="AGENT_HAS_KEY")
+        return self._issue(licensee_id, KeyKind.AGENT, actor, agent_name=agent_name.strip(),
+                           agent_email=agent_email)
 
     def keys(self, licensee_id: str) -> list[KeyRecord]:
         return list(self._license(licensee_id).keys)

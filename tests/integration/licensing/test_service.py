@@ -281,3 +281,13 @@ def test_a_key_issued_elsewhere_works_here_within_the_negative_ttl(
     clock.advance(timedelta(seconds=UNKNOWN_KEY_TTL_SECONDS))
     assert settings.license_cache_ttl_seconds > UNKNOWN_KEY_TTL_SECONDS
     assert services.licensing.validate(secret, Channel.CHAT).code is Code.VALID
+
+
+def test_an_agent_holds_one_key_at_a_time(factory: Factory, services: bootstrap.Services) -> None:
+    merchant = factory.merchant(seats=5)
+    with pytest.raises(Conflict) as refused:
+        services.licensing.issue_agent_key(merchant.licensee_id, "Agent One", "ONE@shop.example", "staff:alice")
+    assert refused.value.code == "AGENT_HAS_KEY"
+    for name, email in (("", "x@shop.example"), ("X", "not-an-email")):
+        with pytest.raises(InvalidInput):
+            services.licensing.issue_agent_key(merchant.licensee_id, name, email, "staff:alice")
