@@ -4,6 +4,7 @@ and transactions. `AWS_ENDPOINT_URL_DYNAMODB` (settings.dynamodb_endpoint) is th
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -61,7 +62,20 @@ def ensure_tables(models: Iterable[type[Model]]) -> list[str]:
                 }}],
             )
             changed.append(f"{model.Meta.table_name}:{name}")
+            _wait_for_indexes(client, model.Meta.table_name)
     return changed
+
+
+def _wait_for_indexes(client: Any, table_name: str, timeout: float = 300.0) -> None:
+    """A new index is usable once ACTIVE; writes before that can fail while it backfills."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        table = client.describe_table(TableName=table_name)["Table"]
+        if table["TableStatus"] == "ACTIVE" and all(
+                i.get("IndexStatus") == "ACTIVE" for i in table.get("GlobalSecondaryIndexes", [])):
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"The indexes of {table_name} did not become active within {timeout:.0f} s.")
 
 
 @contextmanager
