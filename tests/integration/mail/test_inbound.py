@@ -98,8 +98,8 @@ def test_two_deliveries_of_one_mail_at_the_same_time_store_it_once(services, fac
 
 
 def test_a_mail_without_message_id_retried_by_ses_is_still_one_message(services, factory) -> None:
-    merchant, address = mail_merchant(services, factory)
-    raw = fixture_bytes("missing_from_and_id.eml").replace(b"\n\n", f"\nFrom: dave@example.org\n\n".encode(), 1)
+    _merchant, address = mail_merchant(services, factory)
+    raw = fixture_bytes("missing_from_and_id.eml").replace(b"\n\n", b"\nFrom: dave@example.org\n\n", 1)
     first = deliver(services, raw, [address], ses_id="sesnoid1")
     again = deliver(services, raw, [address], ses_id="sesnoid1")
     assert first[0]["result"] == "delivered" and again[0]["result"] == "duplicate"
@@ -125,7 +125,7 @@ def test_a_stranger_never_joins_someone_elses_ticket_by_token_message_id_or_subj
 
 
 def test_a_colleague_cc_d_by_the_contact_may_join_the_thread(services, factory) -> None:
-    merchant, address = mail_merchant(services, factory)
+    _merchant, address = mail_merchant(services, factory)
     deliver(services, raw_mail("anna@example.org", address, message_id="cc1@client.example",
                                extra="Cc: Bob <bob@example.org>\r\n"), [address])
     outcome = deliver(services, raw_mail("bob@example.org", address, extra="In-Reply-To: <cc1@client.example>\r\n"),
@@ -239,7 +239,7 @@ def test_a_permanent_bounce_marks_the_address_undeliverable_and_the_reply_not_de
     deliver(services, raw_mail("gone@example.org", address), [address])
     ticket_id = message_ticket(services, merchant)
     reply = services.mail.reply(merchant.licensee_id, ticket_id, "Hello", "agent:key_1")
-    provider_id = [e["id"] for e in services.mailer.entries(("licensee", merchant.licensee_id))][0]  # type: ignore[attr-defined]
+    provider_id = next(e["id"] for e in services.mailer.entries(("licensee", merchant.licensee_id)))  # type: ignore[attr-defined]
     event = DeliveryEvent("bounce", provider_id, ("gone@example.org",), True, "Permanent/General",
                           {"licensee": merchant.licensee_id})
     assert services.mail.record_delivery_event(event)
