@@ -13,8 +13,10 @@ _clients: dict[str, Any] = {}
 def client(region: str) -> Any:
     if region not in _clients:
         import boto3
+        from botocore.config import Config
 
-        _clients[region] = boto3.client("s3", region_name=region)
+        # SigV4 presigned links: the only kind newer regions accept.
+        _clients[region] = boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
     return _clients[region]
 
 
