@@ -21,8 +21,10 @@ from chalicelib.mail.loops import Classification, MailKind
 from chalicelib.mail.parsing import ParsedMail, Problem
 from chalicelib.mail.tokens import REPLY_PREFIX, subject_tag
 
-# DynamoDB keeps an item under 400 KB: the full text of longer mail stays in the raw message only.
-MAX_STORED_BODY_CHARS = 100_000
+# DynamoDB keeps an item under 400 KB, and every KB written costs a write unit (two in a transaction): the body
+# and the new text are stored up to these sizes in UTF-8; the raw message always keeps all of it.
+MAX_STORED_BODY_BYTES = 48 * 1024
+MAX_STORED_TEXT_BYTES = 16 * 1024
 MAX_REFERENCES = 10
 _LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$")
 _RESERVED_LOCAL_PARTS = {"reply", "postmaster", "abuse", "mailer-daemon", "noreply", "no-reply", "hostmaster",
@@ -317,6 +319,10 @@ def support_address(local_part: str, domain: str) -> str:
     return f"{local}@{domain}"
 
 
-def stored_body(text: str) -> tuple[str, bool]:
-    """The body as stored on the message, and whether it was cut (the raw mail keeps all of it)."""
-    return (text, False) if len(text) <= MAX_STORED_BODY_CHARS else (text[:MAX_STORED_BODY_CHARS], True)
+def stored_body(text: str, limit: int = MAX_STORED_BODY_BYTES) -> tuple[str, bool]:
+    """The text as stored on the message, cut to `limit` bytes of UTF-8 on a character boundary, and whether it
+    was cut (the raw mail keeps all of it)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text, False
+    return data[:limit].decode("utf-8", "ignore"), True

@@ -214,7 +214,8 @@ class MailService:
             message_key=new_id("msg"), ticket_id=ticket_id or _new_ticket_id(), direction="inbound",
             from_address=parsed.from_address, from_name=parsed.from_name[:200], created_at=self.clock.now(),
             to=tuple(a.address for a in parsed.to)[:50], cc=tuple(a.address for a in parsed.cc)[:50],
-            subject=parsed.subject[:1000], text=model.stored_body(parsed.new_text)[0], body=body,
+            subject=parsed.subject[:1000], text=model.stored_body(parsed.new_text, model.MAX_STORED_TEXT_BYTES)[0],
+            body=body,
             body_truncated=truncated, rfc_message_id=parsed.message_id, attachments=tuple(attachments),
             problems=tuple(p.value for p in parsed.problems), kind=classification.kind.value, raw_key=raw_key,
             verdicts=event.verdicts.as_dict())
@@ -222,6 +223,8 @@ class MailService:
     def _acknowledge(self, licensee_id: str, ticket: Ticket, message: Message,
                      classification: Classification) -> bool:
         settings = self.store.settings(licensee_id)
+        if not settings.acknowledge or not classification.may_acknowledge:
+            return False  # decided without reading the contact
         contact = self.store.contact(licensee_id, ticket.contact)
         if not model.may_acknowledge(classification, ticket.contact, self.domain, enabled=settings.acknowledge,
                                      undeliverable=bool(contact and contact.undeliverable)):

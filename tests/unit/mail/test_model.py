@@ -22,6 +22,7 @@ from chalicelib.mail.model import (
     reply_subject,
     screen,
     ses_event,
+    stored_body,
     support_address,
 )
 from chalicelib.mail.parsing import parse
@@ -167,3 +168,10 @@ def test_mail_reaches_a_merchant_only_while_the_license_is_in_force_with_email()
     assert mail_gate(licensed(frozenset({Channel.EMAIL}), date(2025, 1, 1)), now, SHANGHAI,
                      30) is HoldReason.LICENSE_NOT_IN_FORCE
     assert mail_gate(None, now, SHANGHAI, 30) is HoldReason.LICENSE_NOT_IN_FORCE
+
+
+def test_a_long_body_is_stored_cut_on_a_character_boundary_within_the_byte_limit() -> None:
+    text = "订单" * 40_000
+    stored, cut = stored_body(text, 1000)
+    assert cut and len(stored.encode()) <= 1000 and text.startswith(stored)
+    assert stored_body("short") == ("short", False)
