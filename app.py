@@ -1,12 +1,34 @@
 """kefu's API: creates the app, wires the middleware and registers one Blueprint per area."""
 
+from typing import Any
+
 from chalice import Chalice
 
 from chalicelib.core.http import error_middleware
 from chalicelib.licensing.api import licensing_api
+from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
 app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
+app.register_blueprint(mail_api)
+
+
+# Email (issue 4). Chalice cannot package `on_s3_event` for CloudFormation, so SES's receipt rule stores the raw
+# mail in S3 and then invokes this function, which reads it back by the event's message id.
+@app.lambda_function(name="mail_inbound")
+def mail_inbound(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.mail.handler import on_inbound
+
+    return on_inbound(event, services())
+
+
+@app.lambda_function(name="mail_delivery_events")
+def mail_delivery_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.mail.handler import on_delivery_events
+
+    return on_delivery_events(event, services())

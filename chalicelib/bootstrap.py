@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
+from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.mailer import Mailer
 from chalicelib.licensing.service import LicensingService
 from chalicelib.licensing.store import LicensingItem, LicensingStore
+from chalicelib.mail.service import MailService
+from chalicelib.mail.store import MailItem, MailStore
 from chalicelib.metrics import MemorySink, MetricsSink
 from chalicelib.settings import Settings
 
@@ -22,14 +25,16 @@ class Services:
     metrics: MetricsSink
     mailer: Mailer
     licensing: LicensingService
+    blobs: BlobStore
+    mail: MailService
 
     @property
     def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem)
+        return (LicensingItem, AuditItem, MailItem)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
-          mailer: Mailer | None = None) -> Services:
+          mailer: Mailer | None = None, blobs: BlobStore | None = None) -> Services:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     if metrics is None:
@@ -39,12 +44,16 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
             metrics = EmfSink()
         else:
             metrics = MemorySink()
-    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table)], settings)
+    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
+                        (MailItem, settings.mail_table)], settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
-    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer or _mailer(settings, clock),
-                    licensing=licensing)
+    mailer = mailer or _mailer(settings, clock)
+    blobs = blobs or _blobs(settings)
+    mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics)
+    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
+                    blobs=blobs, mail=mail)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:
@@ -52,8 +61,29 @@ def _mailer(settings: Settings, clock: Clock) -> Mailer:
     if settings.mailer == "outbox":
         from chalicelib.local.outbox import OutboxMailer
 
-        return OutboxMailer(settings.data_dir / "outbox", clock)
+        return OutboxMailer(settings.data_dir / "outbox", clock, settings.mail_domain)
+    if settings.mailer == "smtp":
+        from chalicelib.local.smtp_mailer import SmtpMailer
+
+        return SmtpMailer(settings.smtp_relay, clock, settings.mail_domain)
+    if settings.mailer == "ses":
+        from chalicelib.adapters.ses import SesMailer
+
+        return SesMailer(settings.region, clock, settings.mail_domain, settings.ses_configuration_set)
     raise ValueError(f"Unknown mailer {settings.mailer!r} (KEFU_MAILER)")
+
+
+def _blobs(settings: Settings) -> BlobStore:
+    """Where raw mail and attachments live: S3 on AWS, a folder under the data directory locally."""
+    if settings.blobs == "folder":
+        from chalicelib.local.blobs import FolderBlobs
+
+        return FolderBlobs(settings.data_dir / "blobs")
+    if settings.blobs == "s3":
+        from chalicelib.adapters.s3 import S3Blobs
+
+        return S3Blobs(settings.mail_bucket, settings.region)
+    raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
 
 
 _current: Services | None = None

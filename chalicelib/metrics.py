@@ -25,7 +25,17 @@ LICENSE_CHANGES = Metric("LicenseChanges", "Count", ("action",), "licensing",
 HEALTH_CHECKS = Metric("HealthChecks", "Count", ("component", "result"), "operations",
                        "Health checks of the API's dependencies, by component and result")
 
-CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS)
+MAIL_RECEIVED = Metric("MailReceived", "Count", ("outcome",), "mail",
+                       "Inbound mails per merchant delivery, by outcome: delivered, duplicate, quarantined, held")
+MAIL_HELD = Metric("MailHeld", "Count", ("reason",), "mail",
+                   "Inbound mails kept back from agents (quarantined or undeliverable), by reason")
+MAIL_SENT = Metric("MailSent", "Count", ("kind", "result"), "mail",
+                   "Replies and acknowledgements: sent, failed, or withheld by the acknowledgement rules")
+MAIL_DELIVERY_EVENTS = Metric("MailDeliveryEvents", "Count", ("kind", "matched"), "mail",
+                              "SES bounce and complaint notifications, and whether they matched a sent mail")
+
+CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
+                                 MAIL_SENT, MAIL_DELIVERY_EVENTS)
 
 
 class MetricsSink(Protocol):

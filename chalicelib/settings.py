@@ -27,6 +27,17 @@ class Settings:
     data_dir: Path
     metrics_enabled: bool
     mailer: str  # outbox | smtp | ses
+    # Email (issue 4). Defaults let code that builds Settings by hand keep working.
+    mail_table: str = "kefu-local-mail"
+    mail_domain: str = "kefu.local"  # the licensor's mail domain: support and reply+token addresses
+    mail_bucket: str = "kefu-local-mail"  # raw inbound mail (SES writes it) and attachments
+    inbound_prefix: str = "inbound/"
+    blobs: str = "folder"  # folder | s3
+    reply_secrets: tuple[bytes, ...] = ()  # newest first; signs reply+<token> addresses
+    smtp_relay: str = "127.0.0.1:1025"  # where the smtp mailer sends (local mode)
+    smtp_listen: str = "127.0.0.1:2525"  # where local mode's inbound SMTP server listens
+    ses_configuration_set: str | None = None
+    acknowledgements_per_hour: int = 3  # per sender and merchant
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,4 +55,14 @@ class Settings:
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
             metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
             mailer=env.get("KEFU_MAILER", "outbox"),
+            mail_table=env.get("KEFU_TABLE_MAIL", f"kefu-{stage}-mail"),
+            mail_domain=env.get("KEFU_MAIL_DOMAIN", "kefu.local").strip().lower(),
+            mail_bucket=env.get("KEFU_MAIL_BUCKET", f"kefu-{stage}-mail"),
+            inbound_prefix=env.get("KEFU_MAIL_INBOUND_PREFIX", "inbound/"),
+            blobs=env.get("KEFU_BLOBS", "folder"),
+            reply_secrets=tuple(s.strip().encode() for s in env.get("KEFU_REPLY_SECRET", "").split(",") if s.strip()),
+            smtp_relay=env.get("KEFU_SMTP_RELAY", "127.0.0.1:1025"),
+            smtp_listen=env.get("KEFU_SMTP_LISTEN", "127.0.0.1:2525"),
+            ses_configuration_set=env.get("KEFU_SES_CONFIGURATION_SET") or None,
+            acknowledgements_per_hour=int(env.get("KEFU_ACK_PER_HOUR", "3")),
         )

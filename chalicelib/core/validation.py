@@ -102,6 +102,12 @@ class Fields:
                                code="OUT_OF_RANGE", details={"field": name})
         return value
 
+    def boolean(self, name: str, *, required: bool = True) -> bool | None:
+        value = self._get(name, required)
+        if value is not None and not isinstance(value, bool):
+            raise _wrong_type(name, "true or false")
+        return value
+
     def strings(self, name: str, *, max_items: int, max_length: int, required: bool = True) -> list[str] | None:
         value = self._get(name, required)
         if value is None:

@@ -53,3 +53,9 @@ def seed(built: Services, data_dir: Path, api: str, allowed_origin: str) -> dict
     data_dir.mkdir(parents=True, exist_ok=True)
     demo_file.write_text(json.dumps(demo, indent=2, ensure_ascii=False) + "\n")
     return demo
+
+
+def support_address(built: Services, licensee_id: str, local_part: str = "demo-tea") -> str:
+    """The demo merchant's support address, given once (running again reuses it)."""
+    existing = built.mail.store.addresses(licensee_id)
+    return existing[0] if existing else built.mail.add_address(licensee_id, local_part, ACTOR)

@@ -13,4 +13,12 @@ from chalicelib.bootstrap import Services
 
 Extra = Callable[[Services, argparse.Namespace, dict[str, Any]], tuple[str, Callable[[], None]]]
 
-EXTRAS: tuple[Extra, ...] = ()
+
+
+def _mail(services: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.smtp_ingress import smtp_extra
+
+    return smtp_extra(services, args, demo)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail,)

@@ -23,12 +23,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dynamodb-port", type=int, default=8600)
     parser.add_argument("--storefront-origin", default="http://127.0.0.1:8001")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
+    parser.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (mail to support addresses)")
     args = parser.parse_args(argv)
 
     # The stage's settings go into the environment before any app code is imported, as on Lambda.
     os.environ.update(stage_environment("local"))
     os.environ["KEFU_DATA_DIR"] = str(args.data_dir)
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = f"http://127.0.0.1:{args.dynamodb_port}"
+    os.environ["KEFU_SMTP_LISTEN"] = f"127.0.0.1:{args.smtp_port}"
 
     from chalicelib.local.dynamodb import DynamoDBLocal, DynamoDBLocalError
 
@@ -62,18 +64,28 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     if port_in_use(args.api_port):
         print(f"kefu: port {args.api_port} is already in use, so the API cannot start there.", file=sys.stderr)
         return 1
+    # Ctrl-C from here on stops everything cleanly, even while the rest is still starting.
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+
+    # What else local mode runs beside the API (each returns a line to print and a function that stops it).
+    # Started before the API answers, so that once /v1/health does, demo.json is final and everything is up.
+    from chalicelib.local.extras import EXTRAS
+
+    started = [extra(built, args, demo) for extra in EXTRAS]
+    (args.data_dir / "demo.json").write_text(json.dumps(demo, indent=2, ensure_ascii=False) + "\n")
+
     from app import app
 
     config = Config.create(chalice_stage="local", app_name="kefu", chalice_app=app)
     server = create_local_server(app, config, "127.0.0.1", args.api_port)
     thread = threading.Thread(target=server.serve_forever, name="api", daemon=True)
     thread.start()
-
-    # What else local mode runs beside the API (each returns a line to print and a function that stops it).
-    from chalicelib.local.extras import EXTRAS
-
-    started = [extra(built, args, demo) for extra in EXTRAS]
-    (args.data_dir / "demo.json").write_text(json.dumps(demo, indent=2, ensure_ascii=False) + "\n")
 
     print("\nkefu is running locally:", flush=True)
     print(f"  API            {api}   (health: {api}/v1/health)")
@@ -88,13 +100,6 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         print(f"  {line}")
     print("Staff commands: ./kefu --help.  Press Ctrl-C to stop everything.", flush=True)
 
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     stop.wait()
     print("\nkefu: stopping.", flush=True)
     for _, stop_extra in reversed(started):

@@ -20,12 +20,13 @@ from chalicelib.local.dynamodb import free_port, port_in_use
 pytestmark = pytest.mark.e2e
 
 
-def start(data_dir: Path, api_port: int, db_port: int) -> subprocess.Popen[str]:
+def start(data_dir: Path, api_port: int, db_port: int, smtp_port: int | None = None) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "AWS_ENDPOINT"))}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.Popen(
         [sys.executable, "-m", "chalicelib.local.run", "--api-port", str(api_port), "--dynamodb-port", str(db_port),
-         "--data-dir", str(data_dir)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+         "--data-dir", str(data_dir), "--smtp-port", str(smtp_port or free_port())], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def wait_healthy(api: str, process: subprocess.Popen[str], timeout: float = 90) -> dict:  # type: ignore[type-arg]
@@ -56,9 +57,9 @@ def post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:  
 
 
 def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    api_port, db_port = free_port(), free_port()
+    api_port, db_port, smtp_port = free_port(), free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
-    process = start(tmp_path, api_port, db_port)
+    process = start(tmp_path, api_port, db_port, smtp_port)
     try:
         health = wait_healthy(api, process)
     except BaseException:
@@ -73,7 +74,7 @@ def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Pat
     assert demo["widget_key"] in out and api in out
     assert not port_in_use(db_port) and not port_in_use(api_port)  # nothing left running
 
-    again = start(tmp_path, api_port, db_port)
+    again = start(tmp_path, api_port, db_port, smtp_port)
     try:
         wait_healthy(api, again)
         assert json.loads((tmp_path / "demo.json").read_text()) == demo  # the same data, nothing seeded twice

@@ -1,0 +1,47 @@
+"""Blobs in S3: the raw mail SES stores and the attachments kefu keeps. One client per process, made lazily."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from chalicelib.core.blobs import BlobNotFound
+
+_clients: dict[str, Any] = {}
+
+
+def client(region: str) -> Any:
+    if region not in _clients:
+        import boto3
+        from botocore.config import Config
+
+        # SigV4 presigned links: the only kind newer regions accept.
+        _clients[region] = boto3.client("s3", region_name=region, config=Config(signature_version="s3v4"))
+    return _clients[region]
+
+
+class S3Blobs:
+    def __init__(self, bucket: str, region: str) -> None:
+        self.bucket = bucket
+        self.region = region
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        client(self.region).put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type,
+                                       ServerSideEncryption="AES256")
+
+    def get(self, key: str) -> bytes:
+        s3 = client(self.region)
+        try:
+            response = s3.get_object(Bucket=self.bucket, Key=key)
+        except s3.exceptions.NoSuchKey as exc:
+            raise BlobNotFound(key) from exc
+        return bytes(response["Body"].read())
+
+    def link(self, key: str, filename: str, expires_seconds: int) -> str | None:
+        # Always a download: a blob from a stranger's mail must never render as a page of our origin.
+        disposition = f"attachment; filename*=UTF-8''{quote(filename, safe='')}"
+        return str(client(self.region).generate_presigned_url(
+            "get_object", ExpiresIn=expires_seconds,
+            Params={"Bucket": self.bucket, "Key": key,
+                    "ResponseContentDisposition": disposition,
+                    "ResponseContentType": "application/octet-stream"}))

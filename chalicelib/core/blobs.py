@@ -1,0 +1,24 @@
+"""One blob store interface for raw mail and attachments: S3 on AWS, a folder in local mode."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class BlobNotFound(KeyError):
+    """No blob under that key."""
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        """Store `data` under `key`, replacing what was there (writes are idempotent by key)."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes under `key`, or BlobNotFound."""
+        ...
+
+    def link(self, key: str, filename: str, expires_seconds: int) -> str | None:
+        """A URL a browser can fetch the blob from for a while (S3 presigned), or None when the API must
+        stream it itself."""
+        ...

@@ -1,0 +1,34 @@
+"""The local blob store: one file per key under .data/blobs/, written atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chalicelib.core.blobs import BlobNotFound
+
+
+class FolderBlobs:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        parts = [p for p in key.split("/") if p]
+        if not parts or any(p in (".", "..") for p in parts):
+            raise ValueError(f"not a blob key: {key!r}")
+        return self.root.joinpath(*parts)
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(path.name + ".part")
+        temporary.write_bytes(data)
+        temporary.replace(path)  # a reader never sees half a blob
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise BlobNotFound(key) from exc
+
+    def link(self, key: str, filename: str, expires_seconds: int) -> str | None:
+        return None  # the API streams local blobs itself

@@ -1,0 +1,73 @@
+"""Local mode's inbound mail: an SMTP server on loopback that does what SES does on AWS. It stores each raw
+message in the blob store under a new message id and hands an SES-shaped event to the very same handler the
+inbound Lambda function runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.bootstrap import Services
+from chalicelib.core.ids import new_id
+from chalicelib.core.observability import logger
+from chalicelib.mail.handler import on_inbound
+from chalicelib.mail.model import Verdicts, ses_event
+
+# Nothing scans mail locally: spam and virus pass, sender authentication is unknown.
+LOCAL_VERDICTS = Verdicts(spam="PASS", virus="PASS")
+MAX_MESSAGE_BYTES = 40 * 1024 * 1024  # SES's limit for received mail
+
+
+class SesLikeHandler:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = bytes(envelope.original_content or envelope.content or b"")
+        recipients = [str(r) for r in envelope.rcpt_tos]
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, self.receive, raw, recipients, str(envelope.mail_from or ""))
+        except Exception:
+            logger.exception("local inbound mail failed")
+            return "451 4.3.0 Could not store the mail; try again"
+        return "250 2.0.0 OK"
+
+    def receive(self, raw: bytes, recipients: list[str], source: str) -> dict[str, Any]:
+        services = self.services
+        ses_id = new_id("ses").replace("_", "")
+        services.blobs.put(f"{services.settings.inbound_prefix}{ses_id}", raw, "message/rfc822")
+        return on_inbound(ses_event(ses_id, recipients, source, services.clock.now(), LOCAL_VERDICTS), services)
+
+
+def start(services: Services, listen: str) -> Callable[[], None]:
+    """Start the server on `host:port`; returns the function that stops it."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+
+    class LenientSMTP(SMTP):
+        # Real mail breaks RFC 5321's 1000-character lines; SES takes it, so do we.
+        line_length_limit = 1_000_000
+
+    class LenientController(Controller):
+        def factory(self) -> SMTP:
+            return LenientSMTP(self.handler, **self.SMTP_kwargs)
+
+    host, _, port = listen.rpartition(":")
+    controller = LenientController(SesLikeHandler(services), hostname=host or "127.0.0.1", port=int(port),
+                                   data_size_limit=MAX_MESSAGE_BYTES, decode_data=False, enable_SMTPUTF8=True)
+    controller.start()
+    return controller.stop
+
+
+def smtp_extra(services: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    """The `make run` entry: inbound SMTP beside the API, and the demo merchant's support address."""
+    from chalicelib.local.demo import DEMO_LICENSEE, support_address
+
+    listen = services.settings.smtp_listen
+    stop = start(services, listen)
+    demo["support_address"] = support_address(services, DEMO_LICENSEE)
+    demo["smtp"] = listen
+    return f"inbound SMTP   {listen}   (mail to {demo['support_address']} opens a ticket)", stop

@@ -1,0 +1,328 @@
+"""The email channel's rules as pure functions of facts: where a mail may go, what is held back and why,
+when an acknowledgement may be sent, how replies are addressed. No storage, no clock, no AWS.
+
+Reading SES's events (what SES hands the Lambda functions) also lives here: they are plain dicts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.licensing import model as licensing
+from chalicelib.licensing.model import Channel, License, Status
+from chalicelib.mail.loops import Classification, MailKind
+from chalicelib.mail.parsing import ParsedMail, Problem
+from chalicelib.mail.tokens import REPLY_PREFIX, subject_tag
+
+# DynamoDB keeps an item under 400 KB, and every KB written costs a write unit (two in a transaction): the body
+# and the new text are stored up to these sizes in UTF-8; the raw message always keeps all of it.
+MAX_STORED_BODY_BYTES = 48 * 1024
+MAX_STORED_TEXT_BYTES = 16 * 1024
+MAX_REFERENCES = 10
+_LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$")
+_RESERVED_LOCAL_PARTS = {"reply", "postmaster", "abuse", "mailer-daemon", "noreply", "no-reply", "hostmaster",
+                         "webmaster", "bounce", "bounces"}
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|sv|antw|回复|回覆|答复)\s*[:：]\s*", re.IGNORECASE)
+
+
+class HoldReason(StrEnum):
+    """Why a mail was kept back from agents. Stable codes: stored, counted and shown; never rename one."""
+
+    UNKNOWN_ADDRESS = "unknown_address"
+    CHANNEL_NOT_LICENSED = "channel_not_licensed"
+    LICENSE_NOT_IN_FORCE = "license_not_in_force"
+    SPAM = "spam"
+    VIRUS = "virus"
+    SPOOFED = "spoofed"  # DMARC failed where the sender's domain asks to quarantine or reject
+    UNREADABLE = "unreadable"
+    NO_SENDER = "no_sender"
+    DELIVERY_REPORT = "delivery_report"
+    OWN_ADDRESS = "own_address"
+
+
+READABLE: dict[HoldReason, str] = {
+    HoldReason.UNKNOWN_ADDRESS: "Sent to an address that belongs to no merchant.",
+    HoldReason.CHANNEL_NOT_LICENSED: "The merchant's license does not include email support.",
+    HoldReason.LICENSE_NOT_IN_FORCE: "The merchant's license is not in force, so no agent receives mail.",
+    HoldReason.SPAM: "Amazon SES judged this mail to be spam.",
+    HoldReason.VIRUS: "Amazon SES found a virus in this mail.",
+    HoldReason.SPOOFED: "The sender's domain says it did not send this mail (DMARC failed).",
+    HoldReason.UNREADABLE: "The mail could not be read at all; the raw message is kept.",
+    HoldReason.NO_SENDER: "The mail has no sender address one could answer.",
+    HoldReason.DELIVERY_REPORT: "A delivery failure report from a mail server, not a customer's mail.",
+    HoldReason.OWN_ADDRESS: "Sent from one of our own addresses: answering it would start a mail loop.",
+}
+
+PROBLEM_TEXT: dict[Problem, str] = {
+    Problem.UNPARSEABLE: "The mail could not be read.",
+    Problem.MISSING_FROM: "No sender address.",
+    Problem.MISSING_MESSAGE_ID: "No Message-ID header.",
+    Problem.BAD_ADDRESS: "An address in To, Cc or Reply-To could not be read and was skipped.",
+    Problem.BAD_DATE: "The Date header could not be read.",
+    Problem.BAD_CHARSET: "Some text was in an unknown or wrong character set and was decoded by guessing.",
+    Problem.BAD_ENCODING: "Some content was damaged in transfer encoding.",
+    Problem.BROKEN_MIME: "The mail's structure was damaged; the readable parts were kept.",
+    Problem.NO_BODY: "The mail has no text.",
+    Problem.OVERSIZE_ATTACHMENT: "An attachment was larger than the limit and was not kept (the raw mail has it).",
+}
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Delivery(StrEnum):
+    """What became of a mail we sent."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # the mailer refused it
+    NOT_DELIVERED = "not_delivered"  # a permanent bounce
+    DELAYED = "delayed"  # a transient bounce
+    COMPLAINED = "complained"  # the recipient marked it as spam
+
+
+# -- SES events --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Verdicts:
+    """SES's receipt verdicts: PASS, FAIL, GRAY or PROCESSING_FAILED (and DISABLED where scanning is off)."""
+
+    spam: str = "GRAY"
+    virus: str = "GRAY"
+    spf: str = "GRAY"
+    dkim: str = "GRAY"
+    dmarc: str = "GRAY"
+    dmarc_policy: str = ""  # none | quarantine | reject, when SES reports it
+
+    def as_dict(self) -> dict[str, str]:
+        return {"spam": self.spam, "virus": self.virus, "spf": self.spf, "dkim": self.dkim, "dmarc": self.dmarc}
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """One received mail as SES announces it: its id (the S3 object name) and the envelope recipients."""
+
+    ses_id: str
+    recipients: tuple[str, ...]
+    verdicts: Verdicts = field(default_factory=Verdicts)
+
+
+def inbound_events(event: Mapping[str, Any]) -> list[InboundEvent]:
+    """The mails of an SES receipt-rule Lambda event. Records that are not SES receipts are skipped."""
+    found = []
+    for record in event.get("Records") or []:
+        ses = record.get("ses") if isinstance(record, Mapping) else None
+        if not isinstance(ses, Mapping):
+            continue
+        mail, receipt = ses.get("mail") or {}, ses.get("receipt") or {}
+        ses_id = str(mail.get("messageId") or "")
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", ses_id):
+            continue
+        recipients = receipt.get("recipients") or mail.get("destination") or []
+
+        def status(name: str, receipt: Mapping[str, Any] = receipt) -> str:
+            verdict = receipt.get(name) or {}
+            return str(verdict.get("status", "GRAY")).upper() if isinstance(verdict, Mapping) else "GRAY"
+
+        verdicts = Verdicts(spam=status("spamVerdict"), virus=status("virusVerdict"), spf=status("spfVerdict"),
+                            dkim=status("dkimVerdict"), dmarc=status("dmarcVerdict"),
+                            dmarc_policy=str(receipt.get("dmarcPolicy") or "").lower())
+        found.append(InboundEvent(ses_id, tuple(dict.fromkeys(str(r).strip().lower() for r in recipients)),
+                                  verdicts))
+    return found
+
+
+def ses_event(ses_id: str, recipients: Iterable[str], source: str, at: datetime,
+              verdicts: Verdicts | None = None) -> dict[str, Any]:
+    """An SES-shaped receipt event, as local mode's SMTP server hands it to the same handler."""
+    verdicts = verdicts or Verdicts()
+    rcpts = list(recipients)
+    receipt: dict[str, Any] = {
+        "timestamp": at.isoformat(), "recipients": rcpts, "spamVerdict": {"status": verdicts.spam},
+        "virusVerdict": {"status": verdicts.virus}, "spfVerdict": {"status": verdicts.spf},
+        "dkimVerdict": {"status": verdicts.dkim}, "dmarcVerdict": {"status": verdicts.dmarc},
+        "action": {"type": "Lambda", "invocationType": "Event"}}
+    if verdicts.dmarc_policy:
+        receipt["dmarcPolicy"] = verdicts.dmarc_policy  # SES adds it only when DMARC failed
+    return {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
+        "mail": {"timestamp": at.isoformat(), "source": source, "messageId": ses_id, "destination": rcpts},
+        "receipt": receipt}}]}
+
+
+@dataclass(frozen=True)
+class DeliveryEvent:
+    """A bounce or complaint about a mail we sent through SES."""
+
+    kind: str  # bounce | complaint
+    provider_id: str  # SES MessageId of the mail we sent
+    recipients: tuple[str, ...]
+    permanent: bool
+    detail: str
+    tags: Mapping[str, str]
+
+
+def delivery_events(event: Mapping[str, Any]) -> list[DeliveryEvent]:
+    """Bounces and complaints from an SNS-delivered SES notification (classic `notificationType` or
+    configuration-set `eventType`), or an EventBridge event (`detail`). Anything else is skipped."""
+    messages: list[Mapping[str, Any]] = []
+    for record in event.get("Records") or []:
+        body = (record.get("Sns") or {}).get("Message") if isinstance(record, Mapping) else None
+        try:
+            parsed = json.loads(body) if isinstance(body, str) else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, Mapping):
+            messages.append(parsed)
+    if isinstance(event.get("detail"), Mapping):
+        messages.append(event["detail"])
+    found = []
+    for message in messages:
+        kind = str(message.get("eventType") or message.get("notificationType") or "").lower()
+        mail = message.get("mail") or {}
+        provider_id = str(mail.get("messageId") or "")
+        if kind not in ("bounce", "complaint") or not provider_id:
+            continue
+        tags = {str(k): str(v[0] if isinstance(v, list) and v else v) for k, v in (mail.get("tags") or {}).items()}
+        if kind == "bounce":
+            bounce = message.get("bounce") or {}
+            people = bounce.get("bouncedRecipients") or []
+            permanent = str(bounce.get("bounceType", "")) == "Permanent"
+            detail = f"{bounce.get('bounceType', 'Bounce')}/{bounce.get('bounceSubType', '')}".rstrip("/")
+        else:
+            complaint = message.get("complaint") or {}
+            people = complaint.get("complainedRecipients") or []
+            permanent = True
+            detail = f"Complaint/{complaint.get('complaintFeedbackType', '')}".rstrip("/")
+        recipients = tuple(str(p.get("emailAddress", "")).strip().lower() for p in people
+                           if isinstance(p, Mapping) and p.get("emailAddress"))
+        found.append(DeliveryEvent(kind, provider_id, recipients, permanent, detail, tags))
+    return found
+
+
+# -- routing and screening ---------------------------------------------------------------------------------------
+def mail_gate(lic: License | None, now: datetime, tz: ZoneInfo, expiring_window_days: int) -> HoldReason | None:
+    """Whether a merchant may receive mail now (clauses 1.1.3, 3.1.1): license in force and email licensed."""
+    if lic is None:
+        return HoldReason.LICENSE_NOT_IN_FORCE
+    status = licensing.status(lic, now, tz, expiring_window_days)
+    if status not in (Status.ACTIVE, Status.EXPIRING):
+        return HoldReason.LICENSE_NOT_IN_FORCE
+    if Channel.EMAIL not in licensing.terms_on(lic, now.astimezone(tz).date()).channels:
+        return HoldReason.CHANNEL_NOT_LICENSED
+    return None
+
+
+def is_own_address(address: str | None, domain: str) -> bool:
+    """An address on the licensor's mail domain (or a subdomain of it)."""
+    host = (address or "").rpartition("@")[2].strip().lower().rstrip(".")
+    return bool(host) and (host == domain or host.endswith("." + domain))
+
+
+def screen(parsed: ParsedMail, verdicts: Verdicts, classification: Classification,
+           domain: str) -> HoldReason | None:
+    """Why a mail for a merchant goes to quarantine instead of to an agent, or None to accept it."""
+    if verdicts.virus == "FAIL":
+        return HoldReason.VIRUS
+    if verdicts.spam == "FAIL":
+        return HoldReason.SPAM
+    # Threading trusts the sender's address, so a forged From must never reach a ticket.
+    if verdicts.dmarc == "FAIL" and verdicts.dmarc_policy in ("quarantine", "reject"):
+        return HoldReason.SPOOFED
+    if Problem.UNPARSEABLE in parsed.problems:
+        return HoldReason.UNREADABLE
+    if not parsed.from_address:
+        return HoldReason.NO_SENDER
+    if classification.kind is MailKind.BOUNCE:
+        return HoldReason.DELIVERY_REPORT
+    if is_own_address(parsed.from_address, domain):
+        return HoldReason.OWN_ADDRESS
+    return None
+
+
+def idempotency_key(message_id: str | None, ses_id: str) -> str:
+    """What makes the same mail one message: its Message-ID (the same key threading looks replies up by),
+    or SES's id when it has none (so a retried event is still one message)."""
+    return message_id.strip().lower() if message_id and message_id.strip() else f"ses:{ses_id}"
+
+
+def provider_key(provider_id: str) -> str:
+    """How a mail we sent is found again from a bounce or complaint, which names it by the provider's id."""
+    return f"provider:{provider_id}"
+
+
+def key_hash(value: str) -> str:
+    """A bounded, uniform stand-in for a Message-ID (which may be up to 998 characters) in keys."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+# -- acknowledgements --------------------------------------------------------------------------------------------
+def may_acknowledge(classification: Classification, sender: str | None, domain: str, *, enabled: bool,
+                    undeliverable: bool) -> bool:
+    """An automatic acknowledgement goes only to a person's mail (never to auto-submitted mail, lists or
+    bounces), never to our own addresses, never to an address known to bounce, and only when the merchant
+    has them switched on. The hourly limit per sender is counted in the store."""
+    return (enabled and classification.may_acknowledge and bool(sender) and not undeliverable
+            and not is_own_address(sender, domain))
+
+
+def hour_bucket(now: datetime) -> str:
+    return now.strftime("%Y%m%d%H")
+
+
+DEFAULT_ACKNOWLEDGEMENT = ("Thank you for writing to {merchant}. We have received your message and opened ticket "
+                           "#{number}; an agent will answer you by email.\n\n"
+                           "感谢您联系{merchant}。我们已收到您的邮件（工单 #{number}），客服会尽快通过邮件回复您。")
+
+
+def acknowledgement_text(template: str, merchant: str, number: int) -> str:
+    return template.replace("{merchant}", merchant).replace("{number}", str(number))
+
+
+# -- addressing replies ------------------------------------------------------------------------------------------
+def reply_subject(subject: str, number: int) -> str:
+    """`Re: <subject> [#n]`, without stacking `Re:` or tags."""
+    tag = subject_tag(number)
+    base = subject.strip() or "(no subject)"
+    while _REPLY_PREFIX.match(base):
+        base = _REPLY_PREFIX.sub("", base, count=1)
+    if tag not in base:
+        base = f"{base} {tag}"
+    return f"Re: {base}"
+
+
+def reply_address(token: str, domain: str) -> str:
+    return f"{REPLY_PREFIX}{token}@{domain}"
+
+
+def references(chain: Iterable[str]) -> tuple[str, ...]:
+    """The References of a reply: the thread's ids, oldest first, the first one and the latest few kept."""
+    ids = list(dict.fromkeys(i for i in chain if i))
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1):]]
+    return tuple(ids)
+
+
+def support_address(local_part: str, domain: str) -> str:
+    """A merchant's support address on the licensor's domain; refuses what could collide with our own."""
+    local = local_part.strip().lower()
+    if not _LOCAL_PART.match(local) or local in _RESERVED_LOCAL_PARTS or local.startswith(REPLY_PREFIX[:-1]):
+        raise ValueError(f"'{local_part}' cannot be a support address: use 1 to 40 letters, digits, '.', '-' "
+                         "or '_', not a reserved name")
+    return f"{local}@{domain}"
+
+
+def stored_body(text: str, limit: int = MAX_STORED_BODY_BYTES) -> tuple[str, bool]:
+    """The text as stored on the message, cut to `limit` bytes of UTF-8 on a character boundary, and whether it
+    was cut (the raw mail keeps all of it)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= limit:
+        return text, False
+    return data[:limit].decode("utf-8", "ignore"), True

@@ -1,0 +1,455 @@
+"""Email use cases (clauses 1.1.2, 3.1): mail in through SES (or local SMTP) into threaded tickets, agents'
+replies out through the one mailer, bounces and complaints back. Every function takes the merchant first."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from email.utils import formataddr
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+
+from chalicelib.audit.model import AuditRecord
+from chalicelib.core.blobs import BlobStore
+from chalicelib.core.clock import Clock
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
+from chalicelib.core.ids import new_id
+from chalicelib.core.mailer import Mailer, OutboundMail
+from chalicelib.core.observability import logger
+from chalicelib.licensing.cache import TtlCache
+from chalicelib.licensing.model import License
+from chalicelib.licensing.service import LicensingService
+from chalicelib.mail import model
+from chalicelib.mail.loops import Classification, classify
+from chalicelib.mail.model import Delivery, DeliveryEvent, HoldReason, InboundEvent, TicketStatus
+from chalicelib.mail.parsing import ParsedMail, parse
+from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Ticket
+from chalicelib.mail.threads import ThreadDecision, ThreadVia, TicketCandidate, choose_ticket, lookups
+from chalicelib.mail.tokens import extract_reply_token, make_token, read_token
+from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_HELD, MAIL_RECEIVED, MAIL_SENT, MetricsSink
+from chalicelib.settings import Settings
+
+_WRITE_ATTEMPTS = 8
+LINK_SECONDS = 3600
+MAX_REPLY_CHARS = 50_000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one mail for one merchant."""
+
+    licensee_id: str | None
+    result: str  # delivered | duplicate | quarantined | held
+    ticket_id: str | None = None
+    reason: str | None = None
+    new_ticket: bool = False
+    acknowledged: bool = False
+
+
+class MailService:
+    def __init__(self, store: MailStore, licensing: LicensingService, blobs: BlobStore, mailer: Mailer,
+                 clock: Clock, settings: Settings, metrics: MetricsSink) -> None:
+        self.store = store
+        self.licensing = licensing
+        self.blobs = blobs
+        self.mailer = mailer
+        self.clock = clock
+        self.settings = settings
+        self.domain = settings.mail_domain
+        self.metrics = metrics
+        self._licenses: TtlCache[License | None] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
+
+    @property
+    def secrets(self) -> tuple[bytes, ...]:
+        if not self.settings.reply_secrets:
+            raise RuntimeError("KEFU_REPLY_SECRET is not set: reply addresses cannot be signed")
+        return self.settings.reply_secrets
+
+    # -- inbound -------------------------------------------------------------------------------------------------
+    def receive(self, event: InboundEvent) -> list[Outcome]:
+        """One mail SES received: read the raw message it stored, then deliver it to each merchant it is
+        addressed to, or keep it with the reason it cannot be. Safe to run again for the same event."""
+        raw_key = f"{self.settings.inbound_prefix}{event.ses_id}"
+        raw = self.blobs.get(raw_key)  # missing raw mail raises, so the event is retried
+        parsed = parse(raw)
+        key = model.idempotency_key(parsed.message_id, event.ses_id)
+        targets: dict[str, str] = {}
+        for recipient in event.recipients:
+            licensee_id = self._route(recipient)
+            if licensee_id is not None:
+                targets.setdefault(licensee_id, recipient)
+        if not targets:
+            return [self._hold(None, key, event, parsed, raw_key, HoldReason.UNKNOWN_ADDRESS)]
+        outcomes = []
+        for licensee_id, address in targets.items():
+            gate = model.mail_gate(self._license(licensee_id), self.clock.now(), self.settings.timezone,
+                                   self.settings.expiring_window_days)
+            if gate is not None:
+                outcomes.append(self._hold(licensee_id, key, event, parsed, raw_key, gate))
+            else:
+                outcomes.append(self._deliver(licensee_id, address, key, event, parsed, raw_key))
+        return outcomes
+
+    def _route(self, recipient: str) -> str | None:
+        """The merchant an envelope recipient belongs to: a support address, or a genuine reply address."""
+        if not model.is_own_address(recipient, self.domain):
+            return None
+        token = extract_reply_token([recipient], self.domain)
+        if token is not None:
+            ticket_id = read_token(token, self.secrets)
+            return self.store.ticket_owner(ticket_id) if ticket_id else None
+        return self.store.merchant_of(recipient)
+
+    def _license(self, licensee_id: str) -> License | None:
+        return self._licenses.get(licensee_id, lambda: self.licensing.store.load(licensee_id, consistent=False))
+
+    def _hold(self, licensee_id: str | None, key: str, event: InboundEvent, parsed: ParsedMail, raw_key: str,
+              reason: HoldReason) -> Outcome:
+        result = "quarantined" if licensee_id and reason not in (HoldReason.CHANNEL_NOT_LICENSED,
+                                                                  HoldReason.LICENSE_NOT_IN_FORCE) else "held"
+        held = Held(licensee_id, reason.value, self.clock.now(), event.ses_id, raw_key, parsed.from_address,
+                    parsed.subject, event.recipients)
+        try:
+            self.store.hold(licensee_id, model.key_hash(key), key, held)
+        except Conflict:
+            result = "duplicate"
+        self.metrics.count(MAIL_RECEIVED, outcome=result)
+        if result != "duplicate":
+            self.metrics.count(MAIL_HELD, reason=reason.value)
+        logger.info("mail kept back", extra={"ses_id": event.ses_id, "merchant": licensee_id or "-",
+                                             "reason": reason.value, "outcome": result})
+        return Outcome(licensee_id, result, reason=reason.value)
+
+    def _deliver(self, licensee_id: str, address: str, key: str, event: InboundEvent, parsed: ParsedMail,
+                 raw_key: str) -> Outcome:
+        classification = classify(parsed)
+        reason = model.screen(parsed, event.verdicts, classification, self.domain)
+        if reason is not None:
+            return self._hold(licensee_id, key, event, parsed, raw_key, reason)
+        assert parsed.from_address is not None
+        own_hash = model.key_hash(key)
+        for attempt in range(_WRITE_ATTEMPTS):
+            decision, tickets, stored = self._thread(licensee_id, parsed, own_hash)
+            if stored:
+                return self._duplicate(licensee_id, event)
+            message = self._inbound_message(licensee_id, parsed, classification, event, raw_key, own_hash,
+                                            decision.ticket_id)
+            cc = [a.address for a in parsed.cc if not model.is_own_address(a.address, self.domain)]
+            try:
+                if decision.ticket_id is not None:
+                    self.store.append_inbound(licensee_id, tickets[decision.ticket_id], message, own_hash, cc)
+                    ticket = tickets[decision.ticket_id]
+                else:
+                    previous = self.store.last_number(licensee_id)
+                    now = message.created_at
+                    ticket = Ticket(ticket_id=message.ticket_id, number=previous + 1,
+                                    subject=(parsed.subject or "(no subject)")[:500], contact=parsed.from_address,
+                                    status=TicketStatus.OPEN.value, support_address=address, created_at=now,
+                                    last_activity_at=now)
+                    self.store.open_ticket(licensee_id, ticket, message, own_hash, previous, cc)
+            except (Conflict, TransactWriteError):
+                if self.store.is_stored(licensee_id, own_hash):
+                    return self._duplicate(licensee_id, event)
+                logger.info("mail write raced another; trying again", extra={"attempt": attempt})
+                time.sleep(0.02 * (attempt + 1))
+                continue
+            self.metrics.count(MAIL_RECEIVED, outcome="delivered")
+            logger.info("mail delivered", extra={"ses_id": event.ses_id, "merchant": licensee_id,
+                                                 "ticket": ticket.ticket_id, "via": decision.via.value,
+                                                 "refused": len(decision.refused)})
+            acknowledged = False
+            if decision.ticket_id is None:
+                acknowledged = self._acknowledge(licensee_id, ticket, message, classification)
+            return Outcome(licensee_id, "delivered", ticket.ticket_id, new_ticket=decision.ticket_id is None,
+                           acknowledged=acknowledged)
+        raise Unavailable("The mail could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
+
+    def _duplicate(self, licensee_id: str, event: InboundEvent) -> Outcome:
+        self.metrics.count(MAIL_RECEIVED, outcome="duplicate")
+        logger.info("mail already stored", extra={"ses_id": event.ses_id, "merchant": licensee_id})
+        return Outcome(licensee_id, "duplicate")
+
+    def _thread(self, licensee_id: str, parsed: ParsedMail,
+                own_hash: str) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
+        """The threading decision (reply token, then Message-IDs, then subject tag; only for a sender on the
+        ticket), the tickets it looked at, and whether this very mail is stored already."""
+        found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
+        hashes = [model.key_hash(i) for i in found.message_ids]
+        seen = self.store.seen(licensee_id, [own_hash, *hashes])
+        if own_hash in seen:
+            return ThreadDecision(None, ThreadVia.NEW), {}, True
+        by_id = [seen[h][0] for h in hashes if h in seen and seen[h][0]]
+        tag_ticket = (self.store.ticket_by_number(licensee_id, found.subject_ticket_number)
+                      if found.subject_ticket_number is not None else None)
+        wanted = [t for t in (found.token_ticket_id, *by_id, tag_ticket) if t]
+        # Reading tickets under this merchant's key is what keeps another merchant's token or id inert here.
+        tickets = self.store.tickets((licensee_id, t) for t in wanted)
+
+        def candidate(ticket_id: str | None) -> TicketCandidate | None:
+            ticket = tickets.get(ticket_id or "")
+            return TicketCandidate(ticket.ticket_id, ticket.contact, ticket.participants) if ticket else None
+
+        decision = choose_ticket(
+            parsed, by_token=candidate(found.token_ticket_id),
+            by_message_ids=[c for c in (candidate(t) for t in dict.fromkeys(by_id)) if c is not None],
+            by_subject_tag=candidate(tag_ticket))
+        return decision, tickets, False
+
+    def _inbound_message(self, licensee_id: str, parsed: ParsedMail, classification: Classification,
+                         event: InboundEvent, raw_key: str, own_hash: str, ticket_id: str | None) -> Message:
+        body, truncated = model.stored_body(parsed.text)
+        attachments = []
+        for n, part in enumerate(parsed.attachments):
+            blob_key = None
+            if part.data is not None:
+                blob_key = f"attachments/{licensee_id}/{own_hash}/{n}"
+                self.blobs.put(blob_key, part.data, part.content_type)  # same key on a retry: no copies
+            attachments.append(Attachment(part.filename or f"attachment-{n + 1}", part.content_type, part.size,
+                                          blob_key, part.inline, part.content_id))
+        assert parsed.from_address is not None
+        return Message(
+            message_key=new_id("msg"), ticket_id=ticket_id or _new_ticket_id(), direction="inbound",
+            from_address=parsed.from_address, from_name=parsed.from_name[:200], created_at=self.clock.now(),
+            to=tuple(a.address for a in parsed.to)[:50], cc=tuple(a.address for a in parsed.cc)[:50],
+            subject=parsed.subject[:1000], text=model.stored_body(parsed.new_text, model.MAX_STORED_TEXT_BYTES)[0],
+            body=body,
+            body_truncated=truncated, rfc_message_id=parsed.message_id, attachments=tuple(attachments),
+            problems=tuple(p.value for p in parsed.problems), kind=classification.kind.value, raw_key=raw_key,
+            verdicts=event.verdicts.as_dict())
+
+    def _acknowledge(self, licensee_id: str, ticket: Ticket, message: Message,
+                     classification: Classification) -> bool:
+        settings = self.store.settings(licensee_id)
+        if not settings.acknowledge or not classification.may_acknowledge:
+            return False  # decided without reading the contact
+        contact = self.store.contact(licensee_id, ticket.contact)
+        if not model.may_acknowledge(classification, ticket.contact, self.domain, enabled=settings.acknowledge,
+                                     undeliverable=bool(contact and contact.undeliverable)):
+            return False
+        now = self.clock.now()
+        if not self.store.take_acknowledgement(licensee_id, ticket.contact, now, model.hour_bucket(now),
+                                               self.settings.acknowledgements_per_hour):
+            self.metrics.count(MAIL_SENT, kind="acknowledgement", result="rate_limited")
+            return False
+        merchant = self._merchant_name(licensee_id)
+        text = model.acknowledgement_text(settings.acknowledgement_text or model.DEFAULT_ACKNOWLEDGEMENT, merchant,
+                                          ticket.number)
+        try:
+            self._send(licensee_id, ticket, [message], text, kind="acknowledgement",
+                       author="system:acknowledgement", audit=None)
+        except Unavailable:
+            return False  # the mail is stored; a missed acknowledgement must not fail the delivery
+        return True
+
+    # -- outbound ------------------------------------------------------------------------------------------------
+    def reply(self, licensee_id: str, ticket_id: str, text: str, author: str) -> dict[str, Any]:
+        """An agent's answer, sent by email to the ticket's contact, threaded on the customer's mail."""
+        ticket = self._ticket(licensee_id, ticket_id)
+        contact = self.store.contact(licensee_id, ticket.contact)
+        if contact is not None and contact.undeliverable:
+            raise Conflict(f"Mail to this customer does not arrive ({contact.undeliverable_reason}); reach them "
+                           "another way.", code="CONTACT_UNDELIVERABLE")
+        messages = self.store.messages(licensee_id, ticket_id)
+        audit = AuditRecord(subject=f"licensee:{licensee_id}", action="mail.replied", actor=author,
+                            at=self.clock.now(), details={"ticket_id": ticket_id})
+        sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit)
+        return self.message_dict(licensee_id, sent)
+
+    def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,
+              author: str, audit: AuditRecord | None) -> Message:
+        chain = [m.rfc_message_id for m in thread if m.rfc_message_id]
+        answering = next((m.rfc_message_id for m in reversed(thread)
+                          if m.direction == "inbound" and m.rfc_message_id), chain[-1] if chain else None)
+        headers: list[tuple[str, str]] = []
+        if answering:
+            headers.append(("In-Reply-To", f"<{answering}>"))
+        if chain:
+            headers.append(("References", " ".join(f"<{i}>" for i in model.references(chain))))
+        if kind == "acknowledgement":
+            # RFC 3834: what we send on our own says so, so that other robots do not answer it.
+            headers += [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
+        name = self._merchant_name(licensee_id)
+        subject = model.reply_subject(ticket.subject, ticket.number)
+        reply_to = model.reply_address(make_token(ticket.ticket_id, self.secrets[0]), self.domain)
+        message = Message(message_key=new_id("msg"), ticket_id=ticket.ticket_id, direction="outbound",
+                          from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
+                          to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
+                          delivery=Delivery.SENDING.value)
+        self.store.begin_outbound(licensee_id, ticket, message, audit)
+        mail = OutboundMail(sender=formataddr((name, ticket.support_address)), to=(ticket.contact,),
+                            subject=subject, text=text, reply_to=reply_to, headers=tuple(headers),
+                            tags=(("licensee", licensee_id), ("ticket", ticket.ticket_id), ("kind", kind)))
+        try:
+            sent = self.mailer.send(mail)
+        except Exception as exc:
+            logger.warning("mail not sent", extra={"merchant": licensee_id, "ticket": ticket.ticket_id,
+                                                   "error": type(exc).__name__})
+            self.store.finish_outbound(licensee_id, ticket.ticket_id, message.message_key, Delivery.FAILED, None,
+                                       None, (), detail=type(exc).__name__)
+            self.metrics.count(MAIL_SENT, kind=kind, result="failed")
+            raise Unavailable("The mail could not be sent; it is recorded as failed. Try again shortly.",
+                              code="MAIL_NOT_SENT") from exc
+        self.store.finish_outbound(licensee_id, ticket.ticket_id, message.message_key, Delivery.SENT,
+                                   sent.message_id, sent.provider_id,
+                                   (sent.message_id, model.provider_key(sent.provider_id)))
+        self.metrics.count(MAIL_SENT, kind=kind, result="sent")
+        return Message(**{**vars(message), "delivery": Delivery.SENT.value, "rfc_message_id": sent.message_id,
+                          "provider_id": sent.provider_id})
+
+    def record_delivery_event(self, event: DeliveryEvent) -> bool:
+        """An SES bounce or complaint: a permanent one marks the address undeliverable for that merchant,
+        and the mail it is about is marked as not delivered. Applying it twice changes nothing more."""
+        licensee_id = event.tags.get("licensee")
+        if not licensee_id:
+            self.metrics.count(MAIL_DELIVERY_EVENTS, kind=event.kind, matched="no")
+            return False
+        now = self.clock.now()
+        if event.permanent:
+            for address in event.recipients:
+                self.store.mark_undeliverable(licensee_id, address, event.detail, now)
+        hit = self.store.seen(licensee_id, [model.key_hash(model.provider_key(event.provider_id))])
+        for ticket_id, message_key in hit.values():
+            if ticket_id and message_key:
+                delivery = (Delivery.COMPLAINED if event.kind == "complaint"
+                            else Delivery.NOT_DELIVERED if event.permanent else Delivery.DELAYED)
+                self.store.mark_delivery(licensee_id, ticket_id, message_key, delivery, event.detail)
+        self.metrics.count(MAIL_DELIVERY_EVENTS, kind=event.kind, matched="yes" if hit else "no")
+        logger.info("delivery event", extra={"merchant": licensee_id, "kind": event.kind,
+                                             "permanent": event.permanent, "matched": bool(hit)})
+        return bool(hit)
+
+    # -- what agents see -----------------------------------------------------------------------------------------
+    def list_tickets(self, licensee_id: str, status: str, limit: int, cursor: str | None) -> dict[str, Any]:
+        """A page of the merchant's tickets in a status, newest activity first."""
+        tickets, following = self.store.list_tickets(licensee_id, status, limit, cursor)
+        return {"items": [self.ticket_dict(t) for t in tickets], "next": following}
+
+    def show_ticket(self, licensee_id: str, ticket_id: str) -> dict[str, Any]:
+        """A ticket with its messages, oldest first, and whether mail to its contact arrives."""
+        ticket = self._ticket(licensee_id, ticket_id)
+        contact = self.store.contact(licensee_id, ticket.contact)
+        out = self.ticket_dict(ticket)
+        out["contact_name"] = contact.name if contact else None
+        out["contact_undeliverable"] = ({"reason": contact.undeliverable_reason,
+                                         "at": contact.undeliverable_at.isoformat() if contact.undeliverable_at
+                                         else None} if contact and contact.undeliverable else None)
+        out["messages"] = [self.message_dict(licensee_id, m) for m in self.store.messages(licensee_id, ticket_id)]
+        return out
+
+    def set_status(self, licensee_id: str, ticket_id: str, status: TicketStatus, actor: str) -> dict[str, Any]:
+        ticket = self._ticket(licensee_id, ticket_id)
+        self.store.set_status(licensee_id, ticket, status, AuditRecord(
+            subject=f"licensee:{licensee_id}", action=f"ticket.{status.value}", actor=actor, at=self.clock.now(),
+            details={"ticket_id": ticket_id}))
+        return self.ticket_dict(self._ticket(licensee_id, ticket_id))
+
+    def attachment(self, licensee_id: str, ticket_id: str, message_key: str, index: int) -> tuple[Attachment, bytes]:
+        message = self.store.message(licensee_id, ticket_id, message_key)
+        if message is None or not 0 <= index < len(message.attachments):
+            raise NotFound("No such attachment.", code="UNKNOWN_ATTACHMENT")
+        part = message.attachments[index]
+        if part.blob_key is None:
+            raise NotFound("This attachment was larger than the limit; only the raw mail holds it.",
+                           code="ATTACHMENT_NOT_KEPT")
+        return part, self.blobs.get(part.blob_key)
+
+    def attachment_signature(self, licensee_id: str, ticket_id: str, message_key: str, index: int,
+                             expires: int) -> str:
+        payload = f"{licensee_id}|{ticket_id}|{message_key}|{index}|{expires}".encode()
+        return hmac.new(self.secrets[0], b"kefu/attachment/v1\x00" + payload, hashlib.sha256).hexdigest()[:32]
+
+    def check_attachment_link(self, licensee_id: str, ticket_id: str, message_key: str, index: int,
+                              expires: int, signature: str) -> bool:
+        if expires < self.clock.now().timestamp():
+            return False
+        return hmac.compare_digest(signature, self.attachment_signature(licensee_id, ticket_id, message_key, index,
+                                                                        expires))
+
+    def held(self, licensee_id: str | None) -> list[dict[str, Any]]:
+        """Mail kept back for a merchant (or, for staff, mail that reached no merchant), newest first."""
+        return [{"reason": h.reason, "reason_text": model.READABLE.get(HoldReason(h.reason), h.reason),
+                 "at": h.at.isoformat(), "from": h.from_address, "subject": h.subject, "raw": h.raw_key,
+                 "ses_id": h.ses_id, "recipients": list(h.recipients)} for h in self.store.held(licensee_id)]
+
+    def ticket_dict(self, ticket: Ticket) -> dict[str, Any]:
+        return {"id": ticket.ticket_id, "number": ticket.number, "subject": ticket.subject,
+                "contact": ticket.contact, "status": ticket.status, "channel": "email",
+                "support_address": ticket.support_address, "created_at": ticket.created_at.isoformat(),
+                "last_activity_at": ticket.last_activity_at.isoformat(), "message_count": ticket.message_count}
+
+    def message_dict(self, licensee_id: str, m: Message) -> dict[str, Any]:
+        expires = int(self.clock.now().timestamp()) + LINK_SECONDS
+        attachments = []
+        for n, part in enumerate(m.attachments):
+            url = None
+            if part.blob_key is not None:
+                signature = self.attachment_signature(licensee_id, m.ticket_id, m.message_key, n, expires)
+                url = self.blobs.link(part.blob_key, part.filename, LINK_SECONDS) or (
+                    f"/v1/agent/tickets/{m.ticket_id}/messages/{m.message_key}/attachments/{n}?m={licensee_id}"
+                    f"&exp={expires}&sig={signature}")
+            attachments.append({"filename": part.filename, "content_type": part.content_type, "size": part.size,
+                                "inline": part.inline, "content_id": part.content_id, "url": url})
+        problems = []
+        for code in m.problems:
+            try:
+                problems.append({"code": code, "text": model.PROBLEM_TEXT[model.Problem(code)]})
+            except (KeyError, ValueError):
+                problems.append({"code": code, "text": code})
+        return {"id": m.message_key, "direction": m.direction, "from": m.from_address, "from_name": m.from_name,
+                "to": list(m.to), "cc": list(m.cc), "subject": m.subject, "text": m.text, "body": m.body,
+                "body_truncated": m.body_truncated, "created_at": m.created_at.isoformat(), "kind": m.kind,
+                "author": m.author, "attachments": attachments, "problems": problems,
+                "delivery": {"status": m.delivery, "detail": m.delivery_detail} if m.delivery else None,
+                "authentication": m.verdicts}
+
+    # -- merchant settings ---------------------------------------------------------------------------------------
+    def add_address(self, licensee_id: str, local_part: str, actor: str) -> str:
+        """Give a merchant a support address on the licensor's mail domain."""
+        try:
+            address = model.support_address(local_part, self.domain)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), code="INVALID_ADDRESS") from exc
+        if self.licensing.store.licensee(licensee_id) is None:
+            raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
+        self.store.add_address(licensee_id, address, AuditRecord(
+            subject=f"licensee:{licensee_id}", action="mail.address_added", actor=actor, at=self.clock.now(),
+            details={"address": address}))
+        return address
+
+    def mail_settings(self, licensee_id: str) -> dict[str, Any]:
+        settings = self.store.settings(licensee_id)
+        return {"support_addresses": self.store.addresses(licensee_id),
+                "acknowledge": settings.acknowledge,
+                "acknowledgement_text": settings.acknowledgement_text or model.DEFAULT_ACKNOWLEDGEMENT,
+                "acknowledgements_per_hour": self.settings.acknowledgements_per_hour}
+
+    def update_settings(self, licensee_id: str, actor: str, acknowledge: bool | None = None,
+                        acknowledgement_text: str | None = None) -> dict[str, Any]:
+        """Switch the automatic acknowledgement on or off, or change its text ({merchant}, {number})."""
+        current = self.store.settings(licensee_id)
+        updated = MailSettings(current.acknowledge if acknowledge is None else acknowledge,
+                               acknowledgement_text if acknowledgement_text is not None
+                               else current.acknowledgement_text)
+        self.store.save_settings(licensee_id, updated, AuditRecord(
+            subject=f"licensee:{licensee_id}", action="mail.settings_changed", actor=actor, at=self.clock.now(),
+            details={"acknowledge": updated.acknowledge, "text_changed": acknowledgement_text is not None}))
+        return self.mail_settings(licensee_id)
+
+    # -- internals -----------------------------------------------------------------------------------------------
+    def _ticket(self, licensee_id: str, ticket_id: str) -> Ticket:
+        ticket = self.store.ticket(licensee_id, ticket_id) if len(ticket_id) <= 64 else None
+        if ticket is None:
+            raise NotFound("No such ticket.", code="UNKNOWN_TICKET")
+        return ticket
+
+    def _merchant_name(self, licensee_id: str) -> str:
+        party = self.licensing.store.licensee(licensee_id)
+        return party.short_name if party else "Customer service"
+
+
+def _new_ticket_id() -> str:
+    # Lower case, digits and '-' only, so the id rides in a reply+<token> address as it is.
+    return new_id("tkt").replace("_", "-")
