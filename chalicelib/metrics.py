@@ -16,6 +16,8 @@ class Metric:
     dimensions: tuple[str, ...]
     area: str
     description: str
+    # Alarm when the metric, with these dimension values, counts anything in a 5-minute period (infra/).
+    alarm_on: tuple[tuple[str, str], ...] | None = None
 
 
 LICENSE_VALIDATIONS = Metric("LicenseValidations", "Count", ("code",), "licensing",
@@ -23,9 +25,14 @@ LICENSE_VALIDATIONS = Metric("LicenseValidations", "Count", ("code",), "licensin
 LICENSE_CHANGES = Metric("LicenseChanges", "Count", ("action",), "licensing",
                          "Agreement, license and key changes, by action")
 HEALTH_CHECKS = Metric("HealthChecks", "Count", ("component", "result"), "operations",
-                       "Health checks of the API's dependencies, by component and result")
+                       "Health checks of the API's dependencies, by component and result",
+                       alarm_on=(("result", "failed"),))
 
-CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS)
+BACKUPS = Metric("Backups", "Count", ("result",), "operations",
+                 "Table backups by result: created, failed, expired (deleted past the retention window)",
+                 alarm_on=(("result", "failed"),))
+
+CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, BACKUPS)
 
 
 class MetricsSink(Protocol):

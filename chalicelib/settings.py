@@ -26,6 +26,8 @@ class Settings:
     expiring_window_days: int
     data_dir: Path
     metrics_enabled: bool
+    # clause 6.1: on-demand table backups older than this are deleted by the nightly backup job.
+    backup_retention_days: int = 35
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,4 +44,5 @@ class Settings:
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
             metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            backup_retention_days=int(env.get("KEFU_BACKUP_RETENTION_DAYS", "35")),
         )
