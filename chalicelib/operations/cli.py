@@ -12,7 +12,7 @@ from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
 def _instant(ctx: Context, day: date | None) -> datetime:
     """`--date D` stands for the nightly run of that day (02:30 in the licensor's time zone)."""
     if day is None:
-        return ctx.services.clock.now()  # type: ignore[no-any-return]
+        return ctx.services.clock.now()
     return datetime.combine(day, time(2, 30), tzinfo=ctx.services.settings.timezone)
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
-from chalicelib.adapters.backups import BackupStore, TableRef
+from chalicelib.adapters.backups import Backup, BackupStore, TableRef
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core.errors import KefuError
@@ -52,30 +52,37 @@ class OperationsService:
         is a metric and an audit entry; one table failing does not stop the others."""
         today = at.astimezone(self.tz).date()
         report = BackupReport(today.isoformat())
-        for table in self.tables:
+        made: list[tuple[TableRef, Backup | Exception]] = []
+        for table in self.tables:  # every table first, so that no backup holds this run's own audit entries
             try:
-                backup = self.backups.create(table, report.day)
+                made.append((table, self.backups.create(table, report.day)))
             except Exception as exc:  # recorded, alarmed on, and the other tables still get theirs
                 logger.exception("backup failed", extra={"table": table.name})
-                report.failed[table.name] = type(exc).__name__
-                self._record(table, "backup.failed", at, {"error": type(exc).__name__}, "failed")
+                made.append((table, exc))
+        for table, result in made:
+            if isinstance(result, Exception):
+                report.failed[table.name] = type(result).__name__
+                self._record(table, "backup.failed", at, {"error": type(result).__name__}, "failed")
                 continue
             report.created.append(table.name)
-            self._record(table, "backup.created", at, {"backup": backup.backup_id}, "created")
-            try:
-                old = expired(self.backups.existing(table), today, self.retention_days, self.tz)
-                for backup in old:
-                    self.backups.delete(backup)
-                    report.deleted.append(backup.backup_id)
-                    self._record(table, "backup.expired", at, {"backup": backup.backup_id,
-                                                               "created_at": backup.created_at.isoformat()},
-                                 "expired")
-            except Exception as exc:
-                logger.exception("deleting expired backups failed", extra={"table": table.name})
-                report.failed[table.name] = type(exc).__name__
-                self._record(table, "backup.failed", at, {"error": type(exc).__name__, "step": "expire"}, "failed")
-        logger.info("backups done", extra=report.as_dict())
+            self._record(table, "backup.created", at, {"backup": result.backup_id}, "created")
+            self._expire(table, today, at, report)
+        logger.info("backups done", extra={"day": report.day, "tables_backed_up": len(report.created),
+                                           "tables_failed": sorted(report.failed), "expired": len(report.deleted)})
         return report
+
+    def _expire(self, table: TableRef, today: date, at: datetime, report: BackupReport) -> None:
+        """Delete the table's backups past the window; only after today's backup of it succeeded."""
+        try:
+            for backup in expired(self.backups.existing(table), today, self.retention_days, self.tz):
+                self.backups.delete(backup)
+                report.deleted.append(backup.backup_id)
+                self._record(table, "backup.expired", at, {"backup": backup.backup_id,
+                                                           "created_at": backup.created_at.isoformat()}, "expired")
+        except Exception as exc:
+            logger.exception("deleting expired backups failed", extra={"table": table.name})
+            report.failed[table.name] = type(exc).__name__
+            self._record(table, "backup.failed", at, {"error": type(exc).__name__, "step": "expire"}, "failed")
 
     def backup_days(self) -> list[str]:
         if not isinstance(self.backups, Restorable):
@@ -109,7 +116,7 @@ class OperationsService:
             self.metrics.count(HEALTH_CHECKS, component=probe.component,
                                result="ok" if components[probe.component] == "ok" else "failed")
         report = HealthReport(components)
-        logger.info("health checked", extra={"at": at.isoformat(), **report.as_dict()})
+        logger.info("health checked", extra={"at": at.isoformat(), "health": report.as_dict()})
         return report
 
     def _record(self, table: TableRef, action: str, at: datetime, details: dict[str, Any], result: str) -> None:
