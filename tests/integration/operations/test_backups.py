@@ -3,6 +3,7 @@ for item into an empty database, results as metrics and audit entries, backups p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -32,7 +33,7 @@ def scan(table: str) -> list[dict[str, Any]]:
         page = connection().client.scan(**kwargs)
         items += page["Items"]
         if "LastEvaluatedKey" not in page:
-            return sorted(items, key=repr)
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
