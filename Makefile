@@ -13,12 +13,20 @@ DDB_SHA256 := 3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9
 DDB_DIR := .local/dynamodb
 DDB_JAR := $(DDB_DIR)/DynamoDBLocal.jar
 
-.PHONY: help venv dynamodb-local java run test lint typecheck unit bench clean
+# The AWS CDK command line, pinned, from npm; only `make deploy` needs it (`make synth` runs the app directly).
+CDK_CLI := aws-cdk@2.1148.1
+CDK_DIR := .local/cdk
+CDK := $(CDK_DIR)/node_modules/.bin/cdk
+STAGE ?= dev
+
+.PHONY: help venv dynamodb-local java run test lint typecheck unit bench clean synth deploy cdk-bootstrap
 
 help:
 	@echo "make run    start kefu locally (DynamoDB Local, API on http://127.0.0.1:8000, demo data)"
 	@echo "make test   lint, type-check and run every test against DynamoDB Local"
 	@echo "make bench  run the benchmarks under bench/ and print their figures"
+	@echo "make synth  write the CloudFormation templates of stages dev and prod into infra/cdk.out/ (offline)"
+	@echo "make deploy STAGE=prod   deploy a stage to the AWS account of your credentials (docs/operations.md)"
 	@echo "./kefu      staff commands (./kefu --help)"
 
 venv: $(STAMP)
@@ -64,6 +72,21 @@ unit: venv
 
 bench: venv dynamodb-local
 	PYTHONPATH=. $(PY) -m bench
+
+synth: venv
+	rm -rf infra/cdk.out
+	PYTHONPATH=. $(PY) -m infra.main
+	@echo "written: $$(cd infra/cdk.out && ls *.template.json | tr '\n' ' ')"
+
+$(CDK):
+	@command -v npm >/dev/null || { echo "npm is needed for the CDK command line (apt-get install npm)"; exit 1; }
+	mkdir -p $(CDK_DIR) && npm install --prefix $(CDK_DIR) --no-audit --no-fund --silent $(CDK_CLI)
+
+cdk-bootstrap: venv $(CDK)
+	cd infra && KEFU_STAGES=$(STAGE) ../$(CDK) bootstrap
+
+deploy: venv $(CDK)
+	cd infra && KEFU_STAGES=$(STAGE) ../$(CDK) deploy $(STAGE) --require-approval broadening
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

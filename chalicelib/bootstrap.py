@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, partial
+from typing import Any
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
@@ -15,6 +17,7 @@ from chalicelib.licensing.store import LicensingItem, LicensingStore
 from chalicelib.mail.service import MailService
 from chalicelib.mail.store import MailItem, MailStore
 from chalicelib.metrics import MemorySink, MetricsSink
+from chalicelib.operations.service import OperationsService, Probe
 from chalicelib.settings import Settings
 
 
@@ -31,6 +34,11 @@ class Services:
     @property
     def tables(self) -> tuple[type, ...]:
         return (LicensingItem, AuditItem, MailItem)
+
+    @cached_property
+    def operations(self) -> OperationsService:
+        """Backups and health of every table in `tables`, built on first use."""
+        return _operations(self.settings, self.metrics, self.tables)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -84,6 +92,25 @@ def _blobs(settings: Settings) -> BlobStore:
 
         return S3Blobs(settings.mail_bucket, settings.region)
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
+
+
+def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...]) -> OperationsService:
+    """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
+    from chalicelib.adapters.backups import BackupStore, TableRef
+
+    tables = [TableRef(m.__name__, m.Meta.table_name) for m in models]
+    backups: BackupStore
+    if settings.dynamodb_endpoint:
+        from chalicelib.local.backups import FileBackups
+
+        backups = FileBackups(settings.data_dir / "backups", lambda: dynamodb.connection().client)
+    else:
+        from chalicelib.adapters.backups import DynamoDBBackups
+
+        backups = DynamoDBBackups(settings.region)
+    # Each area adds probes for what it depends on (the mail bucket, the mailer) here.
+    probes = [Probe(f"table:{m.Meta.table_name}", partial(dynamodb.ping, m)) for m in models]
+    return OperationsService(tables, backups, probes, settings.timezone, settings.backup_retention_days, metrics)
 
 
 _current: Services | None = None

@@ -9,6 +9,9 @@ def main() -> None:
     from chalicelib.licensing import cli as licensing_cli
 
     licensing_cli.install(cli)
+    from chalicelib.operations import cli as operations_cli
+
+    operations_cli.install(cli)
     cli(prog_name="kefu")
 
 

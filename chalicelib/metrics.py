@@ -16,6 +16,8 @@ class Metric:
     dimensions: tuple[str, ...]
     area: str
     description: str
+    # Alarm when the metric, with these dimension values, counts anything in a 5-minute period (infra/).
+    alarm_on: tuple[tuple[str, str], ...] | None = None
 
 
 LICENSE_VALIDATIONS = Metric("LicenseValidations", "Count", ("code",), "licensing",
@@ -23,7 +25,8 @@ LICENSE_VALIDATIONS = Metric("LicenseValidations", "Count", ("code",), "licensin
 LICENSE_CHANGES = Metric("LicenseChanges", "Count", ("action",), "licensing",
                          "Agreement, license and key changes, by action")
 HEALTH_CHECKS = Metric("HealthChecks", "Count", ("component", "result"), "operations",
-                       "Health checks of the API's dependencies, by component and result")
+                       "Health checks of the API's dependencies, by component and result",
+                       alarm_on=(("result", "failed"),))
 
 MAIL_RECEIVED = Metric("MailReceived", "Count", ("outcome",), "mail",
                        "Inbound mails per merchant delivery, by outcome: delivered, duplicate, quarantined, held")
@@ -34,8 +37,12 @@ MAIL_SENT = Metric("MailSent", "Count", ("kind", "result"), "mail",
 MAIL_DELIVERY_EVENTS = Metric("MailDeliveryEvents", "Count", ("kind", "matched"), "mail",
                               "SES bounce and complaint notifications, and whether they matched a sent mail")
 
+BACKUPS = Metric("Backups", "Count", ("result",), "operations",
+                 "Table backups by result: created, failed, expired (deleted past the retention window)",
+                 alarm_on=(("result", "failed"),))
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
-                                 MAIL_SENT, MAIL_DELIVERY_EVENTS)
+                                 MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS)
 
 
 class MetricsSink(Protocol):

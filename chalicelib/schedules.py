@@ -11,7 +11,10 @@ job run for a past or future date behaves exactly as it would have then (time tr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,13 @@ class Job:
     timeout_seconds: int = 300
 
 
-JOBS: tuple[Job, ...] = ()
+JOBS: tuple[Job, ...] = (
+    # clause 6.1: nightly, after the day's work and before billing's early-morning runs.
+    Job("backups", "cron(30 2 * * ? *)", "Back up every table; delete backups past the retention window",
+        memory_mb=256, timeout_seconds=900),
+    Job("health", "rate(5 minutes)", "Check the tables, the mail bucket and the mailer; publish the result",
+        memory_mb=256, timeout_seconds=60),
+)
 
 
 def job(name: str) -> Job:
@@ -32,3 +41,12 @@ def job(name: str) -> Job:
         if entry.name == name:
             return entry
     raise KeyError(f"No scheduled job named {name!r}; known: {', '.join(j.name for j in JOBS) or 'none'}")
+
+
+def event_time(event: Mapping[str, Any], fallback: datetime) -> datetime:
+    """The instant a scheduled event stands for (`{"time": ISO-8601}`), or `fallback` when it names none."""
+    raw = event.get("time") if isinstance(event, Mapping) else None
+    if not raw:
+        return fallback
+    instant = datetime.fromisoformat(str(raw))
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

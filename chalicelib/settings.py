@@ -38,6 +38,8 @@ class Settings:
     smtp_listen: str = "127.0.0.1:2525"  # where local mode's inbound SMTP server listens
     ses_configuration_set: str | None = None
     acknowledgements_per_hour: int = 3  # per sender and merchant
+    # clause 6.1: on-demand table backups older than this are deleted by the nightly backup job.
+    backup_retention_days: int = 35
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,4 +67,5 @@ class Settings:
             smtp_listen=env.get("KEFU_SMTP_LISTEN", "127.0.0.1:2525"),
             ses_configuration_set=env.get("KEFU_SES_CONFIGURATION_SET") or None,
             acknowledgements_per_hour=int(env.get("KEFU_ACK_PER_HOUR", "3")),
+            backup_retention_days=int(env.get("KEFU_BACKUP_RETENTION_DAYS", "35")),
         )

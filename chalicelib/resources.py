@@ -1,0 +1,39 @@
+"""Names of the AWS resources kefu's code and `infra/` must agree on, declared once.
+
+The code reads each name from the environment variable given here (set by `infra/` on every function);
+`infra/` creates the resource under the name given here. An area that starts using one of these resources
+reads the variable through Settings and must not invent another name.
+"""
+
+from __future__ import annotations
+
+# The bucket for raw mail and attachments: SES stores inbound mail under INBOUND_PREFIX.
+MAIL_BUCKET_ENV = "KEFU_MAIL_BUCKET"
+INBOUND_PREFIX = "inbound/"
+
+# SES: the receipt rule set (made active once by hand, CloudFormation cannot) and the configuration set
+# every outbound message names, whose bounce and complaint events reach MAIL_EVENTS_FUNCTION.
+RECEIPT_RULE_SET_ENV = "KEFU_SES_RULE_SET"
+CONFIGURATION_SET_ENV = "KEFU_SES_CONFIGURATION_SET"
+MAIL_DOMAIN_ENV = "KEFU_MAIL_DOMAIN"
+
+# Lambda functions (the names of `@app.lambda_function(name=...)` in app.py) that the email area declares.
+# Until they exist, infra stores inbound mail in the bucket and leaves the Lambda step out.
+MAIL_INBOUND_FUNCTION = "mail_inbound"
+MAIL_EVENTS_FUNCTION = "mail_delivery_events"
+
+# The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
+# and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.
+AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs")
+
+
+def bucket_name(stage: str, account: str) -> str:
+    return f"kefu-{stage}-mail-{account}"
+
+
+def rule_set_name(stage: str) -> str:
+    return f"kefu-{stage}-inbound"
+
+
+def configuration_set_name(stage: str) -> str:
+    return f"kefu-{stage}-outbound"

@@ -1,0 +1,266 @@
+"""One stack per stage: the Chalice app (API and functions), tables, the mail bucket, SES, schedules, the
+dashboard and alarms. Its construct id is the stage, which is how Chalice's construct picks the stage of
+.chalice/config.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from chalicelib import resources
+from infra import bundle, catalogue, dashboard, grants
+from infra.catalogue import FunctionSpec, TableSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
+                   "B": dynamodb.AttributeType.BINARY}
+PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+               "INCLUDE": dynamodb.ProjectionType.INCLUDE}
+RAW_MAIL_DAYS = 180        # raw mail; what was parsed from it lives in the tables (clause 7: retention limits)
+ACCESS_LOG_DAYS = 90
+SCHEDULE_RETRIES, SCHEDULE_MAX_AGE_SECONDS = 3, 3600
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler's context attribute
+
+
+class KefuChalice(Chalice):
+    """Chalice's construct, packaging the way `bundle.package` does (botocore models of unused services out)."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id, source_dir=str(ROOT), stage_config=bundle.CHALICE_CONFIG)
+
+    def _package_app(self) -> None:
+        super()._package_app()
+        bundle.prune(Path(self._sam_package_dir) / "deployment.zip")
+
+    @property
+    def packaged_template(self) -> dict[str, Any]:
+        return json.loads((Path(self._sam_package_dir) / "sam.json").read_text())
+
+
+class KefuStack(Stack):
+    def __init__(self, scope: Construct, stage: str, **kwargs: Any) -> None:
+        super().__init__(scope, stage, stack_name=f"kefu-{stage}", description=f"kefu ({stage})", **kwargs)
+        self.stage = stage
+        prod = stage == "prod"
+        self.removal = RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY
+
+        self.key = kms.Key(self, "Key", alias=f"alias/kefu-{stage}", enable_key_rotation=True,
+                           description="kefu: tables, topics", removal_policy=self.removal)
+        self.tables = {spec.key: self.table(spec, prod) for spec in catalogue.tables(stage)}
+        self.bucket = self.mail_bucket()
+
+        self.app = KefuChalice(self, "App")
+        self.functions = catalogue.functions(self.app.packaged_template)
+        self.configure_functions()
+
+        self.alarm_topic = self.topic("Alarms", "cloudwatch.amazonaws.com")
+        self.mail_topic = self.topic("MailEvents", "ses.amazonaws.com")
+        self.mail()
+        self.dead_letters = self.schedules()
+        names = {f.name: self.app.get_resource(f.logical_id).ref for f in self.functions}
+        dashboard.dashboard(self, stage, names, self.dead_letters)
+        dashboard.alarms(self, names, self.dead_letters, self.alarm_topic)
+        self.suppressions()
+
+    # -- tables -------------------------------------------------------------------------------------------
+    def table(self, spec: TableSpec, prod: bool) -> dynamodb.Table:
+        def attribute(key: tuple[str, str] | None) -> dynamodb.Attribute | None:
+            return dynamodb.Attribute(name=key[0], type=ATTRIBUTE_TYPES[key[1]]) if key else None
+
+        table = dynamodb.Table(
+            self, f"Table{spec.key}", table_name=spec.name, partition_key=attribute(spec.partition),
+            sort_key=attribute(spec.sort), billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=self.key,
+            time_to_live_attribute=spec.ttl_attribute, deletion_protection=prod, removal_policy=self.removal)
+        for index in spec.indexes:
+            table.add_global_secondary_index(
+                index_name=index.name, partition_key=attribute(index.partition), sort_key=attribute(index.sort),
+                projection_type=PROJECTIONS[index.projection],
+                non_key_attributes=list(index.non_key_attributes) or None)
+        return table
+
+    # -- the mail bucket --------------------------------------------------------------------------------
+    def mail_bucket(self) -> s3.Bucket:
+        access_logs = s3.Bucket(
+            self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, removal_policy=self.removal,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))])
+        # SSE-S3: SES writes inbound mail itself, and can only do so with S3-managed keys or a KMS key that
+        # SES encrypts with client-side; the tables hold the parsed mail under the KMS key.
+        return s3.Bucket(
+            self, "MailBucket", bucket_name=resources.bucket_name(self.stage, Aws.ACCOUNT_ID),
+            encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True, versioned=True, removal_policy=self.removal,
+            server_access_logs_bucket=access_logs, server_access_logs_prefix="mail/",
+            lifecycle_rules=[
+                s3.LifecycleRule(id="raw-mail", prefix=resources.INBOUND_PREFIX,
+                                 expiration=Duration.days(RAW_MAIL_DAYS)),
+                s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=Duration.days(30),
+                                 abort_incomplete_multipart_upload_after=Duration.days(1)),
+            ])
+
+    # -- functions ----------------------------------------------------------------------------------------
+    def configure_functions(self) -> None:
+        targets = grants.Targets(self.tables, self.key, self.bucket)
+        log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
+        environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
+                       resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
+                       resources.CONFIGURATION_SET_ENV: resources.configuration_set_name(self.stage)}
+        for function in self.functions:
+            cfn = self.app.get_resource(function.logical_id)
+            cfn.add_property_override("MemorySize", function.memory_mb)
+            cfn.add_property_override("Timeout", function.timeout_seconds)
+            for name, value in environment.items():
+                self.app.add_environment_variable(name, value, function.logical_id)
+            # Set on the imported role itself (not as an override), so that cdk-nag checks the real policy.
+            role = self.app.get_resource(function.role_logical_id)
+            assert isinstance(role, iam.CfnRole)
+            role.policies = [iam.CfnRole.PolicyProperty(
+                policy_name=f"{function.role_logical_id}Policy",
+                policy_document=iam.PolicyDocument(statements=grants.statements(function.name, targets, log_groups)))]
+
+    def function(self, name: str) -> FunctionSpec | None:
+        return next((f for f in self.functions if f.name == name), None)
+
+    def function_arn(self, function: FunctionSpec) -> str:
+        return self.app.get_resource(function.logical_id).get_att("Arn").to_string()
+
+    # -- topics -------------------------------------------------------------------------------------------
+    def topic(self, construct_id: str, publisher: str) -> sns.Topic:
+        topic = sns.Topic(self, construct_id, master_key=self.key, enforce_ssl=True,
+                          topic_name=f"kefu-{self.stage}-{construct_id.lower()}")
+        topic.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(publisher)], actions=["sns:Publish"], resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+        self.key.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal(publisher)], actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"], conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+        return topic
+
+    # -- SES ----------------------------------------------------------------------------------------------
+    def mail(self) -> None:
+        """Inbound: store in the bucket, then invoke the inbound function (when app.py declares it).
+        Outbound: a configuration set whose bounces and complaints go to the mail events function."""
+        self.bucket.add_to_resource_policy(iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("ses.amazonaws.com")], actions=["s3:PutObject"],
+            resources=[self.bucket.arn_for_objects(f"{resources.INBOUND_PREFIX}*")],
+            conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+        rule_set = ses.CfnReceiptRuleSet(self, "ReceiptRuleSet",
+                                         rule_set_name=resources.rule_set_name(self.stage))
+        actions = [ses.CfnReceiptRule.ActionProperty(s3_action=ses.CfnReceiptRule.S3ActionProperty(
+            bucket_name=self.bucket.bucket_name, object_key_prefix=resources.INBOUND_PREFIX))]
+        inbound = self.function(resources.MAIL_INBOUND_FUNCTION)
+        permission = None
+        if inbound is not None:
+            permission = lambda_.CfnPermission(self, "InboundFromSes", action="lambda:InvokeFunction",
+                                               function_name=self.function_arn(inbound),
+                                               principal="ses.amazonaws.com", source_account=Aws.ACCOUNT_ID)
+            actions.append(ses.CfnReceiptRule.ActionProperty(lambda_action=ses.CfnReceiptRule.LambdaActionProperty(
+                function_arn=self.function_arn(inbound), invocation_type="Event")))
+        rule = ses.CfnReceiptRule(self, "ReceiptRule", rule_set_name=rule_set.ref, rule=ses.CfnReceiptRule.RuleProperty(
+            name=f"kefu-{self.stage}-store-then-process", enabled=True, scan_enabled=True, tls_policy="Require",
+            actions=actions))
+        assert self.bucket.policy is not None
+        rule.node.add_dependency(self.bucket.policy)  # SES checks it may write before it accepts the rule
+        if permission is not None:
+            rule.add_dependency(permission)
+
+        configuration_set = ses.CfnConfigurationSet(
+            self, "ConfigurationSet", name=resources.configuration_set_name(self.stage),
+            delivery_options=ses.CfnConfigurationSet.DeliveryOptionsProperty(tls_policy="REQUIRE"),
+            reputation_options=ses.CfnConfigurationSet.ReputationOptionsProperty(reputation_metrics_enabled=True))
+        ses.CfnConfigurationSetEventDestination(
+            self, "BouncesAndComplaints", configuration_set_name=configuration_set.ref,
+            event_destination=ses.CfnConfigurationSetEventDestination.EventDestinationProperty(
+                name="bounces-and-complaints", enabled=True, matching_event_types=["bounce", "complaint"],
+                sns_destination=ses.CfnConfigurationSetEventDestination.SnsDestinationProperty(
+                    topic_arn=self.mail_topic.topic_arn)))
+        events = self.function(resources.MAIL_EVENTS_FUNCTION)
+        if events is not None:
+            lambda_.CfnPermission(self, "MailEventsFromSns", action="lambda:InvokeFunction",
+                                  function_name=self.function_arn(events), principal="sns.amazonaws.com",
+                                  source_arn=self.mail_topic.topic_arn)
+            sns.CfnSubscription(self, "MailEventsSubscription", protocol="lambda", topic_arn=self.mail_topic.topic_arn,
+                                endpoint=self.function_arn(events))
+
+    # -- schedules ----------------------------------------------------------------------------------------
+    def schedules(self) -> sqs.Queue:
+        """One EventBridge Scheduler schedule per entry of schedules.JOBS, in the entry's time zone, with
+        retries and a dead-letter queue. The event carries the scheduled instant: `{"time": ...}`."""
+        dead_letters = sqs.Queue(self, "ScheduleDeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
+                                 enforce_ssl=True, retention_period=Duration.days(14))
+        jobs = [f for f in self.functions if f.job is not None]
+        role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(
+            "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
+        if jobs:
+            role.add_to_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"],
+                                                   resources=[self.function_arn(f) for f in jobs]))
+        dead_letters.grant_send_messages(role)
+        for function in jobs:
+            job = function.job
+            assert job is not None
+            scheduler.CfnSchedule(
+                self, f"Schedule{function.logical_id}", name=f"kefu-{self.stage}-{job.name}",
+                description=job.description, schedule_expression=job.expression,
+                schedule_expression_timezone=job.timezone, state="ENABLED",
+                flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+                target=scheduler.CfnSchedule.TargetProperty(
+                    arn=self.function_arn(function), role_arn=role.role_arn,
+                    input=json.dumps({"time": SCHEDULED_TIME}),
+                    retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                        maximum_retry_attempts=SCHEDULE_RETRIES,
+                        maximum_event_age_in_seconds=SCHEDULE_MAX_AGE_SECONDS),
+                    dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dead_letters.queue_arn)))
+        return dead_letters
+
+    # -- cdk-nag ------------------------------------------------------------------------------------------
+    def suppressions(self) -> None:
+        """Each finding accepted on purpose, with the reason."""
+        NagSuppressions.add_resource_suppressions_by_path(self, f"/{self.node.path}/AccessLogs/Resource", [
+            NagPackSuppression(id="AwsSolutions-S1", reason="This is the access log bucket; logging it into "
+                                                            "itself would loop."),
+        ])
+        NagSuppressions.add_resource_suppressions_by_path(self, f"/{self.node.path}/ScheduleDeadLetters/Resource", [
+            NagPackSuppression(id="AwsSolutions-SQS3", reason="This queue is itself the dead-letter queue of the "
+                                                              "EventBridge Scheduler schedules."),
+        ])
+        wildcard_reasons = [
+            (r"/^Resource::.*\/index\/\*$/g", "Queries use the table's indexes, which IAM names under the table."),
+            (r"/^Resource::.*\/backup\/\*$/g", "Backup ARNs end in an id DynamoDB makes at backup time; the "
+                                               "grant is limited to backups of kefu's own tables."),
+            (r"/^Resource::\*$/g", "ListBackups, ses:GetAccount and ses:GetSendQuota take no resource in IAM; "
+                                   "these statements hold only such actions."),
+            (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
+                                                                  "names CloudFormation makes; limited to this "
+                                                                  "stack's functions."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/\*$/g", "Objects of the mail bucket, whose keys are "
+                                                                  "message ids."),
+            (r"/^Resource::.*:identity\/\*$/g", "Sending from any verified identity of the account's domain."),
+            (r"/^Resource::.*:configuration-set\/\*$/g", "Sending through kefu's configuration set."),
+            (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
+        ]
+        for function in self.functions:
+            NagSuppressions.add_resource_suppressions(self.app.get_resource(function.role_logical_id), [
+                NagPackSuppression(id="AwsSolutions-IAM5", reason=reason, applies_to=[RegexAppliesTo(regex=regex)])
+                for regex, reason in wildcard_reasons])
+        NagSuppressions.add_resource_suppressions_by_path(
+            self, f"/{self.node.path}/SchedulerRole/DefaultPolicy/Resource", [NagPackSuppression(
+                id="AwsSolutions-IAM5", reason="Granted by the queue construct for sending dead letters.",
+                applies_to=[RegexAppliesTo(regex=r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g")])])
