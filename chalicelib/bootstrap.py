@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
+from chalicelib.billing.service import BillingService
+from chalicelib.billing.store import BillingItem, BillingStore
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.mailer import Mailer
 from chalicelib.licensing.service import LicensingService
@@ -22,10 +24,11 @@ class Services:
     metrics: MetricsSink
     mailer: Mailer
     licensing: LicensingService
+    billing: BillingService
 
     @property
     def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem)
+        return (LicensingItem, AuditItem, BillingItem)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -39,12 +42,16 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
             metrics = EmfSink()
         else:
             metrics = MemorySink()
-    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table)], settings)
+    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
+                        (BillingItem, settings.billing_table)], settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
-    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer or _mailer(settings, clock),
-                    licensing=licensing)
+    mailer = mailer or _mailer(settings, clock)
+    billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
+                             settings.notice_sender)
+    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
+                    billing=billing)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

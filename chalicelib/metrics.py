@@ -25,7 +25,16 @@ LICENSE_CHANGES = Metric("LicenseChanges", "Count", ("action",), "licensing",
 HEALTH_CHECKS = Metric("HealthChecks", "Count", ("component", "result"), "operations",
                        "Health checks of the API's dependencies, by component and result")
 
+BILLING_INVOICES = Metric("InvoicesIssued", "Count", ("kind",), "billing",
+                          "Invoices issued, by kind (regular, late_fee, settlement)")
+BILLING_PAYMENTS = Metric("PaymentsRecorded", "Count", ("method",), "billing", "Payments recorded by staff, by method")
+BILLING_NOTICES = Metric("NoticesSent", "Count", ("kind", "delivery"), "billing",
+                         "Notices to licensees (clause 13.1), by kind and delivery outcome")
+BILLING_RUN_FAILURES = Metric("BillingRunFailures", "Count", ("job",), "billing",
+                              "Accounts a scheduled billing, overdue or renewal run could not process")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS)
+CATALOGUE += (BILLING_INVOICES, BILLING_PAYMENTS, BILLING_NOTICES, BILLING_RUN_FAILURES)
 
 
 class MetricsSink(Protocol):

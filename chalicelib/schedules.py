@@ -12,6 +12,8 @@ job run for a past or future date behaves exactly as it would have then (time tr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,12 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = ()
+JOBS += (
+    Job("billing-run", "cron(5 0 * * ? *)", "Issue every invoice that has come due (clause 5)"),
+    Job("overdue-run", "cron(20 0 * * ? *)",
+        "Payment reminders, late fees, suspension after the grace days and reinstatement (clause 8)"),
+    Job("renewal-run", "cron(35 0 * * ? *)", "Renewal reminders before each agreement ends (clause 4.2)"),
+)
 
 
 def job(name: str) -> Job:
@@ -32,3 +40,15 @@ def job(name: str) -> Job:
         if entry.name == name:
             return entry
     raise KeyError(f"No scheduled job named {name!r}; known: {', '.join(j.name for j in JOBS) or 'none'}")
+
+
+def event_time(event: dict[str, Any] | None, now: datetime) -> datetime:
+    """The instant a scheduled event stands for: its ISO-8601 `time` (as EventBridge sends it), else now."""
+    text = (event or {}).get("time")
+    if not text:
+        return now
+    try:
+        instant = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"The event's time {text!r} is not an ISO-8601 instant") from exc
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

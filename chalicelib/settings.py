@@ -27,6 +27,8 @@ class Settings:
     data_dir: Path
     metrics_enabled: bool
     mailer: str  # outbox | smtp | ses
+    billing_table: str = "kefu-local-billing"
+    notice_sender: str = "billing@kefu.local"  # the From of invoices, reminders and other notices
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -44,4 +46,6 @@ class Settings:
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
             metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
             mailer=env.get("KEFU_MAILER", "outbox"),
+            billing_table=env.get("KEFU_TABLE_BILLING", f"kefu-{stage}-billing"),
+            notice_sender=env.get("KEFU_NOTICE_FROM", "billing@kefu.local"),
         )
