@@ -87,6 +87,7 @@ class BillingService:
         self.sender = sender
         self._last_number: int | None = None
         self._numbers = threading.Lock()
+        self._attempted: set[tuple[str, str]] = set()
 
     # -- fee schedules (clauses 5.1, 5.3, 6.3, 8, 10) --------------------------------------------------------
     def account(self, licensee_id: str) -> Account:
@@ -649,6 +650,7 @@ class BillingService:
         return True
 
     def _deliver(self, notice: Notice) -> Notice:
+        self._attempted.add((notice.licensee_id, notice.key))
         try:
             sent = self.mailer.send(OutboundMail(
                 sender=self.sender, to=(notice.recipient,), subject=notice.subject, text=notice.text,
@@ -666,7 +668,10 @@ class BillingService:
 
     def deliver_pending(self) -> int:
         """Send every notice recorded but not delivered (a crash between recording and sending, a mail outage)."""
-        return sum(1 for notice in self.store.pending_notices() if self._deliver(notice).delivery is Delivery.SENT)
+        attempted, self._attempted = self._attempted, set()  # not twice in one run: the next run tries again
+        return sum(1 for notice in self.store.pending_notices()
+                   if (notice.licensee_id, notice.key) not in attempted
+                   and self._deliver(notice).delivery is Delivery.SENT)
 
     def notices(self, licensee_id: str) -> list[Notice]:
         return sorted(self.store.notices(licensee_id), key=lambda n: n.created_at)

@@ -303,7 +303,8 @@ def terms_to_dict(terms: AccountTerms) -> dict[str, Any]:
 def terms_from_dict(data: dict[str, Any]) -> AccountTerms:
     return AccountTerms(
         billing=BillingTerms(net_days=int(data["net_days"]),
-                             late_fee_rate_per_day=Decimal(data["late_fee_rate_per_day"]), grace_days=int(data["grace_days"]),
+                             late_fee_rate_per_day=Decimal(data["late_fee_rate_per_day"]),
+                             grace_days=int(data["grace_days"]),
                              tax_rate=Decimal(data["tax_rate"]) if data.get("tax_rate") is not None else None,
                              reminder_days_before=tuple(data["reminder_days_before"]),
                              reminder_days_after=tuple(data["reminder_days_after"])),
