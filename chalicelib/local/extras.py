@@ -14,3 +14,7 @@ from chalicelib.bootstrap import Services
 Extra = Callable[[Services, argparse.Namespace, dict[str, Any]], tuple[str, Callable[[], None]]]
 
 EXTRAS: tuple[Extra, ...] = ()
+
+from chalicelib.local.scheduler import start_scheduler  # noqa: E402 - each area appends its entry
+
+EXTRAS += (start_scheduler,)
