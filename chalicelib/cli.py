@@ -9,6 +9,11 @@ def main() -> None:
     from chalicelib.licensing import cli as licensing_cli
 
     licensing_cli.install(cli)
+    from chalicelib import jobs_cli
+    from chalicelib.billing import cli as billing_cli
+
+    billing_cli.install(cli)
+    jobs_cli.install(cli)
     cli(prog_name="kefu")
 
 

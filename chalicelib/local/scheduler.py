@@ -68,7 +68,7 @@ def parse(expression: str) -> Cron | Rate:
         n, unit = int(rate.group(1)), rate.group(2)
         if n < 1:
             raise ScheduleError(f"{expression}: a rate must be at least 1")
-        if n == 1 and unit.endswith("s") or n > 1 and not unit.endswith("s"):
+        if (n == 1 and unit.endswith("s")) or (n > 1 and not unit.endswith("s")):
             raise ScheduleError(f"{expression}: say `1 {unit.rstrip('s')}` or `{n} {unit.rstrip('s')}s`")
         seconds = {"minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
         return Rate(timedelta(seconds=n * seconds))

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.local.scheduler import Scheduler, ScheduleError, first_fire_on, next_fire, parse
+from chalicelib.local.scheduler import ScheduleError, Scheduler, first_fire_on, next_fire, parse
 from chalicelib.schedules import JOBS, Job, event_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
