@@ -20,7 +20,7 @@ th,td{padding:.4em;border-bottom:1px solid #ddd;text-align:left;vertical-align:t
 border:2px solid #555}@media print{.status{border-color:#000}}
 """
 
-_KIND_TITLES = {"regular": "Invoice", "late_fee": "Late-fee invoice (clause 8)",
+KIND_TITLES = {"regular": "Invoice", "late_fee": "Late-fee invoice (clause 8)",
                 "settlement": "Final settlement invoice (clause 11.3)"}
 
 
@@ -43,7 +43,7 @@ def invoice_html(invoice: IssuedInvoice, licensor: Party | None, licensee: Party
         rows.append(f"<tr><td>{escape(str(line['description']))}</td><td class=n>{escape(str(line.get('quantity', 1)))}"
                     f"</td><td class=n>{_money(unit) if unit is not None else ''}</td>"
                     f"<td class=n>{_money(line['amount'])}</td></tr>")
-    title = _KIND_TITLES.get(invoice.kind.value, "Invoice")
+    title = KIND_TITLES.get(invoice.kind.value, "Invoice")
     period = f"<p>Period: {escape(str(invoice.period))}</p>" if invoice.period else ""
     note = f"<p>{escape(invoice.note)}</p>" if invoice.note else ""
     return f"""<!doctype html>

@@ -64,7 +64,7 @@ from chalicelib.core.mailer import Mailer, OutboundMail
 from chalicelib.core.money import ZERO, format_amount
 from chalicelib.core.observability import logger
 from chalicelib.licensing import model as licensing_model
-from chalicelib.licensing.model import License
+from chalicelib.licensing.model import License, Party
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import BILLING_INVOICES, BILLING_NOTICES, BILLING_PAYMENTS, BILLING_RUN_FAILURES, MetricsSink
 
@@ -88,6 +88,7 @@ class BillingService:
         self._last_number: int | None = None
         self._numbers = threading.Lock()
         self._attempted: set[tuple[str, str]] = set()
+        self._licensor: Party | None = None
 
     # -- fee schedules (clauses 5.1, 5.3, 6.3, 8, 10) --------------------------------------------------------
     def account(self, licensee_id: str) -> Account:
@@ -181,6 +182,7 @@ class BillingService:
                     on_start: Callable[[int], None] | None = None) -> RunReport:
         """Issue every invoice due by the Shanghai date of ``now``, for the accounts in the due-date index."""
         day = local_date(now, self.tz)
+        self._licensor = None
         report = RunReport("billing", day, dry_run)
         due = list(self.store.due_accounts(day))
         report.looked_at = len(due)
@@ -295,10 +297,10 @@ class BillingService:
                 tax_rate=draft.tax_rate, tax=draft.tax, total=draft.total, balance=balance, status=status,
                 balance_changes=tuple(changes), issued_at=now, period=_period(draft.lines),
                 paid_on=draft.issue_date if status is InvoiceStatus.PAID else None, note=note)
+            # The notice keeps the text; the printable page is rendered from the invoice when it is sent.
             notice = Notice(f"invoice#{invoice.number}", before.licensee_id, NoticeKind.INVOICE, recipient,
-                            f"{documents._KIND_TITLES[kind.value]} {invoice.number}", documents.invoice_text(invoice),
-                            documents.invoice_html(invoice, self.licensing.licensor(),
-                                                   self.licensing.store.licensee(before.licensee_id)), now)
+                            f"{documents.KIND_TITLES[kind.value]} {invoice.number}", documents.invoice_text(invoice),
+                            None, now)
             batch = Batch()
             self.store.add_invoice(batch, invoice, n)
             self.store.claim_charges(batch, before.licensee_id, charges, invoice.number)
@@ -321,7 +323,7 @@ class BillingService:
                 raise
             self._took_number(n)
             self.metrics.count(BILLING_INVOICES, kind=kind.value)
-            self._deliver(notice)
+            self._deliver(notice, self.invoice_page(invoice))
             return invoice, after
         raise Conflict("Could not take an invoice number: too many runs at once; try again.", code="CONCURRENT_CHANGE")
 
@@ -460,6 +462,7 @@ class BillingService:
         """Reminders before and after due dates, late fees billed on settlement and at each month's close,
         suspension after the grace days and reinstatement once paid."""
         day = local_date(now, self.tz)
+        self._licensor = None
         report = RunReport("overdue", day, dry_run)
         for invoice in self.store.paid_late():
             self._guard(report, "overdue", invoice.licensee_id, partial(
@@ -589,6 +592,7 @@ class BillingService:
         """Reminders before the agreement ends (60, 30 and 7 days by default), each once. A run that missed
         reminders sends only the nearest one, not a burst of stale ones."""
         day = local_date(now, self.tz)
+        self._licensor = None
         report = RunReport("renewal", day, dry_run)
         for licensee_id, sent, revision in self.store.renewals_due(day):
             report.looked_at += 1
@@ -649,12 +653,14 @@ class BillingService:
         self._deliver(notice)
         return True
 
-    def _deliver(self, notice: Notice) -> Notice:
+    def _deliver(self, notice: Notice, html: str | None = None) -> Notice:
         self._attempted.add((notice.licensee_id, notice.key))
         try:
+            if html is None and notice.kind is NoticeKind.INVOICE:
+                html = self.invoice_page(self.own_invoice(notice.licensee_id, notice.key.split("#", 1)[1]))
             sent = self.mailer.send(OutboundMail(
                 sender=self.sender, to=(notice.recipient,), subject=notice.subject, text=notice.text,
-                html=notice.html, headers=(("Auto-Submitted", "auto-generated"),),
+                html=html or notice.html, headers=(("Auto-Submitted", "auto-generated"),),
                 tags=(("licensee", notice.licensee_id), ("kind", notice.kind.value))))
             done = replace(notice, delivery=Delivery.SENT, attempts=notice.attempts + 1, sent_at=self.clock.now(),
                            message_id=sent.message_id, error=None)
@@ -691,8 +697,9 @@ class BillingService:
         return invoice
 
     def invoice_page(self, invoice: IssuedInvoice) -> str:
-        return documents.invoice_html(invoice, self.licensing.licensor(),
-                                      self.licensing.store.licensee(invoice.licensee_id))
+        if self._licensor is None:
+            self._licensor = self.licensing.licensor()  # read once per run, not once per invoice
+        return documents.invoice_html(invoice, self._licensor, self.licensing.store.licensee(invoice.licensee_id))
 
     def invoices(self, licensee_id: str | None = None, statuses: Sequence[str] = ()) -> list[IssuedInvoice]:
         found = self.store.invoices(licensee_id) if licensee_id else self.store.all_invoices()

@@ -37,6 +37,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -540,8 +541,18 @@ class BillingStore:
         batch.save(f"notice:{notice.key}", _notice_item(notice), BillingItem.pk.does_not_exist())
 
     def mark_notice(self, notice: Notice) -> None:
-        """Record a delivery attempt; a sent notice leaves the queue of notices to deliver."""
-        _notice_item(notice).save()
+        """Record a delivery attempt (an update of the delivery fields only); a sent notice, or one that
+        failed too often, leaves the queue of notices to deliver."""
+        item = _notice_item(notice)
+        actions: list[Action] = [NoticeItem.delivery.set(notice.delivery.value),
+                                 NoticeItem.attempts.set(notice.attempts)]
+        actions.append(NoticeItem.sent_at.set(notice.sent_at) if notice.sent_at else NoticeItem.sent_at.remove())
+        texts: tuple[tuple[UnicodeAttribute, str | None], ...] = (
+            (NoticeItem.message_id, notice.message_id), (NoticeItem.error, notice.error),
+            (BillingItem.queue_pk, item.queue_pk), (BillingItem.queue_sk, item.queue_sk))
+        for attribute, value in texts:
+            actions.append(attribute.set(value) if value is not None else attribute.remove())
+        NoticeItem(pk=item.pk, sk=item.sk).update(actions=actions)
 
     def pending_notices(self) -> list[Notice]:
         return [_notice(i) for i in BillingItem.queue_index.query("NOTICE") if isinstance(i, NoticeItem)]
