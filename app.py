@@ -4,6 +4,7 @@ from typing import Any
 
 from chalice import Chalice
 
+from chalicelib.billing.api import billing_api
 from chalicelib.bootstrap import services
 from chalicelib.core.http import error_middleware
 from chalicelib.licensing.api import licensing_api
@@ -48,3 +49,26 @@ def health(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Every few minutes: ask the tables, the bucket and the mailer; each answer becomes a metric."""
     built = services()
     return built.operations.health(event_time(event, built.clock.now())).as_dict()
+app.register_blueprint(billing_api)
+
+
+# Scheduled jobs (chalicelib/schedules.py): each gets the instant it stands for in the event's `time`.
+@app.lambda_function(name="billing-run")
+def billing_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.billing.jobs import run
+
+    return run("billing", event)
+
+
+@app.lambda_function(name="overdue-run")
+def overdue_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.billing.jobs import run
+
+    return run("overdue", event)
+
+
+@app.lambda_function(name="renewal-run")
+def renewal_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.billing.jobs import run
+
+    return run("renewal", event)

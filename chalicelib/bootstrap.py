@@ -9,6 +9,8 @@ from typing import Any
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
+from chalicelib.billing.service import BillingService
+from chalicelib.billing.store import BillingItem, BillingStore
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.mailer import Mailer
@@ -39,6 +41,11 @@ class Services:
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
         return _operations(self.settings, self.metrics, self.tables)
+    billing: BillingService
+
+    @property
+    def tables(self) -> tuple[type, ...]:
+        return (LicensingItem, AuditItem, BillingItem)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -53,15 +60,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
         else:
             metrics = MemorySink()
     dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-                        (MailItem, settings.mail_table)], settings)
+                        (MailItem, settings.mail_table), (BillingItem, settings.billing_table)], settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
     mailer = mailer or _mailer(settings, clock)
     blobs = blobs or _blobs(settings)
     mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics)
+    billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
+                             settings.notice_sender)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail)
+                    blobs=blobs, mail=mail, billing=billing)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -12,6 +12,11 @@ def main() -> None:
     from chalicelib.operations import cli as operations_cli
 
     operations_cli.install(cli)
+    from chalicelib import jobs_cli
+    from chalicelib.billing import cli as billing_cli
+
+    billing_cli.install(cli)
+    jobs_cli.install(cli)
     cli(prog_name="kefu")
 
 

@@ -41,8 +41,17 @@ BACKUPS = Metric("Backups", "Count", ("result",), "operations",
                  "Table backups by result: created, failed, expired (deleted past the retention window)",
                  alarm_on=(("result", "failed"),))
 
+BILLING_INVOICES = Metric("InvoicesIssued", "Count", ("kind",), "billing",
+                          "Invoices issued, by kind (regular, late_fee, settlement)")
+BILLING_PAYMENTS = Metric("PaymentsRecorded", "Count", ("method",), "billing", "Payments recorded by staff, by method")
+BILLING_NOTICES = Metric("NoticesSent", "Count", ("kind", "delivery"), "billing",
+                         "Notices to licensees (clause 13.1), by kind and delivery outcome")
+BILLING_RUN_FAILURES = Metric("BillingRunFailures", "Count", ("job",), "billing",
+                              "Accounts a scheduled billing, overdue or renewal run could not process")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
-                                 MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS)
+                                 MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
+                                 BILLING_NOTICES, BILLING_RUN_FAILURES)
 
 
 class MetricsSink(Protocol):

@@ -11,7 +11,6 @@ job run for a past or future date behaves exactly as it would have then (time tr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +32,10 @@ JOBS: tuple[Job, ...] = (
         memory_mb=256, timeout_seconds=900),
     Job("health", "rate(5 minutes)", "Check the tables, the mail bucket and the mailer; publish the result",
         memory_mb=256, timeout_seconds=60),
+    Job("billing-run", "cron(5 0 * * ? *)", "Issue every invoice that has come due (clause 5)"),
+    Job("overdue-run", "cron(20 0 * * ? *)",
+        "Payment reminders, late fees, suspension after the grace days and reinstatement (clause 8)"),
+    Job("renewal-run", "cron(35 0 * * ? *)", "Renewal reminders before each agreement ends (clause 4.2)"),
 )
 
 
@@ -43,10 +46,13 @@ def job(name: str) -> Job:
     raise KeyError(f"No scheduled job named {name!r}; known: {', '.join(j.name for j in JOBS) or 'none'}")
 
 
-def event_time(event: Mapping[str, Any], fallback: datetime) -> datetime:
-    """The instant a scheduled event stands for (`{"time": ISO-8601}`), or `fallback` when it names none."""
-    raw = event.get("time") if isinstance(event, Mapping) else None
-    if not raw:
-        return fallback
-    instant = datetime.fromisoformat(str(raw))
+def event_time(event: dict[str, Any] | None, now: datetime) -> datetime:
+    """The instant a scheduled event stands for: its ISO-8601 `time` (as EventBridge sends it), else now."""
+    text = (event or {}).get("time")
+    if not text:
+        return now
+    try:
+        instant = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"The event's time {text!r} is not an ISO-8601 instant") from exc
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)

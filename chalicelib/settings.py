@@ -40,6 +40,8 @@ class Settings:
     acknowledgements_per_hour: int = 3  # per sender and merchant
     # clause 6.1: on-demand table backups older than this are deleted by the nightly backup job.
     backup_retention_days: int = 35
+    billing_table: str = "kefu-local-billing"
+    notice_sender: str = "billing@kefu.local"  # the From of invoices, reminders and other notices
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -68,4 +70,6 @@ class Settings:
             ses_configuration_set=env.get("KEFU_SES_CONFIGURATION_SET") or None,
             acknowledgements_per_hour=int(env.get("KEFU_ACK_PER_HOUR", "3")),
             backup_retention_days=int(env.get("KEFU_BACKUP_RETENTION_DAYS", "35")),
+            billing_table=env.get("KEFU_TABLE_BILLING", f"kefu-{stage}-billing"),
+            notice_sender=env.get("KEFU_NOTICE_FROM", "billing@kefu.local"),
         )

@@ -913,6 +913,36 @@ def settlement(
     return draft_invoice(agreement_id, lines, issue_date, terms, currency)
 
 
+# --- The billing calendar -------------------------------------------------------------------------------
+
+
+def next_due_on(
+    items: Sequence[FeeItem],
+    window: AgreementWindow,
+    after: date,
+    sessions: Sequence[DeliveredSession] = (),
+) -> date | None:
+    """The first day after ``after`` on which a charge comes due, or None when nothing more will.
+
+    The billing run keeps this date on each agreement's account, in the due-date index, so that a run
+    reads only the agreements with something due. An arrears charge can fall due the day after the
+    window ends, so the search reaches that far; it looks at the next two months first, which is where
+    the answer nearly always is.
+    """
+    last = window.end + ONE_DAY
+    start = after + ONE_DAY
+    if start > last:
+        return None
+    for end in (min(last, start + timedelta(days=62)), last):
+        charges = charges_between(items, window, start, end, sessions)
+        if charges:
+            return charges[0].due_on
+        if end == last:
+            break
+        start = end + ONE_DAY
+    return None
+
+
 # --- Checks --------------------------------------------------------------------------------------------
 
 
@@ -970,6 +1000,7 @@ __all__ = [
     "draft_invoice",
     "due_charges",
     "late_fee",
+    "next_due_on",
     "overdue_state",
     "period_containing",
     "renewal_reminders_due",

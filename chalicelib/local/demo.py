@@ -4,10 +4,12 @@ license (chat and email, 3 seats), a widget key and an agent key. Running it aga
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
 from chalicelib.bootstrap import Services
 from chalicelib.licensing.model import Channel, Code, Party, Signatory
 from chalicelib.licensing.service import AgreementDraft
@@ -41,6 +43,10 @@ def seed(built: Services, data_dir: Path, api: str, allowed_origin: str) -> dict
             channels=frozenset({Channel.CHAT, Channel.EMAIL}), seats=3, payment_terms_days=30,
             notice_address="billing@demo-tea.example"), ACTOR)
 
+    if built.billing.store.account(DEMO_LICENSEE) is None:
+        built.billing.set_schedule(DEMO_LICENSEE, demo_fee_schedule(licensing.show(DEMO_LICENSEE).license.agreement
+                                                                    .effective_date), None, ACTOR)
+
     widget_key = previous.get("widget_key")
     if licensing.validate(widget_key, None).code is Code.UNKNOWN_KEY:
         widget_key = licensing.issue_widget_key(DEMO_LICENSEE, [allowed_origin], ACTOR).secret
@@ -59,3 +65,16 @@ def support_address(built: Services, licensee_id: str, local_part: str = "demo-t
     """The demo merchant's support address, given once (running again reuses it)."""
     existing = built.mail.store.addresses(licensee_id)
     return existing[0] if existing else built.mail.add_address(licensee_id, local_part, ACTOR)
+
+
+def demo_fee_schedule(start: date) -> list[FeeItem]:
+    """Clause 5.1 and 6.3, as a merchant of this size would sign: usage monthly in advance from the start,
+    maintenance yearly in advance, technical support monthly in arrears."""
+    return [
+        FeeItem("usage", FeeKind.USAGE, "System usage fee (3 seats, chat and email)", Decimal("1200.00"),
+                Cadence.MONTHLY, Timing.ADVANCE, start),
+        FeeItem("maintenance", FeeKind.MAINTENANCE, "Annual maintenance fee", Decimal("6000.00"), Cadence.YEARLY,
+                Timing.ADVANCE, start),
+        FeeItem("support", FeeKind.SUPPORT, "Technical support fee", Decimal("300.00"), Cadence.MONTHLY,
+                Timing.ARREARS, start),
+    ]

@@ -21,4 +21,10 @@ def _mail(services: Services, args: argparse.Namespace, demo: dict[str, Any]) ->
     return smtp_extra(services, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail,)
+def _scheduler(services: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.scheduler import start_scheduler
+
+    return start_scheduler(services, args, demo)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler)
