@@ -32,20 +32,16 @@ class Services:
     licensing: LicensingService
     blobs: BlobStore
     mail: MailService
+    billing: BillingService
 
     @property
     def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem, MailItem)
+        return (LicensingItem, AuditItem, MailItem, BillingItem)
 
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
         return _operations(self.settings, self.metrics, self.tables)
-    billing: BillingService
-
-    @property
-    def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem, BillingItem)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
