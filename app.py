@@ -2,6 +2,7 @@
 
 from chalice import Chalice
 
+from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
 from chalicelib.licensing.api import licensing_api
 from chalicelib.operations.api import operations_api
@@ -10,3 +11,4 @@ app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
 app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
+app.register_blueprint(chat_api)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
+from chalicelib.chat.service import ChatService
+from chalicelib.chat.store import ChatItem, ChatStore
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.licensing.service import LicensingService
 from chalicelib.licensing.store import LicensingItem, LicensingStore
@@ -20,10 +22,11 @@ class Services:
     clock: Clock
     metrics: MetricsSink
     licensing: LicensingService
+    chat: ChatService
 
     @property
     def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem)
+        return (LicensingItem, AuditItem, ChatItem)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None) -> Services:
@@ -36,11 +39,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
             metrics = EmfSink()
         else:
             metrics = MemorySink()
-    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table)], settings)
+    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
+                        (ChatItem, settings.chat_table)], settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
-    return Services(settings=settings, clock=clock, metrics=metrics, licensing=licensing)
+    chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    return Services(settings=settings, clock=clock, metrics=metrics, licensing=licensing, chat=chat)
 
 
 _current: Services | None = None

@@ -25,7 +25,14 @@ LICENSE_CHANGES = Metric("LicenseChanges", "Count", ("action",), "licensing",
 HEALTH_CHECKS = Metric("HealthChecks", "Count", ("component", "result"), "operations",
                        "Health checks of the API's dependencies, by component and result")
 
+CHAT_CONVERSATIONS = Metric("ChatConversations", "Count", ("outcome",), "chat",
+                            "Conversations started, by outcome: assigned, unassigned, handed_over")
+CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messages accepted, by author")
+CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
+                       "Chat requests refused by a limit, by code (rate limits, origins)")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS)
+CATALOGUE += (CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS)
 
 
 class MetricsSink(Protocol):

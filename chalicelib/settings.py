@@ -26,6 +26,11 @@ class Settings:
     expiring_window_days: int
     data_dir: Path
     metrics_enabled: bool
+    chat_table: str = "kefu-local-chat"
+    chat_retention_days: int = 180        # default; a merchant's own retention period overrides it
+    chat_conversations_per_ip_hour: int = 10
+    chat_messages_per_minute: int = 20
+    chat_presence_cache_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -42,4 +47,9 @@ class Settings:
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
             metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            chat_table=env.get("KEFU_TABLE_CHAT", f"kefu-{stage}-chat"),
+            chat_retention_days=int(env.get("KEFU_CHAT_RETENTION_DAYS", "180")),
+            chat_conversations_per_ip_hour=int(env.get("KEFU_CHAT_CONVERSATIONS_PER_IP_HOUR", "10")),
+            chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
+            chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
         )

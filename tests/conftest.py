@@ -36,6 +36,7 @@ def test_env(dynamodb_local: DynamoDBLocal) -> dict[str, str]:
     env = {**stage_environment("local"), "KEFU_STAGE": "test",
            "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_local.endpoint,
            "KEFU_TABLE_LICENSING": "kefu-test-licensing", "KEFU_TABLE_AUDIT": "kefu-test-audit",
+           "KEFU_TABLE_CHAT": "kefu-test-chat",
            "KEFU_METRICS": "off", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_local.endpoint
     return env
