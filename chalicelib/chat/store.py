@@ -29,7 +29,7 @@ from pynamodb.attributes import (
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.adapters import dynamodb
@@ -41,12 +41,12 @@ TAIL = "T#~"  # the conversation item: after every message in its partition
 
 
 class InboxIndex(GlobalSecondaryIndex["ChatItem"]):
-    """`<licensee>#<status>` → conversations by minute of last activity. Keys only: a message that does not
-    change the status or the minute leaves the index alone."""
+    """`<licensee>#<status>` → conversations by minute of last activity. Keys (and the item type, which never
+    changes) only: a message that does not change the status or the minute leaves the index alone."""
 
     class Meta:
         index_name = "inbox"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["type"])
 
     inbox = UnicodeAttribute(hash_key=True)
     activity = UnicodeAttribute(range_key=True)
