@@ -14,3 +14,12 @@ from chalicelib.bootstrap import Services
 Extra = Callable[[Services, argparse.Namespace, dict[str, Any]], tuple[str, Callable[[], None]]]
 
 EXTRAS: tuple[Extra, ...] = ()
+
+
+def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.chat.storefront import storefront_extra
+
+    return storefront_extra(built, args, demo)
+
+
+EXTRAS += (_chat_storefront,)

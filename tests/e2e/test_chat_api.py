@@ -372,7 +372,7 @@ def test_agent_routes_want_an_agent_key(api: Api, factory: Factory) -> None:
 def test_private_notes_are_for_agents_and_never_reach_the_shopper(api: Api, factory: Factory) -> None:
     merchant = factory.merchant()
     started = start(api, merchant)
-    status, note, _ = api.call("POST", f"/v1/agent/conversations/{started['id']}/notes",
+    status, _, _ = api.call("POST", f"/v1/agent/conversations/{started['id']}/notes",
                                {"text": "VIP customer, offer free shipping"}, agent(merchant.agent_key))
     assert status == 201
     _, detail, _ = api.call("GET", f"/v1/agent/conversations/{started['id']}", headers=agent(merchant.agent_key))

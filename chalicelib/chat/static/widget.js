@@ -59,7 +59,8 @@
     ":host{all:initial;position:fixed;right:20px;bottom:20px;z-index:2147483000;font:14px/1.4 system-ui,sans-serif;color:#1d2327}",
     "*{box-sizing:border-box;font:inherit}",
     ".launcher{width:56px;height:56px;border-radius:50%;border:0;background:#0b6bcb;color:#fff;cursor:pointer;font-size:24px;box-shadow:0 4px 14px rgba(0,0,0,.25)}",
-    ".panel{display:none;flex-direction:column;width:340px;height:480px;max-height:80vh;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;margin-bottom:12px}",
+    /* inherited properties are set here, so that nothing the page sets on the host flows in */
+    ".panel{color:#1d2327;font:14px/1.4 system-ui,sans-serif;text-align:left;letter-spacing:normal;display:none;flex-direction:column;width:340px;height:480px;max-height:80vh;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.25);overflow:hidden;margin-bottom:12px}",
     ".panel.open{display:flex}",
     "header{background:#0b6bcb;color:#fff;padding:12px 14px}",
     "header b{display:block;font-weight:600}",
