@@ -334,9 +334,9 @@ def test_agents_list_conversations_by_status_newest_activity_first_a_page_at_a_t
     monkeypatch.setattr("chalicelib.chat.service.INBOX_PAGE", 2)
     merchant = factory.merchant()
     ids = []
-    for _ in range(3):
+    for _ in range(3):  # the index orders by ten minutes of activity
         ids.append(start(api, merchant)["id"])
-        clock.advance(timedelta(minutes=1))
+        clock.advance(timedelta(minutes=10))
     api.call("POST", f"/v1/agent/conversations/{ids[0]}/messages", {"text": "bump"}, agent(merchant.agent_key))
     status, page, _ = api.call("GET", "/v1/agent/conversations?status=open", headers=agent(merchant.agent_key))
     assert status == 200 and [c["id"] for c in page["items"]] == [ids[0], ids[2]] and page["next"]

@@ -76,10 +76,9 @@ def browser() -> Iterator[Any]:
 
 
 def agent_call(site: Site, method: str, path: str, body: Any = None) -> Any:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        f"{site.api}{path}", json.dumps(body).encode() if body is not None else None,
-                                     method=method, headers={"authorization": f"Bearer {site.agent_key}",
-                                                             "content-type": "application/json"})
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"authorization": f"Bearer {site.agent_key}", "content-type": "application/json"}
+    request = urllib.request.Request(f"{site.api}{path}", data, method=method, headers=headers)  # noqa: S310
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
         return json.loads(response.read())
 
