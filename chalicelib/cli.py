@@ -9,6 +9,9 @@ def main() -> None:
     from chalicelib.licensing import cli as licensing_cli
 
     licensing_cli.install(cli)
+    from chalicelib.chat import cli as chat_cli
+
+    chat_cli.install(cli)
     cli(prog_name="kefu")
 
 
