@@ -63,8 +63,12 @@ def serve(host: str, port: int, api: str, widget_key: str) -> tuple[ThreadingHTT
 def storefront_extra(built: Any, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
     """`make run`: the demo storefront on the allowed origin, and the console's address in the demo file."""
     origin = urlsplit(args.storefront_origin)
-    _, stop = serve(origin.hostname or "127.0.0.1", origin.port or 8001, demo["api"], demo["widget_key"])
     demo["storefront"] = args.storefront_origin
     demo["console"] = f"{demo['api']}/console"
+    try:
+        _, stop = serve(origin.hostname or "127.0.0.1", origin.port or 8001, demo["api"], demo["widget_key"])
+    except OSError as exc:  # the port is taken: the rest of the system still runs
+        return (f"storefront     not started: {args.storefront_origin} is not free ({exc.strerror}); "
+                f"the console is at {demo['console']}", lambda: None)
     return (f"storefront     {args.storefront_origin}   (the chat widget; agents answer at {demo['console']})",
             stop)
