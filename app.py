@@ -6,6 +6,7 @@ from chalice import Chalice
 
 from chalicelib.billing.api import billing_api
 from chalicelib.bootstrap import services
+from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
@@ -72,3 +73,4 @@ def renewal_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from chalicelib.billing.jobs import run
 
     return run("renewal", event)
+app.register_blueprint(chat_api)

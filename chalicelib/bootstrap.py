@@ -11,6 +11,8 @@ from chalicelib.adapters import dynamodb
 from chalicelib.audit.store import AuditItem
 from chalicelib.billing.service import BillingService
 from chalicelib.billing.store import BillingItem, BillingStore
+from chalicelib.chat.service import ChatService
+from chalicelib.chat.store import ChatItem, ChatStore
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock, SystemClock
 from chalicelib.core.mailer import Mailer
@@ -33,10 +35,11 @@ class Services:
     blobs: BlobStore
     mail: MailService
     billing: BillingService
+    chat: ChatService
 
     @property
     def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem, MailItem, BillingItem)
+        return (LicensingItem, AuditItem, MailItem, BillingItem, ChatItem)
 
     @cached_property
     def operations(self) -> OperationsService:
@@ -56,7 +59,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
         else:
             metrics = MemorySink()
     dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-                        (MailItem, settings.mail_table), (BillingItem, settings.billing_table)], settings)
+                        (MailItem, settings.mail_table), (BillingItem, settings.billing_table),
+                        (ChatItem, settings.chat_table)], settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
@@ -65,8 +69,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics)
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
+    chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail, billing=billing)
+                    blobs=blobs, mail=mail, billing=billing, chat=chat)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

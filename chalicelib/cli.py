@@ -17,6 +17,9 @@ def main() -> None:
 
     billing_cli.install(cli)
     jobs_cli.install(cli)
+    from chalicelib.chat import cli as chat_cli
+
+    chat_cli.install(cli)
     cli(prog_name="kefu")
 
 

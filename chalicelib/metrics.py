@@ -49,9 +49,16 @@ BILLING_NOTICES = Metric("NoticesSent", "Count", ("kind", "delivery"), "billing"
 BILLING_RUN_FAILURES = Metric("BillingRunFailures", "Count", ("job",), "billing",
                               "Accounts a scheduled billing, overdue or renewal run could not process")
 
+CHAT_CONVERSATIONS = Metric("ChatConversations", "Count", ("outcome",), "chat",
+                            "Conversations started, by outcome: assigned, unassigned, handed_over")
+CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messages accepted, by author")
+CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
+                       "Chat requests refused by a limit, by code (rate limits, origins)")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
-                                 BILLING_NOTICES, BILLING_RUN_FAILURES)
+                                 BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
+                                 CHAT_REFUSALS)
 
 
 class MetricsSink(Protocol):

@@ -42,6 +42,11 @@ class Settings:
     backup_retention_days: int = 35
     billing_table: str = "kefu-local-billing"
     notice_sender: str = "billing@kefu.local"  # the From of invoices, reminders and other notices
+    chat_table: str = "kefu-local-chat"
+    chat_retention_days: int = 180        # default; a merchant's own retention period overrides it
+    chat_conversations_per_ip_hour: int = 10
+    chat_messages_per_minute: int = 20
+    chat_presence_cache_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -72,4 +77,9 @@ class Settings:
             backup_retention_days=int(env.get("KEFU_BACKUP_RETENTION_DAYS", "35")),
             billing_table=env.get("KEFU_TABLE_BILLING", f"kefu-{stage}-billing"),
             notice_sender=env.get("KEFU_NOTICE_FROM", "billing@kefu.local"),
+            chat_table=env.get("KEFU_TABLE_CHAT", f"kefu-{stage}-chat"),
+            chat_retention_days=int(env.get("KEFU_CHAT_RETENTION_DAYS", "180")),
+            chat_conversations_per_ip_hour=int(env.get("KEFU_CHAT_CONVERSATIONS_PER_IP_HOUR", "10")),
+            chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
+            chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
         )

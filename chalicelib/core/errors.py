@@ -16,8 +16,9 @@ class KefuError(ChaliceUnhandledError):
     code = "BAD_REQUEST"
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 details: dict[str, Any] | None = None) -> None:
+                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
+        self.headers = dict(headers or {})  # e.g. Retry-After on a 429, CORS on a widget route's refusal
         self.message = message
         if code is not None:
             self.code = code

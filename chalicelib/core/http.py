@@ -41,7 +41,7 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
                                      response.status_code, {k: str(v) for k, v in response.headers.items()})
     except KefuError as exc:
         logger.info("request refused", extra={"code": exc.code, "status": exc.status})
-        response = json_response(exc.body(), exc.status)
+        response = json_response(exc.body(), exc.status, exc.headers)
     except Exception:
         logger.exception("unhandled error")
         response = json_response({"error": {"code": "INTERNAL_ERROR", "message": _internal(request_id)}}, 500)

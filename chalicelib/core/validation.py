@@ -123,6 +123,15 @@ class Fields:
                                    code="INVALID_ITEM", details={"field": name})
         return [v.strip() for v in value]
 
+    def nested(self, name: str, *, required: bool = True) -> Fields | None:
+        """A JSON object inside the body, read with its own Fields (and its own `done()`)."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise _wrong_type(name, "an object")
+        return Fields(value)
+
     def done(self) -> None:
         """Refuse fields this request does not know: a typo must not pass silently."""
         unknown = sorted(set(self._data) - self._seen)

@@ -27,4 +27,10 @@ def _scheduler(services: Services, args: argparse.Namespace, demo: dict[str, Any
     return start_scheduler(services, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler)
+def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.chat.storefront import storefront_extra
+
+    return storefront_extra(built, args, demo)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront)

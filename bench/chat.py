@@ -1,0 +1,138 @@
+"""Chat: DynamoDB capacity per message sent and per empty poll (goals: at most 2 write units per message under
+1 KB including the conversation's bookkeeping, at most 0.5 read units per empty poll, no license read when
+warm), and the handler's median and 99th-percentile latency as ratios to a bare PutItem and Query on the same
+DynamoDB Local in the same run (goal: median at most 2x)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from datetime import timedelta
+from typing import Any
+
+from bench.harness import BenchEnv, Figure
+from bench.validation import Context
+from tests.factories import ORIGIN, Factory
+
+MESSAGES = 200
+POLLS = 300
+
+
+def event(method: str, resource: str, path: str, headers: dict[str, str], body: Any = None,
+          query: dict[str, str] | None = None, path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "resource": resource, "path": path, "httpMethod": method,
+        "headers": {"content-type": "application/json", **headers}, "multiValueHeaders": {},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} if query else None,
+        "pathParameters": path_parameters, "stageVariables": None, "isBase64Encoded": False,
+        "body": json.dumps(body) if body is not None else None,
+        "requestContext": {"resourcePath": resource, "httpMethod": method, "requestId": "bench", "path": path,
+                           "identity": {"sourceIp": "203.0.113.9"}},
+    }
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    from app import app
+    from chalicelib.chat.store import ChatItem, conversation_pk, message_sk
+
+    built = env.build()
+    merchant = Factory(built).merchant()
+    context = Context()
+    widget = {"x-widget-key": merchant.widget_key, "origin": ORIGIN}
+    started = app(event("POST", "/v1/widget/conversations", "/v1/widget/conversations", widget,
+                        {"text": "Hello, is the Longjing in stock?"}), context)
+    assert started["statusCode"] == 201, started
+    first = json.loads(started["body"])
+    conversation_id, token = first["id"], first["visitor_token"]
+    visitor = {**widget, "authorization": f"Bearer {token}"}
+    resource = "/v1/widget/conversations/{conversation_id}/messages"
+    path = f"/v1/widget/conversations/{conversation_id}/messages"
+    params = {"conversation_id": conversation_id}
+    text = "Do you ship to Suzhou, and how long does it take? " * 4  # about 200 bytes, a typical chat line
+
+    def send(n: int) -> dict[str, Any]:
+        return app(event("POST", resource, path, visitor, {"text": text, "client_id": f"bench-{n:08d}"},
+                         path_parameters=params), context)
+
+    def empty_poll(cursor: str) -> dict[str, Any]:
+        return app(event("GET", resource, path, visitor, query={"after": cursor}, path_parameters=params), context)
+
+    # A shopper's chat: a message every 20 s, so windows turn over as they would (the limit is per minute).
+    send_latencies: list[float] = []
+    with env.capacity() as sending:
+        for n in range(MESSAGES):
+            built.clock.advance(timedelta(seconds=20))
+            began = time.perf_counter()
+            answer = send(n)
+            send_latencies.append(time.perf_counter() - began)
+            assert answer["statusCode"] == 201, answer
+    cursor = json.loads(empty_poll("0")["body"])["cursor"]
+
+    poll_latencies: list[float] = []
+    with env.capacity() as polling:
+        for _ in range(POLLS):
+            began = time.perf_counter()
+            answer = empty_poll(cursor)
+            poll_latencies.append(time.perf_counter() - began)
+            assert json.loads(answer["body"])["messages"] == [], (cursor, answer["body"][:300])
+    with env.capacity() as warm:  # warm: the license and the chat settings come from the process's cache
+        empty_poll(cursor)
+
+    # Bare DynamoDB on the same database: a PutItem of a message-sized item and the poll's Query.
+    client = ChatItem._get_connection().connection.client
+    table = ChatItem.Meta.table_name
+    pk = conversation_pk(merchant.licensee_id, conversation_id)
+    put_latencies, query_latencies = [], []
+    for n in range(MESSAGES):
+        item = {"pk": {"S": f"BENCH#{n}"}, "sk": {"S": "X"}, "text": {"S": text}, "type": {"S": "bench"}}
+        began = time.perf_counter()
+        client.put_item(TableName=table, Item=item)
+        put_latencies.append(time.perf_counter() - began)
+    pair_latencies = []  # the two writes a send makes, bare: a counter UpdateItem on the conversation, a PutItem
+    for n in range(MESSAGES):
+        began = time.perf_counter()
+        client.update_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": "T#~"}},
+                           UpdateExpression="SET seq = seq + :one", ExpressionAttributeValues={":one": {"N": "1"}},
+                           ConditionExpression="attribute_exists(pk)")
+        client.put_item(TableName=table, Item={"pk": {"S": f"BENCH2#{n}"}, "sk": {"S": "X"}, "text": {"S": text},
+                                               "type": {"S": "bench"}})
+        pair_latencies.append(time.perf_counter() - began)
+    for _ in range(POLLS):
+        began = time.perf_counter()
+        client.query(TableName=table, KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                     ExpressionAttributeValues={":pk": {"S": pk}, ":a": {"S": message_sk(10**9)},
+                                                ":b": {"S": "T#~"}})
+        query_latencies.append(time.perf_counter() - began)
+
+    wcu = sending.write / MESSAGES
+    rcu = polling.read / POLLS
+    send_median = statistics.median(send_latencies) / statistics.median(put_latencies)
+    poll_median = statistics.median(poll_latencies) / statistics.median(query_latencies)
+    return [
+        Figure("write capacity units per message sent (~200 B)", round(wcu, 3), "WCU", "<= 2", wcu <= 2,
+               note=f"{sending.calls}"),
+        Figure("read capacity units per message sent", round(sending.read / MESSAGES, 3), "RCU"),
+        Figure("read capacity units per empty poll", round(rcu, 3), "RCU", "<= 0.5", rcu <= 0.5,
+               note=f"{polling.calls}"),
+        Figure("write capacity units per empty poll", round(polling.write / POLLS, 3), "WCU"),
+        Figure("DynamoDB calls per warm empty poll (no license read)", warm.total_calls, "calls", "1",
+               warm.total_calls == 1 and warm.calls.get("Query") == 1, note=f"{warm.calls}"),
+        Figure("send: handler median / bare PutItem median", round(send_median, 2), "ratio", "<= 2",
+               send_median <= 2),
+        Figure("send: handler median / bare UpdateItem+PutItem median",
+               round(statistics.median(send_latencies) / statistics.median(pair_latencies), 2), "ratio",
+               note="the two writes a send is made of"),
+        Figure("send: handler p99 / bare PutItem p99",
+               round(percentile(send_latencies, 99) / percentile(put_latencies, 99), 2), "ratio"),
+        Figure("empty poll: handler median / bare Query median", round(poll_median, 2), "ratio", "<= 2",
+               poll_median <= 2),
+        Figure("empty poll: handler p99 / bare Query p99",
+               round(percentile(poll_latencies, 99) / percentile(query_latencies, 99), 2), "ratio"),
+    ]

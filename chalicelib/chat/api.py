@@ -1,0 +1,370 @@
+"""Chat routes: the storefront widget (public widget key + visitor token, CORS per key) and the agents'
+side (agent key). Handlers parse, call one service function and shape the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+
+from chalicelib.bootstrap import services
+from chalicelib.chat import model
+from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
+from chalicelib.chat.service import Poll
+from chalicelib.chat.tokens import Visitor
+from chalicelib.core.errors import InvalidInput, KefuError, Unauthorized
+from chalicelib.core.http import body_fields, json_response
+from chalicelib.core.validation import Fields
+from chalicelib.licensing.guard import Principal, bearer, require_agent, require_widget
+from chalicelib.licensing.model import Channel, KeyKind, origin_allowed
+from chalicelib.metrics import CHAT_REFUSALS
+
+chat_api = Blueprint(__name__)
+
+STATIC = Path(__file__).parent / "static"
+WIDGET_PATHS = ("/v1/widget/config", "/v1/widget/identify", "/v1/widget/conversations",
+                "/v1/widget/conversations/{conversation_id}/messages")
+_CORS_MARK = "kefu_cors_origin"
+
+
+# -- CORS, per widget key ---------------------------------------------------------------------------------
+def _cors_headers(origin: str) -> dict[str, str]:
+    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
+            "Access-Control-Expose-Headers": "Retry-After, X-Request-Id"}
+
+
+def _origin_of_key(secret: str | None, origin: str | None) -> bool:
+    """Whether a widget key (valid license or not) is bound to an origin: then even a refusal may be read."""
+    if not secret or not origin:
+        return False
+    validation = services().licensing.validate(secret, None)
+    return validation.key is not None and validation.key.kind is KeyKind.WIDGET and origin_allowed(validation.key,
+                                                                                                  origin)
+
+
+@chat_api.middleware("http")
+def widget_cors(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Widget responses carry CORS headers for the key's own origins only, errors included, so the widget can
+    read why it was refused; any other origin gets none and the browser keeps the answer from the page."""
+    if not request.path.startswith("/v1/widget/") or request.method == "OPTIONS":
+        return get_response(request)
+    origin = request.headers.get("origin")
+    try:
+        response = get_response(request)
+    except KefuError as exc:
+        marked = (request.context or {}).get(_CORS_MARK)
+        if marked or _origin_of_key(request.headers.get("x-widget-key"), origin):
+            exc.headers.update(_cors_headers(str(origin)))
+        raise
+    marked = (request.context or {}).get(_CORS_MARK)
+    if marked:
+        response.headers.update(_cors_headers(marked))
+    return response
+
+
+def _preflight() -> Response:
+    """A browser asks before sending X-Widget-Key or Authorization. The key comes as `?key=` (a preflight
+    carries no custom header values); only that key's origins are told yes."""
+    request = chat_api.current_request
+    origin = request.headers.get("origin")
+    query: Mapping[str, str] = request.query_params or {}
+    key = query.get("key")
+    if not _origin_of_key(key, origin):
+        services().metrics.count(CHAT_REFUSALS, code="ORIGIN_NOT_ALLOWED")
+        return json_response({"error": {"code": "ORIGIN_NOT_ALLOWED",
+                                        "message": "This widget key may not be used from this site."}}, 403)
+    return Response(body="", status_code=204, headers={
+        **_cors_headers(str(origin)), "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type, X-Widget-Key, Authorization",
+        "Access-Control-Max-Age": "600"})
+
+
+for _path in WIDGET_PATHS:
+    chat_api.route(_path, methods=["OPTIONS"], name=f"preflight_{_path.strip('/').replace('/', '_')}")(
+        lambda **_: _preflight())
+
+
+def _widget() -> Principal:
+    request = chat_api.current_request
+    principal = require_widget(request, services().licensing, Channel.CHAT)
+    request.context[_CORS_MARK] = request.headers.get("origin")
+    return principal
+
+
+def _visitor(principal: Principal, required: bool = True) -> Visitor | None:
+    token = bearer(chat_api.current_request)
+    if token is None:
+        if required:
+            raise Unauthorized("Send the visitor token as 'Authorization: Bearer <token>'.", code="MISSING_TOKEN")
+        return None
+    return services().chat.visitor(principal.licensee_id, token)
+
+
+def _message_fields(fields: Fields) -> tuple[str, str | None]:
+    """`text` (1 to 4,000 characters once trimmed) and the optional idempotency `client_id`."""
+    text = fields.required_text("text", max_length=model.MAX_TEXT)
+    return text, model.client_id(fields.text("client_id", max_length=model.CLIENT_ID_MAX, required=False))
+
+
+def _client_ip() -> str:
+    context = chat_api.current_request.context or {}
+    return str((context.get("identity") or {}).get("sourceIp") or "")
+
+
+# -- shapes ---------------------------------------------------------------------------------------------------
+def message_dict(message: Message) -> dict[str, Any]:
+    out = {"id": message.message_id, "author": message.author.value, "text": message.text,
+           "created_at": message.created_at.isoformat()}
+    if message.agent_name:
+        out["agent_name"] = message.agent_name
+    return out
+
+
+def _visitor_conversation(conversation: Conversation) -> dict[str, Any]:
+    return {"id": conversation.conversation_id, "status": conversation.status.value,
+            "agent_name": conversation.assignee_name or None, "created_at": conversation.created_at.isoformat(),
+            "last_activity": conversation.last_activity.isoformat()}
+
+
+def conversation_dict(conversation: Conversation) -> dict[str, Any]:
+    return {"id": conversation.conversation_id, "status": conversation.status.value,
+            "visitor": {"id": conversation.visitor_id, "name": conversation.visitor_name or None,
+                        "email": conversation.visitor_email or None, "customer_id": conversation.customer_id,
+                        "verified": conversation.customer_id is not None},
+            "assignee": {"id": conversation.assignee_id, "name": conversation.assignee_name}
+            if conversation.assignee_id else None,
+            "created_at": conversation.created_at.isoformat(), "last_activity": conversation.last_activity.isoformat(),
+            "messages": conversation.last_number,
+            "handover": {"email": conversation.handover_email,
+                         "at": conversation.handed_over_at.isoformat() if conversation.handed_over_at else None}
+            if conversation.handover_email else None}
+
+
+def _note_dict(note: Note) -> dict[str, Any]:
+    return {"id": note.note_id, "agent_id": note.agent_id, "agent_name": note.agent_name, "text": note.text,
+            "created_at": note.created_at.isoformat()}
+
+
+def _poll_dict(poll: Poll) -> dict[str, Any]:
+    return {"messages": [message_dict(m) for m in poll.messages], "cursor": str(poll.cursor),
+            "conversation": _visitor_conversation(poll.conversation)}
+
+
+# -- the widget itself ------------------------------------------------------------------------------------------
+@cache
+def _static(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+@chat_api.route("/v1/widget.js", methods=["GET"])
+def widget_script() -> Response:
+    """The storefront widget. The key is read by the script from its own `src` (`?key=`)."""
+    return Response(body=_static("widget.js"), status_code=200, headers={
+        "Content-Type": "application/javascript; charset=utf-8", "Cache-Control": "public, max-age=300",
+        "X-Content-Type-Options": "nosniff"})
+
+
+@chat_api.route("/v1/widget/config", methods=["GET"])
+def widget_config() -> Response:
+    """What the widget shows before the first message: can someone answer now, and may it offer email."""
+    principal = _widget()
+    chat = services().chat
+    reason = chat.unavailable(principal.licensee_id)
+    return json_response({"available": reason is None, "reason": reason.value if reason else None,
+                          "hours": model.format_hours(chat.hours(principal.licensee_id)),
+                          "email": Channel.EMAIL in principal.validation.channels,
+                          "identity": chat.chat_settings(principal.licensee_id).identity_secret is not None})
+
+
+@chat_api.route("/v1/widget/identify", methods=["POST"])
+def widget_identify() -> Response:
+    """Verified identity: `{"customer_id", "customer_hash"}` signed by the merchant's backend → a token."""
+    principal = _widget()
+    fields = body_fields(chat_api.current_request)
+    customer_id = fields.required_text("customer_id", max_length=128)
+    customer_hash = fields.required_text("customer_hash", max_length=128)
+    fields.done()
+    token = services().chat.identify(principal.licensee_id, customer_id, customer_hash)
+    return json_response({"visitor_token": token, "verified": True})
+
+
+@chat_api.route("/v1/widget/conversations", methods=["POST"])
+def start_conversation() -> Response:
+    """The shopper's first message opens a conversation: 201 with its id and the visitor token."""
+    principal = _widget()
+    visitor = _visitor(principal, required=False)
+    fields = body_fields(chat_api.current_request)
+    text, client_id = _message_fields(fields)
+    person = fields.nested("visitor", required=False)
+    fields.done()
+    name = email = ""
+    if person is not None:
+        name = person.text("name", max_length=100, required=False) or ""
+        email = person.email("email", required=False) or ""
+        person.done()
+    started = services().chat.start(principal.licensee_id, visitor, text=text, name=name, email=email,
+                                    client_id=client_id, client_ip=_client_ip(),
+                                    email_licensed=Channel.EMAIL in principal.validation.channels)
+    return json_response({"id": started.conversation.conversation_id, "visitor_token": started.visitor_token,
+                          "message": message_dict(started.first), "cursor": "0",
+                          "available": started.unavailable is None,
+                          "reason": started.unavailable.value if started.unavailable else None,
+                          "handed_over": bool(started.conversation.handover_email)}, 201)
+
+
+@chat_api.route("/v1/widget/conversations", methods=["GET"])
+def visitor_conversations() -> Response:
+    """The visitor's own conversations (a verified customer's on any device), newest first."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    found = services().chat.visitor_conversations(principal.licensee_id, visitor)
+    return json_response({"items": [_visitor_conversation(c) for c in found]})
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["POST"])
+def visitor_message(conversation_id: str) -> Response:
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    fields = body_fields(chat_api.current_request)
+    text, client_id = _message_fields(fields)
+    fields.done()
+    message = services().chat.send_as_visitor(principal.licensee_id, visitor, conversation_id, text, client_id)
+    return json_response(message_dict(message), 201)
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["GET"])
+def visitor_poll(conversation_id: str) -> Response:
+    """Messages after `?after=<cursor>`, and the cursor to send next time."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    query: Mapping[str, str] = chat_api.current_request.query_params or {}
+    after = model.parse_cursor(query.get("after"))
+    return json_response(_poll_dict(services().chat.poll(principal.licensee_id, visitor, conversation_id, after)))
+
+
+# -- the agents' side -------------------------------------------------------------------------------------------
+def _agent() -> Principal:
+    return require_agent(chat_api.current_request, services().licensing, Channel.CHAT)
+
+
+@chat_api.route("/v1/agent/conversations", methods=["GET"])
+def agent_inbox() -> Response:
+    principal = _agent()
+    query: Mapping[str, str] = chat_api.current_request.query_params or {}
+    status = _status(query.get("status", "open"))
+    items, following = services().chat.inbox(principal.licensee_id, status, query.get("next"))
+    return json_response({"items": [conversation_dict(c) for c in items], "next": following})
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}", methods=["GET"])
+def agent_conversation(conversation_id: str) -> Response:
+    principal = _agent()
+    conversation, messages, notes = services().chat.timeline(principal.licensee_id, conversation_id)
+    return json_response({**conversation_dict(conversation), "messages": [message_dict(m) for m in messages],
+                          "notes": [_note_dict(n) for n in notes]})
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/messages", methods=["POST"])
+def agent_reply(conversation_id: str) -> Response:
+    principal = _agent()
+    fields = body_fields(chat_api.current_request)
+    text, client_id = _message_fields(fields)
+    fields.done()
+    message = services().chat.reply(principal.licensee_id, principal.key, conversation_id, text, client_id)
+    return json_response(message_dict(message), 201)
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/notes", methods=["POST"])
+def agent_note(conversation_id: str) -> Response:
+    principal = _agent()
+    fields = body_fields(chat_api.current_request)
+    text = fields.required_text("text", max_length=model.MAX_TEXT)
+    fields.done()
+    return json_response(_note_dict(services().chat.note(principal.licensee_id, principal.key, conversation_id,
+                                                         text)), 201)
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/assign", methods=["POST"])
+def agent_assign(conversation_id: str) -> Response:
+    """`{"agent_id": "<key id>"}`, `"me"`, or null to unassign."""
+    principal = _agent()
+    fields = body_fields(chat_api.current_request)
+    wanted = fields.text("agent_id", max_length=64, required=False)
+    fields.done()
+    agent_id = principal.key.key_id if wanted == "me" else wanted
+    conversation = services().chat.assign(principal.licensee_id, principal.key, conversation_id, agent_id)
+    return json_response(conversation_dict(conversation))
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/status", methods=["POST"])
+def agent_status(conversation_id: str) -> Response:
+    principal = _agent()
+    fields = body_fields(chat_api.current_request)
+    status = _status(fields.choice("status", [s.value for s in Status]))
+    fields.done()
+    return json_response(conversation_dict(services().chat.set_status(principal.licensee_id, principal.key,
+                                                                      conversation_id, status)))
+
+
+@chat_api.route("/v1/agent/presence", methods=["PUT"])
+def agent_presence() -> Response:
+    """`{"status": "online"|"away", "capacity": n}`; the console repeats it every minute while open."""
+    principal = _agent()
+    fields = body_fields(chat_api.current_request)
+    presence = Presence(fields.choice("status", [p.value for p in Presence]) or "")
+    capacity = fields.integer("capacity", minimum=1, maximum=50, required=False)
+    fields.done()
+    agent = services().chat.set_presence(principal.licensee_id, principal.key, presence, capacity)
+    return json_response(_agent_dict(agent, principal))
+
+
+@chat_api.route("/v1/agent/agents", methods=["GET"])
+def agent_list() -> Response:
+    """The merchant's agents with presence and load, for assigning."""
+    principal = _agent()
+    agents = services().chat.agents(principal.licensee_id, fresh=True)
+    return json_response({"items": [_agent_dict(a, principal) for a in agents]})
+
+
+def _agent_dict(agent: model.Agent, principal: Principal) -> dict[str, Any]:
+    now = services().clock.now()
+    return {"id": agent.agent_id, "name": agent.name, "status": agent.presence.value,
+            "online": model.is_online(agent, now), "open": agent.open_count, "capacity": agent.capacity,
+            "me": agent.agent_id == principal.key.key_id}
+
+
+def _status(value: str | None) -> Status:
+    try:
+        return Status(value or "")
+    except ValueError:
+        raise InvalidInput("status is one of open, pending, resolved.", code="INVALID_CHOICE",
+                           details={"field": "status"}) from None
+
+
+# -- the console ------------------------------------------------------------------------------------------------
+_PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+                 "X-Frame-Options": "DENY", "Cache-Control": "no-cache"}
+
+
+@chat_api.route("/console", methods=["GET"])
+def console() -> Response:
+    """The agents' console: one page, its script beside it, no inline script (the CSP allows none)."""
+    return Response(body=_static("console.html"), status_code=200, headers={
+        **_PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+                                   "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                   "form-action 'none'; frame-ancestors 'none'"})
+
+
+@chat_api.route("/console.js", methods=["GET"])
+def console_script() -> Response:
+    return Response(body=_static("console.js"), status_code=200, headers={
+        **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
+

@@ -1,0 +1,63 @@
+"""Staff commands for chat: a merchant's business hours, retention, verified-identity secret and hand-overs."""
+
+from __future__ import annotations
+
+import click
+
+from chalicelib.chat import model
+from chalicelib.core.cli import Context, json_option, out, pass_ctx
+
+
+@click.group()
+def chat() -> None:
+    """Online chat settings of a merchant (clauses 1.1.2, 3.1)."""
+
+
+@chat.command("hours")
+@click.argument("licensee_id")
+@click.argument("spec")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="The merchant's time zone.")
+@pass_ctx
+def hours(ctx: Context, licensee_id: str, spec: str, timezone: str) -> None:
+    """Set live-chat hours, e.g. 'mon-fri 09:00-18:00, sat 10:00-14:00', or 'always'."""
+    ctx.services.licensing.show(licensee_id)  # an unknown merchant is refused before anything is written
+    set_to = ctx.services.chat.set_hours(licensee_id, spec, timezone, ctx.actor)
+    click.echo(f"{licensee_id}: chat hours {model.format_hours(set_to)} ({timezone})")
+
+
+@chat.command("retention")
+@click.argument("licensee_id")
+@click.argument("days", type=int)
+@pass_ctx
+def retention(ctx: Context, licensee_id: str, days: int) -> None:
+    """Keep conversations DAYS after their last activity; DynamoDB's TTL removes them afterwards."""
+    ctx.services.licensing.show(licensee_id)
+    ctx.services.chat.set_retention(licensee_id, days, ctx.actor)
+    click.echo(f"{licensee_id}: conversations kept {days} days after their last activity")
+
+
+@chat.command("identity-secret")
+@click.argument("licensee_id")
+@pass_ctx
+def identity_secret(ctx: Context, licensee_id: str) -> None:
+    """Issue a new HMAC secret for verified identity (shown once; the previous one stops working)."""
+    ctx.services.licensing.show(licensee_id)
+    secret = ctx.services.chat.rotate_identity_secret(licensee_id, ctx.actor)
+    click.echo(f"{licensee_id}: new identity secret (give it to the merchant's developers, it is not shown again)")
+    click.echo(secret)
+
+
+@chat.command("handovers")
+@click.argument("licensee_id")
+@json_option
+@pass_ctx
+def handovers(ctx: Context, licensee_id: str, as_json: bool) -> None:
+    """Conversations handed over to email because nobody could answer live."""
+    rows = [{"conversation_id": c, "email": e, "at": a.isoformat()}
+            for c, e, a in ctx.services.chat.store.handovers(licensee_id)]
+    out(rows, as_json, lambda rs: "\n".join(f"{r['at']}  {r['conversation_id']}  {r['email']}" for r in rs)
+        or "no hand-overs")
+
+
+def install(cli: click.Group) -> None:
+    cli.add_command(chat)

@@ -1,0 +1,273 @@
+"""Chat's rules as pure functions of facts: statuses, who gets the next conversation, rate windows, what a
+message may say, business hours and the polling cursor. No storage, no clock: instants are arguments."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from chalicelib.core.errors import InvalidInput
+
+MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
+PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
+GAP_GRACE = timedelta(seconds=10)      # how long a poll waits for a message whose number was taken but not yet written
+DEDUP_HASH_CHARS = 10       # characters of a client_id's hash kept for recognising a retried send
+CLIENT_ID_MAX = 64
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    RESOLVED = "resolved"
+
+
+class Author(StrEnum):
+    VISITOR = "visitor"
+    AGENT = "agent"
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+
+
+class Unavailable(StrEnum):
+    """Why nobody can answer right now (the widget then asks for an email address)."""
+
+    OUTSIDE_HOURS = "outside_hours"
+    NO_AGENT_ONLINE = "no_agent_online"
+
+
+# -- messages -------------------------------------------------------------------------------------------
+def message_text(value: object, field: str = "text") -> str:
+    """The text as stored: a string of 1 to 4,000 characters once surrounding whitespace is gone."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"The field '{field}' must be a string.", code="WRONG_TYPE", details={"field": field})
+    text = value.strip()
+    if not text:
+        raise InvalidInput("A message cannot be empty.", code="EMPTY_MESSAGE", details={"field": field})
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"A message holds at most {MAX_TEXT} characters; this one has {len(text)}.",
+                           code="MESSAGE_TOO_LONG", details={"field": field, "max_length": MAX_TEXT})
+    return text
+
+
+def client_id(value: object) -> str | None:
+    """A client-generated id that makes a retried send idempotent: 8 to 64 characters of [A-Za-z0-9_-]."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 8 <= len(value) <= CLIENT_ID_MAX or \
+            not all(c.isascii() and (c.isalnum() or c in "-_") for c in value):
+        raise InvalidInput("client_id must be 8 to 64 letters, digits, '-' or '_'.", code="INVALID_CLIENT_ID",
+                           details={"field": "client_id"})
+    return value
+
+
+def dedup_hash(client: str) -> str:
+    """What the conversation remembers of a client_id: short, fixed size, enough to tell recent sends apart."""
+    return hashlib.sha256(client.encode()).hexdigest()[:DEDUP_HASH_CHARS]
+
+
+# -- statuses -------------------------------------------------------------------------------------------
+def after_visitor_message(current: Status) -> Status:
+    """A shopper writing reopens the conversation, whatever it was: it needs an agent again."""
+    return Status.OPEN
+
+
+def can_change(current: Status, wanted: Status) -> bool:
+    """Agents move conversations between any two statuses; asking for the current one is a no-op, not a change."""
+    return current is not wanted
+
+
+# -- rate windows ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int
+    window_seconds: int
+
+
+def window(now: datetime, rule: RateLimit) -> int:
+    """The fixed window an instant falls in (a whole number, the same for every instant in it)."""
+    return int(now.timestamp()) // rule.window_seconds
+
+
+def retry_after(now: datetime, rule: RateLimit) -> int:
+    """Whole seconds until the window that refused a request has passed (at least 1)."""
+    end = (window(now, rule) + 1) * rule.window_seconds
+    return max(1, int(end - now.timestamp() + 0.999))
+
+
+# -- assignment -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str          # the agent key's id
+    name: str
+    presence: Presence
+    last_seen: datetime | None
+    open_count: int        # conversations assigned to this agent and not resolved
+    capacity: int
+    last_assigned_at: datetime | None = None
+
+
+def is_online(agent: Agent, now: datetime) -> bool:
+    """Online when the agent said so and their console has been heard from recently."""
+    return agent.presence is Presence.ONLINE and agent.last_seen is not None and now - agent.last_seen <= PRESENCE_STALE
+
+
+def choose_assignee(agents: Iterable[Agent], now: datetime, holders: frozenset[str] | None = None) -> Agent | None:
+    """Round robin among agents who are online and under capacity: the one assigned longest ago goes next
+    (never assigned counts as longest ago; ties by id, so the choice is deterministic).
+    `holders`: the agent keys that hold a licensed seat, when known; others are not given work."""
+    candidates = [a for a in agents if is_online(a, now) and a.open_count < a.capacity
+                  and (holders is None or a.agent_id in holders)]
+    if not candidates:
+        return None
+    epoch = datetime.min.replace(tzinfo=now.tzinfo)
+    return min(candidates, key=lambda a: (a.last_assigned_at or epoch, a.agent_id))
+
+
+# -- business hours -------------------------------------------------------------------------------------
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours per weekday in the merchant's time zone; a day not listed is closed.
+    No hours at all means always open (the default: a merchant who never set hours is never "closed")."""
+
+    timezone: str
+    days: tuple[tuple[int, time, time], ...] = ()  # (weekday 0=Monday, opens, closes)
+
+    @property
+    def always_open(self) -> bool:
+        return not self.days
+
+
+def parse_hours(spec: str, timezone: str) -> BusinessHours:
+    """`mon-fri 09:00-18:00, sat 10:00-14:00` → BusinessHours. `always` clears them."""
+    try:
+        ZoneInfo(timezone)
+    except (KeyError, ValueError) as exc:
+        raise InvalidInput(f"'{timezone}' is not a time zone such as Asia/Shanghai.", code="INVALID_TIMEZONE") from exc
+    spec = spec.strip().lower()
+    if spec in ("", "always"):
+        return BusinessHours(timezone)
+    days: list[tuple[int, time, time]] = []
+    for part in spec.split(","):
+        try:
+            day_part, hours_part = part.split()
+            first, _, last = day_part.partition("-")
+            start_day, end_day = DAYS.index(first), DAYS.index(last or first)
+            opens_s, closes_s = hours_part.split("-")
+            opens, closes = time.fromisoformat(opens_s), time.fromisoformat(closes_s)
+        except ValueError as exc:
+            raise InvalidInput(f"Cannot read business hours '{part.strip()}'; write e.g. 'mon-fri 09:00-18:00'.",
+                               code="INVALID_HOURS") from exc
+        if opens >= closes or end_day < start_day:
+            raise InvalidInput(f"'{part.strip()}' closes before it opens.", code="INVALID_HOURS")
+        days.extend((d, opens, closes) for d in range(start_day, end_day + 1))
+    return BusinessHours(timezone, tuple(sorted(days)))
+
+
+def format_hours(hours: BusinessHours) -> str:
+    if hours.always_open:
+        return "always"
+    return ", ".join(f"{DAYS[d]} {o.strftime('%H:%M')}-{c.strftime('%H:%M')}" for d, o, c in hours.days)
+
+
+def is_open(hours: BusinessHours, now: datetime) -> bool:
+    """Whether an instant falls in the opening hours, read in the merchant's own time zone."""
+    if hours.always_open:
+        return True
+    local = now.astimezone(ZoneInfo(hours.timezone))
+    return any(d == local.weekday() and o <= local.time() < c for d, o, c in hours.days)
+
+
+def unavailable(hours: BusinessHours, agents: Sequence[Agent], now: datetime) -> Unavailable | None:
+    """Why a shopper cannot be answered live now, or None when someone can."""
+    if not is_open(hours, now):
+        return Unavailable.OUTSIDE_HOURS
+    if not any(is_online(a, now) for a in agents):
+        return Unavailable.NO_AGENT_ONLINE
+    return None
+
+
+# -- polling --------------------------------------------------------------------------------------------
+def parse_cursor(value: str | None) -> int:
+    """A cursor is the number of the last message the caller has; none means from the start."""
+    if value is None or value == "":
+        return 0
+    if not value.isdigit() or len(value) > 10:
+        raise InvalidInput("The cursor is not one this API gave out.", code="INVALID_CURSOR")
+    return int(value)
+
+
+def advance(cursor: int, numbers: Sequence[tuple[int, datetime]], now: datetime) -> int:
+    """How far a poll may move the cursor over the messages it found (their numbers and times, ascending).
+
+    Numbers are handed out before the message is written, so a poll can see message 7 while 6 is still in
+    flight. The cursor stops before such a gap (6 will come on the next poll) unless the message after it
+    is older than GAP_GRACE: then 6 was never written and waiting longer would stall the conversation."""
+    position = cursor
+    for number, created_at in numbers:
+        if number != position + 1 and now - created_at < GAP_GRACE:
+            break
+        position = number
+    return position
+
+
+# -- verified identity ----------------------------------------------------------------------------------
+def identity_hash(secret: str, customer_id: str) -> str:
+    """What a merchant's backend computes for a signed-in customer: HMAC-SHA256(secret, customer_id), hex."""
+    return hmac.new(secret.encode(), customer_id.encode(), hashlib.sha256).hexdigest()
+
+
+def identity_matches(secret: str, customer_id: str, presented: str) -> bool:
+    return hmac.compare_digest(identity_hash(secret, customer_id), presented.strip().lower())
+
+
+# -- what a conversation is made of ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Message:
+    number: int            # 1, 2, 3… in the order the conversation received them
+    author: Author
+    text: str
+    created_at: datetime
+    agent_name: str = ""
+
+    @property
+    def message_id(self) -> str:
+        return f"m{self.number}"
+
+
+@dataclass(frozen=True)
+class Note:
+    """A private note: agents of the merchant see it, the shopper never does."""
+
+    note_id: str
+    agent_id: str
+    agent_name: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Conversation:
+    conversation_id: str
+    status: Status
+    visitor_id: str
+    created_at: datetime
+    last_activity: datetime
+    last_number: int
+    customer_id: str | None = None
+    visitor_name: str = ""
+    visitor_email: str = ""
+    assignee_id: str | None = None
+    assignee_name: str = ""
+    handover_email: str = ""
+    handed_over_at: datetime | None = None

@@ -1,0 +1,520 @@
+"""The chat table. One partition per conversation holds its messages (`T#0000000001`…), its private notes
+(`N#…`) and, last in the partition, the conversation itself (`T#~`), so a poll is one Query over
+`T#<after+1>`…`T#~`: the new messages and the conversation's state, half a read unit when nothing is new.
+
+Sending a message is two writes of one unit each: an UpdateItem of the conversation (next number,
+activity, status, the rate window and the recently seen client ids, all under one condition) and a PutItem
+of the message. No transaction: it would double both. The agents' inbox is a keys-only index whose sort
+key is the ten minutes of last activity, so most messages do not touch the index at all.
+
+Everything expires after the merchant's retention period through the `expires_at` TTL attribute; the
+per-IP counters of new conversations expire when their window has passed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.adapters import dynamodb
+from chalicelib.audit import store as audit_store
+from chalicelib.audit.model import AuditRecord
+from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, Status
+
+TAIL = "T#~"  # the conversation item: after every message in its partition
+
+
+class InboxIndex(GlobalSecondaryIndex["ChatItem"]):
+    """`<licensee>#<status>` → conversations by the ten minutes of last activity. Keys (and the item type, which never
+    changes) only: a message that does not change the status or the minute leaves the index alone."""
+
+    class Meta:
+        index_name = "inbox"
+        projection = IncludeProjection(["type"])
+
+    inbox = UnicodeAttribute(hash_key=True)
+    activity = UnicodeAttribute(range_key=True)
+
+
+class ChatItem(Model):
+    class Meta:
+        table_name = "chat"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute(attr_name="type")
+    schema_version = NumberAttribute(default=1)
+    expires_at = TTLAttribute(null=True)
+    inbox = UnicodeAttribute(null=True)
+    activity = UnicodeAttribute(null=True)
+    inbox_index = InboxIndex()
+
+
+class ConversationItem(ChatItem, discriminator="conversation"):
+    conversation_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    prior_status = UnicodeAttribute(null=True)
+    visitor_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    visitor_name = UnicodeAttribute(default="")
+    visitor_email = UnicodeAttribute(default="")
+    assignee_id = UnicodeAttribute(null=True)
+    assignee_name = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    last_activity = UTCDateTimeAttribute()
+    seq = NumberAttribute(default=0)
+    rate_window = NumberAttribute(default=0)
+    rate_count = NumberAttribute(default=0)
+    recent = UnicodeSetAttribute(null=True)       # client-id hashes seen in the current rate window
+    recent_prev = UnicodeSetAttribute(null=True)  # … and in the window before it
+    handover_email = UnicodeAttribute(default="")
+    handed_over_at = UTCDateTimeAttribute(null=True)
+
+
+class MessageItem(ChatItem, discriminator="message"):
+    number = NumberAttribute()
+    author = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    agent_name = UnicodeAttribute(default="")
+    client_hash = UnicodeAttribute(null=True)
+
+
+class NoteItem(ChatItem, discriminator="note"):
+    note_id = UnicodeAttribute()
+    agent_id = UnicodeAttribute()
+    agent_name = UnicodeAttribute()
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class VisitorConversationItem(ChatItem, discriminator="visitor_conversation"):
+    """`VISITOR#<licensee>#<visitor>` → its conversations: a returning or verified shopper's history."""
+
+    conversation_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+
+
+class AgentItem(ChatItem, discriminator="agent"):
+    agent_id = UnicodeAttribute()
+    name = UnicodeAttribute(default="")
+    presence = UnicodeAttribute(default=Presence.AWAY.value)
+    last_seen = UTCDateTimeAttribute(null=True)
+    open_count = NumberAttribute(default=0)
+    capacity = NumberAttribute(default=5)
+    last_assigned_at = UTCDateTimeAttribute(null=True)
+
+
+class SettingsItem(ChatItem, discriminator="chat_settings"):
+    token_secret = UnicodeAttribute()
+    identity_secret = UnicodeAttribute(null=True)
+    hours = UnicodeAttribute(default="always")
+    timezone = UnicodeAttribute(default="Asia/Shanghai")
+    retention_days = NumberAttribute(null=True)
+
+
+class RateItem(ChatItem, discriminator="rate"):
+    hits = NumberAttribute(default=0)
+
+
+class HandoverItem(ChatItem, discriminator="handover"):
+    """A conversation the email channel takes over: the shopper's address and when (read by the email side)."""
+
+    conversation_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+
+
+# -- keys -----------------------------------------------------------------------------------------------
+def conversation_pk(licensee_id: str, conversation_id: str) -> str:
+    return f"CONV#{licensee_id}#{conversation_id}"
+
+
+def message_sk(number: int) -> str:
+    return f"T#{number:010d}"
+
+
+def inbox_key(licensee_id: str, status: Status) -> str:
+    return f"{licensee_id}#{status.value}"
+
+
+ACTIVITY_BUCKET_MINUTES = 10
+
+
+def activity_minute(at: datetime) -> str:
+    """The inbox index's sort key: last activity to ten minutes. Changing an index key costs two index writes,
+    so a busy chat pays them once per ten minutes, not once a minute; a page is then sorted to the instant."""
+    return at.replace(minute=at.minute - at.minute % ACTIVITY_BUCKET_MINUTES, second=0,
+                      microsecond=0).strftime("%Y-%m-%dT%H:%M")
+
+
+def _agents_pk(licensee_id: str) -> str:
+    return f"AGENTS#{licensee_id}"
+
+
+def _visitor_pk(licensee_id: str, visitor_id: str) -> str:
+    return f"VISITOR#{licensee_id}#{visitor_id}"
+
+
+def _conversation(item: ConversationItem) -> Conversation:
+    return Conversation(
+        conversation_id=item.conversation_id, status=Status(item.status), visitor_id=item.visitor_id,
+        created_at=item.created_at, last_activity=item.last_activity, last_number=int(item.seq),
+        customer_id=item.customer_id, visitor_name=item.visitor_name, visitor_email=item.visitor_email,
+        assignee_id=item.assignee_id, assignee_name=item.assignee_name, handover_email=item.handover_email,
+        handed_over_at=item.handed_over_at)
+
+
+def _message(item: MessageItem) -> Message:
+    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name)
+
+
+def _agent(item: AgentItem) -> Agent:
+    return Agent(item.agent_id, item.name, Presence(item.presence), item.last_seen, int(item.open_count),
+                 int(item.capacity), item.last_assigned_at)
+
+
+@dataclass(frozen=True)
+class ChatSettings:
+    token_secret: str
+    identity_secret: str | None
+    hours: str
+    timezone: str
+    retention_days: int | None
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    licensee_id: str
+    conversation_id: str
+    visitor_id: str
+    customer_id: str | None
+    visitor_name: str
+    visitor_email: str
+    at: datetime
+    expires_at: datetime
+    first: Message
+    client_hash: str | None
+    rate_window: int
+    handover_email: str = ""
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What an accepted send did: its number, and the status before it (to tell a reopening)."""
+
+    number: int
+    prior_status: Status
+    assignee_id: str | None
+
+
+class Refused(Exception):
+    """The conversation's condition did not hold; `diagnose` tells why."""
+
+
+def _encode_key(key: dict[str, Any] | None) -> str | None:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
+
+
+def _decode_key(token: str | None) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError:
+        return None
+    return key if isinstance(key, dict) else None
+
+
+class ChatStore:
+    """The only code that knows how chat is laid out in DynamoDB."""
+
+    # -- merchant settings ---------------------------------------------------------------------------
+    def settings(self, licensee_id: str) -> ChatSettings | None:
+        item = _get(f"SETTINGS#{licensee_id}", "CHAT", consistent=True)
+        if not isinstance(item, SettingsItem):
+            return None
+        return ChatSettings(item.token_secret, item.identity_secret, item.hours, item.timezone,
+                            int(item.retention_days) if item.retention_days is not None else None)
+
+    def create_settings(self, licensee_id: str, token_secret: str) -> None:
+        """First use of chat by a merchant: its token secret. A concurrent first use keeps the other's."""
+        try:
+            SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT", token_secret=token_secret).save(
+                condition=ChatItem.pk.does_not_exist())
+        except Exception as exc:  # PutError on the condition: someone else created it first
+            if "ConditionalCheckFailed" not in str(exc):
+                raise
+
+    def update_settings(self, licensee_id: str, audit: AuditRecord, **fields: Any) -> None:
+        item = SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT")
+        actions = [getattr(SettingsItem, name).set(value) for name, value in fields.items()]
+        with dynamodb.transaction("The chat settings changed meanwhile; try again.") as tx:
+            tx.update(item, actions=actions, condition=ChatItem.pk.exists())
+            audit_store.add_to(tx, audit)
+
+    # -- agents ----------------------------------------------------------------------------------------
+    def agents(self, licensee_id: str) -> list[Agent]:
+        return [_agent(i) for i in ChatItem.query(_agents_pk(licensee_id), ChatItem.sk.startswith("AGENT#"))
+                if isinstance(i, AgentItem)]
+
+    def set_presence(self, licensee_id: str, agent_id: str, name: str, presence: Presence, at: datetime,
+                     capacity: int | None) -> Agent:
+        item = AgentItem(pk=_agents_pk(licensee_id), sk=f"AGENT#{agent_id}")
+        actions: list[Action] = [AgentItem.agent_id.set(agent_id), AgentItem.name.set(name),
+                                 AgentItem.presence.set(presence.value), AgentItem.last_seen.set(at),
+                                 AgentItem.item_type.set(AgentItem),
+                                 AgentItem.open_count.set(AgentItem.open_count | 0),
+                                 AgentItem.capacity.set(capacity if capacity is not None else AgentItem.capacity | 5)]
+        item.update(actions=actions)
+        return _agent(item)
+
+    # -- conversations ---------------------------------------------------------------------------------
+    def count_new_conversation(self, licensee_id: str, ip_hash: str, window: int, limit: int,
+                               expires_at: datetime) -> bool:
+        """Count one new conversation from an address in its window; False when the window is full."""
+        item = RateItem(pk=f"RATE#{licensee_id}#{ip_hash}", sk=f"W#{window}")
+        try:
+            item.update(actions=[RateItem.hits.add(1), RateItem.expires_at.set(expires_at),
+                                 RateItem.item_type.set(RateItem)],
+                        condition=RateItem.hits.does_not_exist() | (RateItem.hits < limit))
+        except UpdateError as exc:
+            if _conditional(exc):
+                return False
+            raise
+        return True
+
+    def create(self, new: NewConversation, assignee: Agent | None, audits: list[AuditRecord]) -> None:
+        """The conversation, its first message and the visitor's pointer to it, all or nothing; with an
+        assignee, that agent's load moves up under the condition that they still have room."""
+        pk = conversation_pk(new.licensee_id, new.conversation_id)
+        with dynamodb.transaction("That agent has no room left.") as tx:
+            tx.save(ConversationItem(
+                pk=pk, sk=TAIL, conversation_id=new.conversation_id, status=Status.OPEN.value,
+                visitor_id=new.visitor_id, customer_id=new.customer_id, visitor_name=new.visitor_name,
+                visitor_email=new.visitor_email, assignee_id=assignee.agent_id if assignee else None,
+                assignee_name=assignee.name if assignee else "", created_at=new.at, last_activity=new.at,
+                seq=1, rate_window=new.rate_window, rate_count=1,
+                recent={new.client_hash} if new.client_hash else {"-"},
+                inbox=inbox_key(new.licensee_id, Status.OPEN), activity=activity_minute(new.at),
+                expires_at=new.expires_at, handover_email=new.handover_email,
+                handed_over_at=new.at if new.handover_email else None,
+            ), condition=ChatItem.pk.does_not_exist())
+            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at))
+            tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
+                                            sk=f"CONV#{new.conversation_id}", conversation_id=new.conversation_id,
+                                            created_at=new.at, expires_at=new.expires_at))
+            if new.handover_email:
+                tx.save(HandoverItem(pk=f"HANDOVER#{new.licensee_id}",
+                                     sk=f"{new.at.isoformat()}#{new.conversation_id}",
+                                     conversation_id=new.conversation_id, email=new.handover_email, at=new.at,
+                                     expires_at=new.expires_at))
+            if assignee is not None:
+                tx.update(AgentItem(pk=_agents_pk(new.licensee_id), sk=f"AGENT#{assignee.agent_id}"),
+                          actions=[AgentItem.open_count.add(1), AgentItem.last_assigned_at.set(new.at)],
+                          condition=(AgentItem.open_count < AgentItem.capacity)
+                          & (AgentItem.presence == Presence.ONLINE.value))
+            for audit in audits:
+                audit_store.add_to(tx, audit)
+
+    def append(self, licensee_id: str, conversation_id: str, *, author: Author, at: datetime, window: int,
+               limit: int | None, client_hash: str | None, expires_at: datetime, visitor_id: str | None = None,
+               new_window: bool = False) -> Appended:
+        """Take the next message number under every condition at once: the conversation exists (and is the
+        visitor's), the client id was not seen in this window or the last, the rate window has room.
+        `new_window` is the second attempt, made when the stored window is an older one."""
+        item = ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL)
+        actions: list[Action] = [
+            ConversationItem.seq.set(ConversationItem.seq + 1),
+            ConversationItem.prior_status.set(ConversationItem.status),
+            ConversationItem.last_activity.set(at),
+            ConversationItem.activity.set(activity_minute(at)),
+            ConversationItem.expires_at.set(expires_at),
+        ]
+        condition: Condition = ChatItem.pk.exists()
+        if visitor_id is not None:
+            condition &= ConversationItem.visitor_id == visitor_id
+        if author is Author.VISITOR:
+            actions += [ConversationItem.status.set(Status.OPEN.value),
+                        ConversationItem.inbox.set(inbox_key(licensee_id, Status.OPEN))]
+        counted = 1 if author is Author.VISITOR else 0
+        hashes = {client_hash} if client_hash else None
+        if new_window:
+            condition &= ConversationItem.rate_window < window
+            actions += [ConversationItem.rate_window.set(window), ConversationItem.rate_count.set(counted),
+                        ConversationItem.recent_prev.set(ConversationItem.recent),
+                        ConversationItem.recent.set(hashes or {"-"})]
+        else:
+            condition &= ConversationItem.rate_window == window
+            if limit is not None:
+                condition &= ConversationItem.rate_count < limit
+            if counted:
+                actions.append(ConversationItem.rate_count.add(counted))
+            if hashes:
+                actions.append(ConversationItem.recent.add(hashes))
+        if client_hash:
+            condition &= ~ConversationItem.recent.contains(client_hash)
+            condition &= ~ConversationItem.recent_prev.contains(client_hash)
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as exc:
+            if _conditional(exc):
+                raise Refused() from exc
+            raise
+        return Appended(int(item.seq), Status(item.prior_status or item.status), item.assignee_id)
+
+    def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
+                    expires_at: datetime) -> None:
+        _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at).save(
+            condition=ChatItem.pk.does_not_exist())
+
+    def conversation(self, licensee_id: str, conversation_id: str) -> tuple[Conversation, ConversationItem] | None:
+        item = _get(conversation_pk(licensee_id, conversation_id), TAIL, consistent=True)
+        return (_conversation(item), item) if isinstance(item, ConversationItem) else None
+
+    def find_sent(self, licensee_id: str, conversation_id: str, client_hash: str) -> Message | None:
+        """The message a client id was already used for (the retry path, rare): newest first, bounded."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(0), message_sk(9_999_999_999)),
+                                   scan_index_forward=False, limit=200, consistent_read=True):
+            if isinstance(item, MessageItem) and item.client_hash == client_hash:
+                return _message(item)
+        return None
+
+    def poll(self, licensee_id: str, conversation_id: str, after: int) -> tuple[Conversation | None, list[Message]]:
+        """One Query: the messages after `after` and, last, the conversation. Eventually consistent (half
+        the price); a message a replica has not seen yet comes with the next poll."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        conversation, messages = None, []
+        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(after + 1), TAIL), consistent_read=False):
+            if isinstance(item, MessageItem):
+                messages.append(_message(item))
+            elif isinstance(item, ConversationItem):
+                conversation = _conversation(item)
+        return conversation, messages
+
+    def timeline(self, licensee_id: str, conversation_id: str) -> tuple[Conversation | None, list[Message],
+                                                                         list[Note]]:
+        """Everything in a conversation's partition, for its agents."""
+        conversation, messages, notes = None, [], []
+        for item in ChatItem.query(conversation_pk(licensee_id, conversation_id), consistent_read=True):
+            if isinstance(item, MessageItem):
+                messages.append(_message(item))
+            elif isinstance(item, NoteItem):
+                notes.append(Note(item.note_id, item.agent_id, item.agent_name, item.text, item.created_at))
+            elif isinstance(item, ConversationItem):
+                conversation = _conversation(item)
+        return conversation, messages, notes
+
+    def add_note(self, licensee_id: str, conversation_id: str, note: Note, expires_at: datetime) -> None:
+        pk = conversation_pk(licensee_id, conversation_id)
+        with dynamodb.transaction("The conversation is gone.") as tx:
+            tx.condition_check(ChatItem, pk, TAIL, condition=ChatItem.pk.exists())
+            tx.save(NoteItem(pk=pk, sk=f"N#{note.note_id}", note_id=note.note_id, agent_id=note.agent_id,
+                             agent_name=note.agent_name, text=note.text, created_at=note.created_at,
+                             expires_at=expires_at))
+
+    def inbox(self, licensee_id: str, status: Status, limit: int,
+              next_token: str | None) -> tuple[list[Conversation], str | None]:
+        """A page of conversations in one status, newest activity first."""
+        page = ChatItem.inbox_index.query(inbox_key(licensee_id, status), scan_index_forward=False, limit=limit,
+                                          last_evaluated_key=_decode_key(next_token))
+        keys = [(i.pk, i.sk) for i in page]
+        found = [_conversation(i) for i in ChatItem.batch_get(keys) if isinstance(i, ConversationItem)] if keys else []
+        # the index sorts by minute; within a page, the exact instant decides
+        found = [c for c in found if c.status is status]
+        found.sort(key=lambda c: c.last_activity, reverse=True)
+        return found, _encode_key(page.last_evaluated_key)
+
+    def visitor_conversations(self, licensee_id: str, visitor_id: str) -> list[Conversation]:
+        refs = [i for i in ChatItem.query(_visitor_pk(licensee_id, visitor_id), scan_index_forward=False, limit=50)
+                if isinstance(i, VisitorConversationItem)]
+        keys = [(conversation_pk(licensee_id, r.conversation_id), TAIL) for r in refs]
+        found = [_conversation(i) for i in ChatItem.batch_get(keys) if isinstance(i, ConversationItem)] if keys else []
+        return sorted(found, key=lambda c: c.last_activity, reverse=True)
+
+    def change(self, licensee_id: str, current: Conversation, *, status: Status | None = None,
+               assignee: Agent | None = None, unassign: bool = False, at: datetime,
+               audit: AuditRecord) -> None:
+        """An agent's change of status or assignee, under the condition that nobody changed either meanwhile,
+        with the agents' loads kept in step and the audit record in the same transaction."""
+        pk = conversation_pk(licensee_id, current.conversation_id)
+        new_status = status or current.status
+        new_assignee = None if unassign else (assignee.agent_id if assignee else current.assignee_id)
+        actions: list[Action] = [ConversationItem.status.set(new_status.value),
+                                 ConversationItem.inbox.set(inbox_key(licensee_id, new_status))]
+        if assignee is not None:
+            actions += [ConversationItem.assignee_id.set(assignee.agent_id),
+                        ConversationItem.assignee_name.set(assignee.name)]
+        elif unassign:
+            actions += [ConversationItem.assignee_id.remove(), ConversationItem.assignee_name.set("")]
+        condition = (ConversationItem.status == current.status.value)
+        condition &= (ConversationItem.assignee_id == current.assignee_id) if current.assignee_id \
+            else ConversationItem.assignee_id.does_not_exist()
+        was_counted = current.status is not Status.RESOLVED and current.assignee_id is not None
+        counted = new_status is not Status.RESOLVED and new_assignee is not None
+        with dynamodb.transaction("The conversation changed meanwhile; reload it and try again.") as tx:
+            tx.update(ConversationItem(pk=pk, sk=TAIL), actions=actions, condition=condition)
+            if was_counted and (not counted or new_assignee != current.assignee_id):
+                assert current.assignee_id is not None
+                self._load(tx, licensee_id, current.assignee_id, "", -1, at)
+            if counted and (not was_counted or new_assignee != current.assignee_id):
+                assert new_assignee is not None
+                self._load(tx, licensee_id, new_assignee, assignee.name if assignee else current.assignee_name, 1, at)
+            audit_store.add_to(tx, audit)
+
+    def reopened(self, licensee_id: str, assignee_id: str, at: datetime) -> None:
+        """A shopper reopened a resolved conversation: it counts against its agent's load again."""
+        AgentItem(pk=_agents_pk(licensee_id), sk=f"AGENT#{assignee_id}").update(
+            actions=[AgentItem.open_count.add(1)], condition=ChatItem.pk.exists())
+
+    def _load(self, tx: Any, licensee_id: str, agent_id: str, name: str, delta: int, at: datetime) -> None:
+        """Move an agent's load by one. An agent given work before ever opening the console gets a record."""
+        item = AgentItem(pk=_agents_pk(licensee_id), sk=f"AGENT#{agent_id}")
+        if delta > 0:
+            tx.update(item, actions=[AgentItem.open_count.add(1), AgentItem.last_assigned_at.set(at),
+                                     AgentItem.item_type.set(AgentItem), AgentItem.agent_id.set(agent_id),
+                                     AgentItem.name.set(AgentItem.name | name),
+                                     AgentItem.presence.set(AgentItem.presence | Presence.AWAY.value),
+                                     AgentItem.capacity.set(AgentItem.capacity | 5)])
+        else:
+            tx.update(item, actions=[AgentItem.open_count.add(-1)], condition=AgentItem.open_count > 0)
+
+    def handovers(self, licensee_id: str) -> list[tuple[str, str, datetime]]:
+        """Conversations handed over to email: (conversation id, address, when), oldest first."""
+        return [(i.conversation_id, i.email, i.at) for i in ChatItem.query(f"HANDOVER#{licensee_id}")
+                if isinstance(i, HandoverItem)]
+
+
+def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime) -> MessageItem:
+    return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
+                       text=message.text, created_at=message.created_at, agent_name=message.agent_name,
+                       client_hash=client_hash, expires_at=expires_at)
+
+
+def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:
+    try:
+        return ChatItem.get(pk, sk, consistent_read=consistent)
+    except ChatItem.DoesNotExist:
+        return None
+
+
+def _conditional(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in str(exc)

@@ -1,0 +1,52 @@
+"""`./kefu chat`: staff set a merchant's chat hours, retention and identity secret; every change is audited."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from chalicelib import bootstrap
+from chalicelib.audit import store as audit_store
+from chalicelib.chat import cli as chat_cli
+from chalicelib.chat.model import identity_hash
+from chalicelib.core.cli import cli
+from tests.factories import Factory
+
+chat_cli.install(cli)
+
+
+@pytest.fixture
+def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for name, value in test_env.items():
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+
+    def run(*args: str, expect: int = 0) -> str:
+        result = runner.invoke(cli, ["--actor", "staff:test", *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result.output
+
+    return run
+
+
+def test_staff_set_hours_retention_and_an_identity_secret(kefu, factory: Factory,  # type: ignore[no-untyped-def]
+                                                          services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    assert "mon 09:00-18:00" in kefu("chat", "hours", merchant.licensee_id, "mon-fri 09:00-18:00")
+    assert "30 days" in kefu("chat", "retention", merchant.licensee_id, "30")
+    secret = kefu("chat", "identity-secret", merchant.licensee_id).splitlines()[-1]
+    assert secret.startswith("kf_idv_")
+    services.chat._settings.clear()
+    token = services.chat.identify(merchant.licensee_id, "c-1", identity_hash(secret, "c-1"))
+    assert token.startswith("v1.")
+    assert services.chat.retention(merchant.licensee_id).days == 30
+    assert json.loads(kefu("chat", "handovers", merchant.licensee_id, "--json")) == []
+    actions = [r.action for r in audit_store.history(f"chat:{merchant.licensee_id}")]
+    assert actions == ["chat.hours_set", "chat.retention_set", "chat.identity_secret_rotated"]
+    kefu("chat", "hours", merchant.licensee_id, "whenever", expect=2)
+
+
+def test_an_unknown_merchant_is_refused(kefu) -> None:  # type: ignore[no-untyped-def]
+    kefu("chat", "hours", "lic_nobody", "always", expect=2)
