@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+
+import click
+
 from chalicelib.core.cli import cli
+
+AREAS = ("chalicelib.licensing.cli", "chalicelib.operations.cli", "chalicelib.billing.cli", "chalicelib.jobs_cli",
+         "chalicelib.chat.cli", "chalicelib.mail.cli")
+
+
+def install_all() -> click.Group:
+    """The root group with every area's commands (imported here, not at start-up of the API)."""
+    for area in AREAS:
+        importlib.import_module(area).install(cli)
+    return cli
 
 
 def main() -> None:
-    from chalicelib.licensing import cli as licensing_cli
-
-    licensing_cli.install(cli)
-    from chalicelib.operations import cli as operations_cli
-
-    operations_cli.install(cli)
-    from chalicelib import jobs_cli
-    from chalicelib.billing import cli as billing_cli
-
-    billing_cli.install(cli)
-    jobs_cli.install(cli)
-    from chalicelib.chat import cli as chat_cli
-
-    chat_cli.install(cli)
-    cli(prog_name="kefu")
+    install_all()(prog_name="kefu")
 
 
 if __name__ == "__main__":

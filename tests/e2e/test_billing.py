@@ -11,18 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.core.cli import cli
+from chalicelib.cli import install_all
 from chalicelib.core.clock import FixedClock
 from chalicelib.metrics import MemorySink
 from chalicelib.settings import Settings
 from tests.factories import Factory
 from tests.integration.billing.conftest import KeptMail, schedule, shanghai
 
-from chalicelib.billing import cli as billing_cli  # isort: skip
-from chalicelib import jobs_cli  # isort: skip
-
-billing_cli.install(cli)
-jobs_cli.install(cli)
+cli = install_all()
 
 
 @pytest.fixture

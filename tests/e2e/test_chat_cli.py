@@ -9,12 +9,11 @@ from click.testing import CliRunner
 
 from chalicelib import bootstrap
 from chalicelib.audit import store as audit_store
-from chalicelib.chat import cli as chat_cli
 from chalicelib.chat.model import identity_hash
-from chalicelib.core.cli import cli
+from chalicelib.cli import install_all
 from tests.factories import Factory
 
-chat_cli.install(cli)
+cli = install_all()
 
 
 @pytest.fixture

@@ -6,15 +6,15 @@ import json
 import os
 import subprocess
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from chalicelib import bootstrap
-from chalicelib.core.cli import cli
-from chalicelib.licensing import cli as licensing_cli
+from chalicelib.cli import install_all
 from chalicelib.local.config import ROOT
 
-licensing_cli.install(cli)
+cli = install_all()
 
 
 @pytest.fixture
@@ -73,11 +73,17 @@ def test_mistakes_get_one_readable_line_and_exit_code_2(kefu) -> None:  # type: 
 
 def test_every_command_has_help() -> None:
     runner = CliRunner()
-    for group_name, group in cli.commands.items():
-        assert runner.invoke(cli, [group_name, "--help"]).exit_code == 0
-        for name in getattr(group, "commands", {}):
-            result = runner.invoke(cli, [group_name, name, "--help"])
-            assert result.exit_code == 0 and "Usage:" in result.output
+
+    def walk(group: click.Group, path: list[str]) -> int:
+        seen = 0
+        for name, command in group.commands.items():
+            result = runner.invoke(cli, [*path, name, "--help"])
+            assert result.exit_code == 0 and "Usage:" in result.output, [*path, name]
+            seen += 1 + (walk(command, [*path, name]) if isinstance(command, click.Group) else 0)
+        return seen
+
+    assert walk(cli, []) > 40
+    assert {"licenses", "keys", "billing", "invoices", "jobs", "backups", "chat", "mail"} <= set(cli.commands)
 
 
 def test_the_kefu_script_at_the_root_runs_the_cli(test_env: dict[str, str]) -> None:
@@ -97,3 +103,12 @@ def test_the_cli_says_when_the_local_database_is_not_running(monkeypatch: pytest
                             timeout=60, check=False)
     assert result.returncode == 2
     assert "DATABASE_UNREACHABLE" in result.stderr and "make run" in result.stderr
+
+
+def test_staff_give_a_merchant_a_support_address(kefu, factory) -> None:  # type: ignore[no-untyped-def]
+    licensee_id = factory.licensee()
+    added = json.loads(kefu("mail", "addresses", "add", licensee_id, "shop-help", "--json"))
+    assert added["address"].startswith("shop-help@")
+    assert json.loads(kefu("mail", "addresses", "list", licensee_id, "--json")) == [added["address"]]
+    assert "INVALID_ADDRESS" in kefu("mail", "addresses", "add", licensee_id, "no spaces allowed", expect=2)
+    assert isinstance(json.loads(kefu("mail", "held", "--json")), list)
