@@ -319,8 +319,15 @@ class BillingService:
             return account
         billed = account.billed_through
         if billed is not None and any(i.per is not None for i in account.fee_items):
-            first = min(t.effective_date for t in lic.terms if t.version > account.terms_version)
-            billed = min(billed, first - ONE_DAY)
+
+            def units(day: date) -> tuple[int, int]:
+                terms = licensing_model.terms_on(lic, day)
+                return terms.seats, len(terms.channels)
+
+            # Only versions that change seats or channels move anything (not payment terms or the address).
+            moved = [t.effective_date for t in lic.terms if t.version > account.terms_version
+                     and units(t.effective_date) != units(t.effective_date - ONE_DAY)]
+            billed = min([billed, *(day - ONE_DAY for day in moved)])
         return replace(account, billed_through=billed, terms_version=latest)
 
     def _fee_items(self, account: Account, lic: License) -> list[FeeItem]:
