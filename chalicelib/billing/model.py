@@ -74,6 +74,7 @@ class ChargeReason(StrEnum):
     AMENDMENT_CREDIT = "amendment_credit"
     AMENDMENT_CHARGE = "amendment_charge"
     TERMINATION_ADJUSTMENT = "termination_adjustment"
+    CORRECTION = "correction"
 
 
 class ReminderWhen(StrEnum):
@@ -582,6 +583,34 @@ def _period_charges(item: FeeItem, agreement_id: str, period: DateRange, covered
     return charges
 
 
+def quantity_corrections(recomputed: Sequence[Charge], invoiced: Sequence[Charge], version: str) -> list[Charge]:
+    """Clause 10: units (seats, channels) amended after their period was billed, from a day its charge already
+    covers whole, such as the period's first day. The charge keeps its key and was billed with the old
+    quantity; the difference is billed as a correction of that charge. ``recomputed`` are charges as the
+    facts now make them whose keys were ``invoiced``; ``version`` names the facts (the terms version), so the
+    same facts give the same correction key, and corrections billed before are counted: each difference is
+    billed once. A changed unit price is not corrected this way: prices apply from the next charge.
+    """
+    billed = {charge.key: charge for charge in invoiced}
+    fixes: list[Charge] = []
+    for charge in recomputed:
+        before = billed.get(charge.key)
+        if before is None or before.unit_amount != charge.unit_amount or before.quantity == charge.quantity:
+            continue
+        base = f"{charge.key.reason.value}:{charge.key.reference}"
+        earlier = sum((c.amount for c in invoiced if c.key.reason is ChargeReason.CORRECTION
+                       and (c.key.fee_item_id, c.key.period_start, c.key.period_end)
+                       == (charge.key.fee_item_id, charge.key.period_start, charge.key.period_end)
+                       and c.key.reference.startswith(f"{base}@")), ZERO)
+        difference = charge.amount - before.amount - earlier
+        if difference:
+            fixes.append(replace(
+                charge, key=replace(charge.key, reason=ChargeReason.CORRECTION, reference=f"{base}@{version}"),
+                description=f"Correction, {before.quantity} to {charge.quantity} units: {charge.description}",
+                amount=difference))
+    return fixes
+
+
 # --- Invoices ------------------------------------------------------------------------------------------
 
 
@@ -1077,6 +1106,7 @@ __all__ = [
     "next_due_on",
     "overdue_state",
     "period_containing",
+    "quantity_corrections",
     "renewal_reminders_due",
     "settlement",
 ]

@@ -42,6 +42,7 @@ from chalicelib.billing.model import (
     draft_invoice,
     next_due_on,
     overdue_state,
+    quantity_corrections,
     renewal_reminders_due,
     settlement,
 )
@@ -226,6 +227,8 @@ class BillingService:
                 if reread is None:
                     return
                 account = reread
+                # The license may have changed too (its listener moves the account): read it as it is now.
+                lic = self._license(account.licensee_id)
             if account.settled or account.next_due is None or account.next_due > day:
                 return
             account = self._caught_up(account, lic)
@@ -235,7 +238,12 @@ class BillingService:
             charges = charges_between(items, window, start, day) if window and start <= day else []
             if (fresh or dry_run) and charges:
                 claimed = self.store.charges_claimed(account.licensee_id, [_key(c) for c in charges])
-                charges = [c for c in charges if _key(c) not in claimed]
+                fixes: list[Charge] = []
+                if claimed:  # billed before: bill only what an amendment of units changed since
+                    fixes = quantity_corrections([c for c in charges if _key(c) in claimed],
+                                                 self.store.invoiced_charges(account.licensee_id),
+                                                 f"terms-v{account.terms_version}")
+                charges = [c for c in charges if _key(c) not in claimed] + fixes
             after = self._rescheduled(replace(account, billed_through=day, revision=account.revision + 1), lic, day)
             if dry_run:
                 if charges:

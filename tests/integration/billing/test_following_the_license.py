@@ -201,3 +201,23 @@ def test_an_extension_after_the_license_lapsed_bills_from_the_new_start_and_neve
     [february] = run(services, merchant.licensee_id, date(2027, 2, 1))
     assert february["total"] == "3000.00"
     assert all(i.status is InvoiceStatus.OPEN for i in services.billing.invoices(merchant.licensee_id)[-2:])
+
+
+def test_seats_amended_after_the_fact_from_the_first_day_of_a_billed_period_are_billed_as_a_correction_once(
+        services, billed) -> None:
+    merchant = billed([PER_SEAT])
+    at(services, date(2026, 6, 1))
+    run(services, merchant.licensee_id, date(2026, 6, 1))  # June billed for 3 seats: 300.00
+    at(services, date(2026, 6, 10))
+    services.licensing.amend(merchant.licensee_id, date(2026, 6, 1), "staff:test", seats=5)
+    [corrected] = run(services, merchant.licensee_id, date(2026, 6, 10))
+    assert lines(services, corrected["number"]) == [Decimal("200.00")]
+    assert run(services, merchant.licensee_id, date(2026, 6, 10)) == []
+    [july] = run(services, merchant.licensee_id, date(2026, 7, 1))
+    assert july["total"] == "500.00"
+    at(services, date(2026, 7, 5))
+    services.licensing.amend(merchant.licensee_id, date(2026, 6, 1), "staff:test", seats=4)
+    [again] = run(services, merchant.licensee_id, date(2026, 7, 5))
+    # June was billed 300.00 + 200.00 and July 500.00; for 4 seats each is 100.00 less.
+    assert lines(services, again["number"]) == [Decimal("-100.00"), Decimal("-100.00")]
+    assert run(services, merchant.licensee_id, date(2026, 7, 6)) == []
