@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import formataddr
 from typing import Any
@@ -51,7 +52,8 @@ class Outcome:
 
 class MailService:
     def __init__(self, store: MailStore, licensing: LicensingService, blobs: BlobStore, mailer: Mailer,
-                 clock: Clock, settings: Settings, metrics: MetricsSink) -> None:
+                 clock: Clock, settings: Settings, metrics: MetricsSink,
+                 reply_secrets: Callable[[], tuple[bytes, ...]] | None = None) -> None:
         self.store = store
         self.licensing = licensing
         self.blobs = blobs
@@ -60,13 +62,18 @@ class MailService:
         self.settings = settings
         self.domain = settings.mail_domain
         self.metrics = metrics
+        self._reply_secrets = reply_secrets  # on AWS: read from Secrets Manager on first use
         self._licenses: TtlCache[License | None] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
 
     @property
     def secrets(self) -> tuple[bytes, ...]:
-        if not self.settings.reply_secrets:
-            raise RuntimeError("KEFU_REPLY_SECRET is not set: reply addresses cannot be signed")
-        return self.settings.reply_secrets
+        """The secrets that sign reply addresses, newest first: KEFU_REPLY_SECRET, else Secrets Manager."""
+        if self.settings.reply_secrets:
+            return self.settings.reply_secrets
+        if self._reply_secrets is not None:
+            return self._reply_secrets()
+        raise RuntimeError("Neither KEFU_REPLY_SECRET nor KEFU_REPLY_SECRET_ARN is set: reply addresses cannot "
+                           "be signed")
 
     # -- inbound -------------------------------------------------------------------------------------------------
     def receive(self, event: InboundEvent) -> list[Outcome]:
