@@ -108,12 +108,20 @@ def _blobs(settings: Settings) -> BlobStore:
 
 def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None:
     """Where the reply secrets come from: KEFU_REPLY_SECRET (local mode, tests) or, on AWS, the Secrets Manager
-    secret KEFU_REPLY_SECRET_ARN names, read on first use only (functions that never sign pay nothing)."""
-    if settings.reply_secrets or not settings.reply_secret_arn:
+    secret KEFU_REPLY_SECRET_ARN names, read on first use only (functions that never sign pay nothing). Staff
+    commands against an AWS stage (`./kefu --stage prod`) are not given the ARN: they find the secret by the
+    stage's name for it."""
+    if settings.reply_secrets:
+        return None
+    from chalicelib import resources
+
+    secret_id = settings.reply_secret_arn or (resources.reply_secret_name(settings.stage)
+                                              if settings.mailer == "ses" else None)
+    if secret_id is None:
         return None
     from chalicelib.adapters.secrets import SecretList
 
-    return SecretList(settings.reply_secret_arn, settings.region)
+    return SecretList(secret_id, settings.region)
 
 
 def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...], blobs: BlobStore | None = None,

@@ -28,7 +28,7 @@ AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloud
 
 # The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
 # process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.
-REPLY_SECRET_ARN_ENV = "KEFU_REPLY_SECRET_ARN"
+REPLY_SECRET_ARN_ENV = "KEFU_REPLY_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
 # Where kefu writes attachments in the mail bucket (the mail code builds keys under it).
 ATTACHMENTS_PREFIX = "attachments/"
 

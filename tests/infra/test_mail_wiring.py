@@ -76,7 +76,7 @@ def _object_prefixes(resources: list[Any]) -> set[str]:
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_receipt_rule_stores_raw_mail_then_invokes_mail_inbound_which_ses_may_invoke(
         synthesized: Synthesized, stage: str) -> None:
-    rule_id, rule = _one(synthesized, stage, "AWS::SES::ReceiptRule")
+    _, rule = _one(synthesized, stage, "AWS::SES::ReceiptRule")
     actions = rule["Properties"]["Rule"]["Actions"]
     bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
     assert actions[0] == {"S3Action": {"BucketName": {"Ref": bucket}, "ObjectKeyPrefix": "inbound/"}}

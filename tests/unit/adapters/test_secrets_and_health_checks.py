@@ -100,10 +100,10 @@ def test_the_ses_mailer_is_healthy_only_while_ses_lets_the_account_send(aws: Non
                            return_value={"SendingEnabled": True, "EnforcementStatus": "HEALTHY"}) as asked:
         mailer.check()
     asked.assert_called_once_with()
-    with mock.patch.object(ses.client(REGION), "get_account",
-                           return_value={"SendingEnabled": False, "EnforcementStatus": "PROBATION"}):
-        with pytest.raises(ses.SendingPaused, match="PROBATION"):
-            mailer.check()
+    paused = {"SendingEnabled": False, "EnforcementStatus": "PROBATION"}
+    with mock.patch.object(ses.client(REGION), "get_account", return_value=paused), \
+            pytest.raises(ses.SendingPaused, match="PROBATION"):
+        mailer.check()
 
 
 def test_the_local_folder_and_outbox_are_healthy_when_they_can_be_written(tmp_path: Path) -> None:
@@ -116,3 +116,13 @@ def test_the_local_folder_and_outbox_are_healthy_when_they_can_be_written(tmp_pa
     (tmp_path / "taken").write_text("not a folder")
     with pytest.raises(OSError):
         FolderBlobs(tmp_path / "taken").check()
+
+
+def test_staff_commands_against_an_aws_stage_find_the_reply_secret_by_the_stages_name() -> None:
+    from chalicelib import bootstrap
+    from chalicelib.adapters.secrets import SecretList
+    from chalicelib.settings import Settings
+
+    source = bootstrap._reply_secrets(Settings.from_env({"KEFU_STAGE": "prod", "KEFU_MAILER": "ses"}))
+    assert isinstance(source, SecretList) and source.secret_id == "kefu-prod/reply-token-secrets"
+    assert bootstrap._reply_secrets(Settings.from_env({"KEFU_MAILER": "outbox"})) is None
