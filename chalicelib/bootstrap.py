@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,7 @@ class Services:
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
-        return _operations(self.settings, self.metrics, self.tables)
+        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -72,7 +73,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
     mailer = mailer or _mailer(settings, clock)
     blobs = blobs or _blobs(settings)
-    mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics)
+    mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics,
+                       reply_secrets=_reply_secrets(settings))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
@@ -124,7 +126,26 @@ def _blobs(settings: Settings) -> BlobStore:
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
 
 
-def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...]) -> OperationsService:
+def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None:
+    """Where the reply secrets come from: KEFU_REPLY_SECRET (local mode, tests) or, on AWS, the Secrets Manager
+    secret KEFU_REPLY_SECRET_ARN names, read on first use only (functions that never sign pay nothing). Staff
+    commands against an AWS stage (`./kefu --stage prod`) are not given the ARN: they find the secret by the
+    stage's name for it."""
+    if settings.reply_secrets:
+        return None
+    from chalicelib import resources
+
+    secret_id = settings.reply_secret_arn or (resources.reply_secret_name(settings.stage)
+                                              if settings.mailer == "ses" else None)
+    if secret_id is None:
+        return None
+    from chalicelib.adapters.secrets import SecretList
+
+    return SecretList(secret_id, settings.region)
+
+
+def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...], blobs: BlobStore | None = None,
+                mailer: Mailer | None = None) -> OperationsService:
     """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
@@ -140,8 +161,13 @@ def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...
         from chalicelib.adapters.backups import DynamoDBBackups
 
         backups = DynamoDBBackups(settings.region)
-    # Each area adds probes for what it depends on (the mail bucket, the mailer) here.
+    # Each area adds probes for what it depends on here: the tables, the blob store (the mail bucket on AWS, a
+    # folder locally) and the mailer (SES's sending status on AWS, the outbox folder locally).
     probes = [Probe(f"table:{m.Meta.table_name}", partial(dynamodb.ping, m)) for m in models]
+    for component, adapter in (("blobs", blobs), ("mailer", mailer)):
+        check = getattr(adapter, "check", None)
+        if callable(check):
+            probes.append(Probe(component, check))
     return OperationsService(tables, backups, probes, settings.timezone, settings.backup_retention_days, metrics)
 
 

@@ -24,7 +24,13 @@ MAIL_EVENTS_FUNCTION = "mail_delivery_events"
 
 # The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
 # and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.
-AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs")
+AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager")
+
+# The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
+# process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.
+REPLY_SECRET_ARN_ENV = "KEFU_REPLY_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
+# Where kefu writes attachments in the mail bucket (the mail code builds keys under it).
+ATTACHMENTS_PREFIX = "attachments/"
 
 
 def bucket_name(stage: str, account: str) -> str:
@@ -37,3 +43,7 @@ def rule_set_name(stage: str) -> str:
 
 def configuration_set_name(stage: str) -> str:
     return f"kefu-{stage}-outbound"
+
+
+def reply_secret_name(stage: str) -> str:
+    return f"kefu-{stage}/reply-token-secrets"

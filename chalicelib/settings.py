@@ -47,6 +47,8 @@ class Settings:
     chat_conversations_per_ip_hour: int = 10
     chat_messages_per_minute: int = 20
     chat_presence_cache_seconds: float = 10.0
+    # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
+    reply_secret_arn: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,4 +84,5 @@ class Settings:
             chat_conversations_per_ip_hour=int(env.get("KEFU_CHAT_CONVERSATIONS_PER_IP_HOUR", "10")),
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
+            reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
         )

@@ -14,11 +14,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 
-from chalicelib.resources import MAIL_EVENTS_FUNCTION, MAIL_INBOUND_FUNCTION
+from chalicelib.resources import ATTACHMENTS_PREFIX, INBOUND_PREFIX, MAIL_EVENTS_FUNCTION, MAIL_INBOUND_FUNCTION
 
 # What PynamoDB and the services do with items: reads, conditional writes, transactions (which IAM checks as
 # the item actions they contain), and DescribeTable for the health check. Never Scan, never a wildcard.
+TABLE_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"]
 TABLE_DATA = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
               "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
               "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
@@ -32,6 +34,9 @@ class Targets:
     tables: dict[str, dynamodb.Table]   # by model name
     key: kms.IKey
     bucket: s3.IBucket
+    mail_domain: str = ""                         # the SES domain identity mail is sent from
+    configuration_set: str = ""                   # the SES configuration set outbound mail names
+    reply_secret: secretsmanager.ISecret | None = None
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
@@ -71,9 +76,36 @@ def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
     return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"], resources=[t.bucket.bucket_arn])]
 
 
-def bucket_objects(t: Targets) -> list[iam.PolicyStatement]:
-    return [iam.PolicyStatement(sid="BucketObjects", actions=["s3:GetObject", "s3:PutObject"],
-                                resources=[t.bucket.arn_for_objects("*")])]
+def mail_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The mail table's items, and reading licenses (the mail gate); nothing else of the database."""
+    mail, licensing = t.tables["MailItem"], t.tables["LicensingItem"]
+    return [iam.PolicyStatement(sid="MailTable", actions=TABLE_DATA,
+                                resources=[mail.table_arn, f"{mail.table_arn}/index/*"]),
+            iam.PolicyStatement(sid="LicenseRead", actions=TABLE_READ,
+                                resources=[licensing.table_arn, f"{licensing.table_arn}/index/*"])]
+
+
+def inbound_read(t: Targets) -> list[iam.PolicyStatement]:
+    """The raw mail SES stored under the inbound prefix: read, never written or deleted by kefu."""
+    return [iam.PolicyStatement(sid="InboundRead", actions=["s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{INBOUND_PREFIX}*")])]
+
+
+def attachments_write(t: Targets) -> list[iam.PolicyStatement]:
+    return [iam.PolicyStatement(sid="AttachmentsWrite", actions=["s3:PutObject"],
+                                resources=[t.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")])]
+
+
+def attachments_read(t: Targets) -> list[iam.PolicyStatement]:
+    """Agents download attachments through links this role signs, so the role must be able to read them."""
+    return [iam.PolicyStatement(sid="AttachmentsRead", actions=["s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")])]
+
+
+def reply_secret(t: Targets) -> list[iam.PolicyStatement]:
+    assert t.reply_secret is not None
+    return [iam.PolicyStatement(sid="ReplySecret", actions=["secretsmanager:GetSecretValue"],
+                                resources=[t.reply_secret.secret_arn])]
 
 
 def mailer_check(t: Targets) -> list[iam.PolicyStatement]:
@@ -81,19 +113,28 @@ def mailer_check(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
-    identities = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    """Sending from the mail domain's identity, through kefu's configuration set; no other identity."""
+    ses_arn = f"arn:{Aws.PARTITION}:ses:{Aws.REGION}:{Aws.ACCOUNT_ID}"
     return [iam.PolicyStatement(sid="MailerSend", actions=["ses:SendEmail", "ses:SendRawEmail"],
-                                resources=[f"{identities}:identity/*", f"{identities}:configuration-set/*"])]
+                                resources=[f"{ses_arn}:identity/{t.mail_domain}",
+                                           f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
-    "api_handler": (table_data, kms_data),
+    # Agents reply by mail (sign reply addresses, send) and download attachments.
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret),
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
-    MAIL_INBOUND_FUNCTION: (table_data, kms_data, bucket_objects, mailer_send),
-    MAIL_EVENTS_FUNCTION: (table_data, kms_data),
+    # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
+    MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
+    MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
 }
+
+
+def reads_reply_secret(function_name: str) -> bool:
+    """Whether the function may read the reply secret (and so is told where it is)."""
+    return reply_secret in GRANTS.get(function_name, DEFAULT)
 
 
 def statements(function_name: str, t: Targets, log_groups_arn: str) -> list[iam.PolicyStatement]:

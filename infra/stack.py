@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
@@ -63,6 +64,7 @@ class KefuStack(Stack):
                            description="kefu: tables, topics", removal_policy=self.removal)
         self.tables = {spec.key: self.table(spec, prod) for spec in catalogue.tables(stage)}
         self.bucket = self.mail_bucket()
+        self.reply_secret = self.reply_token_secret()
 
         self.app = KefuChalice(self, "App")
         self.functions = catalogue.functions(self.app.packaged_template)
@@ -116,9 +118,22 @@ class KefuStack(Stack):
                                  abort_incomplete_multipart_upload_after=Duration.days(1)),
             ])
 
+    # -- the reply secret ------------------------------------------------------------------------------------
+    def reply_token_secret(self) -> secretsmanager.Secret:
+        """The HMAC secret that signs reply+<token> addresses, generated here and never seen by anyone. Its
+        value is a comma-separated list, newest first: rotation adds a new one in front (docs/email.md)."""
+        return secretsmanager.Secret(
+            self, "ReplySecret", secret_name=resources.reply_secret_name(self.stage),
+            description="kefu: signs reply addresses (comma-separated, newest first)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True, include_space=False),
+            removal_policy=self.removal)
+
     # -- functions ----------------------------------------------------------------------------------------
     def configure_functions(self) -> None:
-        targets = grants.Targets(self.tables, self.key, self.bucket)
+        mail_domain = catalogue.stage_environment(self.stage)[resources.MAIL_DOMAIN_ENV]
+        targets = grants.Targets(self.tables, self.key, self.bucket, mail_domain,
+                                 resources.configuration_set_name(self.stage), self.reply_secret)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
         environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
                        resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
@@ -129,6 +144,9 @@ class KefuStack(Stack):
             cfn.add_property_override("Timeout", function.timeout_seconds)
             for name, value in environment.items():
                 self.app.add_environment_variable(name, value, function.logical_id)
+            if grants.reads_reply_secret(function.name):  # only where the role may read it
+                self.app.add_environment_variable(resources.REPLY_SECRET_ARN_ENV, self.reply_secret.secret_arn,
+                                                  function.logical_id)
             # Set on the imported role itself (not as an override), so that cdk-nag checks the real policy.
             role = self.app.get_resource(function.role_logical_id)
             assert isinstance(role, iam.CfnRole)
@@ -241,6 +259,11 @@ class KefuStack(Stack):
             NagPackSuppression(id="AwsSolutions-SQS3", reason="This queue is itself the dead-letter queue of the "
                                                               "EventBridge Scheduler schedules."),
         ])
+        NagSuppressions.add_resource_suppressions(self.reply_secret, [
+            NagPackSuppression(id="AwsSolutions-SMG4", reason="Rotated by hand in two steps (a new secret added "
+                               "behind, then moved in front) so that reply addresses already in customers' "
+                               "mailboxes keep working; a rotation Lambda would replace the value at once."),
+        ])
         wildcard_reasons = [
             (r"/^Resource::.*\/index\/\*$/g", "Queries use the table's indexes, which IAM names under the table."),
             (r"/^Resource::.*\/backup\/\*$/g", "Backup ARNs end in an id DynamoDB makes at backup time; the "
@@ -250,10 +273,8 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/\*$/g", "Objects of the mail bucket, whose keys are "
-                                                                  "message ids."),
-            (r"/^Resource::.*:identity\/\*$/g", "Sending from any verified identity of the account's domain."),
-            (r"/^Resource::.*:configuration-set\/\*$/g", "Sending through kefu's configuration set."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, or attachments), whose keys are message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
         ]
         for function in self.functions:

@@ -45,3 +45,7 @@ class S3Blobs:
             Params={"Bucket": self.bucket, "Key": key,
                     "ResponseContentDisposition": disposition,
                     "ResponseContentType": "application/octet-stream"}))
+
+    def check(self) -> None:
+        """Health: the bucket exists and this function may list it (HeadBucket; raises otherwise)."""
+        client(self.region).head_bucket(Bucket=self.bucket)

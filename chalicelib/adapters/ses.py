@@ -31,6 +31,10 @@ def ses_message_id(provider_id: str, region: str) -> str:
     return f"{provider_id}@{host}.amazonses.com"
 
 
+class SendingPaused(RuntimeError):
+    """SES says this account may not send (paused for its bounce or complaint rate, or still in review)."""
+
+
 class SesMailer:
     def __init__(self, region: str, clock: Clock, domain: str, configuration_set: str | None = None) -> None:
         self.region = region
@@ -52,3 +56,9 @@ class SesMailer:
             request["ConfigurationSetName"] = self.configuration_set
         provider_id = str(client(self.region).send_email(**request)["MessageId"])
         return SentMail(provider_id=provider_id, message_id=ses_message_id(provider_id, self.region))
+
+    def check(self) -> None:
+        """Health: SES lets the account send (GetAccount: SendingEnabled, and not shut down)."""
+        account = client(self.region).get_account()
+        if not account.get("SendingEnabled", False) or account.get("EnforcementStatus") == "SHUTDOWN":
+            raise SendingPaused(str(account.get("EnforcementStatus") or "sending disabled"))

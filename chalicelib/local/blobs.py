@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from chalicelib.core.blobs import BlobNotFound
@@ -32,3 +33,9 @@ class FolderBlobs:
 
     def link(self, key: str, filename: str, expires_seconds: int) -> str | None:
         return None  # the API streams local blobs itself
+
+    def check(self) -> None:
+        """Health: the folder exists (made if need be) and this process may write into it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise PermissionError(f"cannot write into {self.root}")

@@ -6,6 +6,7 @@ a merchant's own mail without reading every file."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,12 @@ class OutboxMailer:
         self.folder = folder
         self.clock = clock
         self.domain = domain
+
+    def check(self) -> None:
+        """Health: the outbox folder exists (made if need be) and this process may write into it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.folder, os.W_OK | os.X_OK):
+            raise PermissionError(f"cannot write into {self.folder}")
 
     def send(self, mail: OutboundMail) -> SentMail:
         sent_at = self.clock.now()

@@ -17,6 +17,11 @@ class SmtpMailer:
         self.domain = domain
         self.timeout = timeout
 
+    def check(self) -> None:
+        """Health: the relay answers a NOOP."""
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            smtp.noop()
+
     def send(self, mail: OutboundMail) -> SentMail:
         message_id = new_message_id(self.domain)
         message = to_mime(mail, message_id, self.clock.now())

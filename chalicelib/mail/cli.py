@@ -47,7 +47,39 @@ def held(ctx: Context, licensee_id: str | None, as_json: bool) -> None:
     """Mail kept back from agents (quarantined or undeliverable), newest first, with the reason."""
     rows = ctx.services.mail.held(licensee_id)
     out(rows, as_json, lambda rs: "\n".join(
-        f"{r['at']}  {r['reason']:<22} {r['subject'][:50]!r}  (raw: {r['raw']})" for r in rs) or "no held mail")
+        f"{r['at']}  {r['reason']:<22} {r['subject'][:50]!r}  (ses id: {r['ses_id']})"
+        + (f"  released to {r['released']['ticket_id']}" if r["released"] else "") for r in rs) or "no held mail")
+
+
+@mail.command("release")
+@click.argument("licensee_id")
+@click.argument("ses_id")
+@json_option
+@pass_ctx
+def release(ctx: Context, licensee_id: str, ses_id: str, as_json: bool) -> None:
+    """Deliver a merchant's held mail SES_ID (from `held --licensee`) to its agents after all.
+
+    Only mail held as spam or spoofed, or kept back by the license (once the license allows mail again).
+    Releasing the same mail again delivers nothing more."""
+    result = ctx.services.mail.release(licensee_id, ses_id, ctx.actor)
+    out(result, as_json, lambda r: f"released into ticket {r['ticket_id']}" if r["result"] == "released"
+        else f"{r['result'].replace('_', ' ')} (ticket {r['ticket_id'] or '-'}); nothing delivered")
+
+
+@mail.group()
+def undeliverable() -> None:
+    """Customer addresses a bounce marked undeliverable (agents cannot reply to them by mail)."""
+
+
+@undeliverable.command("clear")
+@click.argument("licensee_id")
+@click.argument("address")
+@json_option
+@pass_ctx
+def undeliverable_clear(ctx: Context, licensee_id: str, address: str, as_json: bool) -> None:
+    """Let agents mail ADDRESS again (e.g. the customer fixed their mailbox)."""
+    result = ctx.services.mail.clear_undeliverable(licensee_id, address, ctx.actor)
+    out(result, as_json, lambda r: f"{r['address']}: mail may be sent again")
 
 
 def install(cli: click.Group) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from email.utils import formataddr
 from typing import Any
 
@@ -26,7 +27,7 @@ from chalicelib.mail import model
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import Delivery, DeliveryEvent, HoldReason, InboundEvent, TicketStatus
 from chalicelib.mail.parsing import ParsedMail, parse
-from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Ticket
+from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Release, Ticket
 from chalicelib.mail.threads import ThreadDecision, ThreadVia, TicketCandidate, choose_ticket, lookups
 from chalicelib.mail.tokens import extract_reply_token, make_token, read_token
 from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_HELD, MAIL_RECEIVED, MAIL_SENT, MetricsSink
@@ -35,6 +36,11 @@ from chalicelib.settings import Settings
 _WRITE_ATTEMPTS = 8
 LINK_SECONDS = 3600
 MAX_REPLY_CHARS = 50_000
+# Held mail staff may release to its merchant: what SES or the sender's domain judged (staff can overrule),
+# and what the license kept back (delivered once the license allows it). Never a virus, a mail with no sender,
+# a delivery report or a mail from our own addresses (a loop).
+RELEASABLE = frozenset({HoldReason.SPAM, HoldReason.SPOOFED, HoldReason.CHANNEL_NOT_LICENSED,
+                        HoldReason.LICENSE_NOT_IN_FORCE})
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,8 @@ class Outcome:
 
 class MailService:
     def __init__(self, store: MailStore, licensing: LicensingService, blobs: BlobStore, mailer: Mailer,
-                 clock: Clock, settings: Settings, metrics: MetricsSink) -> None:
+                 clock: Clock, settings: Settings, metrics: MetricsSink,
+                 reply_secrets: Callable[[], tuple[bytes, ...]] | None = None) -> None:
         self.store = store
         self.licensing = licensing
         self.blobs = blobs
@@ -60,13 +67,18 @@ class MailService:
         self.settings = settings
         self.domain = settings.mail_domain
         self.metrics = metrics
+        self._reply_secrets = reply_secrets  # on AWS: read from Secrets Manager on first use
         self._licenses: TtlCache[License | None] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
 
     @property
     def secrets(self) -> tuple[bytes, ...]:
-        if not self.settings.reply_secrets:
-            raise RuntimeError("KEFU_REPLY_SECRET is not set: reply addresses cannot be signed")
-        return self.settings.reply_secrets
+        """The secrets that sign reply addresses, newest first: KEFU_REPLY_SECRET, else Secrets Manager."""
+        if self.settings.reply_secrets:
+            return self.settings.reply_secrets
+        if self._reply_secrets is not None:
+            return self._reply_secrets()
+        raise RuntimeError("Neither KEFU_REPLY_SECRET nor KEFU_REPLY_SECRET_ARN is set: reply addresses cannot "
+                           "be signed")
 
     # -- inbound -------------------------------------------------------------------------------------------------
     def receive(self, event: InboundEvent) -> list[Outcome]:
@@ -124,23 +136,27 @@ class MailService:
         return Outcome(licensee_id, result, reason=reason.value)
 
     def _deliver(self, licensee_id: str, address: str, key: str, event: InboundEvent, parsed: ParsedMail,
-                 raw_key: str) -> Outcome:
+                 raw_key: str, release: Release | None = None) -> Outcome:
         classification = classify(parsed)
         reason = model.screen(parsed, event.verdicts, classification, self.domain)
-        if reason is not None:
+        if reason is not None and release is None:  # staff releasing a held mail overrule the screen
             return self._hold(licensee_id, key, event, parsed, raw_key, reason)
         assert parsed.from_address is not None
         own_hash = model.key_hash(key)
         for attempt in range(_WRITE_ATTEMPTS):
-            decision, tickets, stored = self._thread(licensee_id, parsed, own_hash)
+            decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None)
             if stored:
                 return self._duplicate(licensee_id, event)
             message = self._inbound_message(licensee_id, parsed, classification, event, raw_key, own_hash,
                                             decision.ticket_id)
             cc = [a.address for a in parsed.cc if not model.is_own_address(a.address, self.domain)]
+            if release is not None:
+                release = replace(release, audit=replace(release.audit, details={
+                    **release.audit.details, "ticket_id": message.ticket_id}))
             try:
                 if decision.ticket_id is not None:
-                    self.store.append_inbound(licensee_id, tickets[decision.ticket_id], message, own_hash, cc)
+                    self.store.append_inbound(licensee_id, tickets[decision.ticket_id], message, own_hash, cc,
+                                              release)
                     ticket = tickets[decision.ticket_id]
                 else:
                     previous = self.store.last_number(licensee_id)
@@ -149,9 +165,10 @@ class MailService:
                                     subject=(parsed.subject or "(no subject)")[:500], contact=parsed.from_address,
                                     status=TicketStatus.OPEN.value, support_address=address, created_at=now,
                                     last_activity_at=now)
-                    self.store.open_ticket(licensee_id, ticket, message, own_hash, previous, cc)
+                    self.store.open_ticket(licensee_id, ticket, message, own_hash, previous, cc, release)
             except (Conflict, TransactWriteError):
-                if self.store.is_stored(licensee_id, own_hash):
+                if (self.store.is_delivered(licensee_id, own_hash) if release is not None
+                        else self.store.is_stored(licensee_id, own_hash)):
                     return self._duplicate(licensee_id, event)
                 logger.info("mail write raced another; trying again", extra={"attempt": attempt})
                 time.sleep(0.02 * (attempt + 1))
@@ -172,14 +189,15 @@ class MailService:
         logger.info("mail already stored", extra={"ses_id": event.ses_id, "merchant": licensee_id})
         return Outcome(licensee_id, "duplicate")
 
-    def _thread(self, licensee_id: str, parsed: ParsedMail,
-                own_hash: str) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
+    def _thread(self, licensee_id: str, parsed: ParsedMail, own_hash: str,
+                released: bool = False) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
         """The threading decision (reply token, then Message-IDs, then subject tag; only for a sender on the
-        ticket), the tickets it looked at, and whether this very mail is stored already."""
+        ticket), the tickets it looked at, and whether this very mail is stored already (for a release: stored
+        in a ticket, not only held)."""
         found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
         hashes = [model.key_hash(i) for i in found.message_ids]
         seen = self.store.seen(licensee_id, [own_hash, *hashes])
-        if own_hash in seen:
+        if own_hash in seen and (not released or seen[own_hash][0] is not None):
             return ThreadDecision(None, ThreadVia.NEW), {}, True
         by_id = [seen[h][0] for h in hashes if h in seen and seen[h][0]]
         tag_ticket = (self.store.ticket_by_number(licensee_id, found.subject_ticket_number)
@@ -370,9 +388,67 @@ class MailService:
 
     def held(self, licensee_id: str | None) -> list[dict[str, Any]]:
         """Mail kept back for a merchant (or, for staff, mail that reached no merchant), newest first."""
-        return [{"reason": h.reason, "reason_text": model.READABLE.get(HoldReason(h.reason), h.reason),
-                 "at": h.at.isoformat(), "from": h.from_address, "subject": h.subject, "raw": h.raw_key,
-                 "ses_id": h.ses_id, "recipients": list(h.recipients)} for h in self.store.held(licensee_id)]
+        return [self._held_dict(h) for h in self.store.held(licensee_id)]
+
+    @staticmethod
+    def _held_dict(h: Held) -> dict[str, Any]:
+        return {"reason": h.reason, "reason_text": model.READABLE.get(HoldReason(h.reason), h.reason),
+                "at": h.at.isoformat(), "from": h.from_address, "subject": h.subject, "raw": h.raw_key,
+                "ses_id": h.ses_id, "recipients": list(h.recipients),
+                "released": ({"at": h.released_at.isoformat(), "by": h.released_by, "ticket_id": h.ticket_id}
+                             if h.released_at else None)}
+
+    def release(self, licensee_id: str, ses_id: str, actor: str) -> dict[str, Any]:
+        """Staff deliver a held mail to its merchant after all, through the same path as mail that arrives,
+        minus the screen they overrule. Audited; releasing it again changes nothing and says so."""
+        held = self.store.held_mail(licensee_id, ses_id)
+        if held is None:
+            raise NotFound("The merchant has no held mail with this id (see ./kefu mail held --licensee).",
+                           code="UNKNOWN_HELD_MAIL")
+        if held.released_at is not None:
+            return {"result": "already_released", "ticket_id": held.ticket_id, "held": self._held_dict(held)}
+        reason = HoldReason(held.reason)
+        if reason not in RELEASABLE:
+            raise Conflict(f"Mail held as {reason.value} cannot be released: "
+                           f"{model.READABLE.get(reason, reason.value)}", code="NOT_RELEASABLE")
+        gate = model.mail_gate(self.licensing.store.load(licensee_id), self.clock.now(), self.settings.timezone,
+                               self.settings.expiring_window_days)
+        if gate is not None:
+            raise Conflict(f"The license still keeps this mail back: {model.READABLE[gate]}",
+                           code="LICENSE_BLOCKS_MAIL")
+        parsed = parse(self.blobs.get(held.raw_key))
+        if not parsed.from_address:
+            raise Conflict("The mail has no sender address one could answer.", code="NOT_RELEASABLE")
+        address = next((r for r in held.recipients if self._route(r) == licensee_id), None) or next(
+            iter(self.store.addresses(licensee_id)), None)
+        if address is None:
+            raise Conflict("The merchant has no support address to deliver this mail to.", code="NO_SUPPORT_ADDRESS")
+        audit = AuditRecord(subject=f"licensee:{licensee_id}", action="mail.released", actor=actor,
+                            at=self.clock.now(), details={"ses_id": ses_id, "reason": reason.value})
+        event = InboundEvent(ses_id, held.recipients)
+        outcome = self._deliver(licensee_id, address, model.idempotency_key(parsed.message_id, ses_id), event,
+                                parsed, held.raw_key, Release(held.held_key, audit))
+        if outcome.result == "duplicate":  # a release that ran at the same time delivered it
+            current = self.store.held_mail(licensee_id, ses_id) or held
+            return {"result": "already_released" if current.released_at else "already_delivered",
+                    "ticket_id": current.ticket_id, "held": self._held_dict(current)}
+        logger.info("held mail released", extra={"ses_id": ses_id, "merchant": licensee_id, "reason": reason.value})
+        return {"result": "released", "ticket_id": outcome.ticket_id, "new_ticket": outcome.new_ticket}
+
+    def clear_undeliverable(self, licensee_id: str, address: str, actor: str) -> dict[str, Any]:
+        """Staff say mail to a customer's address may be tried again (a bounce had marked it undeliverable)."""
+        address = address.strip().lower()
+        contact = self.store.contact(licensee_id, address)
+        if contact is None or not contact.undeliverable:
+            raise NotFound("This merchant has no customer address marked undeliverable by that name.",
+                           code="NOT_UNDELIVERABLE")
+        try:
+            self.store.clear_undeliverable(licensee_id, address, AuditRecord(
+                subject=f"licensee:{licensee_id}", action="mail.undeliverable_cleared", actor=actor,
+                at=self.clock.now(), details={"address": address, "reason": contact.undeliverable_reason}))
+        except Conflict as exc:
+            raise NotFound("This address is not marked undeliverable (any more).", code="NOT_UNDELIVERABLE") from exc
+        return {"licensee_id": licensee_id, "address": address, "undeliverable": False}
 
     def ticket_dict(self, ticket: Ticket) -> dict[str, Any]:
         return {"id": ticket.ticket_id, "number": ticket.number, "subject": ticket.subject,

@@ -169,6 +169,9 @@ class HeldItem(MailItem, discriminator="held"):
     subject = UnicodeAttribute(default="")
     recipients = ListAttribute(of=UnicodeAttribute, default=list)
     licensee_id = UnicodeAttribute(null=True)
+    released_at = UTCDateTimeAttribute(null=True)  # staff released it to the merchant (the mail is a ticket's)
+    released_by = UnicodeAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
 
 
 class RateItem(MailItem, discriminator="rate"):
@@ -245,6 +248,18 @@ class Held:
     from_address: str | None
     subject: str
     recipients: tuple[str, ...]
+    held_key: str = ""  # its sort key in the merchant's held mail
+    released_at: datetime | None = None
+    released_by: str | None = None
+    ticket_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """A held mail staff deliver after all: stored in the same transaction as the message it becomes."""
+
+    held_key: str
+    audit: AuditRecord
 
 
 @dataclass(frozen=True)
@@ -360,12 +375,12 @@ class MailStore:
 
     # -- writing mail --------------------------------------------------------------------------------------------
     def open_ticket(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
-                    previous_number: int, cc: Sequence[str] = ()) -> None:
+                    previous_number: int, cc: Sequence[str] = (), release: Release | None = None) -> None:
         """A new ticket with its first message, in one transaction: the Message-ID must be new and the ticket
         number the next one (a concurrent new ticket makes this fail with Conflict, and the caller retries)."""
         pk = _merchant(licensee_id)
         with dynamodb.transaction("This mail or ticket number was stored meanwhile.") as tx:
-            tx.save(_message_id_item(licensee_id, message_hash, message), condition=MailItem.pk.does_not_exist())
+            _claim_message_id(tx, licensee_id, message_hash, message, release)
             sequence = SequenceItem(pk=pk, sk="TICKETSEQ")
             if previous_number == 0:
                 tx.save(SequenceItem(pk=pk, sk="TICKETSEQ", last=ticket.number),
@@ -390,10 +405,10 @@ class MailStore:
             _touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
 
     def append_inbound(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
-                       cc: Sequence[str] = ()) -> None:
+                       cc: Sequence[str] = (), release: Release | None = None) -> None:
         """A customer's mail joins its ticket (reopening it); the Message-ID must be new."""
         with dynamodb.transaction("This mail was stored meanwhile.") as tx:
-            tx.save(_message_id_item(licensee_id, message_hash, message), condition=MailItem.pk.does_not_exist())
+            _claim_message_id(tx, licensee_id, message_hash, message, release)
             tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
             self._bump(tx, licensee_id, ticket, message.created_at, TicketStatus.OPEN, {message.from_address, *cc})
             _touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
@@ -455,10 +470,21 @@ class MailStore:
                              subject=held.subject[:500], recipients=list(held.recipients), licensee_id=licensee_id))
 
     def held(self, licensee_id: str | None, limit: int = 100) -> list[Held]:
-        return [Held(i.licensee_id, i.reason, i.at, i.ses_id, i.raw_key, i.from_address, i.subject,
-                     tuple(str(r) for r in i.recipients or ()))
-                for i in MailItem.query(f"HELD#{licensee_id or '-'}", scan_index_forward=False, limit=limit)
+        return [_held(i) for i in MailItem.query(f"HELD#{licensee_id or '-'}", scan_index_forward=False, limit=limit)
                 if isinstance(i, HeldItem)]
+
+    def held_mail(self, licensee_id: str, ses_id: str) -> Held | None:
+        """One held mail of a merchant by SES's id (staff release it; held mail is few per merchant)."""
+        for item in MailItem.query(f"HELD#{licensee_id}", filter_condition=HeldItem.ses_id == ses_id,
+                                   consistent_read=True):
+            if isinstance(item, HeldItem):
+                return _held(item)
+        return None
+
+    def is_delivered(self, licensee_id: str, message_hash: str) -> bool:
+        """Whether a Message-ID is stored as a message of a ticket (not only as held mail)."""
+        item = _get(_merchant(licensee_id), f"MSGID#{message_hash}")
+        return isinstance(item, MessageIdItem) and item.ticket_id is not None
 
     def take_acknowledgement(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         """Count one acknowledgement to `sender` in this hour; False when `limit` were sent already."""
@@ -480,6 +506,15 @@ class MailStore:
             ContactItem.undeliverable_reason.set(reason), ContactItem.undeliverable_at.set(at),
             MailItem.item_type.set(ContactItem), MailItem.schema_version.set(1)])
 
+    def clear_undeliverable(self, licensee_id: str, address: str, audit: AuditRecord) -> None:
+        """Mail to the address may be tried again; Conflict when it is not marked undeliverable (any more)."""
+        item = ContactItem(pk=_merchant(licensee_id), sk=f"CONTACT#{address}")
+        with dynamodb.transaction("This address is not marked undeliverable.") as tx:
+            tx.update(item, actions=[ContactItem.undeliverable.set(False), ContactItem.undeliverable_reason.remove(),
+                                     ContactItem.undeliverable_at.remove()],
+                      condition=ContactItem.undeliverable == True)  # noqa: E712 - a DynamoDB condition
+            audit_store.add_to(tx, audit)
+
     def mark_delivery(self, licensee_id: str, ticket_id: str, message_key: str, delivery: Delivery,
                       detail: str) -> None:
         item = MessageItem(pk=_thread(licensee_id, ticket_id), sk=f"MSG#{message_key}")
@@ -495,6 +530,26 @@ def _message_id_item(licensee_id: str, message_hash: str, message: Message) -> M
     return MessageIdItem(pk=_merchant(licensee_id), sk=f"MSGID#{message_hash}",
                          message_id=message.rfc_message_id or message.message_key, ticket_id=message.ticket_id,
                          message_key=message.message_key)
+
+
+def _claim_message_id(tx: Any, licensee_id: str, message_hash: str, message: Message,
+                      release: Release | None) -> None:
+    """The first condition of storing a mail: its Message-ID is new. A release may take over the id the held
+    mail left (no ticket yet), and marks the held mail released, once: a second release fails here."""
+    if release is None:
+        tx.save(_message_id_item(licensee_id, message_hash, message), condition=MailItem.pk.does_not_exist())
+        return
+    tx.save(_message_id_item(licensee_id, message_hash, message), condition=MessageIdItem.ticket_id.does_not_exist())
+    tx.update(HeldItem(pk=f"HELD#{licensee_id}", sk=release.held_key),
+              actions=[HeldItem.released_at.set(release.audit.at), HeldItem.released_by.set(release.audit.actor),
+                       HeldItem.ticket_id.set(message.ticket_id)],
+              condition=MailItem.pk.exists() & HeldItem.released_at.does_not_exist())
+    audit_store.add_to(tx, release.audit)
+
+
+def _held(i: HeldItem) -> Held:
+    return Held(i.licensee_id, i.reason, i.at, i.ses_id, i.raw_key, i.from_address, i.subject,
+                tuple(str(r) for r in i.recipients or ()), i.sk, i.released_at, i.released_by, i.ticket_id)
 
 
 def _message_item(licensee_id: str, m: Message) -> MessageItem:

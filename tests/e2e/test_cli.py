@@ -112,3 +112,23 @@ def test_staff_give_a_merchant_a_support_address(kefu, factory) -> None:  # type
     assert json.loads(kefu("mail", "addresses", "list", licensee_id, "--json")) == [added["address"]]
     assert "INVALID_ADDRESS" in kefu("mail", "addresses", "add", licensee_id, "no spaces allowed", expect=2)
     assert isinstance(json.loads(kefu("mail", "held", "--json")), list)
+
+
+def test_staff_release_held_mail_once_and_clear_an_undeliverable_address(kefu, services, factory) -> None:  # type: ignore[no-untyped-def]
+    from chalicelib.mail.model import DeliveryEvent, Verdicts
+    from tests.mail_helpers import deliver, mail_merchant, raw_mail
+
+    owner, address = mail_merchant(services, factory)
+    deliver(services, raw_mail("anna@example.org", address), [address], Verdicts(spam="FAIL", virus="PASS"))
+    held = json.loads(kefu("mail", "held", "--licensee", owner.licensee_id, "--json"))
+    assert held[0]["reason"] == "spam" and held[0]["ses_id"] in kefu("mail", "held", "--licensee", owner.licensee_id)
+    released = json.loads(kefu("mail", "release", owner.licensee_id, held[0]["ses_id"], "--json"))
+    assert released["result"] == "released"
+    assert "nothing delivered" in kefu("mail", "release", owner.licensee_id, held[0]["ses_id"])
+    assert "UNKNOWN_HELD_MAIL" in kefu("mail", "release", owner.licensee_id, "sesnosuch", expect=2)
+
+    services.mail.record_delivery_event(DeliveryEvent("bounce", "p-cli", ("anna@example.org",), True, "Permanent",
+                                                      {"licensee": owner.licensee_id}))
+    assert "may be sent again" in kefu("mail", "undeliverable", "clear", owner.licensee_id, "anna@example.org")
+    assert "NOT_UNDELIVERABLE" in kefu("mail", "undeliverable", "clear", owner.licensee_id, "anna@example.org",
+                                       expect=2)

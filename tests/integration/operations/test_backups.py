@@ -155,10 +155,12 @@ def test_restore_is_refused_on_a_stage_whose_backups_live_in_dynamodb(local: boo
     assert refused.value.code == "RESTORE_NOT_AVAILABLE"
 
 
-def test_health_checks_every_table_and_reports_a_dependency_that_fails(
+def test_health_checks_every_table_the_blob_store_and_the_mailer_and_reports_a_dependency_that_fails(
         local: bootstrap.Services, metrics: MemorySink) -> None:
     report = local.operations.health(NIGHT)
-    assert report.ok and set(report.components) == {f"table:{m.Meta.table_name}" for m in local.tables}
+    assert report.ok and set(report.components) == {f"table:{m.Meta.table_name}" for m in local.tables} | {
+        "blobs", "mailer"}
+    assert metrics.total("HealthChecks", component="blobs", result="ok") == 1
 
     def bucket() -> None:
         raise ConnectionError("no route")
@@ -168,3 +170,15 @@ def test_health_checks_every_table_and_reports_a_dependency_that_fails(
     degraded = service.health(NIGHT)
     assert not degraded.ok and degraded.components["bucket"] == "ConnectionError"
     assert metrics.total("HealthChecks", component="bucket", result="failed") == 1
+
+
+def test_health_reports_a_blob_folder_and_an_outbox_that_cannot_be_written(
+        settings: Settings, tables: None, tmp_path: Path, clock: FixedClock, metrics: MemorySink) -> None:
+    (tmp_path / "blobs").write_text("a file where the blob folder should be")
+    (tmp_path / "outbox").write_text("a file where the outbox should be")
+    built = bootstrap.build(replace(settings, data_dir=tmp_path, mailer="outbox", blobs="folder"), clock, metrics)
+    report = built.operations.health(NIGHT)
+    assert not report.ok
+    assert report.components["blobs"] == "FileExistsError" and report.components["mailer"] == "FileExistsError"
+    assert all(v == "ok" for k, v in report.components.items() if k.startswith("table:"))
+    assert metrics.total("HealthChecks", component="mailer", result="failed") == 1

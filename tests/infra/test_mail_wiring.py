@@ -1,0 +1,215 @@
+"""The seams between the email code and the infrastructure: what app.py declares for mail is wired in the
+templates (SES receipt rule, bounce and complaint events, environment, grants, TTL, the reply secret), so that
+a change on either side that breaks mail on AWS fails here first."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib.local.config import stage_environment
+from chalicelib.mail.store import MailItem
+from chalicelib.resources import (
+    MAIL_EVENTS_FUNCTION,
+    MAIL_INBOUND_FUNCTION,
+    configuration_set_name,
+    reply_secret_name,
+)
+from chalicelib.settings import Settings
+from tests.infra.conftest import STAGES, Synthesized
+
+pytestmark = pytest.mark.infra
+
+SIGNERS = {"api_handler", MAIL_INBOUND_FUNCTION}  # the functions that sign or read reply addresses
+
+
+def _logical_id(name: str) -> str:
+    return "APIHandler" if name == "api_handler" else to_cfn_resource_name(name)
+
+
+def _one(synthesized: Synthesized, stage: str, kind: str) -> tuple[str, dict[str, Any]]:
+    found = synthesized.resources(stage, kind)
+    assert len(found) == 1, (kind, list(found))
+    return next(iter(found.items()))
+
+
+def _logical(synthesized: Synthesized, stage: str, kind: str, prefix: str) -> str:
+    return next(k for k in synthesized.resources(stage, kind) if k.startswith(prefix))
+
+
+def _arn_of(function: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [_logical_id(function), "Arn"]}
+
+
+def _function(synthesized: Synthesized, stage: str, name: str) -> dict[str, Any]:
+    return synthesized.templates[stage]["Resources"][_logical_id(name)]["Properties"]
+
+
+def _statements(synthesized: Synthesized, stage: str, name: str) -> list[dict[str, Any]]:
+    role = synthesized.templates[stage]["Resources"][_function(synthesized, stage, name)["Role"]["Fn::GetAtt"][0]]
+    return [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+
+
+def _granted(statements: list[dict[str, Any]], action: str) -> list[Any]:
+    """Every resource the statements grant `action` on."""
+    found: list[Any] = []
+    for s in statements:
+        actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
+        if action in actions:
+            found += s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
+    return found
+
+
+def _object_prefixes(resources: list[Any]) -> set[str]:
+    """`<bucket arn>/inbound/*` -> "inbound/*" (the prefix an S3 object grant is limited to)."""
+    prefixes = set()
+    for resource in resources:
+        parts = resource["Fn::Join"][1]
+        assert parts[0]["Fn::GetAtt"][0].startswith("MailBucket"), resource
+        prefixes.add(parts[1].removeprefix("/"))
+    return prefixes
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_receipt_rule_stores_raw_mail_then_invokes_mail_inbound_which_ses_may_invoke(
+        synthesized: Synthesized, stage: str) -> None:
+    _, rule = _one(synthesized, stage, "AWS::SES::ReceiptRule")
+    actions = rule["Properties"]["Rule"]["Actions"]
+    bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
+    assert actions[0] == {"S3Action": {"BucketName": {"Ref": bucket}, "ObjectKeyPrefix": "inbound/"}}
+    assert actions[1] == {"LambdaAction": {"FunctionArn": _arn_of(MAIL_INBOUND_FUNCTION), "InvocationType": "Event"}}
+    assert len(actions) == 2
+    permissions = {k: v["Properties"] for k, v in synthesized.resources(stage, "AWS::Lambda::Permission").items()
+                   if v["Properties"]["FunctionName"] == _arn_of(MAIL_INBOUND_FUNCTION)}
+    assert [p["Principal"] for p in permissions.values()] == ["ses.amazonaws.com"]
+    assert set(permissions) <= set(rule["DependsOn"])  # SES checks the permission when the rule is created
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_bounces_and_complaints_of_the_configuration_set_reach_mail_delivery_events_through_sns(
+        synthesized: Synthesized, stage: str) -> None:
+    _, configuration_set = _one(synthesized, stage, "AWS::SES::ConfigurationSet")
+    assert configuration_set["Properties"]["Name"] == configuration_set_name(stage)
+    _, destination = _one(synthesized, stage, "AWS::SES::ConfigurationSetEventDestination")
+    event_destination = destination["Properties"]["EventDestination"]
+    assert event_destination["Enabled"] and sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
+    topic = event_destination["SnsDestination"]["TopicARN"]
+    _, subscription = _one(synthesized, stage, "AWS::SNS::Subscription")
+    assert subscription["Properties"] == {"Endpoint": _arn_of(MAIL_EVENTS_FUNCTION), "Protocol": "lambda",
+                                          "TopicArn": topic}
+    permissions = [v["Properties"] for v in synthesized.resources(stage, "AWS::Lambda::Permission").values()
+                   if v["Properties"]["FunctionName"] == _arn_of(MAIL_EVENTS_FUNCTION)]
+    assert permissions == [{"Action": "lambda:InvokeFunction", "FunctionName": _arn_of(MAIL_EVENTS_FUNCTION),
+                            "Principal": "sns.amazonaws.com", "SourceArn": topic}]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("name", ["api_handler", MAIL_INBOUND_FUNCTION, MAIL_EVENTS_FUNCTION])
+def test_mail_functions_get_the_settings_the_mail_code_reads(synthesized: Synthesized, stage: str,
+                                                            name: str) -> None:
+    env = _function(synthesized, stage, name)["Environment"]["Variables"]
+    bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
+    assert env["KEFU_MAIL_BUCKET"] == {"Ref": bucket}
+    rule = next(iter(synthesized.resources(stage, "AWS::SES::ReceiptRule").values()))["Properties"]["Rule"]
+    resolved = {k: v for k, v in env.items() if isinstance(v, str)}
+    settings = Settings.from_env(resolved)
+    assert settings.inbound_prefix == rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"]
+    assert settings.ses_configuration_set == configuration_set_name(stage)
+    assert settings.mail_domain == stage_environment(stage)["KEFU_MAIL_DOMAIN"] != "kefu.local"
+    assert (settings.mailer, settings.blobs) == ("ses", "s3")
+    assert settings.mail_table == f"kefu-{stage}-mail"
+    assert "KEFU_REPLY_SECRET" not in env  # never a secret in the template
+    assert ("KEFU_REPLY_SECRET_ARN" in env) is (name in SIGNERS)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_reply_secret_is_generated_and_only_the_functions_that_sign_may_read_it(
+        synthesized: Synthesized, stage: str) -> None:
+    secret_id, secret = _one(synthesized, stage, "AWS::SecretsManager::Secret")
+    props = secret["Properties"]
+    assert props["Name"] == reply_secret_name(stage)
+    assert "SecretString" not in props and props["GenerateSecretString"]["ExcludePunctuation"]  # no ',' inside
+    readers = set()
+    for function in synthesized.resources(stage, "AWS::Serverless::Function"):
+        name = next(n for n in _all_function_names() if _logical_id(n) == function)
+        granted = _granted(_statements(synthesized, stage, name), "secretsmanager:GetSecretValue")
+        if granted:
+            assert granted == [{"Ref": secret_id}]
+            readers.add(name)
+        env = _function(synthesized, stage, name)["Environment"]["Variables"]
+        assert env.get("KEFU_REPLY_SECRET_ARN", None) == ({"Ref": secret_id} if granted else None)
+    assert readers == SIGNERS
+
+
+def _all_function_names() -> list[str]:
+    from app import app
+
+    return ["api_handler", *(f.name for f in app.pure_lambda_functions)]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_mail_inbound_reads_only_raw_mail_writes_only_attachments_and_sends_only_from_the_mail_domain(
+        synthesized: Synthesized, stage: str) -> None:
+    statements = _statements(synthesized, stage, MAIL_INBOUND_FUNCTION)
+    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"inbound/*"}
+    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"attachments/*"}
+    assert _granted(statements, "s3:DeleteObject") == []
+    domain = stage_environment(stage)["KEFU_MAIL_DOMAIN"]
+    for action in ("ses:SendRawEmail", "ses:SendEmail"):
+        sent_on = json.dumps(_granted(statements, action))
+        assert f":identity/{domain}" in sent_on and f":configuration-set/{configuration_set_name(stage)}" in sent_on
+        assert "identity/*" not in sent_on
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("name", [MAIL_INBOUND_FUNCTION, MAIL_EVENTS_FUNCTION])
+def test_the_mail_functions_write_only_the_mail_table_and_read_only_licenses(synthesized: Synthesized, stage: str,
+                                                                            name: str) -> None:
+    tables = {v["Properties"]["TableName"]: k for k, v in synthesized.resources(stage, "AWS::DynamoDB::Table").items()}
+    statements = _statements(synthesized, stage, name)
+
+    def tables_of(action: str) -> set[str]:
+        return {r["Fn::GetAtt"][0] for r in _granted(statements, action) if "Fn::GetAtt" in r}
+
+    assert tables_of("dynamodb:PutItem") == tables_of("dynamodb:UpdateItem") == {tables[f"kefu-{stage}-mail"]}
+    assert tables_of("dynamodb:Query") == {tables[f"kefu-{stage}-mail"], tables[f"kefu-{stage}-licensing"]}
+    assert _granted(statements, "dynamodb:Scan") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_mail_delivery_events_touches_no_bucket_no_mailer_and_no_secret(synthesized: Synthesized,
+                                                                        stage: str) -> None:
+    actions = {a for s in _statements(synthesized, stage, MAIL_EVENTS_FUNCTION)
+               for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    assert not any(a.startswith(("s3:", "ses:", "secretsmanager:")) for a in actions)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_agents_can_reply_by_mail_and_download_attachments(synthesized: Synthesized, stage: str) -> None:
+    statements = _statements(synthesized, stage, "api_handler")
+    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*"}
+    assert f":identity/{stage_environment(stage)['KEFU_MAIL_DOMAIN']}" in json.dumps(
+        _granted(statements, "ses:SendRawEmail"))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_health_function_may_ask_the_bucket_and_ses_and_nothing_more_of_them(synthesized: Synthesized,
+                                                                                stage: str) -> None:
+    statements = _statements(synthesized, stage, "health")
+    bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
+    assert _granted(statements, "s3:ListBucket") == [{"Fn::GetAtt": [bucket, "Arn"]}]
+    assert _granted(statements, "ses:GetAccount") == ["*"]
+    assert _granted(statements, "s3:GetObject") == _granted(statements, "ses:SendRawEmail") == []
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_mail_table_expires_items_on_the_models_ttl_attribute(synthesized: Synthesized, stage: str) -> None:
+    from infra.catalogue import ttl_attribute
+
+    tables = {v["Properties"]["TableName"]: v["Properties"]
+              for v in synthesized.resources(stage, "AWS::DynamoDB::Table").values()}
+    assert ttl_attribute(MailItem) == "expires"
+    assert tables[f"kefu-{stage}-mail"]["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
