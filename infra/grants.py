@@ -129,6 +129,10 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
+    # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
+    "billing-run": (table_data, kms_data, mailer_send),
+    "overdue-run": (table_data, kms_data, mailer_send),
+    "renewal-run": (table_data, kms_data, mailer_send),
 }
 
 

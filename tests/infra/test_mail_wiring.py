@@ -213,3 +213,13 @@ def test_the_mail_table_expires_items_on_the_models_ttl_attribute(synthesized: S
               for v in synthesized.resources(stage, "AWS::DynamoDB::Table").values()}
     assert ttl_attribute(MailItem) == "expires"
     assert tables[f"kefu-{stage}-mail"]["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("job", ["billing-run", "overdue-run", "renewal-run"])
+def test_billing_jobs_send_notices_from_the_mail_domain(synthesized: Synthesized, stage: str, job: str) -> None:
+    """Clause 13.1: the jobs that issue invoices and reminders may send, from the stage's mail domain only."""
+    env = stage_environment(stage)
+    assert env["KEFU_NOTICE_FROM"].endswith("@" + env["KEFU_MAIL_DOMAIN"])
+    granted = json.dumps(_granted(_statements(synthesized, stage, job), "ses:SendRawEmail"))
+    assert f":identity/{env['KEFU_MAIL_DOMAIN']}" in granted and ":identity/*" not in granted
