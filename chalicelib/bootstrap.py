@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.adapters import dynamodb
-from chalicelib.audit.store import AuditItem
-from chalicelib.billing.service import BillingService
-from chalicelib.billing.store import BillingItem, BillingStore
-from chalicelib.chat.service import ChatService
-from chalicelib.chat.store import ChatItem, ChatStore
-from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock, SystemClock
-from chalicelib.core.mailer import Mailer
-from chalicelib.licensing.service import LicensingService
-from chalicelib.licensing.store import LicensingItem, LicensingStore
-from chalicelib.mail.service import MailService
-from chalicelib.mail.store import MailItem, MailStore
 from chalicelib.metrics import MemorySink, MetricsSink
-from chalicelib.operations.service import OperationsService, Probe
 from chalicelib.settings import Settings
+
+# The areas are imported when the services are built, not when a route module imports this one: app.py's
+# import stays small (cold start), and a function that never builds services never loads them.
+if TYPE_CHECKING:
+    from chalicelib.billing.service import BillingService
+    from chalicelib.chat.service import ChatService
+    from chalicelib.core.blobs import BlobStore
+    from chalicelib.core.mailer import Mailer
+    from chalicelib.licensing.service import LicensingService
+    from chalicelib.mail.service import MailService
+    from chalicelib.operations.service import OperationsService
 
 
 @dataclass
@@ -39,7 +37,7 @@ class Services:
 
     @property
     def tables(self) -> tuple[type, ...]:
-        return (LicensingItem, AuditItem, MailItem, BillingItem, ChatItem)
+        return tuple(model for model, _ in _models(self.settings))
 
     @cached_property
     def operations(self) -> OperationsService:
@@ -58,9 +56,17 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
             metrics = EmfSink()
         else:
             metrics = MemorySink()
-    dynamodb.configure([(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-                        (MailItem, settings.mail_table), (BillingItem, settings.billing_table),
-                        (ChatItem, settings.chat_table)], settings)
+    from chalicelib.adapters import dynamodb
+    from chalicelib.billing.service import BillingService
+    from chalicelib.billing.store import BillingStore
+    from chalicelib.chat.service import ChatService
+    from chalicelib.chat.store import ChatStore
+    from chalicelib.licensing.service import LicensingService
+    from chalicelib.licensing.store import LicensingStore
+    from chalicelib.mail.service import MailService
+    from chalicelib.mail.store import MailStore
+
+    dynamodb.configure(_models(settings), settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
@@ -70,8 +76,22 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
+    licensing.add_listener(billing.license_changed)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
                     blobs=blobs, mail=mail, billing=billing, chat=chat)
+
+
+def _models(settings: Settings) -> list[tuple[Any, str]]:
+    """Every table's model and its name in this stage."""
+    from chalicelib.audit.store import AuditItem
+    from chalicelib.billing.store import BillingItem
+    from chalicelib.chat.store import ChatItem
+    from chalicelib.licensing.store import LicensingItem
+    from chalicelib.mail.store import MailItem
+
+    return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
+            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table)]
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:
@@ -106,7 +126,9 @@ def _blobs(settings: Settings) -> BlobStore:
 
 def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...]) -> OperationsService:
     """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
+    from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
+    from chalicelib.operations.service import OperationsService, Probe
 
     tables = [TableRef(m.__name__, m.Meta.table_name) for m in models]
     backups: BackupStore

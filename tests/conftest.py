@@ -8,20 +8,26 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests are specifications, not timings: no per-example deadline (CI machines are shared and noisy),
+# and the same examples on every run, so that a red CI is reproducible.
+hypothesis_settings.register_profile("kefu", deadline=None, derandomize=True)
+hypothesis_settings.load_profile("kefu")
 
 # Tests never reach AWS: credentials are dummies and every DynamoDB call goes to DynamoDB Local.
 os.environ.update({"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
                    "AWS_DEFAULT_REGION": "ap-southeast-1"})
 os.environ.pop("AWS_PROFILE", None)
 
-from chalicelib import bootstrap
-from chalicelib.adapters.dynamodb import ensure_tables
-from chalicelib.core.clock import FixedClock
-from chalicelib.local.config import stage_environment
-from chalicelib.local.dynamodb import DynamoDBLocal, free_port
-from chalicelib.metrics import MemorySink
-from chalicelib.settings import Settings
-from tests.factories import Factory
+from chalicelib import bootstrap  # noqa: E402 - after the environment above
+from chalicelib.adapters.dynamodb import ensure_tables  # noqa: E402 - after the environment above
+from chalicelib.core.clock import FixedClock  # noqa: E402 - after the environment above
+from chalicelib.local.config import stage_environment  # noqa: E402 - after the environment above
+from chalicelib.local.dynamodb import DynamoDBLocal, free_port  # noqa: E402 - after the environment above
+from chalicelib.metrics import MemorySink  # noqa: E402 - after the environment above
+from chalicelib.settings import Settings  # noqa: E402 - after the environment above
+from tests.factories import Factory  # noqa: E402 - after the environment above
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from chalicelib.billing.model import BillingTerms, Cadence, FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.model import BillingTerms, Cadence, FeeChange, FeeItem, FeeKind, Per, Timing
 from chalicelib.billing.records import AccountTerms, IssuedInvoice, PaymentMethod, RunReport
 from chalicelib.billing.store import fee_item_from_dict, fee_item_to_dict, terms_from_dict, terms_to_dict
 from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
@@ -258,7 +258,8 @@ def _schedule_text(account: Any) -> str:
     t = account.terms
     lines = [f"{account.licensee_id}  agreement {account.agreement_id}"]
     for item in account.fee_items:
-        lines.append(f"  {item.id:<12} {item.kind.value:<11} {item.amount:>10} {item.currency} x{item.quantity} "
+        count = f"per {item.per.value} (licensed)" if item.per else f"x{item.quantity}"
+        lines.append(f"  {item.id:<12} {item.kind.value:<11} {item.amount:>10} {item.currency} {count} "
                      f"{item.cadence.value} in {item.timing.value} from {item.start}"
                      + (f" to {item.end}" if item.end else "") + f"  {item.description}")
         lines += [f"      from {c.effective}: amount {c.amount or '-'} quantity {c.quantity or '-'} {c.reason}"
@@ -318,16 +319,18 @@ def fees_set(ctx: Context, licensee_id: str, source: Any, as_json: bool) -> None
 @click.option("--end", callback=parse_day, help="Last day billed (default: as long as the agreement).")
 @click.option("--quantity", type=click.IntRange(1, 100_000), default=1, show_default=True,
               help="Units such as seats or channels.")
+@click.option("--per", type=click.Choice([p.value for p in Per]),
+              help="Price per seat or channel: the quantity follows the license's terms (`licenses amend`).")
 @click.option("--currency", default="CNY", show_default=True)
 @json_option
 @pass_ctx
 def fees_add(ctx: Context, licensee_id: str, item_id: str, kind: str, description: str, amount: Decimal,
-             cadence: str, timing: str, start: date, end: date | None, quantity: int, currency: str,
-             as_json: bool) -> None:
+             cadence: str, timing: str, start: date, end: date | None, quantity: int, per: str | None,
+             currency: str, as_json: bool) -> None:
     """Add a fee item to the schedule (creating the schedule if there is none)."""
     try:
         item = FeeItem(item_id, FeeKind(kind), description, amount, Cadence(cadence), Timing(timing), start, end,
-                       currency, quantity)
+                       currency, quantity, per=Per(per) if per else None)
     except ValueError as exc:
         raise InvalidInput(str(exc), code="INVALID_FEE_ITEM") from exc
     account = ctx.services.billing.add_fee_item(licensee_id, item, ctx.actor)

@@ -61,12 +61,20 @@ class Timing(StrEnum):
     ARREARS = "arrears"
 
 
+class Per(StrEnum):
+    """What a fee item's quantity counts when it follows the license (clause 10): staff do not keep it."""
+
+    SEAT = "seat"
+    CHANNEL = "channel"
+
+
 class ChargeReason(StrEnum):
     PERIOD = "period"
     SESSION = "session"
     AMENDMENT_CREDIT = "amendment_credit"
     AMENDMENT_CHARGE = "amendment_charge"
     TERMINATION_ADJUSTMENT = "termination_adjustment"
+    CORRECTION = "correction"
 
 
 class ReminderWhen(StrEnum):
@@ -166,8 +174,8 @@ class FeeChange:
             raise ValueError("a fee change must change the amount, the quantity or both")
         if self.amount is not None:
             _require_non_negative(self.amount, "amended amount")
-        if self.quantity is not None and self.quantity < 1:
-            raise ValueError(f"amended quantity must be at least 1, not {self.quantity}")
+        if self.quantity is not None and self.quantity < 0:
+            raise ValueError(f"amended quantity cannot be negative, not {self.quantity}")
 
 
 @dataclass(frozen=True)
@@ -177,6 +185,9 @@ class FeeItem:
     ``amount`` is the price of one unit for one period (or one session, or once); ``quantity`` counts the
     units, such as seats or channels, so a period costs ``amount * quantity``. Recurring periods are
     anchored on ``start``. ``end`` is the last day the fee applies, if it stops before the agreement does.
+    With ``per`` set, the quantity is not kept here: it follows the seats (or channels) the license grants,
+    version by version (see :func:`as_billed`), and ``changes`` may change only the amount. A quantity of
+    zero (no seats, or days the license does not cover) costs nothing.
     """
 
     id: str
@@ -190,11 +201,15 @@ class FeeItem:
     currency: str = DEFAULT_CURRENCY
     quantity: int = 1
     changes: tuple[FeeChange, ...] = ()
+    per: Per | None = None
 
     def __post_init__(self) -> None:
         _require_non_negative(self.amount, f"amount of fee item {self.id}")
-        if self.quantity < 1:
-            raise ValueError(f"quantity of fee item {self.id} must be at least 1")
+        if self.quantity < 0:
+            raise ValueError(f"quantity of fee item {self.id} cannot be negative")
+        if self.per is not None and any(change.quantity is not None for change in self.changes):
+            raise ValueError(f"the quantity of fee item {self.id} follows the license's {self.per}s; "
+                             "amend the license, not the fee")
         if self.end is not None and self.end < self.start:
             raise ValueError(f"fee item {self.id} ends ({self.end}) before it starts ({self.start})")
         effective_dates = [change.effective for change in self.changes]
@@ -214,6 +229,61 @@ class FeeItem:
             amount = change.amount if change.amount is not None else amount
             quantity = change.quantity if change.quantity is not None else quantity
         return amount, quantity
+
+
+@dataclass(frozen=True)
+class LicensedUnits:
+    """What the license grants from ``effective`` on (one version of its terms, clause 10)."""
+
+    effective: date
+    seats: int
+    channels: int
+
+    def count(self, per: Per) -> int:
+        return self.seats if per is Per.SEAT else self.channels
+
+
+def as_billed(item: FeeItem, licensed: Sequence[LicensedUnits] = (), gaps: Sequence[DateRange] = ()) -> FeeItem:
+    """The fee item as the license makes it on each day: the quantity of a ``per`` item follows the seats or
+    channels of the terms in force (``licensed``, in any order; the latest effective on or before a day
+    applies, the first before that), and on days the license does not cover (``gaps`` between a lapsed
+    period and its extension, clause 4.2) the quantity is zero. Each change becomes a dated change of the
+    item, so an amendment inside a period is prorated on both sides like any other (clause 10). An item that
+    neither follows the license nor crosses a gap comes back as it is.
+    """
+    follows = item.per is not None and bool(licensed)
+    if not follows and not gaps:
+        return item
+    ordered = sorted(licensed, key=lambda units: units.effective)
+
+    def terms(day: date) -> tuple[Decimal, int]:
+        amount, quantity = item.terms_on(day)
+        if follows and item.per is not None:
+            current = ordered[0]
+            for units in ordered:
+                if units.effective <= day:
+                    current = units
+            quantity = current.count(item.per)
+        if any(day in gap for gap in gaps):
+            quantity = 0
+        return amount, quantity
+
+    days = {change.effective for change in item.changes}
+    days.update(units.effective for units in ordered if follows)
+    for gap in gaps:
+        days.update((gap.start, gap.end + ONE_DAY))
+    amount, quantity = terms(item.start)
+    if item.cadence is Cadence.ONE_OFF:
+        return replace(item, per=None, quantity=quantity)
+    own = {change.effective: change.reason for change in item.changes}
+    changes: list[FeeChange] = []
+    previous = (amount, quantity)
+    for day in sorted(d for d in days if d > item.start):
+        now = terms(day)
+        if now != previous:
+            changes.append(FeeChange(day, now[0], now[1], own.get(day, "license terms")))
+            previous = now
+    return replace(item, per=None, quantity=quantity, changes=tuple(changes))
 
 
 @dataclass(frozen=True)
@@ -377,7 +447,9 @@ def _all_charges(
                 covered = period.intersection(billable)
                 if covered is not None:
                     charges.extend(_period_charges(item, agreement_id, period, covered))
-    return charges
+    # Days with no units (no seats licensed, or between a lapsed period and its extension) cost nothing:
+    # their zero lines would only clutter an invoice.
+    return [c for c in charges if c.quantity or c.amount]
 
 
 def _index_items(items: Sequence[FeeItem]) -> dict[str, FeeItem]:
@@ -509,6 +581,34 @@ def _period_charges(item: FeeItem, agreement_id: str, period: DateRange, covered
         )
         previous = seg
     return charges
+
+
+def quantity_corrections(recomputed: Sequence[Charge], invoiced: Sequence[Charge], version: str) -> list[Charge]:
+    """Clause 10: units (seats, channels) amended after their period was billed, from a day its charge already
+    covers whole, such as the period's first day. The charge keeps its key and was billed with the old
+    quantity; the difference is billed as a correction of that charge. ``recomputed`` are charges as the
+    facts now make them whose keys were ``invoiced``; ``version`` names the facts (the terms version), so the
+    same facts give the same correction key, and corrections billed before are counted: each difference is
+    billed once. A changed unit price is not corrected this way: prices apply from the next charge.
+    """
+    billed = {charge.key: charge for charge in invoiced}
+    fixes: list[Charge] = []
+    for charge in recomputed:
+        before = billed.get(charge.key)
+        if before is None or before.unit_amount != charge.unit_amount or before.quantity == charge.quantity:
+            continue
+        base = f"{charge.key.reason.value}:{charge.key.reference}"
+        earlier = sum((c.amount for c in invoiced if c.key.reason is ChargeReason.CORRECTION
+                       and (c.key.fee_item_id, c.key.period_start, c.key.period_end)
+                       == (charge.key.fee_item_id, charge.key.period_start, charge.key.period_end)
+                       and c.key.reference.startswith(f"{base}@")), ZERO)
+        difference = charge.amount - before.amount - earlier
+        if difference:
+            fixes.append(replace(
+                charge, key=replace(charge.key, reason=ChargeReason.CORRECTION, reference=f"{base}@{version}"),
+                description=f"Correction, {before.quantity} to {charge.quantity} units: {charge.description}",
+                amount=difference))
+    return fixes
 
 
 # --- Invoices ------------------------------------------------------------------------------------------
@@ -986,8 +1086,10 @@ __all__ = [
     "FeeKind",
     "Invoice",
     "InvoiceLine",
+    "LicensedUnits",
     "OpenInvoice",
     "OverdueState",
+    "Per",
     "Reminder",
     "ReminderWhen",
     "SuspensionAction",
@@ -995,6 +1097,7 @@ __all__ = [
     "accrued_late_fee",
     "add_months",
     "allocate",
+    "as_billed",
     "billing_periods",
     "charges_between",
     "draft_invoice",
@@ -1003,6 +1106,7 @@ __all__ = [
     "next_due_on",
     "overdue_state",
     "period_containing",
+    "quantity_corrections",
     "renewal_reminders_due",
     "settlement",
 ]

@@ -77,6 +77,7 @@ class Account:
     suspended_by_billing: bool = False
     settled: bool = False
     revision: int = 0
+    terms_version: int = 0  # the latest version of the license's terms billing has followed (clause 10)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,15 +31,18 @@ from chalicelib.billing.model import (
     FeeItem,
     Invoice,
     InvoiceLine,
+    LicensedUnits,
     Reminder,
     ReminderWhen,
     SuspensionAction,
     accrued_late_fee,
     allocate,
+    as_billed,
     charges_between,
     draft_invoice,
     next_due_on,
     overdue_state,
+    quantity_corrections,
     renewal_reminders_due,
     settlement,
 )
@@ -71,6 +75,8 @@ from chalicelib.metrics import BILLING_INVOICES, BILLING_NOTICES, BILLING_PAYMEN
 ONE_DAY = timedelta(days=1)
 ATTEMPTS = 8
 ACTOR = "system:billing"
+# The license changes billing follows (clauses 4.2, 10, 11.3); the others (keys, suspensions) cost nothing.
+FOLLOWED = frozenset({"license.extended", "agreement.amended", "license.terminate"})
 
 Progress = Callable[[int], None]
 
@@ -114,7 +120,9 @@ class BillingService:
             credit=previous.credit if previous else ZERO,
             suspended_by_billing=previous.suspended_by_billing if previous else False,
             settled=previous.settled if previous else False,
-            revision=(previous.revision if previous else 0) + 1)
+            revision=(previous.revision if previous else 0) + 1,
+            # the schedule is set knowing the license's terms as they are now
+            terms_version=max(t.version for t in lic.terms))
         account = self._rescheduled(account, lic)
         batch = Batch()
         self.store.save_account(batch, account, previous)
@@ -219,14 +227,23 @@ class BillingService:
                 if reread is None:
                     return
                 account = reread
+                # The license may have changed too (its listener moves the account): read it as it is now.
+                lic = self._license(account.licensee_id)
             if account.settled or account.next_due is None or account.next_due > day:
                 return
+            account = self._caught_up(account, lic)
             window, ends = _windows(lic)
             start = account.billed_through + ONE_DAY if account.billed_through else (window.start if window else day)
-            charges = charges_between(account.fee_items, window, start, day) if window and start <= day else []
-            if fresh and charges:
+            items = self._fee_items(account, lic)
+            charges = charges_between(items, window, start, day) if window and start <= day else []
+            if (fresh or dry_run) and charges:
                 claimed = self.store.charges_claimed(account.licensee_id, [_key(c) for c in charges])
-                charges = [c for c in charges if _key(c) not in claimed]
+                fixes: list[Charge] = []
+                if claimed:  # billed before: bill only what an amendment of units changed since
+                    fixes = quantity_corrections([c for c in charges if _key(c) in claimed],
+                                                 self.store.invoiced_charges(account.licensee_id),
+                                                 f"terms-v{account.terms_version}")
+                charges = [c for c in charges if _key(c) not in claimed] + fixes
             after = self._rescheduled(replace(account, billed_through=day, revision=account.revision + 1), lic, day)
             if dry_run:
                 if charges:
@@ -250,6 +267,86 @@ class BillingService:
             except Contended:
                 fresh = True  # another run got there first, or the facts moved: look again
         raise Conflict(f"Could not bill {account.licensee_id}: it kept changing.", code="CONCURRENT_CHANGE")
+
+    # -- following the license (clauses 4.2, 10, 11.3) -------------------------------------------------------
+    def license_changed(self, licensee_id: str, action: str) -> None:
+        """Listener on licensing, wired in bootstrap: after an extension, an amendment or a termination, put the
+        account back on the due-date index for the day it matters (the termination's effective date, the
+        amendment's, the first charge of the new period) and, for a termination effective today, settle at
+        once. Amounts are never computed here: the run reads the license's facts when it bills, and a
+        retried or repeated call changes nothing more."""
+        if action not in FOLLOWED:
+            return
+        try:
+            self._follow_license(licensee_id, action)
+        except Exception:  # the run catches up by itself at the account's next due date
+            logger.exception("following a license change failed", extra={"licensee_id": licensee_id,
+                                                                         "action": action})
+            self.metrics.count(BILLING_RUN_FAILURES, job="license-change")
+
+    def _follow_license(self, licensee_id: str, action: str) -> None:
+        for _ in range(ATTEMPTS):
+            account = self.store.account(licensee_id)
+            if account is None or account.settled:
+                return
+            lic = self._license(licensee_id)
+            followed = self._rescheduled(self._caught_up(account, lic), lic)
+            renewal = self.store.renewal(licensee_id) if action == "license.extended" else None
+            if followed == account and renewal is None:
+                break
+            batch = Batch()
+            if followed != account:
+                self.store.save_account(batch, replace(followed, revision=account.revision + 1), account)
+            if renewal is not None:  # reminders before the new end, even if the old end has passed
+                sent, revision = renewal
+                self.store.save_renewal(batch, licensee_id, self._renewal_next(lic, account, sent, self._today()),
+                                        sent, revision)
+            batch.audits.append(self._audit(licensee_id, "billing.license_followed", ACTOR, {
+                "action": action, "terms_version": followed.terms_version,
+                "billed_through": followed.billed_through, "next_due": followed.next_due}))
+            try:
+                batch.commit()
+                break
+            except Contended:
+                continue  # a run or staff moved the account meanwhile: look again
+        else:
+            raise Conflict(f"Could not follow the license of {licensee_id}: it kept changing.",
+                           code="CONCURRENT_CHANGE")
+        termination = licensing_model.termination(lic)
+        if action == "license.terminate" and termination and termination.effective_date \
+                and termination.effective_date <= self._today():
+            # Today's run has already gone by: settle now rather than tomorrow (clause 11.3).
+            self.bill_now(licensee_id, self.clock.now())
+
+    def _caught_up(self, account: Account, lic: License) -> Account:
+        """The account with every version of the license's terms taken in: a version it has not seen that
+        takes effect on a day already billed moves ``billed_through`` back to the day before, so the next run
+        bills its credit and charge (the charges billed before are claimed and are not billed again)."""
+        latest = max(t.version for t in lic.terms)
+        if account.terms_version >= latest:
+            return account
+        billed = account.billed_through
+        if billed is not None and any(i.per is not None for i in account.fee_items):
+
+            def units(day: date) -> tuple[int, int]:
+                terms = licensing_model.terms_on(lic, day)
+                return terms.seats, len(terms.channels)
+
+            # Only versions that change seats or channels move anything (not payment terms or the address).
+            moved = [t.effective_date for t in lic.terms if t.version > account.terms_version
+                     and units(t.effective_date) != units(t.effective_date - ONE_DAY)]
+            billed = min([billed, *(day - ONE_DAY for day in moved)])
+        return replace(account, billed_through=billed, terms_version=latest)
+
+    def _fee_items(self, account: Account, lic: License) -> list[FeeItem]:
+        """The fee items as the license makes them: quantities of per-seat and per-channel items follow its
+        terms' versions, and days between a lapsed period and its extension are not billed."""
+        licensed = [LicensedUnits(t.effective_date, terms.seats, len(terms.channels))
+                    for t in lic.terms for terms in (licensing_model.terms_on(lic, t.effective_date),)]
+        periods = sorted(lic.periods, key=lambda p: p.start)
+        gaps = [DateRange(a.end + ONE_DAY, b.start - ONE_DAY) for a, b in pairwise(periods)
+                if b.start > a.end + ONE_DAY]
+        return [as_billed(item, licensed, gaps) for item in account.fee_items]
 
     def _preview(self, account: Account, lic: License, charges: list[Charge], day: date) -> dict[str, Any]:
         draft = self._draft(account, lic, charges, day)
@@ -356,7 +453,7 @@ class BillingService:
                 if i.kind is not InvoiceKind.LATE_FEE}
         terms = replace(account.terms.billing, net_days=licensing_model.terms_on(lic, day).payment_terms_days)
         invoiced = self.store.invoiced_charges(account.licensee_id)
-        draft = settlement(account.fee_items, window, termination_date, invoiced,
+        draft = settlement(self._fee_items(account, lic), window, termination_date, invoiced,
                            AccountPosition(tuple(i.as_open() for i in open_invoices), account.credit),
                            sum(late.values(), ZERO), terms=terms, issue_date=day)
         after = replace(account, credit=ZERO, settled=True, next_due=None, billed_through=day,
@@ -735,7 +832,7 @@ class BillingService:
             last_billed = (window.start if window else licensing_model.starts_on(lic)) - ONE_DAY
         candidates: list[date] = []
         if window is not None:
-            due = next_due_on(account.fee_items, window, last_billed)
+            due = next_due_on(self._fee_items(account, lic), window, last_billed)
             if due is not None:
                 candidates.append(due)
             elif last_billed < window.end + ONE_DAY:

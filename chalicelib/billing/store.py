@@ -54,6 +54,7 @@ from chalicelib.billing.model import (
     FeeChange,
     FeeItem,
     FeeKind,
+    Per,
     Timing,
 )
 from chalicelib.billing.records import (
@@ -127,6 +128,7 @@ class AccountItem(BillingItem, discriminator="account"):
     credit = UnicodeAttribute(default="0.00")
     suspended_by_billing = BooleanAttribute(default=False)
     settled = BooleanAttribute(default=False)
+    terms_version = NumberAttribute(default=0)
 
 
 class InvoiceItem(BillingItem, discriminator="invoice"):
@@ -277,7 +279,7 @@ def fee_item_to_dict(item: FeeItem) -> dict[str, Any]:
     return {"id": item.id, "kind": item.kind.value, "description": item.description, "amount": str(item.amount),
             "cadence": item.cadence.value, "timing": item.timing.value, "start": item.start.isoformat(),
             "end": item.end.isoformat() if item.end else None, "currency": item.currency,
-            "quantity": item.quantity,
+            "quantity": item.quantity, "per": item.per.value if item.per else None,
             "changes": [{"effective": c.effective.isoformat(),
                          "amount": str(c.amount) if c.amount is not None else None,
                          "quantity": c.quantity, "reason": c.reason} for c in item.changes]}
@@ -290,7 +292,8 @@ def fee_item_from_dict(data: dict[str, Any]) -> FeeItem:
         end=_day(data.get("end")), currency=data.get("currency", "CNY"), quantity=int(data.get("quantity", 1)),
         changes=tuple(FeeChange(date.fromisoformat(c["effective"]),
                                 Decimal(c["amount"]) if c.get("amount") is not None else None,
-                                c.get("quantity"), c.get("reason", "")) for c in data.get("changes", [])))
+                                c.get("quantity"), c.get("reason", "")) for c in data.get("changes", [])),
+        per=Per(data["per"]) if data.get("per") else None)
 
 
 def terms_to_dict(terms: AccountTerms) -> dict[str, Any]:
@@ -318,7 +321,7 @@ def _account(item: AccountItem) -> Account:
         fee_items=tuple(fee_item_from_dict(d) for d in json.loads(item.fee_items)),
         terms=terms_from_dict(json.loads(item.terms)), billed_through=_day(item.billed_through),
         next_due=_day(item.next_due), credit=Decimal(item.credit), suspended_by_billing=bool(item.suspended_by_billing),
-        settled=bool(item.settled), revision=int(item.revision))
+        settled=bool(item.settled), revision=int(item.revision), terms_version=int(item.terms_version or 0))
 
 
 def _account_item(account: Account) -> AccountItem:
@@ -330,7 +333,7 @@ def _account_item(account: Account) -> AccountItem:
         billed_through=account.billed_through.isoformat() if account.billed_through else None,
         next_due=account.next_due.isoformat() if account.next_due else None, credit=str(account.credit),
         suspended_by_billing=account.suspended_by_billing, settled=account.settled,
-        queue_pk="BILL" if queued else None,
+        terms_version=account.terms_version, queue_pk="BILL" if queued else None,
         queue_sk=f"{account.next_due.isoformat()}#{account.licensee_id}" if queued and account.next_due else None)
 
 

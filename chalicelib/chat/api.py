@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 from chalice.app import Request
@@ -14,7 +14,6 @@ from chalice.app import Request
 from chalicelib.bootstrap import services
 from chalicelib.chat import model
 from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
-from chalicelib.chat.service import Poll
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.errors import InvalidInput, KefuError, Unauthorized
 from chalicelib.core.http import body_fields, json_response
@@ -22,6 +21,9 @@ from chalicelib.core.validation import Fields
 from chalicelib.licensing.guard import Principal, bearer, require_agent, require_widget
 from chalicelib.licensing.model import Channel, KeyKind, origin_allowed
 from chalicelib.metrics import CHAT_REFUSALS
+
+if TYPE_CHECKING:
+    from chalicelib.chat.service import Poll
 
 chat_api = Blueprint(__name__)
 

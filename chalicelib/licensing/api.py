@@ -8,7 +8,6 @@ from chalicelib.bootstrap import services
 from chalicelib.core.http import body_fields, json_response
 from chalicelib.licensing.guard import identify_agent
 from chalicelib.licensing.model import Channel
-from chalicelib.licensing.service import key_dict
 
 licensing_api = Blueprint(__name__)
 
@@ -27,6 +26,8 @@ def validate_key() -> Response:
 def own_license() -> Response:
     """The calling merchant's license as its agents' console shows it. Answers whatever the status, so
     that a suspended merchant can see why; only an unknown key is refused."""
+    from chalicelib.licensing.service import key_dict
+
     validation = identify_agent(licensing_api.current_request, services().licensing, None)
     assert validation.key is not None
     return json_response({"licensee_id": validation.licensee_id, **validation.public(),

@@ -6,6 +6,7 @@ which then scopes everything the route reads or writes. The tenant never comes f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chalice.app import Request
 
@@ -13,7 +14,9 @@ from chalicelib.core.errors import Forbidden, Unauthorized
 from chalicelib.core.observability import bind
 from chalicelib.licensing import model
 from chalicelib.licensing.model import Channel, Code, KeyKind, KeyRecord
-from chalicelib.licensing.service import LicensingService, Validation
+
+if TYPE_CHECKING:  # the service (and PynamoDB under it) loads when services are built, not at import
+    from chalicelib.licensing.service import LicensingService, Validation
 
 _MESSAGES = {
     Code.UNKNOWN_KEY: "This key is not known. Check it, or ask the licensor for a new one.",

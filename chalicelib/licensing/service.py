@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from chalicelib.audit.model import AuditRecord
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.ids import new_id, new_secret, secret_hash
+from chalicelib.core.observability import logger
 from chalicelib.licensing import model
 from chalicelib.licensing.cache import TtlCache
 from chalicelib.licensing.model import (
@@ -34,6 +36,9 @@ from chalicelib.metrics import LICENSE_CHANGES, LICENSE_VALIDATIONS, MetricsSink
 MAX_ORIGINS = 20
 # A key nobody knows is remembered for a shorter time, so a key issued elsewhere works quickly.
 UNKNOWN_KEY_TTL_SECONDS = 10.0
+
+# Told (licensee id, action) after a change of the license has been stored, e.g. "license.terminate".
+Listener = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,13 @@ class LicensingService:
         self._key_refs: TtlCache[tuple[str, str] | None] = TtlCache(
             cache_ttl_seconds, clock.monotonic, negative_ttl_seconds=UNKNOWN_KEY_TTL_SECONDS)
         self._licenses: TtlCache[License | None] = TtlCache(cache_ttl_seconds, clock.monotonic)
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        """Be told of every stored change (bootstrap wires the areas that follow the license). A listener
+        reads what it needs from the license itself and must be idempotent: a change is told once, after
+        it is stored, and a listener's failure never undoes it."""
+        self._listeners.append(listener)
 
     # -- parties (clause 2) ----------------------------------------------------------------------------
     def set_licensor(self, party: Party, actor: str) -> None:
@@ -369,6 +381,11 @@ class LicensingService:
     def _changed(self, licensee_id: str, action: str) -> LicenseView:
         self._licenses.forget(licensee_id)
         self.metrics.count(LICENSE_CHANGES, action=action)
+        for listener in self._listeners:
+            try:
+                listener(licensee_id, action)
+            except Exception:  # the change is stored; a listener catches up on its own (see add_listener)
+                logger.exception("a license listener failed", extra={"licensee_id": licensee_id, "action": action})
         return self.show(licensee_id)
 
     def _license(self, licensee_id: str) -> License:

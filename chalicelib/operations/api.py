@@ -6,7 +6,6 @@ import time
 
 from chalice import Blueprint, Response
 
-from chalicelib.adapters import dynamodb
 from chalicelib.bootstrap import services
 from chalicelib.core.http import json_response
 from chalicelib.core.observability import logger
@@ -18,6 +17,8 @@ operations_api = Blueprint(__name__)
 @operations_api.route("/v1/health", methods=["GET"])
 def health() -> Response:
     """200 when the API and its database answer, 503 when the database does not."""
+    from chalicelib.adapters import dynamodb
+
     built = services()
     started = time.perf_counter()
     try:

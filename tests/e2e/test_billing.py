@@ -110,3 +110,25 @@ def test_a_licensee_reads_and_prints_its_own_invoices_but_never_another_licensee
     assert status == 404 and body["error"]["code"] == "UNKNOWN_INVOICE"
     status, body, _ = api.call("GET", "/v1/invoices")
     assert status == 401
+
+
+def test_staff_change_seats_and_terminate_in_licensing_and_the_daily_job_bills_both_without_billing_commands(
+        kefu, factory: Factory) -> None:  # type: ignore[no-untyped-def]
+    licensee = factory.merchant().licensee_id  # 3 seats from 2026-01-01
+
+    def billed(day: str) -> list[dict]:  # type: ignore[type-arg]
+        report = json.loads(kefu("jobs", "run", "billing-run", "--date", day, "--json"))
+        return [i for i in report["invoices"] if i["licensee"] == licensee]
+
+    kefu("fees", "add", licensee, "--id", "seats", "--kind", "usage", "--description", "Agent seats",
+         "--amount", "100.00", "--cadence", "monthly", "--start", "2026-01-01", "--per", "seat")
+    assert "per seat (licensed)" in kefu("fees", "show", licensee)
+    assert [i["total"] for i in billed("2026-06-01")] == ["1800.00"]
+    kefu("licenses", "amend", licensee, "--effective", "2026-06-16", "--seats", "5")
+    assert [i["total"] for i in billed("2026-06-16")] == ["100.00"]  # -150.00 for 3 seats, +250.00 for 5
+    kefu("licenses", "terminate", licensee, "--effective", "2026-06-20", "--reason", "by notice")
+    [settlement] = billed("2026-06-20")
+    # June is owed for 19 days (15 at 3 seats, 4 at 5): 216.67 of the 400.00 billed, so -183.33; plus the
+    # 1900.00 unpaid.
+    assert settlement["kind"] == "settlement" and settlement["total"] == "1716.67"
+    assert billed("2026-06-20") == []

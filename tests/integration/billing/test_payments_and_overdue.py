@@ -141,7 +141,7 @@ def test_termination_settles_prorated_charges_credits_and_unpaid_balances(servic
     pay(services, merchant.licensee_id, "15000.00", "TX-S", date(2026, 6, 1))
     services.licensing.terminate(merchant.licensee_id, date(2026, 6, 16), "by notice", "staff:test")
     services.clock.current = shanghai(date(2026, 6, 16), time(12))
-    # Staff settle on the effective date; the daily run would otherwise settle at the next date anything falls due.
+    # Staff may settle by hand on the effective date; the daily run of that date would otherwise do it.
     report = services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 16)))
     [settled] = report.invoices
     invoice = services.billing.invoice(settled["number"])
@@ -154,7 +154,7 @@ def test_termination_settles_prorated_charges_credits_and_unpaid_balances(servic
     assert services.billing.account(merchant.licensee_id).next_due is None
 
 
-def test_the_daily_run_settles_a_termination_staff_did_not_settle_at_the_next_due_date(services, billed) -> None:
+def test_a_run_that_missed_the_termination_date_settles_it_when_it_catches_up(services, billed) -> None:
     merchant = billed([USAGE])
     services.clock.current = shanghai(date(2026, 6, 1), time(12))
     services.billing.run_billing(shanghai(date(2026, 6, 1)))

@@ -196,7 +196,7 @@ def test_fee_items_must_have_distinct_ids() -> None:
         ({"amount": "-1.00"}, "negative"),
         ({"amount": "1.005"}, "fraction of a fen"),
         ({"end": date(2027, 12, 31)}, "before it starts"),
-        ({"quantity": 0}, "at least 1"),
+        ({"quantity": -1}, "negative"),
         ({"changes": (FeeChange(date(2028, 1, 1), quantity=2),)}, "after its start"),
         (
             {"changes": (FeeChange(date(2028, 3, 1), quantity=2), FeeChange(date(2028, 2, 1), quantity=3))},
