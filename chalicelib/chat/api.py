@@ -59,13 +59,24 @@ def widget_cors(request: Request, get_response: Callable[[Request], Response]) -
         response = get_response(request)
     except KefuError as exc:
         marked = (request.context or {}).get(_CORS_MARK)
-        if marked or _origin_of_key(request.headers.get("x-widget-key"), origin):
+        if marked or _origin_safely(request.headers.get("x-widget-key"), origin):
             exc.headers.update(_cors_headers(str(origin)))
         raise
     marked = (request.context or {}).get(_CORS_MARK)
     if marked:
         response.headers.update(_cors_headers(marked))
+    elif response.status_code >= 500 and _origin_safely(request.headers.get("x-widget-key"), origin):
+        # failed before the key was checked (the guard's own reads): still readable by the key's own origin
+        response.headers.update(_cors_headers(str(origin)))
     return response
+
+
+def _origin_safely(secret: str | None, origin: str | None) -> bool:
+    """`_origin_of_key` for an answer that is already a 500: a second failure leaves it without CORS."""
+    try:
+        return _origin_of_key(secret, origin)
+    except Exception:  # the 500 stands either way
+        return False
 
 
 def _preflight() -> Response:

@@ -15,7 +15,7 @@ from chalicelib.core.errors import InvalidInput
 
 MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
 PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
-GAP_GRACE = timedelta(seconds=10)      # how long a poll waits for a message whose number was taken but not yet written
+GAP_GRACE = timedelta(seconds=10)      # how long a poll waits for a chain item a lagging replica has not shown yet
 DEDUP_HASH_CHARS = 10       # characters of a client_id's hash kept for recognising a retried send
 CLIENT_ID_MAX = 64
 
@@ -210,9 +210,9 @@ def parse_cursor(value: str | None) -> int:
 def advance(cursor: int, numbers: Sequence[tuple[int, datetime]], now: datetime) -> int:
     """How far a poll may move the cursor over the messages it found (their numbers and times, ascending).
 
-    Numbers are handed out before the message is written, so a poll can see message 7 while 6 is still in
-    flight. The cursor stops before such a gap (6 will come on the next poll) unless the message after it
-    is older than GAP_GRACE: then 6 was never written and waiting longer would stall the conversation."""
+    Each number is written only after the one before it exists, but a poll reads an eventually consistent
+    replica: should it show 7 without 6, the cursor stops before the gap (6 comes with the next poll) unless
+    the item after it is older than GAP_GRACE: then waiting longer would stall the conversation."""
     position = cursor
     for number, created_at in numbers:
         if number != position + 1 and now - created_at < GAP_GRACE:

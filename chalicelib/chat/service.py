@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat import model, tokens
 from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, RateLimit, Status
-from chalicelib.chat.store import Appended, ChatSettings, ChatStore, NewConversation, Refused
+from chalicelib.chat.store import TAIL_READ, ChatSettings, ChatStore, NewConversation, Tail, activity_minute
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, Forbidden, KefuError, NotFound
@@ -26,6 +26,8 @@ from chalicelib.settings import Settings
 
 VERIFIED_TOKEN_LIFETIME = timedelta(days=1)  # the storefront identifies a signed-in shopper again on each visit
 INBOX_PAGE = 25
+# The conversation item's expiry moves with its activity's ten minutes: never before its last message's.
+BOOKKEEPING_SLACK = timedelta(minutes=20)
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,9 @@ class ChatService:
         # Warm functions read neither a merchant's chat settings nor its agents' presence on every request.
         self._settings: TtlCache[ChatSettings] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
         self._agents: TtlCache[list[Agent]] = TtlCache(settings.chat_presence_cache_seconds, clock.monotonic)
-        # The rate window each conversation was last seen in by this process: the first message of a new
-        # minute then tries the new-window write first instead of failing the same-window one (a unit saved).
-        self._windows: dict[tuple[str, str], int] = {}
+        # The chain's tail of each conversation this process wrote to or read lately: a warm send is one write.
+        # A tail that is out of date costs one refused write and one read, never a wrong answer.
+        self._tails: dict[tuple[str, str], Tail] = {}
 
     # -- merchant settings -------------------------------------------------------------------------------
     def chat_settings(self, licensee_id: str) -> ChatSettings:
@@ -169,7 +171,9 @@ class ChatService:
             assignee = None  # that agent filled up meanwhile: the conversation waits in the open queue
             self.store.create(new, None, audits)
         self._agents.forget(licensee_id)
-        self._windows[(licensee_id, conversation_id)] = new.rate_window
+        self._remember(licensee_id, conversation_id, Tail(
+            1, new.rate_window, 1, Status.OPEN, visitor.visitor_id, activity_minute(now),
+            {client_hash: first} if client_hash else {}, Status.OPEN))
         self.metrics.count(CHAT_CONVERSATIONS,
                            outcome="handed_over" if handover else "assigned" if assignee else "unassigned")
         self.metrics.count(CHAT_MESSAGES, author=Author.VISITOR.value)
@@ -186,10 +190,10 @@ class ChatService:
 
     def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: int) -> Poll:
         """What is new in a conversation since the cursor: one Query, half a read unit when nothing is."""
-        conversation, messages = self.store.poll(licensee_id, conversation_id, after)
+        conversation, messages, numbers = self.store.poll(licensee_id, conversation_id, after)
         if conversation is None or conversation.visitor_id != visitor.visitor_id:
             raise _not_found()
-        cursor = model.advance(after, [(m.number, m.created_at) for m in messages], self.clock.now())
+        cursor = model.advance(after, numbers, self.clock.now())
         return Poll([m for m in messages if m.number <= cursor], cursor, conversation)
 
     def visitor_conversations(self, licensee_id: str, visitor: Visitor) -> list[Conversation]:
@@ -248,10 +252,14 @@ class ChatService:
         current = self._current(licensee_id, conversation_id)
         if not model.can_change(current.status, status):
             return current
-        self.store.change(licensee_id, current, status=status, at=self.clock.now(),
+        tail = self.store.tail(licensee_id, conversation_id)
+        now = self.clock.now()
+        self.store.change(licensee_id, current, status=status, at=now, tail=tail,
+                          expires_at=now + self.retention(licensee_id),
                           audit=self._audit(licensee_id, "conversation.status_changed", f"agent:{actor.key_id}", {
                               "conversation_id": conversation_id, "from": current.status.value,
                               "to": status.value}))
+        self._tails.pop((licensee_id, conversation_id), None)
         self._agents.forget(licensee_id)
         return self._current(licensee_id, conversation_id)
 
@@ -265,65 +273,57 @@ class ChatService:
     # -- internals ---------------------------------------------------------------------------------------
     def _send(self, licensee_id: str, conversation_id: str, author: Author, text: str, client_id: str | None, *,
               visitor: Visitor | None = None, agent_name: str = "") -> Message:
+        """One conditional PutItem of the next chain item, decided from the tail this process knows (or reads):
+        the client id not among the latest messages, the shopper's messages in this minute under the limit.
+        The conversation item is written only when a shopper reopens it or its activity enters new ten minutes."""
         now = self.clock.now()
         expires_at = now + self.retention(licensee_id)
         window = model.window(now, self.message_rule)
         client_hash = model.dedup_hash(client_id) if client_id else None
-        limit = self.message_rule.limit if author is Author.VISITOR else None
-        appended: Appended | None = None
-        for _ in range(3):
-            try:
-                appended = self._append(licensee_id, conversation_id, author, now, window, limit, client_hash,
-                                        expires_at, visitor)
-                break
-            except Refused:
-                found = self.store.conversation(licensee_id, conversation_id)
-                if found is None or (visitor is not None and found[0].visitor_id != visitor.visitor_id):
-                    raise _not_found() from None
-                item = found[1]
-                seen = (item.recent or set()) | (item.recent_prev or set())
-                if client_hash and client_hash in seen:
-                    earlier = self.store.find_sent(licensee_id, conversation_id, client_hash)
-                    if earlier is not None:
-                        return earlier  # a retried send: the message it already made
-                    # its number was taken but the message never written: write it now under a new number
-                    appended = self._append(licensee_id, conversation_id, author, now, window, limit, None,
-                                            expires_at, visitor)
-                    break
-                if limit is not None and int(item.rate_window) == window and int(item.rate_count) >= limit:
+        tail = self._tails.get((licensee_id, conversation_id))
+        for _ in range(5):
+            if tail is None:
+                tail = self.store.tail(licensee_id, conversation_id)
+            if tail is None or (visitor is not None and tail.visitor_id != visitor.visitor_id):
+                raise _not_found()
+            if client_hash and client_hash in tail.sent:
+                return tail.sent[client_hash]  # a retried send: the message it already made
+            count = tail.rate_count if tail.rate_window == window else 0
+            if author is Author.VISITOR:
+                if count >= self.message_rule.limit:
                     raise self._rate_limited(now, self.message_rule, "TOO_MANY_MESSAGES",
-                                             "Too many messages in a minute; wait a moment and send again.") from None
-                # the window moved on between the two attempts: try again
-        if appended is None:
+                                             "Too many messages in a minute; wait a moment and send again.")
+                count += 1
+            message = Message(tail.number + 1, author, text, now, agent_name)
+            if self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window, count):
+                break
+            tail = None  # someone else took that number: read the chain again
+        else:
             raise Conflict("The conversation is busy; send again.", code="CONCURRENT_CHANGE")
-        message = Message(appended.number, author, text, now, agent_name)
-        self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at)
-        if author is Author.VISITOR and appended.prior_status is Status.RESOLVED and appended.assignee_id:
-            self.store.reopened(licensee_id, appended.assignee_id, now)
+        reopen = author is Author.VISITOR and (tail.status is not Status.OPEN or tail.stored_status is not Status.OPEN)
+        sent = {**tail.sent, client_hash: message} if client_hash else dict(tail.sent)
+        after = Tail(message.number, window, count, Status.OPEN if author is Author.VISITOR else tail.status,
+                     tail.visitor_id, tail.bucket, dict(list(sent.items())[-TAIL_READ:]), tail.stored_status)
+        bucket = activity_minute(now)
+        if reopen or bucket != tail.bucket:
+            touched = self.store.touch(licensee_id, conversation_id, at=now, number=message.number,
+                                       expires_at=expires_at + BOOKKEEPING_SLACK, reopen=reopen)
+            if reopen and touched is None:  # it was open already (reopened by another writer): activity only
+                self.store.touch(licensee_id, conversation_id, at=now, number=message.number,
+                                 expires_at=expires_at + BOOKKEEPING_SLACK, reopen=False)
+            after.bucket = bucket
+            if reopen:
+                after.stored_status = Status.OPEN
+                if touched is not None and touched.prior_status is Status.RESOLVED and touched.assignee_id:
+                    self.store.reopened(licensee_id, touched.assignee_id, now)
+        self._remember(licensee_id, conversation_id, after)
         self.metrics.count(CHAT_MESSAGES, author=author.value)
         return message
 
-    def _append(self, licensee_id: str, conversation_id: str, author: Author, now: datetime, window: int,
-                limit: int | None, client_hash: str | None, expires_at: datetime,
-                visitor: Visitor | None) -> Appended:
-        """Same window as stored (the usual case), else start a new one."""
-        visitor_id = visitor.visitor_id if visitor else None
-        seen = self._windows.get((licensee_id, conversation_id))
-        order = (True, False) if seen is not None and seen < window else (False, True)
-        if len(self._windows) > 10_000:
-            self._windows.clear()
-        for attempt, new_window in enumerate(order):
-            try:
-                appended = self.store.append(licensee_id, conversation_id, author=author, at=now, window=window,
-                                             limit=limit, client_hash=client_hash, expires_at=expires_at,
-                                             visitor_id=visitor_id, new_window=new_window)
-            except Refused:
-                if attempt == len(order) - 1:
-                    raise
-                continue
-            self._windows[(licensee_id, conversation_id)] = window
-            return appended
-        raise AssertionError("unreachable")
+    def _remember(self, licensee_id: str, conversation_id: str, tail: Tail) -> None:
+        if len(self._tails) > 10_000:
+            self._tails.clear()
+        self._tails[(licensee_id, conversation_id)] = tail
 
     def _current(self, licensee_id: str, conversation_id: str) -> Conversation:
         found = self.store.conversation(licensee_id, conversation_id)

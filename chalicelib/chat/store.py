@@ -2,10 +2,17 @@
 (`N#…`) and, last in the partition, the conversation itself (`T#~`), so a poll is one Query over
 `T#<after+1>`…`T#~`: the new messages and the conversation's state, half a read unit when nothing is new.
 
-Sending a message is two writes of one unit each: an UpdateItem of the conversation (next number,
-activity, status, the rate window and the recently seen client ids, all under one condition) and a PutItem
-of the message. No transaction: it would double both. The agents' inbox is a keys-only index whose sort
-key is the ten minutes of last activity, so most messages do not touch the index at all.
+Sending a message is one write of one unit: a PutItem of `T#<n>` under the condition that `n` is free. The
+numbered items form a chain in which each item is written knowing the one before it, so the item carries the
+conversation's bookkeeping itself: the rate window and how many shopper messages it holds so far (the limit
+per conversation per minute is checked against the item before and stored with the message), the client id
+hash (a retried send finds it among the latest items) and, as status items (`StatusItem`), every change of
+status an agent makes. A writer whose idea of the chain is out of date loses the condition and reads the tail
+again (one Query); a warm process knows its conversations' tails and writes without reading.
+
+The conversation item (`T#~`) is written only when its bookkeeping changes: a shopper reopens it, or its
+activity moves into a new ten minutes (the agents' inbox is a keys-only index whose sort key is that ten
+minutes, so a busy chat moves the index key once per ten minutes, not once per message).
 
 Everything expires after the merchant's retention period through the `expires_at` TTL attribute; the
 per-IP counters of new conversations expire when their window has passed."""
@@ -14,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +30,9 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
-    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
@@ -78,11 +84,7 @@ class ConversationItem(ChatItem, discriminator="conversation"):
     assignee_name = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     last_activity = UTCDateTimeAttribute()
-    seq = NumberAttribute(default=0)
-    rate_window = NumberAttribute(default=0)
-    rate_count = NumberAttribute(default=0)
-    recent = UnicodeSetAttribute(null=True)       # client-id hashes seen in the current rate window
-    recent_prev = UnicodeSetAttribute(null=True)  # … and in the window before it
+    seq = NumberAttribute(default=0)  # the chain's length as of the conversation item's last write
     handover_email = UnicodeAttribute(default="")
     handed_over_at = UTCDateTimeAttribute(null=True)
 
@@ -94,6 +96,18 @@ class MessageItem(ChatItem, discriminator="message"):
     created_at = UTCDateTimeAttribute()
     agent_name = UnicodeAttribute(default="")
     client_hash = UnicodeAttribute(null=True)
+    rate_window = NumberAttribute(default=0)  # the rate window it was sent in
+    rate_count = NumberAttribute(default=0)   # shopper messages in that window so far, this one included
+
+
+class StatusItem(ChatItem, discriminator="status"):
+    """An agent's change of status, in the chain so that every writer sees it before writing after it."""
+
+    number = NumberAttribute()
+    status = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    rate_window = NumberAttribute(default=0)  # carried over from the item before
+    rate_count = NumberAttribute(default=0)
 
 
 class NoteItem(ChatItem, discriminator="note"):
@@ -215,17 +229,29 @@ class NewConversation:
     handover_email: str = ""
 
 
-@dataclass(frozen=True)
-class Appended:
-    """What an accepted send did: its number, and the status before it (to tell a reopening)."""
+TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
+
+
+@dataclass
+class Tail:
+    """What a writer must know of a conversation's chain to append to it: the last item's number and rate
+    window, the status as the chain says it, the client ids of the latest messages and the activity bucket
+    the conversation item holds."""
 
     number: int
+    rate_window: int
+    rate_count: int
+    status: Status
+    visitor_id: str
+    bucket: str
+    sent: dict[str, Message]
+    stored_status: Status
+
+
+@dataclass(frozen=True)
+class Touched:
     prior_status: Status
     assignee_id: str | None
-
-
-class Refused(Exception):
-    """The conversation's condition did not hold; `diagnose` tells why."""
 
 
 def _encode_key(key: dict[str, Any] | None) -> str | None:
@@ -310,13 +336,11 @@ class ChatStore:
                 visitor_id=new.visitor_id, customer_id=new.customer_id, visitor_name=new.visitor_name,
                 visitor_email=new.visitor_email, assignee_id=assignee.agent_id if assignee else None,
                 assignee_name=assignee.name if assignee else "", created_at=new.at, last_activity=new.at,
-                seq=1, rate_window=new.rate_window, rate_count=1,
-                recent={new.client_hash} if new.client_hash else {"-"},
-                inbox=inbox_key(new.licensee_id, Status.OPEN), activity=activity_minute(new.at),
+                seq=1, inbox=inbox_key(new.licensee_id, Status.OPEN), activity=activity_minute(new.at),
                 expires_at=new.expires_at, handover_email=new.handover_email,
                 handed_over_at=new.at if new.handover_email else None,
             ), condition=ChatItem.pk.does_not_exist())
-            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at))
+            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1))
             tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
                                             sk=f"CONV#{new.conversation_id}", conversation_id=new.conversation_id,
                                             created_at=new.at, expires_at=new.expires_at))
@@ -333,81 +357,96 @@ class ChatStore:
             for audit in audits:
                 audit_store.add_to(tx, audit)
 
-    def append(self, licensee_id: str, conversation_id: str, *, author: Author, at: datetime, window: int,
-               limit: int | None, client_hash: str | None, expires_at: datetime, visitor_id: str | None = None,
-               new_window: bool = False) -> Appended:
-        """Take the next message number under every condition at once: the conversation exists (and is the
-        visitor's), the client id was not seen in this window or the last, the rate window has room.
-        `new_window` is the second attempt, made when the stored window is an older one."""
+    def tail(self, licensee_id: str, conversation_id: str) -> Tail | None:
+        """The conversation item and the latest chain items, newest first: one strongly consistent Query."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        conversation: ConversationItem | None = None
+        chain: list[MessageItem | StatusItem] = []
+        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(0), TAIL), scan_index_forward=False,
+                                   limit=TAIL_READ + 1, consistent_read=True):
+            if isinstance(item, ConversationItem):
+                conversation = item
+            elif isinstance(item, (MessageItem, StatusItem)):
+                chain.append(item)
+        if conversation is None:
+            return None
+        status = Status(conversation.status)
+        for item in chain:  # the newest status item or shopper message says what the status is now
+            if isinstance(item, StatusItem):
+                status = Status(item.status)
+                break
+            if item.author == Author.VISITOR.value:
+                status = Status.OPEN
+                break
+        last = chain[0] if chain else None
+        sent = {i.client_hash: _message(i) for i in reversed(chain) if isinstance(i, MessageItem) and i.client_hash}
+        return Tail(int(last.number) if last else 0, int(last.rate_window) if last else 0,
+                    int(last.rate_count) if last else 0, status, conversation.visitor_id, conversation.activity or "",
+                    sent, Status(conversation.status))
+
+    def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
+                    expires_at: datetime, rate_window: int, rate_count: int) -> bool:
+        """Write the message as chain item `message.number`; False when that number is taken already."""
+        item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at,
+                             rate_window, rate_count)
+        try:
+            item.save(condition=ChatItem.pk.does_not_exist())
+        except PutError as exc:
+            if _conditional(exc):
+                return False
+            raise
+        return True
+
+    def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, number: int, expires_at: datetime,
+              reopen: bool) -> Touched | None:
+        """The conversation item's bookkeeping: activity (and its ten minutes in the inbox), expiry, length and,
+        when a shopper wrote to a pending or resolved conversation, the status open again. None: it is gone,
+        or (reopening) someone else reopened it first."""
         item = ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL)
-        actions: list[Action] = [
-            ConversationItem.seq.set(ConversationItem.seq + 1),
-            ConversationItem.prior_status.set(ConversationItem.status),
-            ConversationItem.last_activity.set(at),
-            ConversationItem.activity.set(activity_minute(at)),
-            ConversationItem.expires_at.set(expires_at),
-        ]
+        actions: list[Action] = [ConversationItem.last_activity.set(at),
+                                 ConversationItem.activity.set(activity_minute(at)),
+                                 ConversationItem.expires_at.set(expires_at),
+                                 ConversationItem.seq.set(number)]
         condition: Condition = ChatItem.pk.exists()
-        if visitor_id is not None:
-            condition &= ConversationItem.visitor_id == visitor_id
-        if author is Author.VISITOR:
-            actions += [ConversationItem.status.set(Status.OPEN.value),
+        if reopen:
+            actions += [ConversationItem.prior_status.set(ConversationItem.status),
+                        ConversationItem.status.set(Status.OPEN.value),
                         ConversationItem.inbox.set(inbox_key(licensee_id, Status.OPEN))]
-        counted = 1 if author is Author.VISITOR else 0
-        hashes = {client_hash} if client_hash else None
-        if new_window:
-            condition &= ConversationItem.rate_window < window
-            actions += [ConversationItem.rate_window.set(window), ConversationItem.rate_count.set(counted),
-                        ConversationItem.recent_prev.set(ConversationItem.recent),
-                        ConversationItem.recent.set(hashes or {"-"})]
-        else:
-            condition &= ConversationItem.rate_window == window
-            if limit is not None:
-                condition &= ConversationItem.rate_count < limit
-            if counted:
-                actions.append(ConversationItem.rate_count.add(counted))
-            if hashes:
-                actions.append(ConversationItem.recent.add(hashes))
-        if client_hash:
-            condition &= ~ConversationItem.recent.contains(client_hash)
-            condition &= ~ConversationItem.recent_prev.contains(client_hash)
+            condition &= ConversationItem.status != Status.OPEN.value
+        else:  # a slower writer never moves the activity back
+            condition &= ConversationItem.seq < number
         try:
             item.update(actions=actions, condition=condition)
         except UpdateError as exc:
             if _conditional(exc):
-                raise Refused() from exc
+                return None
             raise
-        return Appended(int(item.seq), Status(item.prior_status or item.status), item.assignee_id)
-
-    def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
-                    expires_at: datetime) -> None:
-        _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at).save(
-            condition=ChatItem.pk.does_not_exist())
+        return Touched(Status(item.prior_status or item.status), item.assignee_id)
 
     def conversation(self, licensee_id: str, conversation_id: str) -> tuple[Conversation, ConversationItem] | None:
         item = _get(conversation_pk(licensee_id, conversation_id), TAIL, consistent=True)
         return (_conversation(item), item) if isinstance(item, ConversationItem) else None
 
-    def find_sent(self, licensee_id: str, conversation_id: str, client_hash: str) -> Message | None:
-        """The message a client id was already used for (the retry path, rare): newest first, bounded."""
-        pk = conversation_pk(licensee_id, conversation_id)
-        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(0), message_sk(9_999_999_999)),
-                                   scan_index_forward=False, limit=200, consistent_read=True):
-            if isinstance(item, MessageItem) and item.client_hash == client_hash:
-                return _message(item)
-        return None
+    def message(self, licensee_id: str, conversation_id: str, number: int) -> Message | None:
+        item = _get(conversation_pk(licensee_id, conversation_id), message_sk(number), consistent=True)
+        return _message(item) if isinstance(item, MessageItem) else None
 
-    def poll(self, licensee_id: str, conversation_id: str, after: int) -> tuple[Conversation | None, list[Message]]:
-        """One Query: the messages after `after` and, last, the conversation. Eventually consistent (half
-        the price); a message a replica has not seen yet comes with the next poll."""
+    def poll(self, licensee_id: str, conversation_id: str,
+             after: int) -> tuple[Conversation | None, list[Message], list[tuple[int, datetime]]]:
+        """One Query: the chain after `after` and, last, the conversation. Eventually consistent (half the
+        price); an item a replica has not seen yet comes with the next poll. Besides the messages, the numbers
+        and times of every chain item found (status items take numbers too)."""
         pk = conversation_pk(licensee_id, conversation_id)
-        conversation, messages = None, []
+        conversation, messages, numbers = None, [], []
         for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(after + 1), TAIL), consistent_read=False):
             if isinstance(item, MessageItem):
                 messages.append(_message(item))
+                numbers.append((int(item.number), item.created_at))
+            elif isinstance(item, StatusItem):
+                numbers.append((int(item.number), item.created_at))
             elif isinstance(item, ConversationItem):
                 conversation = _conversation(item)
-        return conversation, messages
+        return conversation, messages, numbers
 
     def timeline(self, licensee_id: str, conversation_id: str) -> tuple[Conversation | None, list[Message],
                                                                          list[Note]]:
@@ -420,6 +459,9 @@ class ChatStore:
                 notes.append(Note(item.note_id, item.agent_id, item.agent_name, item.text, item.created_at))
             elif isinstance(item, ConversationItem):
                 conversation = _conversation(item)
+        if conversation is not None and messages:  # the item is written once per ten minutes; the chain is exact
+            conversation = replace(conversation, last_number=len(messages),
+                                   last_activity=max(conversation.last_activity, messages[-1].created_at))
         return conversation, messages, notes
 
     def add_note(self, licensee_id: str, conversation_id: str, note: Note, expires_at: datetime) -> None:
@@ -451,9 +493,10 @@ class ChatStore:
 
     def change(self, licensee_id: str, current: Conversation, *, status: Status | None = None,
                assignee: Agent | None = None, unassign: bool = False, at: datetime,
-               audit: AuditRecord) -> None:
+               audit: AuditRecord, tail: Tail | None = None, expires_at: datetime | None = None) -> None:
         """An agent's change of status or assignee, under the condition that nobody changed either meanwhile,
-        with the agents' loads kept in step and the audit record in the same transaction."""
+        with the agents' loads kept in step and the audit record in the same transaction. A change of status
+        also takes the next chain number (`tail`), so a shopper's message written after it reopens."""
         pk = conversation_pk(licensee_id, current.conversation_id)
         new_status = status or current.status
         new_assignee = None if unassign else (assignee.agent_id if assignee else current.assignee_id)
@@ -471,6 +514,11 @@ class ChatStore:
         counted = new_status is not Status.RESOLVED and new_assignee is not None
         with dynamodb.transaction("The conversation changed meanwhile; reload it and try again.") as tx:
             tx.update(ConversationItem(pk=pk, sk=TAIL), actions=actions, condition=condition)
+            if status is not None and tail is not None:
+                tx.save(StatusItem(pk=pk, sk=message_sk(tail.number + 1), number=tail.number + 1,
+                                   status=new_status.value, created_at=at, rate_window=tail.rate_window,
+                                   rate_count=tail.rate_count, expires_at=expires_at),
+                        condition=ChatItem.pk.does_not_exist())
             if was_counted and (not counted or new_assignee != current.assignee_id):
                 assert current.assignee_id is not None
                 self._load(tx, licensee_id, current.assignee_id, "", -1, at)
@@ -502,10 +550,11 @@ class ChatStore:
                 if isinstance(i, HandoverItem)]
 
 
-def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime) -> MessageItem:
+def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime, rate_window: int,
+                  rate_count: int) -> MessageItem:
     return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
                        text=message.text, created_at=message.created_at, agent_name=message.agent_name,
-                       client_hash=client_hash, expires_at=expires_at)
+                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count)
 
 
 def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:

@@ -463,3 +463,25 @@ def _chat_history(licensee_id: str) -> list[Any]:
     from chalicelib.audit import store as audit_store
 
     return audit_store.history(f"chat:{licensee_id}")
+
+
+@pytest.mark.parametrize("failing", ["chalicelib.chat.service.ChatService.send_as_visitor",
+                                     "chalicelib.chat.service.ChatService.visitor",
+                                     "chalicelib.chat.api.require_widget"])
+def test_a_500_to_an_allowed_origin_carries_cors_so_the_widget_can_read_it(
+        api: Api, factory: Factory, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
+    merchant = factory.merchant()
+    started = start(api, merchant)
+
+    def boom(*_: object, **__: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(failing, boom)
+    status, body, headers = api.call("POST", f"/v1/widget/conversations/{started['id']}/messages",
+                                     {"text": "still there?"}, widget(merchant, started["visitor_token"]))
+    assert (status, body["error"]["code"]) == (500, "INTERNAL_ERROR")
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    status, _, headers = api.call("POST", f"/v1/widget/conversations/{started['id']}/messages",
+                                  {"text": "still there?"}, widget(merchant, started["visitor_token"],
+                                                                   origin="https://evil.example"))
+    assert status in (403, 500) and "Access-Control-Allow-Origin" not in headers
