@@ -58,3 +58,23 @@ def api(services: bootstrap.Services) -> Iterator[Api]:
     with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         bootstrap.use(services)  # the Client sets the stage's environment; keep the test's services
         yield Api(client)
+
+
+@pytest.fixture
+def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`./kefu` in process, as staff type it, on the test's database and clock; returns its output."""
+    from click.testing import CliRunner
+
+    from chalicelib.cli import install_all
+
+    for name, value in test_env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("chalicelib.core.cli.Context.services", property(lambda self: services))
+    cli, runner = install_all(), CliRunner()
+
+    def run(*args: str, expect: int = 0) -> str:
+        result = runner.invoke(cli, ["--actor", "staff:test", *args], catch_exceptions=False)
+        assert result.exit_code == expect, result.output
+        return result.output
+
+    return run

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from chalicelib import bootstrap
 from chalicelib.cli import install_all
@@ -27,21 +26,6 @@ def services(settings: Settings, tables: None, clock: FixedClock, metrics: Memor
     bootstrap.use(built)
     yield built
     bootstrap.use(None)
-
-
-@pytest.fixture
-def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for name, value in test_env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setattr("chalicelib.core.cli.Context.services", property(lambda self: services))
-    runner = CliRunner()
-
-    def run(*args: str, expect: int = 0) -> str:
-        result = runner.invoke(cli, ["--actor", "staff:test", *args], catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        return result.output
-
-    return run
 
 
 def test_staff_set_fees_run_billing_for_a_date_read_invoices_record_payments_and_see_the_statement(

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from click.testing import CliRunner
-
 from chalicelib import bootstrap
 from chalicelib.audit import store as audit_store
 from chalicelib.chat.model import identity_hash
@@ -14,20 +11,6 @@ from chalicelib.cli import install_all
 from tests.factories import Factory
 
 cli = install_all()
-
-
-@pytest.fixture
-def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for name, value in test_env.items():
-        monkeypatch.setenv(name, value)
-    runner = CliRunner()
-
-    def run(*args: str, expect: int = 0) -> str:
-        result = runner.invoke(cli, ["--actor", "staff:test", *args], catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        return result.output
-
-    return run
 
 
 def test_staff_set_hours_retention_and_an_identity_secret(kefu, factory: Factory,  # type: ignore[no-untyped-def]

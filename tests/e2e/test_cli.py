@@ -10,25 +10,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from chalicelib import bootstrap
 from chalicelib.cli import install_all
 from chalicelib.local.config import ROOT
 
 cli = install_all()
-
-
-@pytest.fixture
-def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    for name, value in test_env.items():
-        monkeypatch.setenv(name, value)
-    runner = CliRunner()
-
-    def run(*args: str, expect: int = 0) -> str:
-        result = runner.invoke(cli, ["--actor", "staff:test", *args], catch_exceptions=False)
-        assert result.exit_code == expect, result.output
-        return result.output
-
-    return run
 
 
 def party(name: str) -> list[str]:
