@@ -6,11 +6,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+
+# Figures, not log lines: the code under measurement logs only warnings while benchmarks run.
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from bench.harness import BenchEnv, Figure
 
