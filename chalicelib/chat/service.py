@@ -15,10 +15,10 @@ from chalicelib.chat import model, tokens
 from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, RateLimit, Status
 from chalicelib.chat.store import TAIL_READ, ChatSettings, ChatStore, NewConversation, Tail, activity_minute
 from chalicelib.chat.tokens import Visitor
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, Forbidden, KefuError, NotFound
 from chalicelib.core.ids import new_id, new_secret
-from chalicelib.licensing.cache import TtlCache
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS, MetricsSink

@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.ids import new_id, new_secret, secret_hash
 from chalicelib.core.observability import logger
 from chalicelib.licensing import model
-from chalicelib.licensing.cache import TtlCache
 from chalicelib.licensing.model import (
     Agreement,
     Channel,
@@ -342,7 +342,7 @@ class LicensingService:
         if ref is None:
             return Validation(Code.UNKNOWN_KEY, None)
         licensee_id, key_id = ref
-        lic = self._licenses.get(licensee_id, lambda: self.store.load(licensee_id, consistent=False))
+        lic = self.license(licensee_id)
         now = self.clock.now()
         code, status = model.check(lic, key_id, channel, now, self.tz, self.expiring_window_days)
         if code is Code.UNKNOWN_KEY or lic is None:
@@ -351,6 +351,11 @@ class LicensingService:
         today = now.astimezone(self.tz).date()
         return Validation(code, status, licensee_id, key, model.ends_on(lic),
                           model.terms_on(lic, today).channels)
+
+    def license(self, licensee_id: str) -> License | None:
+        """The license as requests see it: cached in the process for the TTL, read eventually consistent.
+        Other areas that gate on the license (mail, chat) use this instead of a cache of their own."""
+        return self._licenses.get(licensee_id, lambda: self.store.load(licensee_id, consistent=False))
 
     # -- internals -------------------------------------------------------------------------------------
     def _issue(self, licensee_id: str, kind: KeyKind, actor: str, **fields: Any) -> IssuedKey:
@@ -410,9 +415,6 @@ class LicensingService:
     def _audit(self, licensee_id: str, action: str, actor: str, details: dict[str, Any]) -> AuditRecord:
         return AuditRecord(subject=f"licensee:{licensee_id}", action=action, actor=actor, at=self.clock.now(),
                            details=details)
-
-    def now(self) -> datetime:
-        return self.clock.now()
 
 
 _LICENSEE_ID = re.compile(r"^[A-Za-z0-9_-]{3,64}$")

@@ -20,7 +20,6 @@ from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import Mailer, OutboundMail
 from chalicelib.core.observability import logger
-from chalicelib.licensing.cache import TtlCache
 from chalicelib.licensing.model import License
 from chalicelib.licensing.service import LicensingService
 from chalicelib.mail import model
@@ -68,7 +67,6 @@ class MailService:
         self.domain = settings.mail_domain
         self.metrics = metrics
         self._reply_secrets = reply_secrets  # on AWS: read from Secrets Manager on first use
-        self._licenses: TtlCache[License | None] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
 
     @property
     def secrets(self) -> tuple[bytes, ...]:
@@ -116,7 +114,7 @@ class MailService:
         return self.store.merchant_of(recipient)
 
     def _license(self, licensee_id: str) -> License | None:
-        return self._licenses.get(licensee_id, lambda: self.licensing.store.load(licensee_id, consistent=False))
+        return self.licensing.license(licensee_id)
 
     def _hold(self, licensee_id: str | None, key: str, event: InboundEvent, parsed: ParsedMail, raw_key: str,
               reason: HoldReason) -> Outcome:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chalicelib.licensing.cache import TtlCache
+from chalicelib.core.cache import TtlCache
 
 
 class Ticker:
