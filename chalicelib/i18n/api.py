@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from chalice import Blueprint, Response
 
 import chalicelib.i18n as i18n
@@ -18,7 +20,8 @@ def texts(namespace: str) -> Response:
     if namespace not in i18n.namespaces():
         raise NotFound("There are no texts of that name.", code="NO_SUCH_TEXTS")
     request = i18n_api.current_request
-    asked = (request.query_params or {}).get("locale")
+    query: Mapping[str, str] = request.query_params or {}
+    asked = query.get("locale")
     locale = i18n.negotiate(asked, i18n.accept_language(request.headers.get("accept-language")))
     return json_response({"locale": locale, "locales": list(i18n.locales()),
                           "texts": i18n.catalogue(namespace, locale)},
