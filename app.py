@@ -4,6 +4,7 @@ from typing import Any
 
 from chalice import Chalice
 
+from chalicelib.admin.api import admin_api
 from chalicelib.billing.api import billing_api
 from chalicelib.bootstrap import services
 from chalicelib.chat.api import chat_api
@@ -20,6 +21,7 @@ app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
 app.register_blueprint(mail_api)
 app.register_blueprint(i18n_api)
+app.register_blueprint(admin_api)
 
 
 # Email (issue 4). Chalice cannot package `on_s3_event` for CloudFormation, so SES's receipt rule stores the raw

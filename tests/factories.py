@@ -7,7 +7,7 @@ from datetime import date
 
 from chalicelib.bootstrap import Services
 from chalicelib.core.ids import new_id
-from chalicelib.licensing.model import Channel, Party, Signatory
+from chalicelib.licensing.model import Channel, Party, Role, Signatory
 from chalicelib.licensing.service import AgreementDraft
 
 ORIGIN = "https://shop.example"
@@ -44,3 +44,7 @@ class Factory:
         widget = self.services.licensing.issue_widget_key(licensee_id, [ORIGIN], "test:factory")
         agent = self.services.licensing.issue_agent_key(licensee_id, "Agent One", "one@shop.example", "test:factory")
         return Merchant(licensee_id, widget.secret, agent.secret)
+
+    def admin_key(self, licensee_id: str, name: str = "Admin One", email: str = "admin@shop.example") -> str:
+        """An agent key with the admin role for a merchant (holds a seat like any agent key)."""
+        return self.services.licensing.issue_agent_key(licensee_id, name, email, "test:factory", Role.ADMIN).secret

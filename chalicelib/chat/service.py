@@ -88,6 +88,16 @@ class ChatService:
         self._settings.forget(licensee_id)
         return hours
 
+    def set_widget_texts(self, licensee_id: str, texts: dict[str, dict[str, str]], actor: str) -> None:
+        """The merchant's own greeting and out-of-hours text per language, shown by the widget instead of its
+        catalogue's; an empty text gives the catalogue's back."""
+        cleaned = {locale: {name: value for name, value in entries.items() if value}
+                   for locale, entries in texts.items()}
+        self.chat_settings(licensee_id)
+        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.widget_texts_set", actor, {
+            "locales": sorted(cleaned)}), widget_texts={k: v for k, v in cleaned.items() if v} or None)
+        self._settings.forget(licensee_id)
+
     def set_retention(self, licensee_id: str, days: int, actor: str) -> None:
         """How long conversations are kept after their last activity (DynamoDB TTL then removes them)."""
         if not 1 <= days <= 3650:

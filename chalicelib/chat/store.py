@@ -27,6 +27,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
+    JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -141,6 +142,8 @@ class SettingsItem(ChatItem, discriminator="chat_settings"):
     hours = UnicodeAttribute(default="always")
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     retention_days = NumberAttribute(null=True)
+    # what the merchant's admin wrote over the widget's own texts: {locale: {"greeting": …, "offline": …}}
+    widget_texts = JSONAttribute(null=True)
 
 
 class RateItem(ChatItem, discriminator="rate"):
@@ -211,6 +214,7 @@ class ChatSettings:
     hours: str
     timezone: str
     retention_days: int | None
+    widget_texts: dict[str, dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -277,7 +281,8 @@ class ChatStore:
         if not isinstance(item, SettingsItem):
             return None
         return ChatSettings(item.token_secret, item.identity_secret, item.hours, item.timezone,
-                            int(item.retention_days) if item.retention_days is not None else None)
+                            int(item.retention_days) if item.retention_days is not None else None,
+                            item.widget_texts or None)
 
     def create_settings(self, licensee_id: str, token_secret: str) -> None:
         """First use of chat by a merchant: its token secret. A concurrent first use keeps the other's."""

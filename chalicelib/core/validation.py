@@ -132,6 +132,10 @@ class Fields:
             raise _wrong_type(name, "an object")
         return Fields(value)
 
+    def names(self) -> list[str]:
+        """The names the object carries (for objects keyed by data, such as a language tag)."""
+        return sorted(self._data)
+
     def done(self) -> None:
         """Refuse fields this request does not know: a typo must not pass silently."""
         unknown = sorted(set(self._data) - self._seen)

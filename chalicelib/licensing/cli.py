@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
-from chalicelib.licensing.model import Channel, Party, Signatory
+from chalicelib.licensing.model import Channel, Party, Role, Signatory
 from chalicelib.licensing.service import AgreementDraft, LicenseView, key_dict
 
 
@@ -265,11 +265,13 @@ def keys_issue_widget(ctx: Context, licensee_id: str, origins: tuple[str, ...], 
 @click.argument("licensee_id")
 @click.option("--name", required=True, help="The agent's name.")
 @click.option("--email", required=True, help="The agent's email.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.AGENT.value, show_default=True,
+              help="admin also manages the merchant's agents and settings in the console.")
 @json_option
 @pass_ctx
-def keys_issue_agent(ctx: Context, licensee_id: str, name: str, email: str, as_json: bool) -> None:
+def keys_issue_agent(ctx: Context, licensee_id: str, name: str, email: str, role: str, as_json: bool) -> None:
     """Issue an agent key. It is shown once: only its hash is stored."""
-    issued = ctx.services.licensing.issue_agent_key(licensee_id, name, email, ctx.actor)
+    issued = ctx.services.licensing.issue_agent_key(licensee_id, name, email, ctx.actor, Role(role))
     out({**key_dict(issued.key), "key": issued.secret}, as_json,
         lambda d: f"{d['key']}\n(key id {d['key_id']}; shown once, store it now)")
 
@@ -283,7 +285,7 @@ def keys_list(ctx: Context, licensee_id: str, as_json: bool) -> None:
     rows = [key_dict(k) for k in ctx.services.licensing.keys(licensee_id)]
     out(rows, as_json, lambda rs: "\n".join(
         f"{r['key_id']}  {r['kind']:<6} {r['prefix']}…  {'active' if r['active'] else 'revoked ' + r['revoked_at']}  "
-        + (", ".join(r.get("allowed_origins", [])) or f"{r.get('agent_name')} <{r.get('agent_email')}>")
+        + (", ".join(r.get("allowed_origins", [])) or f"{r.get('agent_name')} <{r.get('agent_email')}> {r.get('role')}")
         for r in rs) or "no keys")
 
 

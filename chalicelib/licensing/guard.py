@@ -74,6 +74,14 @@ def require_agent(request: Request, licensing: LicensingService, channel: Channe
     return _principal(identify_agent(request, licensing, channel), KeyKind.AGENT)
 
 
+def require_admin(request: Request, licensing: LicensingService) -> Principal:
+    """An agent key of the merchant's administrator; any other agent key is refused with ADMIN_ONLY."""
+    principal = require_agent(request, licensing, None)
+    if not principal.key.is_admin:
+        raise Forbidden("Only the shop's administrators may do this.", code="ADMIN_ONLY")
+    return principal
+
+
 def require_widget(request: Request, licensing: LicensingService, channel: Channel = Channel.CHAT) -> Principal:
     """A storefront's public widget key (`X-Widget-Key`), honoured only from the origins it is bound to."""
     secret = request.headers.get("x-widget-key")

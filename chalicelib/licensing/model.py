@@ -49,6 +49,14 @@ class KeyKind(StrEnum):
     AGENT = "agent"    # secret, one per agent, counted against seats
 
 
+class Role(StrEnum):
+    """What an agent key may do within its merchant: every agent answers customers; an admin also manages
+    the team's keys and the merchant's settings. Keys issued before roles existed are agents."""
+
+    ADMIN = "admin"
+    AGENT = "agent"
+
+
 class EventKind(StrEnum):
     SUSPEND = "suspend"
     REINSTATE = "reinstate"
@@ -144,10 +152,15 @@ class KeyRecord:
     allowed_origins: tuple[str, ...] = ()
     agent_name: str = ""
     agent_email: str = ""
+    role: Role = Role.AGENT
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind is KeyKind.AGENT and self.role is Role.ADMIN
 
 
 @dataclass(frozen=True)

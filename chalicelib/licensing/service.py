@@ -27,6 +27,7 @@ from chalicelib.licensing.model import (
     License,
     LicenseEvent,
     Party,
+    Role,
     Signatory,
     Status,
 )
@@ -145,7 +146,7 @@ def key_dict(key: KeyRecord) -> dict[str, Any]:
     if key.kind is KeyKind.WIDGET:
         out["allowed_origins"] = list(key.allowed_origins)
     else:
-        out["agent_name"], out["agent_email"] = key.agent_name, key.agent_email
+        out["agent_name"], out["agent_email"], out["role"] = key.agent_name, key.agent_email, key.role.value
     return out
 
 
@@ -298,8 +299,10 @@ class LicensingService:
             raise InvalidInput(f"A widget key needs 1 to {MAX_ORIGINS} allowed origins.", code="INVALID_ORIGIN")
         return self._issue(licensee_id, KeyKind.WIDGET, actor, allowed_origins=tuple(sorted(set(origins))))
 
-    def issue_agent_key(self, licensee_id: str, agent_name: str, agent_email: str, actor: str) -> IssuedKey:
-        """A secret key for one agent; each holds one of the licensed seats, and an agent holds one key."""
+    def issue_agent_key(self, licensee_id: str, agent_name: str, agent_email: str, actor: str,
+                        role: Role = Role.AGENT) -> IssuedKey:
+        """A secret key for one agent; each holds one of the licensed seats, and an agent holds one key.
+        An admin key also manages the merchant's team and settings."""
         agent_email = agent_email.strip().lower()
         if not agent_name.strip() or len(agent_name) > 100:
             raise InvalidInput("An agent key needs the agent's name (up to 100 characters).", code="INVALID_AGENT")
@@ -310,7 +313,11 @@ class LicensingService:
             raise Conflict("This agent already holds a key; revoke it first to issue a new one.",
                            code="AGENT_HAS_KEY")
         return self._issue(licensee_id, KeyKind.AGENT, actor, agent_name=agent_name.strip(),
-                           agent_email=agent_email)
+                           agent_email=agent_email, role=Role(role))
+
+    def seats(self, licensee_id: str) -> int:
+        """The seats the license gives today (or on its first day, before it starts)."""
+        return self._seats(self._license(licensee_id))
 
     def keys(self, licensee_id: str) -> list[KeyRecord]:
         return list(self._license(licensee_id).keys)
@@ -363,7 +370,7 @@ class LicensingService:
         self._refuse_if_terminated(lic)
         seats = None
         if kind is KeyKind.AGENT:
-            seats = model.terms_on(lic, max(self._today(), model.starts_on(lic))).seats
+            seats = self._seats(lic)
             active = sum(1 for k in lic.keys if k.kind is KeyKind.AGENT and k.active)
             if active >= seats:
                 raise Conflict(f"All {seats} licensed seats hold an agent key; revoke one or amend the seats.",
@@ -372,7 +379,8 @@ class LicensingService:
         key = KeyRecord(key_id=new_id("key"), kind=kind, prefix=secret[:12], created_at=self.clock.now(), **fields)
         self.store.add_key(lic, key, secret_hash(secret), seats, self._audit(licensee_id, "key.issued", actor, {
             "key_id": key.key_id, "kind": kind.value, "prefix": key.prefix,
-            "allowed_origins": list(key.allowed_origins)}))
+            "allowed_origins": list(key.allowed_origins),
+            **({"role": key.role.value} if kind is KeyKind.AGENT else {})}))
         self._changed(licensee_id, "key.issued")
         return IssuedKey(key, secret)
 
@@ -408,6 +416,9 @@ class LicensingService:
 
     def _status(self, lic: License) -> Status:
         return model.status(lic, self.clock.now(), self.tz, self.expiring_window_days)
+
+    def _seats(self, lic: License) -> int:
+        return model.terms_on(lic, max(self._today(), model.starts_on(lic))).seats
 
     def _today(self) -> date:
         return self.clock.now().astimezone(self.tz).date()

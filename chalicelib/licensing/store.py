@@ -36,6 +36,7 @@ from chalicelib.licensing.model import (
     LicenseEvent,
     Party,
     Period,
+    Role,
     Signatory,
     Terms,
 )
@@ -127,6 +128,7 @@ class KeyItem(LicensingItem, discriminator="key"):
     allowed_origins = ListAttribute(of=UnicodeAttribute, default=list)
     agent_name = UnicodeAttribute(default="")
     agent_email = UnicodeAttribute(default="")
+    role = UnicodeAttribute(default="agent")  # absent on keys issued before roles: agent
 
 
 class KeyLookupItem(LicensingItem, discriminator="key_lookup"):
@@ -266,7 +268,7 @@ class LicensingStore:
             tx.save(KeyItem(
                 pk=pk, sk=f"KEY#{key.key_id}", key_id=key.key_id, key_kind=key.kind.value, key_hash=key_hash,
                 prefix=key.prefix, created_at=key.created_at, allowed_origins=list(key.allowed_origins),
-                agent_name=key.agent_name, agent_email=key.agent_email,
+                agent_name=key.agent_name, agent_email=key.agent_email, role=key.role.value,
             ), condition=LicensingItem.pk.does_not_exist())
             tx.save(KeyLookupItem(pk=f"KEYHASH#{key_hash}", sk="KEY", licensee_id=lic.licensee_id,
                                   key_id=key.key_id), condition=LicensingItem.pk.does_not_exist())
@@ -346,5 +348,5 @@ def _key(item: KeyItem) -> KeyRecord:
     return KeyRecord(key_id=item.key_id, kind=KeyKind(item.key_kind), prefix=item.prefix,
                      created_at=item.created_at, revoked_at=item.revoked_at,
                      allowed_origins=tuple(str(o) for o in item.allowed_origins or ()), agent_name=item.agent_name,
-                     agent_email=item.agent_email)
+                     agent_email=item.agent_email, role=Role(item.role or Role.AGENT.value))
 

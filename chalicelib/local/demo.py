@@ -1,5 +1,6 @@
 """The demo that `make run` seeds: the licensor, one merchant with a signed agreement and an active
-license (chat and email, 3 seats), a widget key and an agent key. Running it again seeds nothing twice."""
+license (chat and email, 3 seats), a widget key and an agent key
+(the merchant's administrator). Running it again seeds nothing twice."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
 from chalicelib.bootstrap import Services
-from chalicelib.licensing.model import Channel, Code, Party, Signatory
+from chalicelib.licensing.model import Channel, Code, Party, Role, Signatory
 from chalicelib.licensing.service import AgreementDraft
 
 DEMO_LICENSEE = "lic_demo"
@@ -52,7 +53,9 @@ def seed(built: Services, data_dir: Path, api: str, allowed_origin: str) -> dict
         widget_key = licensing.issue_widget_key(DEMO_LICENSEE, [allowed_origin], ACTOR).secret
     agent_key = previous.get("agent_key")
     if licensing.validate(agent_key, None).code is Code.UNKNOWN_KEY:
-        agent_key = licensing.issue_agent_key(DEMO_LICENSEE, "Demo Agent", "agent@demo-tea.example", ACTOR).secret
+        # the demo's one key is the merchant's administrator, so the console's Team and Settings show
+        agent_key = licensing.issue_agent_key(DEMO_LICENSEE, "Demo Agent", "agent@demo-tea.example", ACTOR,
+                                              Role.ADMIN).secret
 
     demo = {**previous, "api": api, "merchant_id": DEMO_LICENSEE, "widget_key": widget_key,
             "agent_key": agent_key, "allowed_origin": allowed_origin}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -280,6 +280,19 @@ def hour_bucket(now: datetime) -> str:
 DEFAULT_ACKNOWLEDGEMENT = ("Thank you for writing to {merchant}. We have received your message and opened ticket "
                            "#{number}; an agent will answer you by email.\n\n"
                            "感谢您联系{merchant}。我们已收到您的邮件（工单 #{number}），客服会尽快通过邮件回复您。")
+
+
+def acknowledgement_template(per_language: Mapping[str, str] | None, single: str | None,
+                             order: Sequence[str]) -> str:
+    """The acknowledgement a customer receives: the merchant's texts per language, zh-CN first, one after the
+    other as the default text does (the customer's language is not known from one mail); else the single text
+    staff set, else the default."""
+    if per_language:
+        texts = [per_language[locale] for locale in order if per_language.get(locale)]
+        texts += [text for locale, text in sorted(per_language.items()) if locale not in order and text]
+        if texts:
+            return "\n\n".join(texts)
+    return single or DEFAULT_ACKNOWLEDGEMENT
 
 
 def acknowledgement_text(template: str, merchant: str, number: int) -> str:

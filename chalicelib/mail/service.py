@@ -13,6 +13,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+from chalicelib import i18n
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock
@@ -251,8 +252,8 @@ class MailService:
             self.metrics.count(MAIL_SENT, kind="acknowledgement", result="rate_limited")
             return False
         merchant = self._merchant_name(licensee_id)
-        text = model.acknowledgement_text(settings.acknowledgement_text or model.DEFAULT_ACKNOWLEDGEMENT, merchant,
-                                          ticket.number)
+        text = model.acknowledgement_text(model.acknowledgement_template(
+            settings.acknowledgement_texts, settings.acknowledgement_text, i18n.locales()), merchant, ticket.number)
         try:
             self._send(licensee_id, ticket, [message], text, kind="acknowledgement",
                        author="system:acknowledgement", audit=None)
@@ -498,18 +499,25 @@ class MailService:
         return {"support_addresses": self.store.addresses(licensee_id),
                 "acknowledge": settings.acknowledge,
                 "acknowledgement_text": settings.acknowledgement_text or model.DEFAULT_ACKNOWLEDGEMENT,
+                "acknowledgement_texts": dict(settings.acknowledgement_texts or {}),
                 "acknowledgements_per_hour": self.settings.acknowledgements_per_hour}
 
     def update_settings(self, licensee_id: str, actor: str, acknowledge: bool | None = None,
-                        acknowledgement_text: str | None = None) -> dict[str, Any]:
-        """Switch the automatic acknowledgement on or off, or change its text ({merchant}, {number})."""
+                        acknowledgement_text: str | None = None,
+                        acknowledgement_texts: dict[str, str] | None = None) -> dict[str, Any]:
+        """Switch the automatic acknowledgement on or off, or change its text ({merchant}, {number}), one for
+        every language or one per language."""
         current = self.store.settings(licensee_id)
+        texts = current.acknowledgement_texts
+        if acknowledgement_texts is not None:
+            texts = {locale: text for locale, text in acknowledgement_texts.items() if text} or None
         updated = MailSettings(current.acknowledge if acknowledge is None else acknowledge,
                                acknowledgement_text if acknowledgement_text is not None
-                               else current.acknowledgement_text)
+                               else current.acknowledgement_text, texts)
         self.store.save_settings(licensee_id, updated, AuditRecord(
             subject=f"licensee:{licensee_id}", action="mail.settings_changed", actor=actor, at=self.clock.now(),
-            details={"acknowledge": updated.acknowledge, "text_changed": acknowledgement_text is not None}))
+            details={"acknowledge": updated.acknowledge, "text_changed": acknowledgement_text is not None,
+                     "texts_changed": sorted(acknowledgement_texts) if acknowledgement_texts is not None else None}))
         return self.mail_settings(licensee_id)
 
     # -- internals -----------------------------------------------------------------------------------------------

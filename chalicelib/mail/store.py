@@ -30,6 +30,7 @@ from typing import Any
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -78,6 +79,7 @@ class MailItem(Model):
 class SettingsItem(MailItem, discriminator="settings"):
     acknowledge = BooleanAttribute(default=True)
     acknowledgement_text = UnicodeAttribute(null=True)
+    acknowledgement_texts = JSONAttribute(null=True)  # {locale: text}, set by the merchant's admin
 
 
 class AddressItem(MailItem, discriminator="address"):
@@ -266,6 +268,7 @@ class Release:
 class MailSettings:
     acknowledge: bool = True
     acknowledgement_text: str | None = None
+    acknowledgement_texts: dict[str, str] | None = None
 
 
 def _merchant(licensee_id: str) -> str:
@@ -304,12 +307,13 @@ class MailStore:
         item = _get(_merchant(licensee_id), "SETTINGS", consistent=False)
         if not isinstance(item, SettingsItem):
             return MailSettings()
-        return MailSettings(bool(item.acknowledge), item.acknowledgement_text)
+        return MailSettings(bool(item.acknowledge), item.acknowledgement_text, item.acknowledgement_texts or None)
 
     def save_settings(self, licensee_id: str, settings: MailSettings, audit: AuditRecord) -> None:
         with dynamodb.transaction("The settings changed meanwhile; try again.") as tx:
             tx.save(SettingsItem(pk=_merchant(licensee_id), sk="SETTINGS", acknowledge=settings.acknowledge,
-                                 acknowledgement_text=settings.acknowledgement_text))
+                                 acknowledgement_text=settings.acknowledgement_text,
+                                 acknowledgement_texts=settings.acknowledgement_texts or None))
             audit_store.add_to(tx, audit)
 
     # -- reading tickets -----------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def test_staff_take_a_licensee_from_signing_to_termination(kefu) -> None:  # typ
                              "--notice-address", "n@cli.example", "--json"))
     assert signed["status"] == "ACTIVE" and signed["ends_on"] == "2026-12-31"
     agent = json.loads(kefu("keys", "issue-agent", licensee_id, "--name", "A", "--email", "a@cli.example", "--json"))
-    assert agent["key"].startswith("kf_agent_")
+    assert agent["key"].startswith("kf_agent_") and agent["role"] == "agent"
     refused = kefu("keys", "issue-agent", licensee_id, "--name", "B", "--email", "b@cli.example", expect=2)
     assert "SEAT_LIMIT" in refused
     listed = json.loads(kefu("keys", "list", licensee_id, "--json"))
@@ -117,3 +117,16 @@ def test_staff_release_held_mail_once_and_clear_an_undeliverable_address(kefu, s
     assert "may be sent again" in kefu("mail", "undeliverable", "clear", owner.licensee_id, "anna@example.org")
     assert "NOT_UNDELIVERABLE" in kefu("mail", "undeliverable", "clear", owner.licensee_id, "anna@example.org",
                                        expect=2)
+
+
+def test_staff_issue_a_merchants_administrator_key_with_role_admin(kefu) -> None:  # type: ignore[no-untyped-def]
+    licensee_id = json.loads(kefu("licensees", "create", *party("Role Shop"), "--json"))["licensee_id"]
+    kefu("agreements", "sign", licensee_id, "--signed-on", "2026-01-01", "--years", "1", "--place", "Hangzhou",
+         "--signatory", "licensor:Li Wei", "--signatory", "licensee:Zhao Liu", "--channels", "chat",
+         "--seats", "2", "--notice-address", "n@cli.example")
+    admin = json.loads(kefu("keys", "issue-agent", licensee_id, "--name", "Boss", "--email", "boss@cli.example",
+                            "--role", "admin", "--json"))
+    assert admin["role"] == "admin"
+    assert "admin" in kefu("keys", "list", licensee_id)
+    assert "Invalid value for '--role'" in kefu("keys", "issue-agent", licensee_id, "--name", "X", "--email",
+                                                "x@cli.example", "--role", "owner", expect=2)

@@ -291,3 +291,14 @@ def test_an_agent_holds_one_key_at_a_time(factory: Factory, services: bootstrap.
     for name, email in (("", "x@shop.example"), ("X", "not-an-email")):
         with pytest.raises(InvalidInput):
             services.licensing.issue_agent_key(merchant.licensee_id, name, email, "staff:alice")
+
+
+def test_an_agent_key_stored_before_roles_existed_loads_as_an_agent(factory: Factory,
+                                                                     services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    key = services.licensing.validate(merchant.agent_key, None).key
+    assert key is not None
+    item = KeyItem.get(f"LICENSEE#{merchant.licensee_id}", f"KEY#{key.key_id}")
+    item.update(actions=[KeyItem.role.remove()])  # as an item written by the version before roles
+    loaded = next(k for k in services.licensing.keys(merchant.licensee_id) if k.key_id == key.key_id)
+    assert loaded.role.value == "agent" and not loaded.is_admin
