@@ -80,6 +80,20 @@ def put_settings() -> Response:
     return json_response(admin.update_settings(principal.licensee_id, principal.key, change))
 
 
+@admin_api.route("/v1/admin/held-mail", methods=["GET"])
+def held_mail() -> Response:
+    """Mail kept back from the shop's agents, with the reason, and whether an admin may release it."""
+    principal, admin = _admin()
+    return json_response({"items": admin.held_mail(principal.licensee_id), "next": None})
+
+
+@admin_api.route("/v1/admin/held-mail/{ses_id}/release", methods=["POST"])
+def release_held_mail(ses_id: str) -> Response:
+    """Deliver a held mail to the agents after all, where the rules allow (409 NOT_RELEASABLE otherwise)."""
+    principal, admin = _admin()
+    return json_response(admin.release(principal.licensee_id, principal.key, ses_id[:200]))
+
+
 def _text(fields: Fields, name: str, max_length: int) -> str:
     return fields.text(name, max_length=max_length, required=False, min_length=0) or ""
 

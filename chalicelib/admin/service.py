@@ -14,7 +14,7 @@ from chalicelib.chat.service import ChatService
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.licensing.model import KeyKind, KeyRecord, Role
 from chalicelib.licensing.service import IssuedKey, LicensingService
-from chalicelib.mail.service import MailService
+from chalicelib.mail.service import RELEASABLE_BY_MERCHANT, MailService
 
 
 class AdminService:
@@ -47,6 +47,14 @@ class AdminService:
         if not key.active:
             raise Conflict("That agent's key is already revoked.", code="ALREADY_REVOKED")
         return self.licensing.revoke_key(licensee_id, key_id, actor(admin))
+
+    # -- held mail ---------------------------------------------------------------------------------------
+    def held_mail(self, licensee_id: str) -> list[dict[str, Any]]:
+        return [{**held, "releasable": held["released"] is None and held["reason"] in RELEASABLE_BY_MERCHANT}
+                for held in self.mail.held(licensee_id)]
+
+    def release(self, licensee_id: str, admin: KeyRecord, ses_id: str) -> dict[str, Any]:
+        return self.mail.release(licensee_id, ses_id, actor(admin), RELEASABLE_BY_MERCHANT)
 
     # -- settings --------------------------------------------------------------------------------------
     def settings(self, licensee_id: str) -> dict[str, Any]:

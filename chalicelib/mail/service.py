@@ -41,6 +41,9 @@ MAX_REPLY_CHARS = 50_000
 # a delivery report or a mail from our own addresses (a loop).
 RELEASABLE = frozenset({HoldReason.SPAM, HoldReason.SPOOFED, HoldReason.CHANNEL_NOT_LICENSED,
                         HoldReason.LICENSE_NOT_IN_FORCE})
+# A merchant's admin may release what staff may, except mail whose sender's domain disowns it (DMARC): that is
+# the phishing a merchant's team is least placed to judge, so it stays with the licensor's staff.
+RELEASABLE_BY_MERCHANT = RELEASABLE - {HoldReason.SPOOFED}
 
 
 @dataclass(frozen=True)
@@ -397,9 +400,11 @@ class MailService:
                 "released": ({"at": h.released_at.isoformat(), "by": h.released_by, "ticket_id": h.ticket_id}
                              if h.released_at else None)}
 
-    def release(self, licensee_id: str, ses_id: str, actor: str) -> dict[str, Any]:
-        """Staff deliver a held mail to its merchant after all, through the same path as mail that arrives,
-        minus the screen they overrule. Audited; releasing it again changes nothing and says so."""
+    def release(self, licensee_id: str, ses_id: str, actor: str,
+                releasable: frozenset[HoldReason] = RELEASABLE) -> dict[str, Any]:
+        """Staff (or, for `RELEASABLE_BY_MERCHANT`, the merchant's admin) deliver a held mail to its merchant
+        after all, through the same path as mail that arrives, minus the screen they overrule. Audited;
+        releasing it again changes nothing and says so."""
         held = self.store.held_mail(licensee_id, ses_id)
         if held is None:
             raise NotFound("The merchant has no held mail with this id (see ./kefu mail held --licensee).",
@@ -407,7 +412,7 @@ class MailService:
         if held.released_at is not None:
             return {"result": "already_released", "ticket_id": held.ticket_id, "held": self._held_dict(held)}
         reason = HoldReason(held.reason)
-        if reason not in RELEASABLE:
+        if reason not in releasable:
             raise Conflict(f"Mail held as {reason.value} cannot be released: "
                            f"{model.READABLE.get(reason, reason.value)}", code="NOT_RELEASABLE")
         gate = model.mail_gate(self.licensing.store.load(licensee_id), self.clock.now(), self.settings.timezone,

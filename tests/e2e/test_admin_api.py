@@ -10,12 +10,15 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.audit import store as audit_store
+from chalicelib.mail.model import Verdicts
 from tests.e2e.conftest import Api
 from tests.factories import Factory, Merchant
+from tests.mail_helpers import deliver, mail_merchant, raw_mail
 
 ROUTES = [("GET", "/v1/admin/agents", None), ("POST", "/v1/admin/agents", {"name": "X", "email": "x@shop.example"}),
           ("DELETE", "/v1/admin/agents/{agent_id}", None), ("GET", "/v1/admin/settings", None),
-          ("PUT", "/v1/admin/settings", {"chat_hours": "mon-fri 09:00-18:00"})]
+          ("PUT", "/v1/admin/settings", {"chat_hours": "mon-fri 09:00-18:00"}), ("GET", "/v1/admin/held-mail", None),
+          ("POST", "/v1/admin/held-mail/{ses_id}/release", None)]
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -38,12 +41,12 @@ def test_every_admin_route_refuses_a_plain_agent_key(api: Api, shop: tuple[Merch
                                                      body: Any) -> None:
     merchant, admin = shop
     target = agent_id(api, admin, "admin@shop.example")
-    status, answer, _ = api.call(method, path.format(agent_id=target), body, bearer(merchant.agent_key))
+    url = path.format(agent_id=target, ses_id="ses-1")
+    status, answer, _ = api.call(method, url, body, bearer(merchant.agent_key))
     assert status == 403 and answer["error"]["code"] == "ADMIN_ONLY"
-    status, answer, _ = api.call(method, path.format(agent_id=target), body)
+    status, answer, _ = api.call(method, url, body)
     assert status == 401 and answer["error"]["code"] == "MISSING_KEY"
-    status, answer, _ = api.call(method, path.format(agent_id=target), body,
-                                 bearer(merchant.widget_key))
+    status, answer, _ = api.call(method, url, body, bearer(merchant.widget_key))
     assert status == 403 and answer["error"]["code"] == "WRONG_KEY_KIND"
 
 
@@ -157,3 +160,39 @@ def test_bad_settings_are_refused_and_change_nothing(api: Api, shop: tuple[Merch
     assert status == 400 and answer["error"]["code"] == code
     _, now, _ = api.call("GET", "/v1/admin/settings", headers=bearer(admin))
     assert now["acknowledge"] is True and now["chat_hours"] == "always"
+
+
+def test_an_admin_sees_the_shops_held_mail_with_its_reason_and_releases_spam_but_not_a_spoofed_mail(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    owner, address = mail_merchant(services, factory)
+    admin = factory.admin_key(owner.licensee_id)
+    services.mail.update_settings(owner.licensee_id, "test:setup", acknowledge=False)
+    deliver(services, raw_mail("anna@example.org", address, subject="Not spam, my order"), [address],
+            Verdicts(spam="FAIL", virus="PASS"))
+    deliver(services, raw_mail("bank@example.org", address, subject="Verify your account"), [address],
+            Verdicts(spam="PASS", virus="PASS", dmarc="FAIL", dmarc_policy="reject"))
+    other, other_address = mail_merchant(services, factory)
+    deliver(services, raw_mail("x@example.org", other_address, subject="Someone else's"), [other_address],
+            Verdicts(spam="FAIL", virus="PASS"))
+
+    _, held, _ = api.call("GET", "/v1/admin/held-mail", headers=bearer(admin))
+    by_subject = {h["subject"]: h for h in held["items"]}
+    assert set(by_subject) == {"Not spam, my order", "Verify your account"}
+    spam, spoofed = by_subject["Not spam, my order"], by_subject["Verify your account"]
+    assert (spam["reason"], spam["releasable"]) == ("spam", True) and spam["reason_text"]
+    assert (spoofed["reason"], spoofed["releasable"]) == ("spoofed", False)
+
+    status, answer, _ = api.call("POST", f"/v1/admin/held-mail/{spoofed['ses_id']}/release", headers=bearer(admin))
+    assert status == 409 and answer["error"]["code"] == "NOT_RELEASABLE"
+    _, theirs, _ = api.call("GET", "/v1/admin/held-mail", headers=bearer(factory.admin_key(other.licensee_id)))
+    status, answer, _ = api.call("POST", f"/v1/admin/held-mail/{theirs['items'][0]['ses_id']}/release",
+                                 headers=bearer(admin))
+    assert status == 404 and answer["error"]["code"] == "UNKNOWN_HELD_MAIL"
+
+    status, released, _ = api.call("POST", f"/v1/admin/held-mail/{spam['ses_id']}/release", headers=bearer(admin))
+    assert status == 200 and released["result"] == "released"
+    _, tickets, _ = api.call("GET", "/v1/agent/tickets", headers=bearer(owner.agent_key))
+    assert [t["subject"] for t in tickets["items"]] == ["Not spam, my order"]
+    me = agent_id(api, admin, "admin@shop.example")
+    assert ("mail.released", f"admin:{me}") in {(r.action, r.actor)
+                                                for r in audit_store.history(f"licensee:{owner.licensee_id}")}

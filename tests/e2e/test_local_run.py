@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -56,6 +58,29 @@ def post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:  
         return json.loads(response.read())
 
 
+def readme_mail_opens_a_ticket(api: str, demo: dict, smtp_port: int) -> None:  # type: ignore[type-arg]
+    """The README's "Try it" mail, sent as written (to this run's SMTP port), opens a ticket the demo's key sees;
+    the demo's key is the shop's administrator."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"sendmail\('([^']+)', \\\n\s*\[[^]]+\], \\\n\s*'([^']+)'\)", readme)
+    assert found, "the README's mail example"
+    sender, message = found.group(1), found.group(2).encode().decode("unicode_escape")
+    with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as smtp:
+        smtp.sendmail(sender, [demo["support_address"]], message.encode())
+    agent = {"Authorization": f"Bearer {demo['agent_key']}"}
+    deadline = time.monotonic() + 20
+    subjects: list[str] = []
+    while time.monotonic() < deadline and "Where is my order?" not in subjects:
+        request = urllib.request.Request(f"{api}/v1/agent/tickets", headers=agent)  # noqa: S310 - loopback
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - loopback
+            subjects = [t["subject"] for t in json.loads(response.read())["items"]]
+        time.sleep(0.3)
+    assert "Where is my order?" in subjects
+    with urllib.request.urlopen(urllib.request.Request(f"{api}/v1/admin/agents", headers=agent),  # noqa: S310
+                                timeout=5) as response:
+        assert [a["role"] for a in json.loads(response.read())["items"]] == ["admin"]
+
+
 def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     api_port, db_port, smtp_port = free_port(), free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
@@ -70,6 +95,7 @@ def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Pat
     assert demo["api"] == api and demo["allowed_origin"] == "http://127.0.0.1:8001"
     assert post(f"{api}/v1/licenses/validate", {"key": demo["widget_key"], "channel": "chat"})["code"] == "VALID"
     assert post(f"{api}/v1/licenses/validate", {"key": demo["agent_key"], "channel": "email"})["code"] == "VALID"
+    readme_mail_opens_a_ticket(api, demo, smtp_port)
     out = stop(process)
     assert demo["widget_key"] in out and api in out
     assert not port_in_use(db_port) and not port_in_use(api_port)  # nothing left running
