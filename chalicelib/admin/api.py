@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from functools import cache
+from pathlib import Path
+
 from chalice import Blueprint, Response
 
 from chalicelib.admin.model import MAX_ACKNOWLEDGEMENT, MAX_WIDGET_TEXT, WIDGET_TEXTS, SettingsChange, agent_dict
@@ -19,6 +22,7 @@ if TYPE_CHECKING:  # the service (and PynamoDB under it) loads on first use, not
     from chalicelib.admin.service import AdminService
 
 admin_api = Blueprint(__name__)
+STATIC = Path(__file__).parent / "static"
 
 
 def _admin() -> tuple[Principal, AdminService]:
@@ -92,6 +96,19 @@ def release_held_mail(ses_id: str) -> Response:
     """Deliver a held mail to the agents after all, where the rules allow (409 NOT_RELEASABLE otherwise)."""
     principal, admin = _admin()
     return json_response(admin.release(principal.licensee_id, principal.key, ses_id[:200]))
+
+
+@cache
+def _script() -> str:
+    return (STATIC / "admin.js").read_text(encoding="utf-8")
+
+
+@admin_api.route("/console-admin.js", methods=["GET"])
+def console_script() -> Response:
+    """The console's Admin tab, added through the console's tab hook (shown to admins only)."""
+    return Response(body=_script(), status_code=200, headers={
+        "Content-Type": "application/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache"})
 
 
 def _text(fields: Fields, name: str, max_length: int) -> str:

@@ -350,7 +350,8 @@ def _agent_dict(agent: model.Agent, principal: Principal) -> dict[str, Any]:
     now = services().clock.now()
     return {"id": agent.agent_id, "name": agent.name, "status": agent.presence.value,
             "online": model.is_online(agent, now), "open": agent.open_count, "capacity": agent.capacity,
-            "me": agent.agent_id == principal.key.key_id}
+            "me": agent.agent_id == principal.key.key_id,
+            **({"role": principal.key.role.value} if agent.agent_id == principal.key.key_id else {})}
 
 
 def _status(value: str | None) -> Status:

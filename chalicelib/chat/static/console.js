@@ -143,7 +143,8 @@
    * `label` is a key of the tab's own catalogue (chalicelib/i18n/catalogues/<locale>/<namespace>.json);
    * `render` draws the panel once after sign-in and again when the language changes, `show` runs each time the
    * tab is opened. ctx gives the signed-in agent's `call(method, path, body)`, the tab's `t(key, params)`, `el`,
-   * `time`, `locale`, `me` and `problem`. */
+   * `time`, `locale`, `me` (with `role`, admin or agent) and `problem`. An optional `visible(ctx)` says whether
+   * the signed-in agent sees the tab at all (e.g. admins only); the API refuses the others anyway. */
   function register(spec) {
     var button = el("button", spec.id);
     button.setAttribute("role", "tab");
@@ -160,7 +161,8 @@
                t: function (key, params) { return fill(own[key] !== undefined ? own[key] : t(key), params); }};
     var tab = {id: spec.id, drawn: false};
     function context() { ctx.locale = locale; ctx.me = state.me; return ctx; }
-    function draw() { if (state.me) { panel.textContent = ""; spec.render(panel, context()); tab.drawn = true; } }
+    function allowed() { return !spec.visible || (state.me && spec.visible(context())); }
+    function draw() { if (state.me && allowed()) { panel.textContent = ""; spec.render(panel, context()); tab.drawn = true; } }
     tab.load = function () {
       return catalogue(spec.namespace || spec.id, locale).then(function (answer) {
         own = answer.texts || {};
@@ -168,13 +170,23 @@
         if (tab.drawn) { draw(); }
       });
     };
-    tab.started = function () { tab.load().then(draw); };
+    button.classList.toggle("hidden", !!spec.visible);
+    tab.started = function () {
+      button.classList.toggle("hidden", !allowed());
+      if (allowed()) { tab.load().then(draw); }
+    };
     tab.show = function () { if (!tab.drawn) { draw(); } if (spec.show) { spec.show(panel, context()); } };
     tabs.push(tab);
     tab.load();
     if (state.me) { tab.started(); }
   }
   window.kefuConsole = {register: register};
+
+  // On a phone the list and the thread take turns: choosing an item shows its thread, Back shows the list.
+  function threadOpen(tab, open) { $("tab-" + tab).classList.toggle("thread-open", open); }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-back]"), function (button) {
+    button.addEventListener("click", function () { threadOpen(button.getAttribute("data-back"), false); });
+  });
 
   // -- conversations -------------------------------------------------------------------------------------
   Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (button) {
@@ -199,7 +211,7 @@
         if (c.id === state.current) { li.className = "active"; }
         li.appendChild(el("strong", c.visitor.name || c.visitor.email || t("conversation.visitor")));
         li.appendChild(el("small", (c.assignee ? c.assignee.name : t("conversation.unassigned")) + " · " + time(c.last_activity)));
-        li.addEventListener("click", function () { openConversation(c.id, false); });
+        li.addEventListener("click", function () { threadOpen("conversations", true); openConversation(c.id, false); });
         list.appendChild(li);
       });
       state.next = r.data.next;
@@ -302,7 +314,7 @@
         var li = el("li");
         li.appendChild(el("strong", ticket.subject || t("tickets.no_subject")));
         li.appendChild(el("small", (ticket.contact || "") + " · " + (ticket.status || "")));
-        li.addEventListener("click", function () { openTicket(ticket.id); });
+        li.addEventListener("click", function () { threadOpen("tickets", true); openTicket(ticket.id); });
         list.appendChild(li);
       });
     });

@@ -1,0 +1,84 @@
+"""The console as a shop's team uses it, in real headless Chromium, in Chinese and in English, on a desktop and
+at 390×844: the administrator manages the team within the licensed seats, the shop's settings and held mail."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.licensing.model import Role
+from chalicelib.mail.model import Verdicts
+from tests.e2e.test_chat_browser import WAIT_MS, Site, browser, playwright_api, site  # noqa: F401 - fixtures
+from tests.mail_helpers import deliver, raw_mail
+
+pytestmark = pytest.mark.e2e
+
+TEXTS = {"zh-CN": {"admin": "管理", "seats_full": "已用席位 3 / 3", "added": "只显示这一次", "saved": "设置已保存。",
+                   "refused": "席位已全部占用", "spam": "垃圾邮件"},
+         "en": {"admin": "Admin", "seats_full": "Seats used 3 of 3", "added": "shown this once",
+                "saved": "Settings saved.", "refused": "Every licensed seat is taken", "spam": "spam"}}
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+SHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
+
+
+def sign_in(browser: Any, site: Site, key: str, locale: str, size: str) -> Any:
+    page = browser.new_page(locale=locale, viewport=SIZES[size])
+    page.goto(f"{site.api}/console")
+    page.locator("#key").fill(key)
+    page.locator("#login-form button").click()
+    playwright_api.expect(page.locator("#app")).to_be_visible(timeout=WAIT_MS)
+    return page
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_an_admin_adds_agents_until_the_seat_limit_refuses_the_next_and_sets_the_shop(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
+    expect, texts = playwright_api.expect, TEXTS[locale]
+    admin = services.licensing.issue_agent_key(site.licensee_id, "店长 王芳", "boss@shop.example", "test",
+                                               Role.ADMIN).secret  # 3 seats: agent one and the admin hold two
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    deliver(services, raw_mail("anna@example.org", address, subject="不是垃圾邮件：我的订单"), [address],
+            Verdicts(spam="FAIL", virus="PASS"))
+
+    agent_page = sign_in(browser, site, site.agent_key, locale, size)  # a plain agent sees no Admin tab
+    expect(agent_page.locator("nav button[data-tab=admin]")).to_be_hidden()
+    agent_page.close()
+
+    page = sign_in(browser, site, admin, locale, size)
+    tab = page.locator("nav button[data-tab=admin]")
+    expect(tab).to_have_text(texts["admin"], timeout=WAIT_MS)
+    tab.click()
+    panel = page.locator("#tab-admin")
+    expect(panel.locator(".admin-team tr")).to_have_count(2, timeout=WAIT_MS)
+    panel.locator(".admin-add input[name=name]").fill("李雷")
+    panel.locator(".admin-add input[name=email]").fill("lilei@shop.example")
+    panel.locator(".admin-add button").click()
+    expect(panel.locator(".admin-newkey")).to_contain_text(texts["added"], timeout=WAIT_MS)
+    new_key = panel.locator(".admin-key").text_content() or ""
+    assert new_key.startswith("kf_agent_")
+    expect(panel.locator(".admin-seats")).to_have_text(texts["seats_full"], timeout=WAIT_MS)
+    panel.locator(".admin-add input[name=name]").fill("Four")
+    panel.locator(".admin-add input[name=email]").fill("four@shop.example")
+    panel.locator(".admin-add button").click()
+    expect(panel.locator(".admin-box").first.locator(".admin-note")).to_contain_text(texts["refused"],
+                                                                                   timeout=WAIT_MS)
+
+    panel.locator("input[name=chat_hours]").fill("mon-fri 09:00-18:00")
+    panel.locator("textarea[name=greeting-zh-CN]").fill("您好，欢迎光临！")
+    panel.locator(".admin-settings button[type=submit]").click()
+    expect(panel.locator(".admin-box").nth(1).locator(".admin-note")).to_have_text(texts["saved"], timeout=WAIT_MS)
+    assert services.chat.store.settings(site.licensee_id).widget_texts == {"zh-CN": {"greeting": "您好，欢迎光临！"}}
+
+    held = panel.locator("[data-held]")
+    expect(held).to_contain_text(texts["spam"], timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0); document.getElementById('tab-admin').scrollTop = 0")
+    page.screenshot(path=str(SHOTS / f"console-admin-{locale}-{size}.png"))
+    held.locator("button").click()
+    expect(held.locator("button")).to_have_count(0, timeout=WAIT_MS)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= SIZES[size]["width"], "nothing reaches past the screen's edge"
