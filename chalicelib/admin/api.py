@@ -3,10 +3,9 @@ The merchant is the key's; an id of another merchant's agent is simply not found
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
