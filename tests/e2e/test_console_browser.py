@@ -11,10 +11,12 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.licensing.model import Role
 from chalicelib.mail.model import Verdicts
-from tests.e2e.test_chat_browser import WAIT_MS, Site, browser, playwright_api, site  # noqa: F401 - fixtures
+from tests.e2e import test_chat_browser as chat_browser
+from tests.e2e.test_chat_browser import WAIT_MS, Site, playwright_api
 from tests.mail_helpers import deliver, raw_mail
 
 pytestmark = pytest.mark.e2e
+site, browser = chat_browser.site, chat_browser.browser  # the same fixtures: the API on a free port, Chromium
 
 TEXTS = {"zh-CN": {"admin": "管理", "seats_full": "已用席位 3 / 3", "added": "只显示这一次", "saved": "设置已保存。",
                    "refused": "席位已全部占用", "spam": "垃圾邮件"},
