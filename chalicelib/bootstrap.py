@@ -80,6 +80,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
+    mail.use_presence(chat.available_agents)  # new tickets go in turn to the agents chat knows are online
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
                     blobs=blobs, mail=mail, billing=billing, chat=chat)
 

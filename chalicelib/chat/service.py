@@ -126,6 +126,15 @@ class ChatService:
             self._agents.forget(licensee_id)
         return self._agents.get(licensee_id, lambda: self.store.agents(licensee_id))
 
+    def available_agents(self, licensee_id: str) -> list[tuple[str, str]]:
+        """(id, name) of the agents online now, under capacity and holding an active key: who may take new
+        work from another channel (email tickets go to them in turn)."""
+        lic = self.licensing.license(licensee_id)
+        holders = frozenset(k.key_id for k in (lic.keys if lic else ()) if k.kind is KeyKind.AGENT and k.active)
+        now = self.clock.now()
+        return [(a.agent_id, a.name) for a in self.agents(licensee_id)
+                if model.is_online(a, now) and a.open_count < a.capacity and a.agent_id in holders]
+
     def unavailable(self, licensee_id: str) -> model.Unavailable | None:
         return model.unavailable(self.hours(licensee_id), self.agents(licensee_id), self.clock.now())
 

@@ -42,7 +42,7 @@ def list_tickets() -> Response:
     query = _query(request)
     status = query.get("status", TicketStatus.OPEN.value)
     if status not in {s.value for s in TicketStatus}:
-        raise InvalidInput("status must be one of: open, closed.", code="INVALID_CHOICE")
+        raise InvalidInput("status must be one of: open, pending, closed.", code="INVALID_CHOICE")
     try:
         limit = int(query.get("limit", "25"))
     except ValueError:
@@ -65,7 +65,48 @@ def reply(ticket_id: str) -> Response:
     fields = body_fields(request)
     text = fields.required_text("text", max_length=50_000)
     fields.done()
-    return json_response(services().mail.reply(principal.licensee_id, ticket_id, text, _author(principal)), 201)
+    return json_response(services().mail.reply(principal.licensee_id, ticket_id, text, _author(principal),
+                                               principal.key.agent_name), 201)
+
+
+@mail_api.route("/v1/agent/tickets", methods=["POST"])
+def start_ticket() -> Response:
+    """`{"to", "subject", "text", "client_id"?}`: an agent writes to a customer first; the mail opens a
+    ticket (201 with it), and the customer's answer threads onto it."""
+    request = mail_api.current_request
+    principal = _agent(request)
+    fields = body_fields(request)
+    to = fields.email("to") or ""
+    subject = fields.required_text("subject", max_length=500)
+    text = fields.required_text("text", max_length=50_000)
+    client_id = fields.text("client_id", max_length=64, required=False)
+    fields.done()
+    return json_response(services().mail.start_ticket(principal.licensee_id, to, subject, text, _author(principal),
+                                                      principal.key.agent_name, client_id), 201)
+
+
+@mail_api.route("/v1/agent/tickets/{ticket_id}/assign", methods=["POST"])
+def assign(ticket_id: str) -> Response:
+    """`{"agent_id": "<key id>"}`, `"me"`, or null to unassign."""
+    request = mail_api.current_request
+    principal = _agent(request)
+    fields = body_fields(request)
+    wanted = fields.text("agent_id", max_length=64, required=False)
+    fields.done()
+    agent_id = principal.key.key_id if wanted == "me" else wanted
+    return json_response(services().mail.assign(principal.licensee_id, ticket_id, agent_id, _author(principal)))
+
+
+@mail_api.route("/v1/agent/tickets/{ticket_id}/notes", methods=["POST"])
+def note(ticket_id: str) -> Response:
+    """An internal note, seen by the shop's agents only."""
+    request = mail_api.current_request
+    principal = _agent(request)
+    fields = body_fields(request)
+    text = fields.required_text("text", max_length=5000)
+    fields.done()
+    return json_response(services().mail.note(principal.licensee_id, ticket_id, principal.key.key_id,
+                                              principal.key.agent_name, text), 201)
 
 
 @mail_api.route("/v1/agent/tickets/{ticket_id}/status", methods=["POST"])

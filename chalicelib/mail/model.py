@@ -76,6 +76,7 @@ PROBLEM_TEXT: dict[Problem, str] = {
 
 class TicketStatus(StrEnum):
     OPEN = "open"
+    PENDING = "pending"  # waiting on the customer; their next mail opens it again
     CLOSED = "closed"
 
 
@@ -297,6 +298,15 @@ def acknowledgement_template(per_language: Mapping[str, str] | None, single: str
 
 def acknowledgement_text(template: str, merchant: str, number: int) -> str:
     return template.replace("{merchant}", merchant).replace("{number}", str(number))
+
+
+def round_robin(available: Sequence[tuple[str, str]], number: int) -> tuple[str, str] | None:
+    """The agent (id, name) a new ticket goes to: the online agents with room take turns by ticket number, so
+    consecutive tickets go to different agents without a counter of their own. None when nobody is available."""
+    if not available:
+        return None
+    ordered = sorted(available)
+    return ordered[number % len(ordered)]
 
 
 # -- addressing replies ------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from chalicelib.mail import model
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import Delivery, DeliveryEvent, HoldReason, InboundEvent, TicketStatus
 from chalicelib.mail.parsing import ParsedMail, parse
-from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Release, Ticket
+from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Note, Release, Ticket
 from chalicelib.mail.threads import ThreadDecision, ThreadVia, TicketCandidate, choose_ticket, lookups
 from chalicelib.mail.tokens import extract_reply_token, make_token, read_token
 from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_HELD, MAIL_RECEIVED, MAIL_SENT, MetricsSink
@@ -71,6 +71,15 @@ class MailService:
         self.domain = settings.mail_domain
         self.metrics = metrics
         self._reply_secrets = reply_secrets  # on AWS: read from Secrets Manager on first use
+        self._presence: Callable[[str], list[tuple[str, str]]] | None = None
+
+    def available_agents(self, licensee_id: str) -> list[tuple[str, str]]:
+        """The merchant's agents (id, name) online and with room, whom new tickets go to in turn. The chat
+        area knows presence; bootstrap hands its answer in (`use_presence`). Without it, tickets wait unassigned."""
+        return self._presence(licensee_id) if self._presence is not None else []
+
+    def use_presence(self, presence: Callable[[str], list[tuple[str, str]]]) -> None:
+        self._presence = presence
 
     @property
     def secrets(self) -> tuple[bytes, ...]:
@@ -163,10 +172,12 @@ class MailService:
                 else:
                     previous = self.store.last_number(licensee_id)
                     now = message.created_at
+                    chosen = model.round_robin(self.available_agents(licensee_id), previous + 1)
                     ticket = Ticket(ticket_id=message.ticket_id, number=previous + 1,
                                     subject=(parsed.subject or "(no subject)")[:500], contact=parsed.from_address,
                                     status=TicketStatus.OPEN.value, support_address=address, created_at=now,
-                                    last_activity_at=now)
+                                    last_activity_at=now, assignee_id=chosen[0] if chosen else None,
+                                    assignee_name=chosen[1] if chosen else None)
                     self.store.open_ticket(licensee_id, ticket, message, own_hash, previous, cc, release)
             except (Conflict, TransactWriteError):
                 if (self.store.is_delivered(licensee_id, own_hash) if release is not None
@@ -265,7 +276,8 @@ class MailService:
         return True
 
     # -- outbound ------------------------------------------------------------------------------------------------
-    def reply(self, licensee_id: str, ticket_id: str, text: str, author: str) -> dict[str, Any]:
+    def reply(self, licensee_id: str, ticket_id: str, text: str, author: str,
+              author_name: str = "") -> dict[str, Any]:
         """An agent's answer, sent by email to the ticket's contact, threaded on the customer's mail."""
         ticket = self._ticket(licensee_id, ticket_id)
         contact = self.store.contact(licensee_id, ticket.contact)
@@ -275,11 +287,79 @@ class MailService:
         messages = self.store.messages(licensee_id, ticket_id)
         audit = AuditRecord(subject=f"licensee:{licensee_id}", action="mail.replied", actor=author,
                             at=self.clock.now(), details={"ticket_id": ticket_id})
-        sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit)
+        sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit,
+                          author_name=author_name)
         return self.message_dict(licensee_id, sent)
 
+    def start_ticket(self, licensee_id: str, to: str, subject: str, text: str, author: str, author_name: str,
+                     client_id: str | None = None) -> dict[str, Any]:
+        """An agent writes to a customer first: the mail opens a ticket (numbered like any other, assigned to
+        its author) and the customer's answer threads onto it. The same client id twice opens one ticket."""
+        addresses = self.store.addresses(licensee_id)
+        if not addresses:
+            raise Conflict("The shop has no support address to write from yet.", code="NO_SUPPORT_ADDRESS")
+        if model.is_own_address(to, self.domain):
+            raise InvalidInput("Write to the customer's own address, not to one of ours.", code="OWN_ADDRESS")
+        contact = self.store.contact(licensee_id, to)
+        if contact is not None and contact.undeliverable:
+            raise Conflict(f"Mail to this customer does not arrive ({contact.undeliverable_reason}); reach them "
+                           "another way.", code="CONTACT_UNDELIVERABLE")
+        client_hash = model.key_hash(f"agent-client:{client_id}") if client_id else None
+        agent_id = author.removeprefix("agent:")
+        for attempt in range(_WRITE_ATTEMPTS):
+            if client_hash is not None and (existing := self.store.by_client(licensee_id, client_hash)):
+                return self.show_ticket(licensee_id, existing)
+            previous = self.store.last_number(licensee_id)
+            now = self.clock.now()
+            ticket = Ticket(ticket_id=_new_ticket_id(), number=previous + 1, subject=subject[:500], contact=to,
+                            status=TicketStatus.PENDING.value, support_address=addresses[0], created_at=now,
+                            last_activity_at=now, assignee_id=agent_id, assignee_name=author_name)
+            audit = AuditRecord(subject=f"licensee:{licensee_id}", action="ticket.started", actor=author, at=now,
+                                details={"ticket_id": ticket.ticket_id, "number": ticket.number})
+
+            def record(message: Message, ticket: Ticket = ticket, previous: int = previous,
+                       audit: AuditRecord = audit) -> None:
+                self.store.open_outbound(licensee_id, ticket, message, previous, client_hash, audit)
+            try:
+                self._send(licensee_id, ticket, [], text, kind="reply", author=author, audit=None,
+                           author_name=author_name, record=record, subject=subject[:500])
+            except (Conflict, TransactWriteError):
+                logger.info("new ticket raced another; trying again", extra={"attempt": attempt})
+                time.sleep(0.02 * (attempt + 1))
+                continue
+            return self.show_ticket(licensee_id, ticket.ticket_id)
+        raise Unavailable("The ticket could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
+
+    def assign(self, licensee_id: str, ticket_id: str, agent_id: str | None, actor: str) -> dict[str, Any]:
+        """Give a ticket to one of the merchant's agents (or to nobody, with None)."""
+        ticket = self._ticket(licensee_id, ticket_id)
+        name = None
+        if agent_id is not None:
+            lic = self.licensing.license(licensee_id)
+            key = next((k for k in (lic.keys if lic else ()) if k.key_id == agent_id and k.active
+                        and k.kind.value == "agent"), None)
+            if key is None:
+                raise NotFound("This shop has no such agent.", code="UNKNOWN_AGENT")
+            name = key.agent_name
+        if agent_id != ticket.assignee_id:
+            self.store.assign(licensee_id, ticket, agent_id, name, AuditRecord(
+                subject=f"licensee:{licensee_id}", action="ticket.assigned", actor=actor, at=self.clock.now(),
+                details={"ticket_id": ticket_id, "from": ticket.assignee_id, "to": agent_id}))
+        return self.ticket_dict(self._ticket(licensee_id, ticket_id))
+
+    def note(self, licensee_id: str, ticket_id: str, agent_id: str, agent_name: str, text: str) -> dict[str, Any]:
+        """A private note for the merchant's agents on a ticket; never mailed to the customer."""
+        self._ticket(licensee_id, ticket_id)
+        note = Note(new_id("note"), agent_id, agent_name, text, self.clock.now())
+        try:
+            self.store.add_note(licensee_id, ticket_id, note)
+        except Conflict as exc:
+            raise NotFound("No such ticket.", code="UNKNOWN_TICKET") from exc
+        return _note_dict(note)
+
     def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,
-              author: str, audit: AuditRecord | None) -> Message:
+              author: str, audit: AuditRecord | None, author_name: str = "",
+              record: Callable[[Message], None] | None = None, subject: str | None = None) -> Message:
         chain = [m.rfc_message_id for m in thread if m.rfc_message_id]
         answering = next((m.rfc_message_id for m in reversed(thread)
                           if m.direction == "inbound" and m.rfc_message_id), chain[-1] if chain else None)
@@ -291,14 +371,19 @@ class MailService:
         if kind == "acknowledgement":
             # RFC 3834: what we send on our own says so, so that other robots do not answer it.
             headers += [("Auto-Submitted", "auto-replied"), ("X-Auto-Response-Suppress", "All")]
-        name = self._merchant_name(licensee_id)
-        subject = model.reply_subject(ticket.subject, ticket.number)
+        merchant = self._merchant_name(licensee_id)
+        # the customer sees who answered: "王芳 (Demo Tea)"; automatic mail comes from the shop alone
+        name = f"{author_name} ({merchant})" if author_name else merchant
+        subject = model.reply_subject(subject or ticket.subject, ticket.number)
         reply_to = model.reply_address(make_token(ticket.ticket_id, self.secrets[0]), self.domain)
         message = Message(message_key=new_id("msg"), ticket_id=ticket.ticket_id, direction="outbound",
                           from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
                           to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
-                          delivery=Delivery.SENDING.value)
-        self.store.begin_outbound(licensee_id, ticket, message, audit)
+                          author_name=author_name or None, delivery=Delivery.SENDING.value)
+        if record is not None:
+            record(message)
+        else:
+            self.store.begin_outbound(licensee_id, ticket, message, audit)
         mail = OutboundMail(sender=formataddr((name, ticket.support_address)), to=(ticket.contact,),
                             subject=subject, text=text, reply_to=reply_to, headers=tuple(headers),
                             tags=(("licensee", licensee_id), ("ticket", ticket.ticket_id), ("kind", kind)))
@@ -356,7 +441,9 @@ class MailService:
         out["contact_undeliverable"] = ({"reason": contact.undeliverable_reason,
                                          "at": contact.undeliverable_at.isoformat() if contact.undeliverable_at
                                          else None} if contact and contact.undeliverable else None)
-        out["messages"] = [self.message_dict(licensee_id, m) for m in self.store.messages(licensee_id, ticket_id)]
+        messages, notes = self.store.thread(licensee_id, ticket_id)
+        out["messages"] = [self.message_dict(licensee_id, m) for m in messages]
+        out["notes"] = [_note_dict(n) for n in notes]
         return out
 
     def set_status(self, licensee_id: str, ticket_id: str, status: TicketStatus, actor: str) -> dict[str, Any]:
@@ -458,7 +545,9 @@ class MailService:
         return {"id": ticket.ticket_id, "number": ticket.number, "subject": ticket.subject,
                 "contact": ticket.contact, "status": ticket.status, "channel": "email",
                 "support_address": ticket.support_address, "created_at": ticket.created_at.isoformat(),
-                "last_activity_at": ticket.last_activity_at.isoformat(), "message_count": ticket.message_count}
+                "last_activity_at": ticket.last_activity_at.isoformat(), "message_count": ticket.message_count,
+                "assignee": {"id": ticket.assignee_id, "name": ticket.assignee_name} if ticket.assignee_id else None,
+                "preview": ticket.preview or ""}
 
     def message_dict(self, licensee_id: str, m: Message) -> dict[str, Any]:
         expires = int(self.clock.now().timestamp()) + LINK_SECONDS
@@ -481,7 +570,7 @@ class MailService:
         return {"id": m.message_key, "direction": m.direction, "from": m.from_address, "from_name": m.from_name,
                 "to": list(m.to), "cc": list(m.cc), "subject": m.subject, "text": m.text, "body": m.body,
                 "body_truncated": m.body_truncated, "created_at": m.created_at.isoformat(), "kind": m.kind,
-                "author": m.author, "attachments": attachments, "problems": problems,
+                "author": m.author, "agent_name": m.author_name, "attachments": attachments, "problems": problems,
                 "delivery": {"status": m.delivery, "detail": m.delivery_detail} if m.delivery else None,
                 "authentication": m.verdicts}
 
@@ -535,6 +624,11 @@ class MailService:
     def _merchant_name(self, licensee_id: str) -> str:
         party = self.licensing.store.licensee(licensee_id)
         return party.short_name if party else "Customer service"
+
+
+def _note_dict(note: Note) -> dict[str, Any]:
+    return {"id": note.note_id, "agent_id": note.agent_id, "agent_name": note.agent_name, "text": note.text,
+            "created_at": note.created_at.isoformat()}
 
 
 def _new_ticket_id() -> str:

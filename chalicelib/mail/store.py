@@ -11,6 +11,7 @@ Layout (pk / sk):
   MERCHANT#<lic> / CONTACT#<address>        a customer, with whether mail to them bounces
   MERCHANT#<lic> / MSGID#<hash>             every Message-ID seen or sent: idempotency and threading
   TICKET#<lic>#<id> / MSG#<message id>      the messages of a ticket, oldest first
+  TICKET#<lic>#<id> / NOTE#<at>#<id>        agents' internal notes on a ticket (never mailed)
   HELD#<lic or -> / <at>#<hash>             mail kept back with its reason
   ACKRATE#<lic>#<address> / <hour>          acknowledgements sent to a sender this hour (expires)
 
@@ -103,6 +104,17 @@ class TicketItem(MailItem, discriminator="ticket"):
     created_at = UTCDateTimeAttribute()
     last_activity_at = UTCDateTimeAttribute()
     message_count = NumberAttribute(default=0)
+    assignee_id = UnicodeAttribute(null=True)
+    assignee_name = UnicodeAttribute(null=True)
+    preview = UnicodeAttribute(null=True)  # the start of the latest message, for the inbox
+
+
+class NoteItem(MailItem, discriminator="note"):
+    note_id = UnicodeAttribute()
+    agent_id = UnicodeAttribute()
+    agent_name = UnicodeAttribute(default="")
+    text = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
 
 
 class NumberItem(MailItem, discriminator="number"):
@@ -156,6 +168,7 @@ class MessageItem(MailItem, discriminator="message"):
     problems = ListAttribute(of=UnicodeAttribute, default=list)
     kind = UnicodeAttribute(default="person")  # person | automatic, or acknowledgement/reply for outbound
     author = UnicodeAttribute(null=True)  # who sent an outbound message
+    author_name = UnicodeAttribute(null=True)  # the agent's name, shown on their replies
     delivery = UnicodeAttribute(null=True)
     delivery_detail = UnicodeAttribute(null=True)
     raw_key = UnicodeAttribute(null=True)
@@ -211,6 +224,7 @@ class Message:
     problems: tuple[str, ...] = ()
     kind: str = "person"
     author: str | None = None
+    author_name: str | None = None
     delivery: str | None = None
     delivery_detail: str | None = None
     raw_key: str | None = None
@@ -229,6 +243,18 @@ class Ticket:
     last_activity_at: datetime
     message_count: int = 0
     participants: frozenset[str] = field(default_factory=frozenset)
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    preview: str | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    note_id: str
+    agent_id: str
+    agent_name: str
+    text: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -359,8 +385,17 @@ class MailStore:
         return items, _write_cursor(page.last_evaluated_key)
 
     def messages(self, licensee_id: str, ticket_id: str, limit: int = 500) -> list[Message]:
-        return [_message(i) for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit)
-                if isinstance(i, MessageItem)]
+        return self.thread(licensee_id, ticket_id, limit)[0]
+
+    def thread(self, licensee_id: str, ticket_id: str, limit: int = 500) -> tuple[list[Message], list[Note]]:
+        """A ticket's messages and notes, in one Query of its partition."""
+        messages, notes = [], []
+        for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit):
+            if isinstance(i, MessageItem):
+                messages.append(_message(i))
+            elif isinstance(i, NoteItem):
+                notes.append(Note(i.note_id, i.agent_id, i.agent_name, i.text, i.created_at))
+        return messages, notes
 
     def message(self, licensee_id: str, ticket_id: str, message_key: str) -> Message | None:
         item = _get(_thread(licensee_id, ticket_id), f"MSG#{message_key}")
@@ -382,31 +417,46 @@ class MailStore:
                     previous_number: int, cc: Sequence[str] = (), release: Release | None = None) -> None:
         """A new ticket with its first message, in one transaction: the Message-ID must be new and the ticket
         number the next one (a concurrent new ticket makes this fail with Conflict, and the caller retries)."""
-        pk = _merchant(licensee_id)
         with dynamodb.transaction("This mail or ticket number was stored meanwhile.") as tx:
             _claim_message_id(tx, licensee_id, message_hash, message, release)
-            sequence = SequenceItem(pk=pk, sk="TICKETSEQ")
-            if previous_number == 0:
-                tx.save(SequenceItem(pk=pk, sk="TICKETSEQ", last=ticket.number),
-                        condition=MailItem.pk.does_not_exist())
-            else:
-                tx.update(sequence, actions=[SequenceItem.last.set(ticket.number)],
-                          condition=SequenceItem.last == previous_number)
-            tx.save(TicketItem(
-                pk=pk, sk=f"TICKET#{ticket.ticket_id}", ticket_id=ticket.ticket_id, number=ticket.number,
-                subject=ticket.subject, contact=ticket.contact,
-                participants=set(ticket.participants | {ticket.contact, *cc}) or None,
-                status=ticket.status, support_address=ticket.support_address, created_at=ticket.created_at,
-                last_activity_at=ticket.last_activity_at, message_count=1,
-                activity_pk=_activity(licensee_id, ticket.status),
-                activity_sk=f"{ticket.last_activity_at.isoformat()}#{ticket.ticket_id}",
-            ), condition=MailItem.pk.does_not_exist())
-            tx.save(NumberItem(pk=pk, sk=f"NUMBER#{ticket.number:012d}", ticket_id=ticket.ticket_id),
-                    condition=MailItem.pk.does_not_exist())
-            tx.save(TicketRefItem(pk=f"TICKETREF#{ticket.ticket_id}", sk="REF", licensee_id=licensee_id),
-                    condition=MailItem.pk.does_not_exist())
-            tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
+            _new_ticket(tx, licensee_id, ticket, message, previous_number, cc)
             _touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
+
+    def open_outbound(self, licensee_id: str, ticket: Ticket, message: Message, previous_number: int,
+                      client_hash: str | None, audit: AuditRecord) -> None:
+        """A ticket an agent starts with a mail of theirs (delivery `sending`), numbered like any other. With a
+        client id, the same request sent again finds the ticket it made (Conflict here, then `by_client`)."""
+        with dynamodb.transaction("This ticket or ticket number was stored meanwhile.") as tx:
+            if client_hash is not None:
+                tx.save(_message_id_item(licensee_id, client_hash, message), condition=MailItem.pk.does_not_exist())
+            _new_ticket(tx, licensee_id, ticket, message, previous_number, ())
+            _touch_contact(tx, licensee_id, ticket.contact, "", message.created_at)
+            audit_store.add_to(tx, audit)
+
+    def by_client(self, licensee_id: str, client_hash: str) -> str | None:
+        """The ticket an agent's request with this client id opened, if any."""
+        item = _get(_merchant(licensee_id), f"MSGID#{client_hash}")
+        return item.ticket_id if isinstance(item, MessageIdItem) else None
+
+    def assign(self, licensee_id: str, ticket: Ticket, assignee_id: str | None, assignee_name: str | None,
+               audit: AuditRecord) -> None:
+        item = TicketItem(pk=_merchant(licensee_id), sk=f"TICKET#{ticket.ticket_id}")
+        actions: list[Action] = [TicketItem.assignee_id.remove(), TicketItem.assignee_name.remove()]
+        if assignee_id:
+            actions = [TicketItem.assignee_id.set(assignee_id), TicketItem.assignee_name.set(assignee_name or "")]
+        with dynamodb.transaction("The ticket changed meanwhile; try again.") as tx:
+            tx.update(item, actions=actions, condition=MailItem.pk.exists())
+            audit_store.add_to(tx, audit)
+
+    def add_note(self, licensee_id: str, ticket_id: str, note: Note) -> None:
+        """A note joins the ticket's thread partition (read with its messages in the same Query)."""
+        with dynamodb.transaction("No such ticket.") as tx:
+            tx.condition_check(TicketItem, _merchant(licensee_id), f"TICKET#{ticket_id}",
+                               condition=MailItem.pk.exists())
+            tx.save(NoteItem(pk=_thread(licensee_id, ticket_id),
+                             sk=f"NOTE#{note.created_at.isoformat()}#{note.note_id}", note_id=note.note_id,
+                             agent_id=note.agent_id, agent_name=note.agent_name, text=note.text,
+                             created_at=note.created_at), condition=MailItem.pk.does_not_exist())
 
     def append_inbound(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
                        cc: Sequence[str] = (), release: Release | None = None) -> None:
@@ -414,14 +464,15 @@ class MailStore:
         with dynamodb.transaction("This mail was stored meanwhile.") as tx:
             _claim_message_id(tx, licensee_id, message_hash, message, release)
             tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
-            self._bump(tx, licensee_id, ticket, message.created_at, TicketStatus.OPEN, {message.from_address, *cc})
+            self._bump(tx, licensee_id, ticket, message.created_at, TicketStatus.OPEN, {message.from_address, *cc},
+                       preview=preview(message.text or message.body))
             _touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
 
     def begin_outbound(self, licensee_id: str, ticket: Ticket, message: Message, audit: AuditRecord | None) -> None:
         """Record a mail we are about to send (delivery `sending`), so that a crash while sending leaves a trace."""
         with dynamodb.transaction("This reply was stored meanwhile.") as tx:
             tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
-            self._bump(tx, licensee_id, ticket, message.created_at, None, set())
+            self._bump(tx, licensee_id, ticket, message.created_at, None, set(), preview=preview(message.text))
             if audit is not None:
                 audit_store.add_to(tx, audit)
 
@@ -449,7 +500,7 @@ class MailStore:
             audit_store.add_to(tx, audit)
 
     def _bump(self, tx: Any, licensee_id: str, ticket: Ticket, at: datetime, status: TicketStatus | None,
-              participants: set[str], count: bool = True) -> None:
+              participants: set[str], count: bool = True, preview: str | None = None) -> None:
         item = TicketItem(pk=_merchant(licensee_id), sk=f"TICKET#{ticket.ticket_id}")
         new_status = status.value if status else ticket.status
         latest = max(at, ticket.last_activity_at)
@@ -458,6 +509,8 @@ class MailStore:
                    TicketItem.activity_sk.set(f"{latest.isoformat()}#{ticket.ticket_id}")]
         if count:
             actions.append(TicketItem.message_count.add(1))
+        if preview:
+            actions.append(TicketItem.preview.set(preview))
         people = {p for p in participants if p}
         if people:
             actions.append(TicketItem.participants.add(people))
@@ -551,6 +604,38 @@ def _claim_message_id(tx: Any, licensee_id: str, message_hash: str, message: Mes
     audit_store.add_to(tx, release.audit)
 
 
+def preview(text: str, length: int = 120) -> str:
+    """The start of a message, on one line, as the inbox shows it."""
+    return " ".join(text.split())[:length]
+
+
+def _new_ticket(tx: Any, licensee_id: str, ticket: Ticket, message: Message, previous_number: int,
+                cc: Sequence[str]) -> None:
+    """The items of a new ticket: its number (the next one, or the write fails), the ticket, its number and
+    merchant lookups, and its first message."""
+    pk = _merchant(licensee_id)
+    if previous_number == 0:
+        tx.save(SequenceItem(pk=pk, sk="TICKETSEQ", last=ticket.number), condition=MailItem.pk.does_not_exist())
+    else:
+        tx.update(SequenceItem(pk=pk, sk="TICKETSEQ"), actions=[SequenceItem.last.set(ticket.number)],
+                  condition=SequenceItem.last == previous_number)
+    tx.save(TicketItem(
+        pk=pk, sk=f"TICKET#{ticket.ticket_id}", ticket_id=ticket.ticket_id, number=ticket.number,
+        subject=ticket.subject, contact=ticket.contact,
+        participants=set(ticket.participants | {ticket.contact, *cc}) or None,
+        status=ticket.status, support_address=ticket.support_address, created_at=ticket.created_at,
+        last_activity_at=ticket.last_activity_at, message_count=1, assignee_id=ticket.assignee_id,
+        assignee_name=ticket.assignee_name, preview=preview(message.text or message.body),
+        activity_pk=_activity(licensee_id, ticket.status),
+        activity_sk=f"{ticket.last_activity_at.isoformat()}#{ticket.ticket_id}",
+    ), condition=MailItem.pk.does_not_exist())
+    tx.save(NumberItem(pk=pk, sk=f"NUMBER#{ticket.number:012d}", ticket_id=ticket.ticket_id),
+            condition=MailItem.pk.does_not_exist())
+    tx.save(TicketRefItem(pk=f"TICKETREF#{ticket.ticket_id}", sk="REF", licensee_id=licensee_id),
+            condition=MailItem.pk.does_not_exist())
+    tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
+
+
 def _held(i: HeldItem) -> Held:
     return Held(i.licensee_id, i.reason, i.at, i.ses_id, i.raw_key, i.from_address, i.subject,
                 tuple(str(r) for r in i.recipients or ()), i.sk, i.released_at, i.released_by, i.ticket_id)
@@ -565,7 +650,7 @@ def _message_item(licensee_id: str, m: Message) -> MessageItem:
         attachments=[AttachmentMap(filename=a.filename, content_type=a.content_type, size=a.size,
                                    blob_key=a.blob_key, inline=a.inline, content_id=a.content_id)
                      for a in m.attachments],
-        problems=list(m.problems), kind=m.kind, author=m.author, delivery=m.delivery,
+        problems=list(m.problems), kind=m.kind, author=m.author, author_name=m.author_name, delivery=m.delivery,
         delivery_detail=m.delivery_detail, raw_key=m.raw_key, verdicts=m.verdicts)
 
 
@@ -582,7 +667,8 @@ def _ticket(item: TicketItem) -> Ticket:
     return Ticket(ticket_id=item.ticket_id, number=int(item.number), subject=item.subject, contact=item.contact,
                   status=item.status, support_address=item.support_address, created_at=item.created_at,
                   last_activity_at=item.last_activity_at, message_count=int(item.message_count or 0),
-                  participants=frozenset(item.participants or ()))
+                  participants=frozenset(item.participants or ()), assignee_id=item.assignee_id,
+                  assignee_name=item.assignee_name, preview=item.preview)
 
 
 def _message(i: MessageItem) -> Message:
@@ -594,7 +680,8 @@ def _message(i: MessageItem) -> Message:
         rfc_message_id=i.rfc_message_id, provider_id=i.provider_id,
         attachments=tuple(Attachment(a.filename, a.content_type, int(a.size), a.blob_key, bool(a.inline),
                                      a.content_id) for a in i.attachments or ()),
-        problems=tuple(str(p) for p in i.problems or ()), kind=i.kind, author=i.author, delivery=i.delivery,
+        problems=tuple(str(p) for p in i.problems or ()), kind=i.kind, author=i.author, author_name=i.author_name,
+        delivery=i.delivery,
         delivery_detail=i.delivery_detail, raw_key=i.raw_key,
         verdicts=dict(i.verdicts.as_dict()) if i.verdicts is not None else None)
 
