@@ -340,9 +340,13 @@ def agent_presence() -> Response:
 
 @chat_api.route("/v1/agent/agents", methods=["GET"])
 def agent_list() -> Response:
-    """The merchant's agents with presence and load, for assigning."""
+    """The merchant's agents with presence and load, for assigning: every active agent key, away until its
+    console has said otherwise."""
     principal = _agent()
-    agents = services().chat.agents(principal.licensee_id, fresh=True)
+    known = {a.agent_id: a for a in services().chat.agents(principal.licensee_id, fresh=True)}
+    lic = services().licensing.license(principal.licensee_id)
+    keys = [k for k in (lic.keys if lic else ()) if k.kind is KeyKind.AGENT and k.active]
+    agents = [known.get(k.key_id) or model.Agent(k.key_id, k.agent_name, Presence.AWAY, None, 0, 5) for k in keys]
     return json_response({"items": [_agent_dict(a, principal) for a in agents]})
 
 

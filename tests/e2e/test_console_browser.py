@@ -18,6 +18,8 @@ from tests.mail_helpers import deliver, raw_mail
 pytestmark = pytest.mark.e2e
 site, browser = chat_browser.site, chat_browser.browser  # the same fixtures: the API on a free port, Chromium
 
+TICKET_TEXTS = {"zh-CN": {"tickets": "工单", "closed": "已关闭", "note": "（内部备注）", "open": "进行中"},
+                "en": {"tickets": "Tickets", "closed": "Closed", "note": "(private note)", "open": "Open"}}
 TEXTS = {"zh-CN": {"admin": "管理", "seats_full": "已用席位 3 / 3", "added": "只显示这一次", "saved": "设置已保存。",
                    "refused": "席位已全部占用", "spam": "垃圾邮件"},
          "en": {"admin": "Admin", "seats_full": "Seats used 3 of 3", "added": "shown this once",
@@ -84,3 +86,60 @@ def test_an_admin_adds_agents_until_the_seat_limit_refuses_the_next_and_sets_the
     expect(held.locator("button")).to_have_count(0, timeout=WAIT_MS)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= SIZES[size]["width"], "nothing reaches past the screen's edge"
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_an_agent_answers_assigns_notes_closes_and_reopens_a_ticket_and_writes_a_new_email(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
+    expect, texts = playwright_api.expect, TICKET_TEXTS[locale]
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    services.licensing.issue_agent_key(site.licensee_id, "王芳", "wang@shop.example", "test")
+    deliver(services, raw_mail("anna@example.org", address, subject="订单 8841 没有收到",
+                               body="我的订单 8841 还没有收到，请帮忙查一下。"), [address])
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    page.locator("nav button[data-tab=tickets]").click()
+    item = page.locator("#tickets li[data-ticket]").first
+    expect(item).to_contain_text("#1 订单 8841 没有收到", timeout=WAIT_MS)
+    expect(item.locator(".preview")).to_contain_text("我的订单 8841 还没有收到", timeout=WAIT_MS)
+    item.click()
+    expect(page.locator("#ticket .item.visitor")).to_contain_text("请帮忙查一下", timeout=WAIT_MS)
+    if size == "phone":
+        expect(page.locator("#tab-tickets aside")).to_be_hidden()
+
+    page.locator("#ticket-text").fill("您好，已为您查询，明天送达。")
+    page.locator("#ticket-form button[type=submit]").click()
+    reply = page.locator("#ticket .item.agent")
+    expect(reply).to_contain_text("明天送达", timeout=WAIT_MS)
+    expect(reply.locator("small")).to_contain_text("Agent One", timeout=WAIT_MS)
+
+    page.locator("#ticket-assignee").select_option(label="王芳")
+    expect(page.locator("#ticket-assignee option:checked")).to_have_text("王芳", timeout=WAIT_MS)
+    page.locator("#ticket-text").fill("老顾客，注意跟进。")
+    page.locator("#ticket-note").click()
+    expect(page.locator("#ticket .item.note")).to_contain_text(texts["note"], timeout=WAIT_MS)
+
+    page.locator("[data-ticket-set=closed]").click()
+    expect(page.locator("#ticket-status")).to_contain_text(texts["closed"], timeout=WAIT_MS)
+    page.locator("[data-ticket-set=open]").click()
+    expect(page.locator("#ticket-status")).to_contain_text(texts["open"], timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-ticket-{locale}-{size}.png"))
+
+    if size == "phone":
+        page.locator("#tab-tickets .back").click()
+    page.locator("#new-ticket").click()
+    page.locator("#new-ticket-to").fill("lilei@customer.example")
+    page.locator("#new-ticket-subject").fill("您的发票已开具")
+    page.locator("#new-ticket-text").fill("发票已发送到您的邮箱。")
+    page.locator("#new-ticket-form button[type=submit]").click()
+    expect(page.locator("#ticket-head")).to_have_text("#2 您的发票已开具", timeout=WAIT_MS)
+    expect(page.locator("#ticket .item.agent")).to_contain_text("发票已发送到您的邮箱。", timeout=WAIT_MS)
+
+    page.locator("nav button[data-tab=outbox]").click()
+    first = page.locator("#outbox .outbox-item").first
+    first.locator("button").click()
+    expect(first.locator("pre.raw-mail")).to_contain_text("Subject:", timeout=WAIT_MS)
+    page.screenshot(path=str(SHOTS / f"console-outbox-{locale}-{size}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]

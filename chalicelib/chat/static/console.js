@@ -6,7 +6,7 @@
   var KEY = "kefu-agent-key", LOCALE = "kefu-console-locale";
   var $ = function (id) { return document.getElementById(id); };
   var texts = {}, locale = "zh-CN", tabs = [], catalogues = {};
-  var state = {key: sessionStorage.getItem(KEY), status: "open", current: null, next: null, agents: [],
+  var state = {key: sessionStorage.getItem(KEY), status: "open", current: null, next: null, agents: [], ticketStatus: "open",
                me: null, ticket: null, tab: "conversations"};
   var timers = [];
 
@@ -304,39 +304,85 @@
   }
 
   function loadTickets() {
-    call("GET", "v1/agent/tickets?status=open").then(function (r) {
+    var status = state.ticketStatus || "open";
+    Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-status]"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-ticket-status") === status));
+    });
+    return call("GET", "v1/agent/tickets?status=" + status).then(function (r) {
       var list = $("tickets");
       list.textContent = "";
       if (absent(r)) { emailMissing(list); return; }
       if (r.status !== 200) { list.appendChild(el("li", problem(r), "error")); return; }
-      if (!r.data.items.length) { list.appendChild(el("li", t("tickets.empty"), "empty")); }
+      if (!r.data.items.length) { list.appendChild(el("li", t("tickets.empty_" + status), "empty")); }
       r.data.items.forEach(function (ticket) {
         var li = el("li");
-        li.appendChild(el("strong", ticket.subject || t("tickets.no_subject")));
-        li.appendChild(el("small", (ticket.contact || "") + " · " + (ticket.status || "")));
+        li.setAttribute("data-ticket", ticket.id);
+        if (ticket.id === state.ticket) { li.className = "active"; }
+        li.appendChild(el("strong", "#" + ticket.number + " " + (ticket.subject || t("tickets.no_subject"))));
+        if (ticket.preview) { li.appendChild(el("small", ticket.preview, "preview")); }
+        li.appendChild(el("small", ticket.contact + " · " + (ticket.assignee ? ticket.assignee.name : t("conversation.unassigned")) +
+                                   " · " + time(ticket.last_activity_at)));
         li.addEventListener("click", function () { threadOpen("tickets", true); openTicket(ticket.id); });
         list.appendChild(li);
       });
     });
   }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-status]"), function (button) {
+    button.addEventListener("click", function () { state.ticketStatus = button.getAttribute("data-ticket-status"); loadTickets(); });
+  });
 
   function safeUrl(url) {
     try { var u = new URL(url, location.href); return (u.protocol === "https:" || u.protocol === "http:") ? u.href : null; }
     catch (e) { return null; }
   }
 
+  function assigneeOptions(select, assignee) {
+    select.textContent = "";
+    var none = el("option", t("conversation.unassigned")); none.value = ""; select.appendChild(none);
+    state.agents.forEach(function (a) {
+      var option = el("option", a.name + (a.online ? t("conversation.online") : "") + (a.me ? t("conversation.me") : ""));
+      option.value = a.id; select.appendChild(option);
+    });
+    if (assignee && !state.agents.some(function (a) { return a.id === assignee.id; })) {
+      var extra = el("option", assignee.name); extra.value = assignee.id; select.appendChild(extra);
+    }
+    select.value = assignee ? assignee.id : "";
+  }
+
   function openTicket(id) {
-    call("GET", "v1/agent/tickets/" + encodeURIComponent(id)).then(function (r) {
+    $("new-ticket-form").classList.add("hidden");
+    return call("GET", "v1/agent/tickets/" + encodeURIComponent(id)).then(function (r) {
       var view = $("ticket");
       view.textContent = "";
       if (absent(r)) { emailMissing(view); return; }
       if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
       state.ticket = id;
-      view.appendChild(el("h3", r.data.subject || t("tickets.no_subject")));
-      (r.data.messages || []).forEach(function (m) {
-        var item = el("div", m.text || m.body || "", "item " + (m.from === "agent" ? "agent" : "visitor"));
-        item.appendChild(el("small", (m.from || "") + " · " + time(m.created_at)));
-        (m.attachments || []).forEach(function (a) {
+      var ticket = r.data;
+      Array.prototype.forEach.call(document.querySelectorAll("#tickets li"), function (li) {
+        li.classList.toggle("active", li.getAttribute("data-ticket") === id);
+      });
+      $("ticket-head").textContent = "#" + ticket.number + " " + (ticket.subject || t("tickets.no_subject"));
+      $("ticket-status").textContent = t("status." + ticket.status) + " · " + (ticket.contact_name ? ticket.contact_name + " <" + ticket.contact + ">" : ticket.contact);
+      $("ticket-actions").classList.remove("hidden");
+      assigneeOptions($("ticket-assignee"), ticket.assignee);
+      Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-set]"), function (b) {
+        var target = b.getAttribute("data-ticket-set");
+        b.classList.toggle("hidden", target === ticket.status || (target === "open" && ticket.status === "pending"));
+      });
+      var entries = (ticket.messages || []).map(function (m) {
+        var outbound = m.direction === "outbound";
+        return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [],
+                who: outbound ? (m.agent_name || (m.kind === "acknowledgement" ? t("tickets.automatic") : t("me.agent")))
+                              : (m.from_name ? m.from_name + " <" + m.from + ">" : m.from)};
+      }).concat((ticket.notes || []).map(function (n) {
+        return {kind: "note", at: n.created_at, text: n.text, attachments: [], who: t("reply.note_label", {name: n.agent_name})};
+      }));
+      entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
+      entries.forEach(function (e) {
+        var item = el("div", e.text, "item " + e.kind);
+        item.setAttribute("data-kind", e.kind);
+        item.appendChild(el("small", e.who + " · " + time(e.at)));
+        e.attachments.forEach(function (a) {
           var href = safeUrl(a.url);
           var link = el(href ? "a" : "span", a.filename || t("tickets.attachment"));
           if (href) { link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer"; }
@@ -346,19 +392,69 @@
         view.appendChild(item);
       });
       $("ticket-form").classList.remove("hidden");
+      view.scrollTop = view.scrollHeight;
     });
   }
 
-  $("ticket-form").addEventListener("submit", function (e) {
-    e.preventDefault();
+  function ticketSend(kind) {
     var text = $("ticket-text").value.trim();
     if (!text || !state.ticket) { return; }
-    call("POST", "v1/agent/tickets/" + encodeURIComponent(state.ticket) + "/replies", {text: text}).then(function (r) {
+    var path = "v1/agent/tickets/" + encodeURIComponent(state.ticket) + (kind === "note" ? "/notes" : "/replies");
+    call("POST", path, {text: text}).then(function (r) {
       if (r.status >= 300) { $("ticket").appendChild(el("p", problem(r), "error")); return; }
       $("ticket-text").value = "";
       openTicket(state.ticket);
+      loadTickets();
+    });
+  }
+  $("ticket-form").addEventListener("submit", function (e) { e.preventDefault(); ticketSend("reply"); });
+  $("ticket-note").addEventListener("click", function () { ticketSend("note"); });
+  $("ticket-assignee").addEventListener("change", function () {
+    call("POST", "v1/agent/tickets/" + encodeURIComponent(state.ticket) + "/assign", {agent_id: $("ticket-assignee").value || null})
+      .then(function (r) { if (r.status !== 200) { $("ticket").appendChild(el("p", problem(r), "error")); } openTicket(state.ticket); loadTickets(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-set]"), function (button) {
+    button.addEventListener("click", function () {
+      call("POST", "v1/agent/tickets/" + encodeURIComponent(state.ticket) + "/status", {status: button.getAttribute("data-ticket-set")})
+        .then(function (r) { if (r.status !== 200) { $("ticket").appendChild(el("p", problem(r), "error")); } openTicket(state.ticket); loadTickets(); });
     });
   });
+
+  $("new-ticket").addEventListener("click", function () {
+    threadOpen("tickets", true);
+    state.ticket = null;
+    $("ticket").textContent = "";
+    $("ticket-form").classList.add("hidden");
+    $("ticket-actions").classList.add("hidden");
+    $("ticket-head").textContent = t("tickets.new");
+    $("ticket-status").textContent = "";
+    $("new-ticket-form").classList.remove("hidden");
+    $("new-ticket-to").focus();
+  });
+  $("new-ticket-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    call("POST", "v1/agent/tickets", {to: $("new-ticket-to").value.trim(), subject: $("new-ticket-subject").value.trim(),
+                                      text: $("new-ticket-text").value.trim(), client_id: clientId()}).then(function (r) {
+      if (r.status !== 201) { $("ticket").textContent = ""; $("ticket").appendChild(el("p", problem(r), "error")); return; }
+      $("new-ticket-form").reset();
+      state.ticketStatus = r.data.status;
+      loadTickets();
+      openTicket(r.data.id);
+    });
+  });
+
+  // Outbox mail opens with the agent's key (an authenticated fetch, not a bare link the API would refuse).
+  function openOutbox(m, row) {
+    // relative, as every API path here: the console works under any stage prefix
+    fetch(String(m.url).replace(/^\//, ""), {headers: {Authorization: "Bearer " + state.key}, cache: "no-store"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (raw) {
+        var old = row.querySelector("pre.raw-mail");
+        if (old) { old.remove(); return; }
+        row.appendChild(el("pre", raw, "raw-mail"));
+      })
+      .catch(function (status) { row.appendChild(el("p", t("error.request", {status: status}), "error")); });
+  }
 
   function loadOutbox() {
     call("GET", "v1/agent/outbox").then(function (r) {
@@ -368,12 +464,12 @@
       if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
       if (!r.data.items.length) { view.appendChild(el("p", t("outbox.empty"), "empty")); }
       r.data.items.forEach(function (m) {
-        var row = el("div", null, "item visitor");
-        var href = safeUrl(m.url);
-        var subject = el(href ? "a" : "strong", m.subject || t("tickets.no_subject"));
-        if (href) { subject.href = href; subject.target = "_blank"; subject.rel = "noopener noreferrer"; }
+        var row = el("div", null, "item visitor outbox-item");
+        var subject = el("button", m.subject || t("tickets.no_subject"), "linkish");
+        subject.type = "button";
+        subject.addEventListener("click", function () { openOutbox(m, row); });
         row.appendChild(subject);
-        row.appendChild(el("small", t("outbox.to", {to: m.to || ""}) + " · " + time(m.created_at)));
+        row.appendChild(el("small", t("outbox.to", {to: (m.to || []).join(", ")}) + " · " + time(m.created_at)));
         view.appendChild(row);
       });
     });
