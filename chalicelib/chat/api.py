@@ -335,7 +335,9 @@ def agent_presence() -> Response:
     capacity = fields.integer("capacity", minimum=1, maximum=50, required=False)
     fields.done()
     agent = services().chat.set_presence(principal.licensee_id, principal.key, presence, capacity)
-    return json_response(_agent_dict(agent, principal))
+    # the console shows dates and times in the shop's own time zone (Asia/Shanghai unless its admin set another)
+    return json_response({**_agent_dict(agent, principal),
+                          "timezone": services().chat.chat_settings(principal.licensee_id).timezone})
 
 
 @chat_api.route("/v1/agent/agents", methods=["GET"])

@@ -113,6 +113,8 @@ def test_an_agent_answers_assigns_notes_closes_and_reopens_a_ticket_and_writes_a
     reply = page.locator("#ticket .item.agent")
     expect(reply).to_contain_text("明天送达", timeout=WAIT_MS)
     expect(reply.locator("small")).to_contain_text("Agent One", timeout=WAIT_MS)
+    # 04:00 UTC, as the test's clock says, is 12:00 in the shop's Asia/Shanghai, whatever the browser's zone
+    expect(reply.locator("small")).to_contain_text("12:00", timeout=WAIT_MS)
 
     page.locator("#ticket-assignee").select_option(label="王芳")
     expect(page.locator("#ticket-assignee option:checked")).to_have_text("王芳", timeout=WAIT_MS)

@@ -20,7 +20,13 @@
     var b = new Uint8Array(12); crypto.getRandomValues(b);
     return "a" + Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
-  function time(iso) { return iso ? new Date(iso).toLocaleString(locale) : ""; }
+  // Dates and times in the shop's time zone (from sign-in), whatever the agent's computer is set to.
+  function time(iso) {
+    if (!iso) { return ""; }
+    var options = {year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false};
+    try { return new Date(iso).toLocaleString(locale, Object.assign(options, {timeZone: (state.me && state.me.timezone) || "Asia/Shanghai"})); }
+    catch (e) { return new Date(iso).toLocaleString(locale, options); }
+  }
 
   // -- texts: every string comes from the console catalogue (zh-CN first), fetched once per language -------
   function fill(template, params) {
