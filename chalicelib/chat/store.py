@@ -432,6 +432,16 @@ class ChatStore:
         item = _get(conversation_pk(licensee_id, conversation_id), TAIL, consistent=True)
         return (_conversation(item), item) if isinstance(item, ConversationItem) else None
 
+    def last_messages(self, licensee_id: str, latest: list[tuple[str, int]]) -> dict[str, str]:
+        """The text of each conversation's message of that number (its last, as the conversation item knows
+        it), in one BatchGetItem: the inbox's previews."""
+        keys = [(conversation_pk(licensee_id, cid), message_sk(number)) for cid, number in latest if number > 0]
+        found: dict[str, str] = {}
+        for item in ChatItem.batch_get(keys) if keys else ():
+            if isinstance(item, MessageItem):
+                found[item.pk.rsplit("#", 1)[1]] = item.text
+        return found
+
     def message(self, licensee_id: str, conversation_id: str, number: int) -> Message | None:
         item = _get(conversation_pk(licensee_id, conversation_id), message_sk(number), consistent=True)
         return _message(item) if isinstance(item, MessageItem) else None

@@ -1,0 +1,66 @@
+"""The inbox as pure rules: which views there are, how a chat and a ticket look side by side, what a view
+holds and what changed since a cursor. No storage here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from chalicelib.core.errors import InvalidInput
+
+
+class View(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    CLOSED = "closed"            # a chat's "resolved", a ticket's "closed"
+    MINE = "mine"                # open or pending, assigned to the asking agent
+    UNASSIGNED = "unassigned"    # open or pending, nobody's
+
+
+# Which stored statuses a view reads, per channel.
+CHAT_STATUSES = {View.OPEN: ("open",), View.PENDING: ("pending",), View.CLOSED: ("resolved",),
+                 View.MINE: ("open", "pending"), View.UNASSIGNED: ("open", "pending")}
+TICKET_STATUSES = {View.OPEN: ("open",), View.PENDING: ("pending",), View.CLOSED: ("closed",),
+                   View.MINE: ("open", "pending"), View.UNASSIGNED: ("open", "pending")}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A chat or a ticket as the list shows it."""
+
+    kind: str                    # chat | ticket
+    entry_id: str
+    status: str                  # open | pending | closed
+    title: str
+    preview: str
+    last_activity: datetime
+    assignee_id: str | None
+    assignee_name: str | None
+    number: int | None = None    # tickets only
+    contact: str = ""
+
+
+def view(value: str | None) -> View:
+    try:
+        return View(value or View.OPEN.value)
+    except ValueError:
+        raise InvalidInput("view is one of open, pending, closed, mine, unassigned.", code="INVALID_CHOICE",
+                           details={"field": "view", "choices": [v.value for v in View]}) from None
+
+
+def select(entries: Iterable[Entry], chosen: View, agent_id: str, since: datetime | None, limit: int) -> list[Entry]:
+    """The view's entries, newest activity first: mine and unassigned filter by assignee; with a cursor, only
+    what moved after it."""
+    kept = [e for e in entries
+            if (chosen is not View.MINE or e.assignee_id == agent_id)
+            and (chosen is not View.UNASSIGNED or e.assignee_id is None)
+            and (since is None or e.last_activity > since)]
+    kept.sort(key=lambda e: (e.last_activity, e.entry_id), reverse=True)
+    return kept[:limit]
+
+
+def cursor(entries: Iterable[Entry], previous: datetime | None) -> datetime | None:
+    """What the next poll sends: the latest activity seen so far."""
+    return max([e.last_activity for e in entries] + ([previous] if previous else []), default=None)

@@ -1,0 +1,55 @@
+"""The inbox use case: read a view of the shop's chats and tickets, or what changed in it since a cursor.
+
+Polling with the cursor is the fallback of live updates; a push channel delivers the same `Entry` shapes
+(`InboxService.entry_of_*`) when something changes, and the console refreshes from either."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.chat.model import Conversation, Status
+from chalicelib.chat.service import ChatService
+from chalicelib.inbox import model
+from chalicelib.inbox.model import CHAT_STATUSES, TICKET_STATUSES, Entry, View
+from chalicelib.licensing.model import Channel
+from chalicelib.mail.service import MailService
+from chalicelib.mail.store import Ticket
+
+PAGE = 50  # newest first, per status and channel: a view shows this many at most
+
+
+class InboxService:
+    def __init__(self, chat: ChatService, mail: MailService) -> None:
+        self.chat = chat
+        self.mail = mail
+
+    def entries(self, licensee_id: str, agent_id: str, chosen: View, channels: frozenset[Channel],
+                since: datetime | None = None) -> list[Entry]:
+        """The view, newest activity first; with `since`, only the entries that moved after it."""
+        found: list[Entry] = []
+        if Channel.CHAT in channels:
+            conversations = [c for status in CHAT_STATUSES[chosen]
+                             for c in self.chat.store.inbox(licensee_id, Status(status), PAGE, None)[0]]
+            if since is not None:
+                conversations = [c for c in conversations if c.last_activity > since]
+            last = self.chat.store.last_messages(licensee_id, [(c.conversation_id, c.last_number)
+                                                               for c in conversations])
+            found += [entry_of_conversation(c, last.get(c.conversation_id, "")) for c in conversations]
+        if Channel.EMAIL in channels:
+            for status in TICKET_STATUSES[chosen]:
+                tickets, _ = self.mail.store.list_tickets(licensee_id, status, PAGE, None)
+                found += [entry_of_ticket(t) for t in tickets]
+        return model.select(found, chosen, agent_id, since, PAGE)
+
+
+def entry_of_conversation(conversation: Conversation, preview: str) -> Entry:
+    status = "closed" if conversation.status is Status.RESOLVED else conversation.status.value
+    return Entry("chat", conversation.conversation_id, status,
+                 conversation.visitor_name or conversation.visitor_email or "", " ".join(preview.split())[:120],
+                 conversation.last_activity, conversation.assignee_id, conversation.assignee_name or None,
+                 contact=conversation.visitor_email)
+
+
+def entry_of_ticket(ticket: Ticket) -> Entry:
+    return Entry("ticket", ticket.ticket_id, ticket.status, ticket.subject, ticket.preview or "",
+                 ticket.last_activity_at, ticket.assignee_id, ticket.assignee_name, ticket.number, ticket.contact)
