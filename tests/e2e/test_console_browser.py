@@ -3,6 +3,7 @@ at 390×844: the administrator manages the team within the licensed seats, the s
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -144,4 +145,40 @@ def test_an_agent_answers_assigns_notes_closes_and_reopens_a_ticket_and_writes_a
     first.locator("button").click()
     expect(first.locator("pre.raw-mail")).to_contain_text("Subject:", timeout=WAIT_MS)
     page.screenshot(path=str(SHOTS / f"console-outbox-{locale}-{size}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_one_inbox_lists_chats_and_tickets_and_a_new_ticket_arrives_without_reloading(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
+    expect = playwright_api.expect
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    chat_browser.agent_call(site, "GET", "/v1/agent/agents")
+    services.chat.start(site.licensee_id, None, text="请问龙井还有货吗？", name="李雷")
+    deliver(services, raw_mail("anna@example.org", address, subject="订单 8841", body="还没有收到货。"), [address])
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    entries = page.locator("#conversations li[data-entry]")
+    expect(entries).to_have_count(2, timeout=WAIT_MS)
+    expect(page.locator("#conversations li[data-ticket]")).to_contain_text("#1 订单 8841", timeout=WAIT_MS)
+    expect(page.locator("#conversations li[data-conversation] .preview")).to_have_text("请问龙井还有货吗？")
+
+    services.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined] - the test's clock
+    deliver(services, raw_mail("bob@example.org", address, subject="发票", body="请开发票。"), [address])
+    page.evaluate("window.kefuConsole.inboxChanged()")  # what the push channel calls; polling does it anyway
+    expect(entries).to_have_count(3, timeout=WAIT_MS)
+    expect(entries.first).to_contain_text("#2 发票", timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-inbox-{locale}-{size}.png"))
+
+    page.locator("#conversations li[data-conversation]").click()
+    expect(page.locator("#timeline .item.visitor")).to_contain_text("请问龙井还有货吗？", timeout=WAIT_MS)
+    page.locator("#reply-text").fill("有货，今天发出。")
+    page.locator("#reply-text").press("Enter")
+    expect(page.locator("#timeline .item.agent")).to_contain_text("今天发出", timeout=WAIT_MS)
+    if size == "phone":
+        page.locator("#tab-conversations .back").click()
+    page.locator("#conversations li[data-ticket]").first.click()
+    expect(page.locator("#ticket .item.visitor")).to_contain_text("请开发票。", timeout=WAIT_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]

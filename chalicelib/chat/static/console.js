@@ -108,7 +108,7 @@
       loadAgents();
       loadList(true);
       timers.push(setInterval(function () { call("PUT", "v1/agent/presence", {status: $("presence").value}); }, 60000));
-      timers.push(setInterval(function () { if (state.tab === "conversations") { loadList(true); } }, 10000));
+      timers.push(setInterval(function () { if (state.tab === "conversations") { loadList(false); } }, 10000));
       timers.push(setInterval(function () { if (state.current && state.tab === "conversations") { openConversation(state.current, true); } }, 3000));
       tabs.forEach(function (tab) { if (tab.started) { tab.started(); } });
     }).catch(function () { $("login-error").textContent = t("login.no_api"); });
@@ -198,32 +198,66 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (button) {
     button.addEventListener("click", function () { state.status = button.getAttribute("data-status"); loadList(true); });
   });
-  $("more").addEventListener("click", function () { loadList(false); });
 
   function loadAgents() {
     return call("GET", "v1/agent/agents").then(function (r) { if (r.status === 200) { state.agents = r.data.items; } });
   }
 
+  /* The inbox: the shop's chats and tickets in one list (GET v1/agent/inbox), by view. A full read on a
+   * change of view, then polls with the cursor bring only what moved. A push channel, where there is one,
+   * calls window.kefuConsole.inboxChanged() to poll at once instead of waiting for the next round. */
+  var inbox = {entries: {}, cursor: null};
+  function entryItem(e) {
+    var li = el("li");
+    li.setAttribute(e.kind === "chat" ? "data-conversation" : "data-ticket", e.id);
+    li.setAttribute("data-entry", e.kind + ":" + e.id);
+    if ((e.kind === "chat" && e.id === state.current) || (e.kind === "ticket" && e.id === state.ticket)) { li.className = "active"; }
+    var title = el("strong");
+    title.appendChild(el("span", t("kind." + e.kind), "kind " + e.kind));
+    title.appendChild(document.createTextNode(e.kind === "ticket" ? "#" + e.number + " " + (e.title || t("tickets.no_subject"))
+                                                                  : (e.title || t("conversation.visitor"))));
+    li.appendChild(title);
+    if (e.preview) { li.appendChild(el("small", e.preview, "preview")); }
+    li.appendChild(el("small", (e.contact ? e.contact + " · " : "") + (e.assignee ? e.assignee.name : t("conversation.unassigned")) +
+                               " · " + time(e.last_activity)));
+    li.addEventListener("click", function () {
+      if (e.kind === "chat") { threadOpen("conversations", true); openConversation(e.id, false); return; }
+      select("tickets"); threadOpen("tickets", true); openTicket(e.id);
+    });
+    return li;
+  }
+  function drawInbox() {
+    var list = $("conversations");
+    list.textContent = "";
+    var entries = Object.keys(inbox.entries).map(function (k) { return inbox.entries[k]; });
+    entries.sort(function (a, b) { return a.last_activity < b.last_activity ? 1 : a.last_activity > b.last_activity ? -1 : 0; });
+    if (!entries.length) { list.appendChild(el("li", t("list.empty", {status: t(viewLabel(state.status))}), "empty")); }
+    entries.forEach(function (e) { list.appendChild(entryItem(e)); });
+  }
+  function viewLabel(view) { return view === "mine" || view === "unassigned" ? "view." + view : "status." + view; }
+  function belongs(e) {
+    var active = e.status === "open" || e.status === "pending";
+    if (state.status === "mine") { return active && e.assignee && state.me && e.assignee.id === state.me.id; }
+    if (state.status === "unassigned") { return active && !e.assignee; }
+    return e.status === state.status;
+  }
   function loadList(reset) {
-    var path = "v1/agent/conversations?status=" + state.status + (!reset && state.next ? "&next=" + encodeURIComponent(state.next) : "");
+    var polling = !reset && inbox.cursor;
+    var path = "v1/agent/inbox?view=" + state.status + (polling ? "&since=" + encodeURIComponent(inbox.cursor) : "");
+    Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (b) {
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-status") === state.status));
+    });
     return call("GET", path).then(function (r) {
       if (r.status !== 200) { fail(problem(r)); return; }
-      var list = $("conversations");
-      if (reset) { list.textContent = ""; }
-      if (reset && !r.data.items.length) { list.appendChild(el("li", t("list.empty", {status: t("status." + state.status)}), "empty")); }
-      r.data.items.forEach(function (c) {
-        var li = el("li");
-        li.setAttribute("data-conversation", c.id);
-        if (c.id === state.current) { li.className = "active"; }
-        li.appendChild(el("strong", c.visitor.name || c.visitor.email || t("conversation.visitor")));
-        li.appendChild(el("small", (c.assignee ? c.assignee.name : t("conversation.unassigned")) + " · " + time(c.last_activity)));
-        li.addEventListener("click", function () { threadOpen("conversations", true); openConversation(c.id, false); });
-        list.appendChild(li);
-      });
-      state.next = r.data.next;
-      $("more").classList.toggle("hidden", !state.next);
+      if (!polling) { inbox.entries = {}; }
+      r.data.items.forEach(function (e) { inbox.entries[e.kind + ":" + e.id] = e; });
+      // an entry that moved out of the view (closed, taken by a colleague) leaves it
+      Object.keys(inbox.entries).forEach(function (k) { if (!belongs(inbox.entries[k])) { delete inbox.entries[k]; } });
+      inbox.cursor = r.data.cursor || inbox.cursor;
+      drawInbox();
     });
   }
+  window.kefuConsole.inboxChanged = function () { if (state.me) { return loadList(false); } };
 
   function openConversation(id, refresh) {
     return call("GET", "v1/agent/conversations/" + encodeURIComponent(id)).then(function (r) {
