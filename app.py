@@ -7,6 +7,7 @@ from chalice import Chalice
 from chalicelib.admin.api import admin_api
 from chalicelib.billing.api import billing_api
 from chalicelib.bootstrap import services
+from chalicelib.canned.api import canned_api
 from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
 from chalicelib.i18n.api import i18n_api
@@ -24,6 +25,7 @@ app.register_blueprint(mail_api)
 app.register_blueprint(i18n_api)
 app.register_blueprint(admin_api)
 app.register_blueprint(inbox_api)
+app.register_blueprint(canned_api)
 
 
 # Email (issue 4). Chalice cannot package `on_s3_event` for CloudFormation, so SES's receipt rule stores the raw

@@ -182,3 +182,36 @@ def test_one_inbox_lists_chats_and_tickets_and_a_new_ticket_arrives_without_relo
     page.locator("#conversations li[data-ticket]").first.click()
     expect(page.locator("#ticket .item.visitor")).to_contain_text("请开发票。", timeout=WAIT_MS)
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_an_admin_writes_a_canned_response_and_an_agent_inserts_it_with_slash_filled_from_the_ticket(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
+    expect = playwright_api.expect
+    admin = services.licensing.issue_agent_key(site.licensee_id, "店长", "boss@shop.example", "test",
+                                               Role.ADMIN).secret
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    deliver(services, raw_mail("anna@example.org", address, subject="物流查询", body="我的订单号 8841 到哪了？"),
+            [address])
+
+    page = sign_in(browser, site, admin, locale, size)
+    page.locator("nav button[data-tab=admin]").click()
+    box = page.locator("#tab-admin .admin-box").nth(2)
+    box.locator("input[name=canned-shortcut]").fill("ship")
+    box.locator("input[name=canned-title]").fill("发货通知")
+    box.locator("textarea[name=canned-text]").fill("{customer_name}您好，订单 {order_number} 已发货。")
+    box.locator("button[type=submit]").click()
+    expect(box.locator("tr[data-canned=ship]")).to_contain_text("/ship", timeout=WAIT_MS)
+    page.close()
+
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    page.locator("nav button[data-tab=tickets]").click()
+    page.locator("#tickets li[data-ticket]").first.click()
+    expect(page.locator("#ticket .item.visitor")).to_contain_text("8841", timeout=WAIT_MS)
+    page.locator("#ticket-text").type("/sh")
+    menu = page.locator("#ticket-form .canned-menu li")
+    expect(menu).to_have_count(1, timeout=WAIT_MS)
+    page.locator("#ticket-text").press("Enter")
+    expect(page.locator("#ticket-text")).to_have_value("Customer您好，订单 8841 已发货。", timeout=WAIT_MS)

@@ -175,6 +175,47 @@
     return load();
   }
 
+  // -- canned responses -----------------------------------------------------------------------------------
+  function canned(ctx, box) {
+    var list = box.appendChild(ctx.el("table", null, "admin-team admin-canned"));
+    var form = box.appendChild(ctx.el("form", null, "admin-settings"));
+    var shortcut = field(ctx, form, "canned.shortcut", input(ctx, "canned-shortcut"));
+    var title = field(ctx, form, "canned.title", input(ctx, "canned-title"));
+    var text = field(ctx, form, "canned.text", input(ctx, "canned-text", "", "textarea"));
+    form.appendChild(ctx.el("small", ctx.t("canned.hint", {customer_name: "{customer_name}", order_number: "{order_number}",
+                                                           agent_name: "{agent_name}", ticket_number: "{ticket_number}"})));
+    form.appendChild(ctx.el("button", ctx.t("canned.save"))).type = "submit";
+    function load() {
+      return ctx.call("GET", "v1/agent/canned-responses").then(function (r) {
+        list.textContent = "";
+        if (r.status !== 200) { note(ctx, box, problem(ctx, r), "error"); return; }
+        r.data.items.forEach(function (c) {
+          var tr = list.appendChild(ctx.el("tr"));
+          tr.setAttribute("data-canned", c.shortcut);
+          tr.appendChild(ctx.el("td", "/" + c.shortcut));
+          tr.appendChild(ctx.el("td", c.title));
+          tr.appendChild(ctx.el("td", c.text));
+          var remove = tr.appendChild(ctx.el("td")).appendChild(ctx.el("button", ctx.t("team.remove")));
+          remove.type = "button";
+          remove.addEventListener("click", function () {
+            ctx.call("DELETE", "v1/agent/canned-responses/" + encodeURIComponent(c.shortcut)).then(load);
+          });
+        });
+      });
+    }
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      ctx.call("POST", "v1/agent/canned-responses", {shortcut: shortcut.value.trim(), title: title.value.trim(),
+                                                     text: text.value.trim()}).then(function (r) {
+        if (r.status !== 200 && r.status !== 201) { note(ctx, box, problem(ctx, r), "error"); return; }
+        note(ctx, box, "");
+        form.reset();
+        load();
+      });
+    });
+    return load();
+  }
+
   function start() {
     window.kefuConsole.register({
       id: "admin", namespace: "admin", label: "nav.admin",
@@ -183,6 +224,7 @@
         panel.classList.add("admin");
         team(ctx, section(ctx, panel, "team.heading"));
         settings(ctx, section(ctx, panel, "settings.heading"));
+        canned(ctx, section(ctx, panel, "canned.heading"));
         held(ctx, section(ctx, panel, "held.heading"));
       }
     });

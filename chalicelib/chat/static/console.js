@@ -7,6 +7,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var texts = {}, locale = "zh-CN", tabs = [], catalogues = {};
   var state = {key: sessionStorage.getItem(KEY), status: "open", current: null, next: null, agents: [], ticketStatus: "open",
+               canned: [], context: {conversations: {}, tickets: {}},
                me: null, ticket: null, tab: "conversations"};
   var timers = [];
 
@@ -285,6 +286,8 @@
         var extra = el("option", c.assignee.name); extra.value = c.assignee.id; select.appendChild(extra);
       }
       select.value = c.assignee ? c.assignee.id : "";
+      state.context.conversations = {customer_name: c.visitor.name || "", agent_name: state.me ? state.me.name : "",
+        order_number: orderNumber(c.messages.filter(function (m) { return m.author === "visitor"; }).map(function (m) { return m.text; }))};
       var timeline = $("timeline");
       var atBottom = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 20;
       timeline.textContent = "";
@@ -318,6 +321,7 @@
   $("reply-text").addEventListener("keydown", function (e) {
     // An Enter that confirms an IME candidate (pinyin, wubi) is not a send.
     if (e.isComposing || e.keyCode === 229) { return; }
+    if (e.defaultPrevented) { return; }  // the canned-response menu took it
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send("reply"); }
   });
 
@@ -333,6 +337,71 @@
         .then(function (r) { if (r.status !== 200) { fail(problem(r)); } openConversation(state.current, true); loadList(true); });
     });
   });
+
+  // -- canned responses: "/" at the start of a reply opens the shop's list; Enter, Tab or a click inserts one
+  //    with its placeholders filled from the conversation or ticket at hand -------------------------------
+  function orderNumber(texts) {
+    var pattern = /(?:订单号?|单号|order(?:\s*(?:no\.?|number))?)\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,31})/gi, found = "";
+    texts.forEach(function (text) { var m; pattern.lastIndex = 0; while ((m = pattern.exec(text || "")) !== null) { found = m[1]; } });
+    return found;
+  }
+  function fillCanned(text, values) {
+    return String(text).replace(/\{(\w+)\}/g, function (all, name) { return values[name] ? String(values[name]) : all; });
+  }
+  function loadCanned() {
+    return call("GET", "v1/agent/canned-responses").then(function (r) { if (r.status === 200) { state.canned = r.data.items; } });
+  }
+  function attachCanned(textarea, tab) {
+    var menu = el("ul", null, "canned-menu hidden"), chosen = 0, matches = [];
+    menu.setAttribute("role", "listbox");
+    textarea.parentNode.insertBefore(menu, textarea);
+    function close() { menu.classList.add("hidden"); matches = []; }
+    function insert(response) {
+      textarea.value = fillCanned(response.text, state.context[tab] || {});
+      close();
+      textarea.focus();
+    }
+    function draw() {
+      menu.textContent = "";
+      matches.forEach(function (response, n) {
+        var li = el("li", null, n === chosen ? "chosen" : "");
+        li.setAttribute("role", "option");
+        li.setAttribute("data-shortcut", response.shortcut);
+        li.appendChild(el("b", "/" + response.shortcut));
+        li.appendChild(el("span", " " + (response.title || response.text.slice(0, 40))));
+        li.addEventListener("mousedown", function (e) { e.preventDefault(); insert(response); });
+        menu.appendChild(li);
+      });
+      menu.classList.toggle("hidden", !matches.length);
+    }
+    textarea.addEventListener("input", function () {
+      var value = textarea.value;
+      if (value.charAt(0) !== "/" || /\s/.test(value)) { close(); return; }
+      var wanted = value.slice(1).toLowerCase();
+      var refresh = state.canned.length ? Promise.resolve() : loadCanned();
+      refresh.then(function () {
+        matches = state.canned.filter(function (r) { return r.shortcut.indexOf(wanted) === 0; }).slice(0, 8);
+        chosen = 0;
+        draw();
+      });
+    });
+    textarea.addEventListener("keydown", function (e) {
+      if (!matches.length || e.isComposing || e.keyCode === 229) { return; }
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        chosen = (chosen + (e.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+        draw();
+      } else if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        insert(matches[chosen]);
+      } else if (e.key === "Escape") {
+        close();
+      }
+    }, true);  // capture: at the textarea itself this runs before the Enter-sends listener
+    textarea.addEventListener("blur", function () { setTimeout(close, 150); });
+  }
+  attachCanned($("reply-text"), "conversations");
+  attachCanned($("ticket-text"), "tickets");
 
   // -- tickets and outbox (the email channel; absent until it is installed) ------------------------------
   // An API without the email routes answers 404 (or, behind API Gateway, 403 without our error shape).
@@ -409,6 +478,9 @@
         var target = b.getAttribute("data-ticket-set");
         b.classList.toggle("hidden", target === ticket.status || (target === "open" && ticket.status === "pending"));
       });
+      state.context.tickets = {customer_name: ticket.contact_name || "", agent_name: state.me ? state.me.name : "",
+        ticket_number: String(ticket.number), order_number: orderNumber([ticket.subject].concat((ticket.messages || [])
+          .filter(function (m) { return m.direction === "inbound"; }).map(function (m) { return m.text || m.body || ""; })))};
       var entries = (ticket.messages || []).map(function (m) {
         var outbound = m.direction === "outbound";
         return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [],

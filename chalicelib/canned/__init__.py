@@ -1,0 +1,1 @@
+"""Canned responses: a shop's prepared answers, inserted in the console with a `/` shortcut."""
