@@ -42,6 +42,22 @@ def _write_cursor(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z") if at else None
 
 
+@inbox_api.route("/v1/agent/search", methods=["GET"])
+def search() -> Response:
+    """`?q=`: a ticket number, a customer's email, phone or name, an order number they mentioned, or words of a
+    subject, across the shop's tickets, chats and customers (only this shop's)."""
+    from chalicelib.inbox.service import InboxService
+
+    built = services()
+    principal = require_agent(inbox_api.current_request, built.licensing, None)
+    query: Mapping[str, str] = inbox_api.current_request.query_params or {}
+    wanted = (query.get("q") or "").strip()
+    if not wanted:
+        raise InvalidInput("Say what to look for: ?q=…", code="MISSING_FIELD", details={"field": "q"})
+    found = InboxService(built.chat, built.mail).search(principal.licensee_id, wanted, principal.validation.channels)
+    return json_response({"items": [_entry_dict(e) for e in found], "q": wanted})
+
+
 def _since(value: str | None) -> datetime | None:
     if not value:
         return None
@@ -56,6 +72,7 @@ def _since(value: str | None) -> datetime | None:
 
 def _entry_dict(entry: Entry) -> dict[str, Any]:
     return {"kind": entry.kind, "id": entry.entry_id, "status": entry.status, "title": entry.title,
-            "preview": entry.preview, "last_activity": entry.last_activity.isoformat(), "number": entry.number,
+            "preview": entry.preview, "number": entry.number,
+            "last_activity": entry.last_activity.isoformat() if entry.kind != "contact" else None,
             "contact": entry.contact,
             "assignee": {"id": entry.assignee_id, "name": entry.assignee_name} if entry.assignee_id else None}

@@ -64,3 +64,42 @@ def select(entries: Iterable[Entry], chosen: View, agent_id: str, since: datetim
 def cursor(entries: Iterable[Entry], previous: datetime | None) -> datetime | None:
     """What the next poll sends: the latest activity seen so far."""
     return max([e.last_activity for e in entries] + ([previous] if previous else []), default=None)
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    text: str                    # what was typed, trimmed and folded to lower case
+    number: int | None           # "#12" or "12": a ticket number
+    lookups: tuple[str, ...]     # exact lookups kept with tickets: email:…, order:…, phone:…
+
+
+def search_terms(query: str) -> SearchTerms:
+    """What a search box entry can mean. Every reading is tried; the ranking puts exact hits first."""
+    text = " ".join(query.split()).lower()[:100]
+    bare = text.lstrip("#")
+    number = int(bare) if bare.isdigit() and len(bare) <= 9 else None
+    lookups: list[str] = []
+    if "@" in text:
+        lookups.append(f"email:{text}")
+    elif len(bare) >= 4 and all(ch.isalnum() or ch in "-+ " for ch in bare):
+        lookups.append(f"order:{bare}")
+        digits = "".join(ch for ch in bare if ch.isdigit())
+        if len(digits) >= 7:
+            lookups.append(f"phone:{digits[-11:]}")
+    return SearchTerms(text, number, tuple(lookups))
+
+
+def rank(exact: Iterable[Entry], recent: Iterable[Entry], text: str, limit: int = 30) -> list[Entry]:
+    """Exact hits first, then the recent entries where every word of the query appears (in the title, the
+    customer's address or the preview); each entry once, newest first within each group."""
+    words = text.split()
+    seen: set[tuple[str, str]] = set()
+    out: list[Entry] = []
+    for group in (sorted(exact, key=lambda e: e.last_activity, reverse=True),
+                  sorted((e for e in recent if all(w in f"{e.title} {e.contact} {e.preview}".lower() for w in words)),
+                         key=lambda e: e.last_activity, reverse=True)):
+        for entry in group:
+            if (entry.kind, entry.entry_id) not in seen:
+                seen.add((entry.kind, entry.entry_id))
+                out.append(entry)
+    return out[:limit]

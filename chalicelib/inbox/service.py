@@ -5,7 +5,7 @@ Polling with the cursor is the fallback of live updates; a push channel delivers
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from chalicelib.chat.model import Conversation, Status
 from chalicelib.chat.service import ChatService
@@ -15,6 +15,7 @@ from chalicelib.licensing.model import Channel
 from chalicelib.mail.service import MailService
 from chalicelib.mail.store import Ticket
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE = 50  # newest first, per status and channel: a view shows this many at most
 
 
@@ -40,6 +41,35 @@ class InboxService:
                 tickets, _ = self.mail.store.list_tickets(licensee_id, status, PAGE, None)
                 found += [entry_of_ticket(t) for t in tickets]
         return model.select(found, chosen, agent_id, since, PAGE)
+
+
+    def search(self, licensee_id: str, query: str, channels: frozenset[Channel]) -> list[Entry]:
+        """The shop's tickets, chats and customers that a query finds, best first: exact hits (a ticket number,
+        a customer's address, an order or phone number a customer mentioned) from lookups kept with every
+        ticket, then words found in the subjects, names, addresses and last messages of the recent ones."""
+        terms = model.search_terms(query)
+        if not terms.text:
+            return []
+        exact: list[Entry] = []
+        recent: list[Entry] = []
+        if Channel.EMAIL in channels:
+            ids: list[str] = []
+            if terms.number is not None:
+                found = self.mail.store.ticket_by_number(licensee_id, terms.number)
+                ids += [found] if found else []
+            for term in terms.lookups:
+                ids += self.mail.store.find(licensee_id, term)
+            exact = [entry_of_ticket(t) for t in self.mail.store.tickets(
+                (licensee_id, i) for i in dict.fromkeys(ids)).values()]
+            for status in ("open", "pending", "closed"):
+                recent += [entry_of_ticket(t) for t in self.mail.store.list_tickets(licensee_id, status, PAGE, None)[0]]
+            recent += [Entry("contact", c.address, "", c.name or c.address, "", _EPOCH, None, None, contact=c.address)
+                       for c in self.mail.store.contacts(licensee_id)]
+        if Channel.CHAT in channels:
+            for status in Status:
+                recent += [entry_of_conversation(c, "") for c in
+                           self.chat.store.inbox(licensee_id, status, PAGE, None)[0]]
+        return model.rank(exact, recent, terms.text)
 
 
 def entry_of_conversation(conversation: Conversation, preview: str) -> Entry:

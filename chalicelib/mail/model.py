@@ -300,6 +300,23 @@ def acknowledgement_text(template: str, merchant: str, number: int) -> str:
     return template.replace("{merchant}", merchant).replace("{number}", str(number))
 
 
+_ORDER = re.compile(r"(?:订单号?|单号|order(?:\s*(?:no\.?|number))?)\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,31})",
+                    re.IGNORECASE)
+# mainland mobile numbers (138 0013 8000, +86 13800138000): what customers leave in mail; landlines vary too much
+_PHONE = re.compile(r"(?<![\d-])(?:\+?86[ -]?)?(1[3-9]\d(?:[ -]?\d){8})(?![\d-])")
+MAX_TERMS = 10
+
+
+def lookup_terms(contact: str, *texts: str) -> list[str]:
+    """What a ticket can be found by, exactly: its customer's address, order numbers the customer mentions
+    ("订单号 8841", "order no. A-1234") and phone numbers; at most MAX_TERMS, the address first."""
+    terms = [f"email:{contact.lower()}"] if contact else []
+    for text in texts:
+        terms += [f"order:{m.lower()}" for m in _ORDER.findall(text or "")]
+        terms += [f"phone:{re.sub(r'[^0-9]', '', m)}" for m in _PHONE.findall(text or "")]
+    return list(dict.fromkeys(terms))[:MAX_TERMS]
+
+
 def round_robin(available: Sequence[tuple[str, str]], number: int) -> tuple[str, str] | None:
     """The agent (id, name) a new ticket goes to: the online agents with room take turns by ticket number, so
     consecutive tickets go to different agents without a counter of their own. None when nobody is available."""

@@ -12,6 +12,7 @@ Layout (pk / sk):
   MERCHANT#<lic> / MSGID#<hash>             every Message-ID seen or sent: idempotency and threading
   TICKET#<lic>#<id> / MSG#<message id>      the messages of a ticket, oldest first
   TICKET#<lic>#<id> / NOTE#<at>#<id>        agents' internal notes on a ticket (never mailed)
+  MERCHANT#<lic> / FIND#<term>#<ticket id>  what a ticket is found by: email:, order:, phone: (search)
   HELD#<lic or -> / <at>#<hash>             mail kept back with its reason
   ACKRATE#<lic>#<address> / <hour>          acknowledgements sent to a sender this hour (expires)
 
@@ -49,7 +50,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core.errors import InvalidInput
-from chalicelib.mail.model import Delivery, TicketStatus, key_hash
+from chalicelib.mail.model import Delivery, TicketStatus, key_hash, lookup_terms
 
 
 class ActivityIndex(GlobalSecondaryIndex["MailItem"]):
@@ -115,6 +116,10 @@ class NoteItem(MailItem, discriminator="note"):
     agent_name = UnicodeAttribute(default="")
     text = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+
+
+class FindItem(MailItem, discriminator="find"):
+    ticket_id = UnicodeAttribute()
 
 
 class NumberItem(MailItem, discriminator="number"):
@@ -359,6 +364,16 @@ class MailStore:
         item = _get(_merchant(licensee_id), f"NUMBER#{number:012d}", consistent=False)
         return item.ticket_id if isinstance(item, NumberItem) else None
 
+    def find(self, licensee_id: str, term: str, limit: int = 50) -> list[str]:
+        """The tickets a term (email:…, order:…, phone:…) finds, by id: one Query of the merchant's partition."""
+        return list(dict.fromkeys(i.ticket_id for i in MailItem.query(
+            _merchant(licensee_id), MailItem.sk.startswith(f"FIND#{term}#"), limit=limit) if isinstance(i, FindItem)))
+
+    def contacts(self, licensee_id: str, limit: int = 500) -> list[Contact]:
+        return [Contact(i.address, i.name, bool(i.undeliverable), i.undeliverable_reason, i.undeliverable_at)
+                for i in MailItem.query(_merchant(licensee_id), MailItem.sk.startswith("CONTACT#"), limit=limit)
+                if isinstance(i, ContactItem)]
+
     def ticket_owner(self, ticket_id: str) -> str | None:
         item = _get(f"TICKETREF#{ticket_id}", "REF", consistent=False)
         return item.licensee_id if isinstance(item, TicketRefItem) else None
@@ -466,6 +481,8 @@ class MailStore:
             tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
             self._bump(tx, licensee_id, ticket, message.created_at, TicketStatus.OPEN, {message.from_address, *cc},
                        preview=preview(message.text or message.body))
+            mentioned = lookup_terms("", message.text)  # the customer's address is the ticket's already
+            _find_by(tx, licensee_id, ticket.ticket_id, mentioned)
             _touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
 
     def begin_outbound(self, licensee_id: str, ticket: Ticket, message: Message, audit: AuditRecord | None) -> None:
@@ -634,6 +651,12 @@ def _new_ticket(tx: Any, licensee_id: str, ticket: Ticket, message: Message, pre
     tx.save(TicketRefItem(pk=f"TICKETREF#{ticket.ticket_id}", sk="REF", licensee_id=licensee_id),
             condition=MailItem.pk.does_not_exist())
     tx.save(_message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
+    _find_by(tx, licensee_id, ticket.ticket_id, lookup_terms(ticket.contact, ticket.subject, message.text))
+
+
+def _find_by(tx: Any, licensee_id: str, ticket_id: str, terms: Sequence[str]) -> None:
+    for term in terms:
+        tx.save(FindItem(pk=_merchant(licensee_id), sk=f"FIND#{term}#{ticket_id}", ticket_id=ticket_id))
 
 
 def _held(i: HeldItem) -> Held:

@@ -215,3 +215,25 @@ def test_an_admin_writes_a_canned_response_and_an_agent_inserts_it_with_slash_fi
     expect(menu).to_have_count(1, timeout=WAIT_MS)
     page.locator("#ticket-text").press("Enter")
     expect(page.locator("#ticket-text")).to_have_value("Customer您好，订单 8841 已发货。", timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_an_agent_finds_a_ticket_by_order_number_and_by_customer_email(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
+    expect = playwright_api.expect
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    deliver(services, raw_mail("anna@example.org", address, subject="物流查询", body="我的订单号 8841 到哪了？"),
+            [address])
+    deliver(services, raw_mail("bob@example.org", address, subject="发票", body="请开发票。"), [address])
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    expect(page.locator("#conversations li[data-ticket]")).to_have_count(2, timeout=WAIT_MS)
+    for query, subject in (("8841", "#1 物流查询"), ("bob@example.org", "#2 发票")):
+        page.locator("#search").fill(query)
+        page.locator("#search").press("Enter")
+        expect(page.locator("#conversations li[data-ticket]").first).to_contain_text(subject, timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-search-{locale}-{size}.png"))
+    page.locator("#conversations li[data-ticket]").first.click()
+    expect(page.locator("#ticket .item.visitor")).to_contain_text("请开发票。", timeout=WAIT_MS)

@@ -109,7 +109,7 @@
       loadAgents();
       loadList(true);
       timers.push(setInterval(function () { call("PUT", "v1/agent/presence", {status: $("presence").value}); }, 60000));
-      timers.push(setInterval(function () { if (state.tab === "conversations") { loadList(false); } }, 10000));
+      timers.push(setInterval(function () { if (state.tab === "conversations" && !state.searching) { loadList(false); } }, 10000));
       timers.push(setInterval(function () { if (state.current && state.tab === "conversations") { openConversation(state.current, true); } }, 3000));
       tabs.forEach(function (tab) { if (tab.started) { tab.started(); } });
     }).catch(function () { $("login-error").textContent = t("login.no_api"); });
@@ -197,7 +197,9 @@
 
   // -- conversations -------------------------------------------------------------------------------------
   Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (button) {
-    button.addEventListener("click", function () { state.status = button.getAttribute("data-status"); loadList(true); });
+    button.addEventListener("click", function () {
+      state.status = button.getAttribute("data-status"); state.searching = null; $("search").value = ""; loadList(true);
+    });
   });
 
   function loadAgents() {
@@ -258,7 +260,36 @@
       drawInbox();
     });
   }
-  window.kefuConsole.inboxChanged = function () { if (state.me) { return loadList(false); } };
+  // Search: the shop's tickets, chats and customers; the results stand in the list until the box is cleared.
+  function showSearch(q) {
+    state.searching = q;
+    return call("GET", "v1/agent/search?q=" + encodeURIComponent(q)).then(function (r) {
+      var list = $("conversations");
+      list.textContent = "";
+      if (r.status !== 200) { list.appendChild(el("li", problem(r), "error")); return; }
+      if (!r.data.items.length) { list.appendChild(el("li", t("search.none", {q: q}), "empty")); }
+      r.data.items.forEach(function (e) {
+        if (e.kind !== "contact") { list.appendChild(entryItem(e)); return; }
+        var li = el("li");
+        li.setAttribute("data-contact", e.id);
+        var title = el("strong");
+        title.appendChild(el("span", t("kind.contact"), "kind"));
+        title.appendChild(document.createTextNode(e.title));
+        li.appendChild(title);
+        li.appendChild(el("small", e.contact));
+        li.addEventListener("click", function () { $("search").value = e.contact; showSearch(e.contact); });
+        list.appendChild(li);
+      });
+    });
+  }
+  $("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = $("search").value.trim();
+    if (q) { showSearch(q); } else { state.searching = null; loadList(true); }
+  });
+  $("search").addEventListener("search", function () { if (!$("search").value.trim()) { state.searching = null; loadList(true); } });
+
+  window.kefuConsole.inboxChanged = function () { if (state.me && !state.searching) { return loadList(false); } };
 
   function openConversation(id, refresh) {
     return call("GET", "v1/agent/conversations/" + encodeURIComponent(id)).then(function (r) {
