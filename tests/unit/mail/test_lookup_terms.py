@@ -4,7 +4,8 @@ from chalicelib.mail.model import MAX_TERMS, lookup_terms
 
 
 def test_order_numbers_are_found_in_chinese_and_english_and_phones_by_their_digits() -> None:
-    terms = lookup_terms("Anna@Example.org", "订单号 8841 还没到", "Order no. A-1234 and order #5566; 电话 138 0013 8000")
+    terms = lookup_terms("Anna@Example.org", "订单号 8841 还没到",
+                         "Order no. A-1234 and order #5566; 电话 138 0013 8000")
     assert terms == ["email:anna@example.org", "order:8841", "order:a-1234", "order:5566", "phone:13800138000"]
 
 
