@@ -15,6 +15,7 @@ from chalicelib.inbox.api import inbox_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
+from chalicelib.reports.api import reports_api
 from chalicelib.schedules import event_time
 
 app = Chalice(app_name="kefu")
@@ -26,6 +27,7 @@ app.register_blueprint(i18n_api)
 app.register_blueprint(admin_api)
 app.register_blueprint(inbox_api)
 app.register_blueprint(canned_api)
+app.register_blueprint(reports_api)
 
 
 # Email (issue 4). Chalice cannot package `on_s3_event` for CloudFormation, so SES's receipt rule stores the raw

@@ -479,6 +479,12 @@ class ChatStore:
                                    last_activity=max(conversation.last_activity, messages[-1].created_at))
         return conversation, messages, notes
 
+    def statuses(self, licensee_id: str, conversation_id: str) -> list[tuple[str, datetime]]:
+        """The status changes in a conversation's chain, oldest first (for reports)."""
+        return [(i.status, i.created_at) for i in ChatItem.query(conversation_pk(licensee_id, conversation_id),
+                                                                  ChatItem.sk.startswith("T#"))
+                if isinstance(i, StatusItem)]
+
     def add_note(self, licensee_id: str, conversation_id: str, note: Note, expires_at: datetime) -> None:
         pk = conversation_pk(licensee_id, conversation_id)
         with dynamodb.transaction("The conversation is gone.") as tx:

@@ -13,7 +13,10 @@ from chalicelib import bootstrap
 from chalicelib.licensing.model import Role
 from chalicelib.mail.model import Verdicts
 from tests.e2e import test_chat_browser as chat_browser
+from tests.e2e.conftest import Api
 from tests.e2e.test_chat_browser import WAIT_MS, Site, playwright_api
+from tests.e2e.test_reports_api import fixture_day
+from tests.factories import Factory
 from tests.mail_helpers import deliver, raw_mail
 
 pytestmark = pytest.mark.e2e
@@ -237,3 +240,33 @@ def test_an_agent_finds_a_ticket_by_order_number_and_by_customer_email(
     page.screenshot(path=str(SHOTS / f"console-search-{locale}-{size}.png"))
     page.locator("#conversations li[data-ticket]").first.click()
     expect(page.locator("#ticket .item.visitor")).to_contain_text("请开发票。", timeout=WAIT_MS)
+
+
+REPORT = {"zh-CN": {"tab": "报表", "first_median": "90 秒", "first_p90": "60 分钟", "resolution_median": "10 分钟"},
+          "en": {"tab": "Reports", "first_median": "90 s", "first_p90": "60 min", "resolution_median": "10 min"}}
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_the_reports_tab_shows_the_figures_of_the_fixture(site: Site, browser: Any, api: Api, factory: Factory,
+                                                          services: bootstrap.Services, locale: str, size: str) -> None:
+    expect, texts = playwright_api.expect, REPORT[locale]
+    owner = fixture_day(api, services, factory)  # 2 chats, 1 ticket: first responses 30 s, 90 s, 1 h
+    page = sign_in(browser, site, owner.agent_key, locale, size)
+    page.locator("nav button[data-tab=reports]").click()
+    expect(page.locator("nav button[data-tab=reports]")).to_have_text(texts["tab"], timeout=WAIT_MS)
+    panel = page.locator("#tab-reports")
+    panel.locator("input[name=from]").fill("2026-06-15")
+    panel.locator("input[name=to]").fill("2026-06-15")
+    panel.locator("button[type=submit]").click()
+    expect(panel.locator("[data-figure=chats] b")).to_have_text("2", timeout=WAIT_MS)
+    expect(panel.locator("[data-figure=tickets] b")).to_have_text("1")
+    # median of 30 s, 90 s, 3600 s by nearest rank is 90 s; p90 is 3600 s; the chat resolved after 10 minutes
+    expect(panel.locator("[data-figure=first_median] b")).to_have_text(texts["first_median"])
+    expect(panel.locator("[data-figure=first_p90] b")).to_have_text(texts["first_p90"])
+    expect(panel.locator("[data-figure=resolution_median] b")).to_have_text(texts["resolution_median"])
+    expect(panel.locator("[data-day='2026-06-15'] .report-count")).to_have_text("3")
+    expect(panel.locator("tr[data-agent='Agent One'] td").nth(1)).to_have_text("3")
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-reports-{locale}-{size}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
