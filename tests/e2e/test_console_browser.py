@@ -77,7 +77,7 @@ def test_an_admin_adds_agents_until_the_seat_limit_refuses_the_next_and_sets_the
 
     panel.locator("input[name=chat_hours]").fill("mon-fri 09:00-18:00")
     panel.locator("textarea[name=greeting-zh-CN]").fill("您好，欢迎光临！")
-    panel.locator(".admin-settings button[type=submit]").click()
+    panel.locator(".admin-box").nth(1).locator("button[type=submit]").click()
     expect(panel.locator(".admin-box").nth(1).locator(".admin-note")).to_have_text(texts["saved"], timeout=WAIT_MS)
     assert services.chat.store.settings(site.licensee_id).widget_texts == {"zh-CN": {"greeting": "您好，欢迎光临！"}}
 
@@ -270,3 +270,43 @@ def test_the_reports_tab_shows_the_figures_of_the_fixture(site: Site, browser: A
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"console-reports-{locale}-{size}.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+
+
+CAPTURE_NOTIFICATIONS = """
+window.__notifications = [];
+window.Notification = function (title, options) { window.__notifications.push([title, (options || {}).body]); };
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+NOTIFY = {"zh-CN": ("桌面通知", "新邮件工单 #2：发票", "(1) kefu 客服工作台"),
+          "en": ("Notifications", "New email ticket #2: 发票", "(1) kefu console")}
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("locale", ["zh-CN", "en"])
+def test_a_new_ticket_counts_in_the_title_and_gives_a_desktop_notification_once_allowed(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
+    expect = playwright_api.expect
+    button, notification, title = NOTIFY[locale]
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    deliver(services, raw_mail("anna@example.org", address, subject="订单 8841"), [address])
+    page = browser.new_page(locale=locale, viewport=SIZES[size])
+    page.add_init_script(CAPTURE_NOTIFICATIONS)  # what the console hands the browser's Notification API
+    page.goto(f"{site.api}/console")
+    page.locator("#key").fill(site.agent_key)
+    page.locator("#login-form button").click()
+    expect(page.locator("#conversations li[data-ticket]")).to_have_count(1, timeout=WAIT_MS)
+    expect(page.locator("#notify")).to_have_text(button)
+    page.locator("#notify").click()
+    expect(page.locator("#notify")).to_have_attribute("aria-pressed", "true", timeout=WAIT_MS)
+    assert page.title().startswith("(") is False  # what was there at sign-in is not new
+
+    services.clock.advance(timedelta(seconds=5))  # type: ignore[attr-defined] - the test's clock
+    deliver(services, raw_mail("bob@example.org", address, subject="发票", body="请开发票。"), [address])
+    page.evaluate("window.kefuConsole.inboxChanged()")
+    expect(page).to_have_title(title, timeout=WAIT_MS)
+    assert page.evaluate("window.__notifications") == [[notification, "请开发票。"]]
+    expect(page.locator("#conversations li.unread")).to_have_count(1)
+    page.locator("#conversations li.unread").click()
+    expect(page).to_have_title(title[4:], timeout=WAIT_MS)

@@ -224,6 +224,7 @@
     li.appendChild(el("small", (e.contact ? e.contact + " · " : "") + (e.assignee ? e.assignee.name : t("conversation.unassigned")) +
                                " · " + time(e.last_activity)));
     li.addEventListener("click", function () {
+      seen(e.kind + ":" + e.id);
       if (e.kind === "chat") { threadOpen("conversations", true); openConversation(e.id, false); return; }
       select("tickets"); threadOpen("tickets", true); openTicket(e.id);
     });
@@ -244,6 +245,67 @@
     if (state.status === "unassigned") { return active && !e.assignee; }
     return e.status === state.status;
   }
+  /* Not missing a customer: an entry that is new or moved since the agent last looked is unread; their count
+   * is in the tab's title; a new one rings (if the agent turned the sound on) and shows a desktop notification
+   * (once the agent allowed them). */
+  var unread = {}, baseTitle = document.title;
+  var alerts = {sound: false, desktop: false};
+  try { alerts.sound = localStorage.getItem("kefu-console-sound") === "on"; } catch (e) { /* this page only */ }
+  function showUnread() {
+    var count = Object.keys(unread).length;
+    document.title = (count ? "(" + count + ") " : "") + t("title");
+    Array.prototype.forEach.call(document.querySelectorAll("#conversations li[data-entry]"), function (li) {
+      li.classList.toggle("unread", !!unread[li.getAttribute("data-entry")]);
+    });
+  }
+  function seen(key) { if (unread[key]) { delete unread[key]; showUnread(); } }
+  function ring() {
+    if (!alerts.sound) { return; }
+    try {
+      var audio = new (window.AudioContext || window.webkitAudioContext)(), tone = audio.createOscillator(), gain = audio.createGain();
+      tone.frequency.value = 880; gain.gain.value = 0.08;
+      tone.connect(gain); gain.connect(audio.destination);
+      tone.start(); tone.stop(audio.currentTime + 0.18);
+    } catch (e) { /* no audio here */ }
+  }
+  function notify(e) {
+    ring();
+    if (!alerts.desktop || !("Notification" in window) || Notification.permission !== "granted") { return; }
+    try {
+      var note = new Notification(t(e.kind === "chat" ? "notify.chat" : "notify.ticket", {title: e.title || "", number: e.number || ""}),
+                                  {body: e.preview || "", tag: e.kind + ":" + e.id});
+      note.onclick = function () { window.focus(); };
+    } catch (err) { /* the browser refused */ }
+  }
+  function arrived(entries, first) {
+    entries.forEach(function (e) {
+      var key = e.kind + ":" + e.id, known = inbox.entries[key];
+      var moved = !known || known.last_activity !== e.last_activity;
+      var open = (e.kind === "chat" && e.id === state.current) || (e.kind === "ticket" && e.id === state.ticket);
+      if (!first && moved && !open) { unread[key] = true; notify(e); }
+    });
+  }
+  function alertButtons() {
+    $("sound").setAttribute("aria-pressed", String(alerts.sound));
+    $("notify").setAttribute("aria-pressed", String(alerts.desktop));
+  }
+  $("sound").addEventListener("click", function () {
+    alerts.sound = !alerts.sound;
+    try { localStorage.setItem("kefu-console-sound", alerts.sound ? "on" : "off"); } catch (e) { /* this page only */ }
+    alertButtons();
+    ring();
+  });
+  $("notify").addEventListener("click", function () {
+    if (!("Notification" in window)) { return; }
+    if (alerts.desktop) { alerts.desktop = false; alertButtons(); return; }
+    Promise.resolve(Notification.requestPermission()).then(function (answer) {
+      alerts.desktop = answer === "granted";
+      alertButtons();
+    });
+  });
+  alertButtons();
+  window.kefuConsole.unread = function () { return Object.keys(unread).length; };
+
   function loadList(reset) {
     var polling = !reset && inbox.cursor;
     var path = "v1/agent/inbox?view=" + state.status + (polling ? "&since=" + encodeURIComponent(inbox.cursor) : "");
@@ -252,12 +314,15 @@
     });
     return call("GET", path).then(function (r) {
       if (r.status !== 200) { fail(problem(r)); return; }
+      arrived(r.data.items, !polling && !inbox.started);
+      inbox.started = true;
       if (!polling) { inbox.entries = {}; }
       r.data.items.forEach(function (e) { inbox.entries[e.kind + ":" + e.id] = e; });
       // an entry that moved out of the view (closed, taken by a colleague) leaves it
       Object.keys(inbox.entries).forEach(function (k) { if (!belongs(inbox.entries[k])) { delete inbox.entries[k]; } });
       inbox.cursor = r.data.cursor || inbox.cursor;
       drawInbox();
+      showUnread();
     });
   }
   // Search: the shop's tickets, chats and customers; the results stand in the list until the box is cleared.
@@ -292,6 +357,7 @@
   window.kefuConsole.inboxChanged = function () { if (state.me && !state.searching) { return loadList(false); } };
 
   function openConversation(id, refresh) {
+    seen("chat:" + id);
     return call("GET", "v1/agent/conversations/" + encodeURIComponent(id)).then(function (r) {
       if (r.status !== 200) { fail(problem(r)); return; }
       fail("");
@@ -490,6 +556,7 @@
   }
 
   function openTicket(id) {
+    seen("ticket:" + id);
     $("new-ticket-form").classList.add("hidden");
     return call("GET", "v1/agent/tickets/" + encodeURIComponent(id)).then(function (r) {
       var view = $("ticket");

@@ -80,8 +80,11 @@
       });
       form.appendChild(ctx.el("button", ctx.t("period.show"))).type = "submit";
       var out = box.appendChild(ctx.el("div", null, "report-out"));
+      var asked = 0;
       function load() {
+        var mine = ++asked;  // an older answer arriving late never overwrites the newer one
         return ctx.call("GET", "v1/agent/reports?from=" + fields.from.value + "&to=" + fields.to.value).then(function (r) {
+          if (mine !== asked) { return; }
           if (r.status !== 200) { out.textContent = ""; out.appendChild(ctx.el("p", ctx.problem(r), "error")); return; }
           draw(ctx, out, r.data);
         });
