@@ -52,9 +52,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     clock = clock or SystemClock()
     if metrics is None:
         if settings.metrics_enabled:
-            from chalicelib.adapters.cloudwatch import EmfSink
+            from chalicelib.adapters.cloudwatch import EmfFile, EmfSink
 
-            metrics = EmfSink()
+            metrics = EmfSink(EmfFile(settings.metrics_file)) if settings.metrics_file else EmfSink()
         else:
             metrics = MemorySink()
     from chalicelib.adapters import dynamodb

@@ -37,18 +37,34 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
             message = str(response.body["Message"])
             if response.status_code >= 500:  # Chalice caught and logged an unexpected error in a view
                 code, message = "INTERNAL_ERROR", _internal(request_id)
+                _count_error(context, code)
             response = json_response({"error": {"code": code, "message": message}},
                                      response.status_code, {k: str(v) for k, v in response.headers.items()})
     except KefuError as exc:
         logger.info("request refused", extra={"code": exc.code, "status": exc.status})
         response = json_response(exc.body(), exc.status, exc.headers)
+        if exc.status >= 500:
+            _count_error(context, exc.code)
     except Exception:
         logger.exception("unhandled error")
         response = json_response({"error": {"code": "INTERNAL_ERROR", "message": _internal(request_id)}}, 500)
+        _count_error(context, "INTERNAL_ERROR")
     finally:
         unbind()
     response.headers["X-Request-Id"] = request_id
     return response
+
+
+def _count_error(context: dict[str, Any], code: str) -> None:
+    """An error answered as a response is no Lambda error: count it here, by route (the template, never the
+    path with its ids) and code, so that the ApiErrors alarm sees it."""
+    from chalicelib.bootstrap import services
+    from chalicelib.metrics import API_ERRORS
+
+    try:
+        services().metrics.count(API_ERRORS, route=str(context.get("resourcePath") or "-"), code=code)
+    except Exception:  # the services themselves may be what failed; the log line above still tells
+        logger.exception("could not count the error")
 
 
 def body_fields(request: Request) -> Fields:
