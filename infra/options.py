@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,7 +96,9 @@ def parse(stage: str, raw: dict[str, Any]) -> StageOptions:
         reserved_concurrency=concurrency)
 
 
-def options(stage: str, path: Path = STAGES_FILE) -> StageOptions:
+def options(stage: str, path: Path | None = None) -> StageOptions:
+    """The stage's options from infra/stages.json (or the file KEFU_STAGES_FILE names, e.g. a test's)."""
+    path = path or Path(os.environ.get("KEFU_STAGES_FILE") or STAGES_FILE)
     stages = json.loads(path.read_text())
     if stage not in stages:
         raise OptionsError(f"infra/stages.json has no stage {stage!r} (have: {', '.join(stages)})")
