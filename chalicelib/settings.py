@@ -50,6 +50,7 @@ class Settings:
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
+    failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +87,7 @@ class Settings:
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),
         )

@@ -91,8 +91,9 @@ class KefuStack(Stack):
         self.dead_letters = sqs.Queue(self, "ScheduleDeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
                                       enforce_ssl=True, retention_period=Duration.days(14))
         self.failed_events = sqs.Queue(
-            self, "FailedEvents", queue_name=f"kefu-{stage}-failed-events", encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True, retention_period=Duration.days(FAILED_EVENTS_DAYS))
+            self, "FailedEvents", queue_name=resources.failed_events_queue_name(stage),
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            retention_period=Duration.days(FAILED_EVENTS_DAYS))
         self.log_groups: dict[str, logs.CfnLogGroup] = {}
         self.configure_functions()
         self.api_log_group = self.configure_api()

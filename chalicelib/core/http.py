@@ -10,7 +10,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.core.errors import KefuError
-from chalicelib.core.observability import bind, logger, unbind
+from chalicelib.core.observability import bind, logger, traced_request, unbind
 from chalicelib.core.validation import Fields, parse_json_object
 
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
@@ -31,7 +31,8 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
     request_id = context.get("requestId") or str(uuid.uuid4())
     bind(request_id=request_id, merchant_id="-")
     try:
-        response = get_response(request)
+        with traced_request(str(context.get("resourcePath") or "-")):
+            response = get_response(request)
         if isinstance(response.body, dict) and set(response.body) == {"Code", "Message"}:
             code = _CHALICE_CODES.get(str(response.body["Code"]), "BAD_REQUEST")
             message = str(response.body["Message"])
