@@ -9,6 +9,7 @@ from chalicelib.bootstrap import services
 from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
 from chalicelib.core.observability import event_middleware
+from chalicelib.i18n.api import i18n_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
@@ -20,6 +21,7 @@ app.register_middleware(event_middleware, "pure_lambda")  # context, correlation
 app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
 app.register_blueprint(mail_api)
+app.register_blueprint(i18n_api)
 
 
 # Email (issue 4). Chalice cannot package `on_s3_event` for CloudFormation, so SES's receipt rule stores the raw

@@ -56,7 +56,7 @@ def script() -> Response:
 
 @ops_api.route("/ops/data", methods=["GET"])
 def data() -> Response:
-    """The dashboard's graphs as of now, in the language asked for (`?lang=en`; zh-CN by default)."""
+    """The dashboard's graphs as of now, in the language asked for (`?lang=en`), else the browser's, else zh-CN."""
     import time
 
     from chalicelib.operations.board import board_data
@@ -66,9 +66,11 @@ def data() -> Response:
     if not _config["key"] or not hmac.compare_digest(given.encode(), str(_config["key"]).encode()):
         raise KefuError("The operations page needs the operations key of this run (see .data/demo.json).",
                         code="STAFF_KEY_REQUIRED", status=403)
+    from chalicelib import i18n
+
     params: dict[str, str] = dict(request.query_params or {})
-    return json_response(board_data(emf_lines(_config["metrics_file"]), int(time.time() * 1000),
-                                    params.get("lang", "")))
+    lang = i18n.negotiate(params.get("lang"), i18n.accept_language(request.headers.get("accept-language")))
+    return json_response(board_data(emf_lines(_config["metrics_file"]), int(time.time() * 1000), lang))
 
 
 def ops_extra(services: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:

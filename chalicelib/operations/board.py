@@ -47,7 +47,7 @@ def board_data(lines: Iterable[Mapping[str, Any]], now_ms: int, lang: str, windo
     """The local dashboard's content from EMF lines, as CloudWatch would graph them: per panel, one series
     per combination of dimension values, summed per period. A line counts only when its dimension set is
     exactly the panel's, as SEARCH matches (so the local page shows the same mistakes CloudWatch would)."""
-    from chalicelib.operations.messages import MESSAGES, language, text
+    from chalicelib.operations.messages import language, messages, text
 
     lang = language(lang)
     start_ms = now_ms - window_seconds * 1000
@@ -79,7 +79,7 @@ def board_data(lines: Iterable[Mapping[str, Any]], now_ms: int, lang: str, windo
                               for key, bins in sorted(sums.get(p.metric.name, {}).items())]}
                   for p in row.panels]
         rows.append({"area": row.area, "title": text(lang, f"area.{row.area}"), "panels": panels})
-    strings = {k.removeprefix("page."): v for k, v in MESSAGES[lang].items() if k.startswith("page.")}
+    strings = {k.removeprefix("page."): v for k, v in messages(lang).items() if k.startswith("page.")}
     return {"lang": lang, "strings": strings, "period_seconds": period_seconds, "from": start_ms, "to": now_ms,
             "window_hours": window_seconds // 3600, "rows": rows}
 

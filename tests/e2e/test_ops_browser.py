@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib.local.dynamodb import free_port
 from chalicelib.metrics import CATALOGUE
-from chalicelib.operations.messages import MESSAGES
+from chalicelib.operations.messages import messages
 from tests.e2e.test_chat_browser import ARGS, CHROMIUM, WAIT_MS
 from tests.e2e.test_local_run import post, start, stop, wait_healthy
 
@@ -40,13 +40,13 @@ def test_the_local_dashboard_draws_the_metrics_this_run_emits(tmp_path: Path) ->
         with playwright_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             try:
-                page = browser.new_page(viewport={"width": 1280, "height": 1400})
+                page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
                 page.goto(demo["ops_url"])
                 page.wait_for_selector("#board[data-ready='1']", timeout=WAIT_MS)
-                assert page.title() == MESSAGES["zh-CN"]["page.title"]
+                assert page.title() == messages("zh-CN")["page.title"]
                 assert page.locator(".panel").count() == len(CATALOGUE)
                 validations = page.locator(".panel[data-metric='LicenseValidations']")
-                assert validations.locator("h3").inner_text() == MESSAGES["zh-CN"]["metric.LicenseValidations"]
+                assert validations.locator("h3").inner_text() == messages("zh-CN")["metric.LicenseValidations"]
                 valid = validations.locator("path[data-series='VALID']")
                 assert valid.count() == 1 and len(valid.get_attribute("d") or "") > 3
                 assert "VALID (3)" in validations.locator(".legend").inner_text()
@@ -57,8 +57,8 @@ def test_the_local_dashboard_draws_the_metrics_this_run_emits(tmp_path: Path) ->
 
                 page.click("#language")
                 page.wait_for_selector("html[lang='en']", state="attached", timeout=WAIT_MS)
-                assert page.locator("#title").inner_text() == MESSAGES["en"]["page.title"]
-                assert validations.locator("h3").inner_text() == MESSAGES["en"]["metric.LicenseValidations"]
+                assert page.locator("#title").inner_text() == messages("en")["page.title"]
+                assert validations.locator("h3").inner_text() == messages("en")["metric.LicenseValidations"]
                 page.screenshot(path=str(SHOTS / "ops-en.png"), full_page=False)
             finally:
                 browser.close()

@@ -9,7 +9,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var fromHash = /key=([^&]+)/.exec(location.hash || "");
   if (fromHash) { sessionStorage.setItem(KEY, decodeURIComponent(fromHash[1])); history.replaceState(null, "", "/ops"); }
-  var state = {key: sessionStorage.getItem(KEY), lang: sessionStorage.getItem(LANG) || "zh-CN", strings: {}};
+  var state = {key: sessionStorage.getItem(KEY), lang: sessionStorage.getItem(LANG), shown: null, strings: {}};
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -72,6 +72,7 @@
   function draw(data) {
     var s = data.strings;
     state.strings = s;
+    state.shown = data.lang;
     document.documentElement.lang = data.lang;
     document.title = s.title;
     $("title").textContent = s.title;
@@ -93,7 +94,7 @@
 
   function load() {
     if (!state.key) { ask(); return; }
-    fetch("/ops/data?lang=" + encodeURIComponent(state.lang), {headers: {"x-staff-key": state.key}, cache: "no-store"})
+    fetch("/ops/data" + (state.lang ? "?lang=" + encodeURIComponent(state.lang) : ""), {headers: {"x-staff-key": state.key}, cache: "no-store"})
       .then(function (r) { return r.json().then(function (body) { return {status: r.status, body: body}; }); })
       .then(function (r) {
         if (r.status === 403) { sessionStorage.removeItem(KEY); state.key = null; ask(r.body.error.message); return; }
@@ -116,7 +117,7 @@
     load();
   });
   $("language").addEventListener("click", function () {
-    state.lang = state.lang === "en" ? "zh-CN" : "en";
+    state.lang = state.shown === "en" ? "zh-CN" : "en";
     sessionStorage.setItem(LANG, state.lang);
     load();
   });

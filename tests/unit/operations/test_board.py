@@ -9,7 +9,7 @@ import pytest
 from chalicelib.adapters.cloudwatch import emf_line
 from chalicelib.metrics import CATALOGUE, LICENSE_VALIDATIONS
 from chalicelib.operations.board import PERIOD_SECONDS, board_data, layout
-from chalicelib.operations.messages import MESSAGES
+from chalicelib.operations.messages import messages
 
 
 def lines_at(stamp_ms: int, *emitted: tuple[str, dict[str, str]]) -> list[dict]:  # type: ignore[type-arg]
@@ -44,21 +44,21 @@ def test_the_local_graph_sums_per_period_by_dimension_values_as_search_does() ->
     series = {s["label"]: s["points"] for s in graph["series"]}
     bucket = now - now % period
     assert series == {"SUSPENDED": [[bucket, 1.0]], "VALID": [[bucket - period, 1.0], [bucket, 2.0]]}
-    assert graph["title"] == MESSAGES["en"]["metric.LicenseValidations"]
+    assert graph["title"] == messages("en")["metric.LicenseValidations"]
 
 
 def test_lines_outside_the_window_are_left_out() -> None:
     now = 1_800_000_000_000
     data = board_data(lines_at(now - 4 * 3600 * 1000, ("VALID", {})), now, "zh-CN")
     assert panel(data, "LicenseValidations")["series"] == []
-    assert data["lang"] == "zh-CN" and data["strings"]["title"] == MESSAGES["zh-CN"]["page.title"]
+    assert data["lang"] == "zh-CN" and data["strings"]["title"] == messages("zh-CN")["page.title"]
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
 def test_the_page_speaks_both_languages_completely(lang: str) -> None:
-    assert set(MESSAGES[lang]) == set(MESSAGES["zh-CN"]) == set(MESSAGES["en"])
+    assert set(messages(lang)) == set(messages("zh-CN")) == set(messages("en"))  # also tests/unit/i18n
     for metric in CATALOGUE:
-        assert MESSAGES[lang].get(f"metric.{metric.name}"), metric.name
+        assert messages(lang).get(f"metric.{metric.name}"), metric.name
     for row in layout():
-        assert MESSAGES[lang].get(f"area.{row.area}"), row.area
+        assert messages(lang).get(f"area.{row.area}"), row.area
     assert board_data([], 0, "fr")["lang"] == "zh-CN"  # the default
