@@ -34,13 +34,14 @@ def unbind() -> None:
 
 
 def tracer() -> Tracer:
-    """The process's tracer, made on first use (not at import: cold start). It patches boto3 and botocore, so
-    every AWS call is a subsegment; outside Lambda (local mode, tests) Powertools disables it itself."""
+    """The process's tracer, made on first use (not at import: app.py's import stays small). It patches
+    botocore only (boto3 and PynamoDB call through it), so every AWS call is a subsegment, and nothing else the
+    X-Ray SDK could patch; outside Lambda (local mode, tests) Powertools disables it itself."""
     global _tracer
     if _tracer is None:
         from aws_lambda_powertools import Tracer
 
-        _tracer = Tracer(service=SERVICE)
+        _tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
     return _tracer
 
 
