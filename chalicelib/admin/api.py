@@ -12,7 +12,7 @@ from chalice import Blueprint, Response
 from chalicelib.admin.model import MAX_ACKNOWLEDGEMENT, MAX_WIDGET_TEXT, WIDGET_TEXTS, SettingsChange, agent_dict
 from chalicelib.bootstrap import services
 from chalicelib.core.errors import InvalidInput
-from chalicelib.core.http import body_fields, json_response
+from chalicelib.core.http import body_fields, json_response, script_response
 from chalicelib.core.validation import Fields
 from chalicelib.licensing.guard import Principal, require_admin
 from chalicelib.licensing.model import Role
@@ -105,9 +105,7 @@ def _script() -> str:
 @admin_api.route("/console-admin.js", methods=["GET"])
 def console_script() -> Response:
     """The console's Admin tab, added through the console's tab hook (shown to admins only)."""
-    return Response(body=_script(), status_code=200, headers={
-        "Content-Type": "application/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-cache"})
+    return script_response(_script())
 
 
 def _text(fields: Fields, name: str, max_length: int) -> str:

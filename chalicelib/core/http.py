@@ -68,6 +68,13 @@ def _count_error(context: dict[str, Any], code: str) -> None:
         logger.exception("could not count the error")
 
 
+def script_response(source: str) -> Response:
+    """A script of the console (its own, or a tab another area adds), served beside the page."""
+    return Response(body=source, status_code=200, headers={
+        "Content-Type": "application/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache"})
+
+
 def body_fields(request: Request) -> Fields:
     """The request's JSON object, ready to be read field by field."""
     return Fields(parse_json_object(request.raw_body))

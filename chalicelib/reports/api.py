@@ -11,7 +11,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import services
 from chalicelib.core.errors import InvalidInput
-from chalicelib.core.http import json_response
+from chalicelib.core.http import json_response, script_response
 from chalicelib.licensing.guard import require_agent
 
 reports_api = Blueprint(__name__)
@@ -26,9 +26,7 @@ def _script() -> str:
 @reports_api.route("/console-reports.js", methods=["GET"])
 def console_script() -> Response:
     """The console's Reports tab, added through the console's tab hook."""
-    return Response(body=_script(), status_code=200, headers={
-        "Content-Type": "application/javascript; charset=utf-8", "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "no-cache"})
+    return script_response(_script())
 
 
 @reports_api.route("/v1/agent/reports", methods=["GET"])

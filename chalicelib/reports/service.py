@@ -6,8 +6,11 @@ of items a month wants counters kept on write instead (the facts stay the same).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
-from typing import Any
+from functools import partial
+from operator import attrgetter
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from chalicelib.audit import store as audit_store
@@ -18,6 +21,7 @@ from chalicelib.mail.service import MailService
 from chalicelib.reports import model
 from chalicelib.reports.model import Facts
 
+Item = TypeVar("Item")
 PAGE = 100
 MAX_ITEMS = 2000  # per channel and status: a bound on what one request reads
 
@@ -41,23 +45,17 @@ class ReportService:
     def _chats(self, licensee_id: str, since: datetime) -> list[Facts]:
         out = []
         for status in Status:
-            following: str | None = None
-            seen = 0
-            while seen < MAX_ITEMS:
-                page, following = self.chat.store.inbox(licensee_id, status, PAGE, following)
-                seen += len(page)
-                for conversation in page:
-                    if conversation.created_at < since:
-                        continue
-                    _, messages, _ = self.chat.store.timeline(licensee_id, conversation.conversation_id)
-                    answer = next((m for m in messages if m.author is Author.AGENT), None)
-                    resolved = next((at for value, at in self.chat.store.statuses(
-                        licensee_id, conversation.conversation_id) if value == Status.RESOLVED.value), None)
-                    out.append(Facts("chat", conversation.created_at, answer.created_at if answer else None,
-                                     answer.agent_name if answer else None, resolved,
-                                     handed_over=bool(conversation.handover_email)))
-                if not following or (page and page[-1].last_activity < since):
-                    break
+            for conversation in _since(partial(self.chat.store.inbox, licensee_id, status, PAGE),
+                                       attrgetter("last_activity"), since):
+                if conversation.created_at < since:
+                    continue
+                _, messages, _ = self.chat.store.timeline(licensee_id, conversation.conversation_id)
+                answer = next((m for m in messages if m.author is Author.AGENT), None)
+                resolved = next((at for value, at in self.chat.store.statuses(
+                    licensee_id, conversation.conversation_id) if value == Status.RESOLVED.value), None)
+                out.append(Facts("chat", conversation.created_at, answer.created_at if answer else None,
+                                 answer.agent_name if answer else None, resolved,
+                                 handed_over=bool(conversation.handover_email)))
         return out
 
     def _tickets(self, licensee_id: str, since: datetime) -> list[Facts]:
@@ -68,21 +66,28 @@ class ReportService:
                 closed[ticket_id] = record.at
         out = []
         for status in ("open", "pending", "closed"):
-            following: str | None = None
-            seen = 0
-            while seen < MAX_ITEMS:
-                page, following = self.mail.store.list_tickets(licensee_id, status, PAGE, following)
-                seen += len(page)
-                for ticket in page:
-                    if ticket.created_at < since:
-                        continue
-                    messages = self.mail.store.messages(licensee_id, ticket.ticket_id)
-                    agent_started = bool(messages) and messages[0].direction == "outbound"
-                    answer = next((m for m in messages if m.direction == "outbound" and m.kind == "reply"
-                                   and (m.author or "").startswith("agent:")), None)
-                    out.append(Facts("ticket", ticket.created_at, answer.created_at if answer else None,
-                                     answer.author_name if answer else None, closed.get(ticket.ticket_id),
-                                     agent_started=agent_started))
-                if not following or (page and page[-1].last_activity_at < since):
-                    break
+            for ticket in _since(partial(self.mail.store.list_tickets, licensee_id, status, PAGE),
+                                 attrgetter("last_activity_at"), since):
+                if ticket.created_at < since:
+                    continue
+                messages = self.mail.store.messages(licensee_id, ticket.ticket_id)
+                agent_started = bool(messages) and messages[0].direction == "outbound"
+                answer = next((m for m in messages if m.direction == "outbound" and m.kind == "reply"
+                               and (m.author or "").startswith("agent:")), None)
+                out.append(Facts("ticket", ticket.created_at, answer.created_at if answer else None,
+                                 answer.author_name if answer else None, closed.get(ticket.ticket_id),
+                                 agent_started=agent_started))
         return out
+
+
+def _since(fetch: Callable[[str | None], tuple[list[Item], str | None]], activity: Callable[[Item], datetime],
+           since: datetime) -> Iterator[Item]:
+    """Pages of a newest-first list until one reaches back before `since` (or MAX_ITEMS were read)."""
+    following: str | None = None
+    seen = 0
+    while seen < MAX_ITEMS:
+        page, following = fetch(following)
+        seen += len(page)
+        yield from page
+        if not following or (page and activity(page[-1]) < since):
+            return

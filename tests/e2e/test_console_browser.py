@@ -32,6 +32,13 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 SHOTS = Path(__file__).resolve().parents[1] / ".screenshots"
 
 
+def support_address(services: bootstrap.Services, site: Site) -> str:
+    """The site's shop gets a support address; acknowledgements off, so the outbox holds only agents' mail."""
+    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
+    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    return address
+
+
 def sign_in(browser: Any, site: Site, key: str, locale: str, size: str) -> Any:
     page = browser.new_page(locale=locale, viewport=SIZES[size])
     page.goto(f"{site.api}/console")
@@ -97,8 +104,7 @@ def test_an_admin_adds_agents_until_the_seat_limit_refuses_the_next_and_sets_the
 def test_an_agent_answers_assigns_notes_closes_and_reopens_a_ticket_and_writes_a_new_email(
         site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
     expect, texts = playwright_api.expect, TICKET_TEXTS[locale]
-    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
-    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    address = support_address(services, site)
     services.licensing.issue_agent_key(site.licensee_id, "王芳", "wang@shop.example", "test")
     deliver(services, raw_mail("anna@example.org", address, subject="订单 8841 没有收到",
                                body="我的订单 8841 还没有收到，请帮忙查一下。"), [address])
@@ -156,8 +162,7 @@ def test_an_agent_answers_assigns_notes_closes_and_reopens_a_ticket_and_writes_a
 def test_one_inbox_lists_chats_and_tickets_and_a_new_ticket_arrives_without_reloading(
         site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
     expect = playwright_api.expect
-    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
-    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    address = support_address(services, site)
     chat_browser.agent_call(site, "GET", "/v1/agent/agents")
     services.chat.start(site.licensee_id, None, text="请问龙井还有货吗？", name="李雷")
     deliver(services, raw_mail("anna@example.org", address, subject="订单 8841", body="还没有收到货。"), [address])
@@ -194,8 +199,7 @@ def test_an_admin_writes_a_canned_response_and_an_agent_inserts_it_with_slash_fi
     expect = playwright_api.expect
     admin = services.licensing.issue_agent_key(site.licensee_id, "店长", "boss@shop.example", "test",
                                                Role.ADMIN).secret
-    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
-    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    address = support_address(services, site)
     deliver(services, raw_mail("anna@example.org", address, subject="物流查询", body="我的订单号 8841 到哪了？"),
             [address])
 
@@ -225,8 +229,7 @@ def test_an_admin_writes_a_canned_response_and_an_agent_inserts_it_with_slash_fi
 def test_an_agent_finds_a_ticket_by_order_number_and_by_customer_email(
         site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
     expect = playwright_api.expect
-    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
-    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    address = support_address(services, site)
     deliver(services, raw_mail("anna@example.org", address, subject="物流查询", body="我的订单号 8841 到哪了？"),
             [address])
     deliver(services, raw_mail("bob@example.org", address, subject="发票", body="请开发票。"), [address])
@@ -288,8 +291,7 @@ def test_a_new_ticket_counts_in_the_title_and_gives_a_desktop_notification_once_
         site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str) -> None:
     expect = playwright_api.expect
     button, notification, title = NOTIFY[locale]
-    address = services.mail.add_address(site.licensee_id, site.licensee_id.replace("_", "-"), "test")
-    services.mail.update_settings(site.licensee_id, "test", acknowledge=False)
+    address = support_address(services, site)
     deliver(services, raw_mail("anna@example.org", address, subject="订单 8841"), [address])
     page = browser.new_page(locale=locale, viewport=SIZES[size])
     page.add_init_script(CAPTURE_NOTIFICATIONS)  # what the console hands the browser's Notification API
