@@ -45,6 +45,7 @@ class HoldReason(StrEnum):
     NO_SENDER = "no_sender"
     DELIVERY_REPORT = "delivery_report"
     OWN_ADDRESS = "own_address"
+    SUSPICIOUS_SENDER = "suspicious_sender"  # From is not one mailbox whose shown name is its own address
 
 
 READABLE: dict[HoldReason, str] = {
@@ -58,6 +59,8 @@ READABLE: dict[HoldReason, str] = {
     HoldReason.NO_SENDER: "The mail has no sender address one could answer.",
     HoldReason.DELIVERY_REPORT: "A delivery failure report from a mail server, not a customer's mail.",
     HoldReason.OWN_ADDRESS: "Sent from one of our own addresses: answering it would start a mail loop.",
+    HoldReason.SUSPICIOUS_SENDER: "The sender is not clear: From names more than one mailbox, or its name shows "
+                                  "another address than the one it comes from.",
 }
 
 PROBLEM_TEXT: dict[Problem, str] = {
@@ -244,7 +247,21 @@ def screen(parsed: ParsedMail, verdicts: Verdicts, classification: Classificatio
         return HoldReason.DELIVERY_REPORT
     if is_own_address(parsed.from_address, domain):
         return HoldReason.OWN_ADDRESS
+    if sender_disguised(parsed):
+        return HoldReason.SUSPICIOUS_SENDER
     return None
+
+
+_SHOWN_ADDRESS = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[^\s@<>\"'(),;:]+")
+
+
+def sender_disguised(parsed: ParsedMail) -> bool:
+    """Whether From could make an agent (or threading, which trusts the address) take the mail for someone
+    else's: not exactly one mailbox, or a display name showing an address that is not the mailbox's own."""
+    if parsed.from_count != 1:
+        return True
+    shown = {m.group().lower().rstrip(".") for m in _SHOWN_ADDRESS.finditer(parsed.from_name)}
+    return bool(shown - {(parsed.from_address or "").lower()})
 
 
 def idempotency_key(message_id: str | None, ses_id: str) -> str:

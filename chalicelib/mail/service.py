@@ -39,7 +39,7 @@ MAX_REPLY_CHARS = 50_000
 # and what the license kept back (delivered once the license allows it). Never a virus, a mail with no sender,
 # a delivery report or a mail from our own addresses (a loop).
 RELEASABLE = frozenset({HoldReason.SPAM, HoldReason.SPOOFED, HoldReason.CHANNEL_NOT_LICENSED,
-                        HoldReason.LICENSE_NOT_IN_FORCE})
+                        HoldReason.LICENSE_NOT_IN_FORCE, HoldReason.SUSPICIOUS_SENDER})
 
 
 @dataclass(frozen=True)
