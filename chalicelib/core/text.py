@@ -7,7 +7,7 @@ import re
 
 # Unpaired surrogates cannot be encoded as UTF-8 (every later answer holding one would fail); control
 # characters other than tab and line breaks have no place in text a person wrote.
-NOT_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+NOT_TEXT = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 # A line break where a header value goes would start another header (names reach From and Subject).
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x85]+")

@@ -72,3 +72,38 @@ def test_f5_a_forged_inbox_cursor_is_refused_before_it_reaches_dynamodb(api: Api
                                    headers=agent(merchant.agent_key))
         assert (status, body["error"]["code"]) == (400, "INVALID_CURSOR"), cursor
 
+
+
+def _assert_page_headers(headers: dict[str, str], where: str) -> None:
+    lower = {k.lower(): v for k, v in headers.items()}
+    assert lower.get("x-content-type-options") == "nosniff", where
+    assert lower.get("referrer-policy") == "no-referrer", where
+    assert "frame-ancestors 'none'" in lower.get("content-security-policy", ""), where
+
+
+def test_f19_every_html_page_carries_csp_nosniff_referrer_policy_and_frame_ancestors(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    import urllib.request
+    from datetime import date
+
+    from chalicelib.chat.storefront import serve
+    from chalicelib.local.dynamodb import free_port
+    from tests.e2e.test_billing import schedule, shanghai
+
+    console = api.http.request("GET", "/console")
+    _assert_page_headers(console.headers, "console")
+    merchant = factory.merchant()
+    services.billing.set_schedule(merchant.licensee_id, schedule(), None, "test")
+    services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 15)))
+    [invoice] = services.billing.invoices(merchant.licensee_id)
+    page = api.http.request("GET", f"/v1/invoices/{invoice.number}/print", headers=agent(merchant.agent_key))
+    assert page.status_code == 200
+    _assert_page_headers(page.headers, "invoice page")
+    port = free_port()
+    _, stop = serve("127.0.0.1", port, "http://127.0.0.1:8000", "kf_pub_demo")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            _assert_page_headers(dict(response.headers), "storefront")
+            assert "script-src http://127.0.0.1:8000" in response.headers["Content-Security-Policy"]
+    finally:
+        stop()

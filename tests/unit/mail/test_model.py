@@ -175,3 +175,21 @@ def test_a_long_body_is_stored_cut_on_a_character_boundary_within_the_byte_limit
     stored, cut = stored_body(text, 1000)
     assert cut and len(stored.encode()) <= 1000 and text.startswith(stored)
     assert stored_body("short") == ("short", False)
+
+
+@pytest.mark.parametrize("sender", [
+    "victim@example.com <attacker@evil.example>",          # unquoted: two mailboxes
+    '"victim@example.com" <attacker@evil.example>',        # the name shows another address
+    "Customer Service (support@shop.example) <x@evil.example>",
+    "Anna <anna@example.org>, Bob <bob@example.org>",     # more than one author
+])
+def test_a_sender_that_shows_another_address_or_several_is_held_as_suspicious(sender: str) -> None:
+    parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
+    assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is HoldReason.SUSPICIOUS_SENDER
+
+
+@pytest.mark.parametrize("sender", ["Anna <anna@example.org>", '"anna@example.org" <ANNA@example.org>',
+                                    "anna@example.org", "张三 <zhang@example.cn>"])
+def test_one_mailbox_whose_name_shows_its_own_address_or_none_is_accepted(sender: str) -> None:
+    parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
+    assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is None
