@@ -8,7 +8,7 @@ import html
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 PAGE = """<!doctype html>
@@ -32,7 +32,7 @@ def page(api: str, widget_key: str) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     body = b""
-    headers_out: dict[str, str] = {}
+    headers_out: ClassVar[dict[str, str]] = {}
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path not in ("/", "/index.html"):
