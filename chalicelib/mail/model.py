@@ -46,6 +46,7 @@ class HoldReason(StrEnum):
     DELIVERY_REPORT = "delivery_report"
     OWN_ADDRESS = "own_address"
     SUSPICIOUS_SENDER = "suspicious_sender"  # From is not one mailbox whose shown name is its own address
+    TOO_MANY_TICKETS = "too_many_tickets"  # one sender opened more new tickets this hour than the limit
 
 
 READABLE: dict[HoldReason, str] = {
@@ -59,6 +60,8 @@ READABLE: dict[HoldReason, str] = {
     HoldReason.NO_SENDER: "The mail has no sender address one could answer.",
     HoldReason.DELIVERY_REPORT: "A delivery failure report from a mail server, not a customer's mail.",
     HoldReason.OWN_ADDRESS: "Sent from one of our own addresses: answering it would start a mail loop.",
+    HoldReason.TOO_MANY_TICKETS: "This sender opened more new tickets this hour than allowed; kept back so "
+                                 "that one address cannot flood the agents.",
     HoldReason.SUSPICIOUS_SENDER: "The sender is not clear: From names more than one mailbox, or its name shows "
                                   "another address than the one it comes from.",
 }

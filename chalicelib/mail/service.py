@@ -39,7 +39,8 @@ MAX_REPLY_CHARS = 50_000
 # and what the license kept back (delivered once the license allows it). Never a virus, a mail with no sender,
 # a delivery report or a mail from our own addresses (a loop).
 RELEASABLE = frozenset({HoldReason.SPAM, HoldReason.SPOOFED, HoldReason.CHANNEL_NOT_LICENSED,
-                        HoldReason.LICENSE_NOT_IN_FORCE, HoldReason.SUSPICIOUS_SENDER})
+                        HoldReason.LICENSE_NOT_IN_FORCE, HoldReason.SUSPICIOUS_SENDER,
+                        HoldReason.TOO_MANY_TICKETS})
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,17 @@ class MailService:
             return self._hold(licensee_id, key, event, parsed, raw_key, reason)
         assert parsed.from_address is not None
         own_hash = model.key_hash(key)
+        counted = release is not None  # staff releasing a held mail overrule the limit too
         for attempt in range(_WRITE_ATTEMPTS):
             decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None)
             if stored:
                 return self._duplicate(licensee_id, event)
+            if decision.ticket_id is None and not counted:
+                counted = True
+                now = self.clock.now()
+                if not self.store.take_new_ticket(licensee_id, parsed.from_address, now, model.hour_bucket(now),
+                                                  self.settings.mail_tickets_per_sender_hour):
+                    return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.TOO_MANY_TICKETS)
             message = self._inbound_message(licensee_id, parsed, classification, event, raw_key, own_hash,
                                             decision.ticket_id)
             cc = [a.address for a in parsed.cc if not model.is_own_address(a.address, self.domain)]

@@ -488,7 +488,15 @@ class MailStore:
 
     def take_acknowledgement(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         """Count one acknowledgement to `sender` in this hour; False when `limit` were sent already."""
-        item = RateItem(pk=f"ACKRATE#{licensee_id}#{sender}", sk=bucket)
+        return self._take("ACKRATE", licensee_id, sender, now, bucket, limit)
+
+    def take_new_ticket(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        """Count one new ticket from `sender` in this hour; False when `limit` were opened already."""
+        return self._take("TICKETRATE", licensee_id, sender, now, bucket, limit)
+
+    @staticmethod
+    def _take(kind: str, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        item = RateItem(pk=f"{kind}#{licensee_id}#{sender}", sk=bucket)
         try:
             item.update(actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
                                  MailItem.item_type.set(RateItem)],

@@ -107,3 +107,24 @@ def test_f19_every_html_page_carries_csp_nosniff_referrer_policy_and_frame_ances
             assert "script-src http://127.0.0.1:8000" in response.headers["Content-Security-Policy"]
     finally:
         stop()
+
+
+def test_f17_polls_per_visitor_are_limited_with_retry_after(api: Api, factory: Factory,
+                                                           services: bootstrap.Services, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from chalicelib.core.limits import WindowLimiter
+
+    services.chat.polls = WindowLimiter(3, 60, clock.monotonic)
+    merchant = factory.merchant()
+    started = start(api, merchant)
+    path = f"/v1/widget/conversations/{started['id']}/messages?after=0"
+    headers = widget(merchant, started["visitor_token"])
+    assert [api.call("GET", path, headers=headers)[0] for _ in range(3)] == [200, 200, 200]
+    status, body, answer_headers = api.call("GET", path, headers=headers)
+    assert (status, body["error"]["code"]) == (429, "TOO_MANY_POLLS") and int(answer_headers["Retry-After"]) >= 1
+    other = start(api, merchant, "another shopper")  # another visitor is not held up by this one
+    assert api.call("GET", f"/v1/widget/conversations/{other['id']}/messages",
+                    headers=widget(merchant, other["visitor_token"]))[0] == 200
+    clock.advance(timedelta(seconds=60))
+    assert api.call("GET", path, headers=headers)[0] == 200

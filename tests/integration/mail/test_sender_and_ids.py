@@ -32,3 +32,26 @@ def test_f3_a_from_that_shows_the_victim_but_comes_from_the_attacker_is_held_not
     assert [m["from"] for m in ticket["messages"] if m["direction"] == "inbound"] == ["victim@example.com"]
     [held] = services.mail.held(merchant.licensee_id)
     assert held["reason"] == "suspicious_sender" and held["reason_text"]
+
+
+def test_f17_one_sender_opens_at_most_the_hourly_limit_of_new_tickets_the_rest_is_held_not_lost(
+        services: Services, factory: Factory, clock) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+    from datetime import timedelta
+
+    services.mail.settings = replace(services.mail.settings, mail_tickets_per_sender_hour=2)
+    merchant, address = mail_merchant(services, factory)
+    results = [deliver(services, _mail("Flood <flood@example.org>", address, f"f{n}@example.org",
+                                       subject=f"Order {n}"), [address])[0] for n in range(3)]
+    assert [r["result"] for r in results] == ["delivered", "delivered", "quarantined"]
+    assert results[2]["reason"] == "too_many_tickets"
+    # a reply to one of its tickets is not a new ticket: it still arrives
+    reply = _mail("Flood <flood@example.org>", address, "f9@example.org", subject="Re: Order 0",
+                  body="more").replace(b"\r\n\r\n", b"\r\nIn-Reply-To: <f0@example.org>\r\n\r\n", 1)
+    assert deliver(services, reply, [address])[0]["result"] == "delivered"
+    assert deliver(services, _mail("Other <other@example.org>", address, "o1@example.org"), [address])[0][
+        "result"] == "delivered"
+    clock.advance(timedelta(hours=1))
+    assert deliver(services, _mail("Flood <flood@example.org>", address, "f4@example.org", subject="Order 4"),
+                   [address])[0]["result"] == "delivered"
+    assert [h["reason"] for h in services.mail.held(merchant.licensee_id)] == ["too_many_tickets"]
