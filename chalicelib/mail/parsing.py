@@ -65,6 +65,7 @@ class Problem(StrEnum):
     BROKEN_MIME = "broken_mime"  # boundaries or structure damaged; the readable parts were kept
     NO_BODY = "no_body"  # neither text nor HTML to read
     OVERSIZE_ATTACHMENT = "oversize_attachment"  # listed, bytes dropped
+    REUSED_MESSAGE_ID = "reused_message_id"  # another mail, with other content, came first with this id
 
 
 @dataclass(frozen=True)

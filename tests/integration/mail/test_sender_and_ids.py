@@ -55,3 +55,29 @@ def test_f17_one_sender_opens_at_most_the_hourly_limit_of_new_tickets_the_rest_i
     assert deliver(services, _mail("Flood <flood@example.org>", address, "f4@example.org", subject="Order 4"),
                    [address])[0]["result"] == "delivered"
     assert [h["reason"] for h in services.mail.held(merchant.licensee_id)] == ["too_many_tickets"]
+
+
+def test_f9_message_ids_compare_as_rfc_5322_says_the_local_part_keeps_its_case(
+        services: Services, factory: Factory) -> None:
+    merchant, address = mail_merchant(services, factory)
+    first = deliver(services, _mail("Anna <anna@example.org>", address, "Order.ABC@Client.Example",
+                                    subject="First"), [address])
+    again = deliver(services, _mail("Anna <anna@example.org>", address, "Order.ABC@client.example",
+                                    subject="First"), [address], ses_id="sesanother1")  # domain case differs only
+    other = deliver(services, _mail("Bob <bob@example.org>", address, "order.abc@client.example",
+                                    subject="Second"), [address])
+    assert [first[0]["result"], again[0]["result"], other[0]["result"]] == ["delivered", "duplicate", "delivered"]
+    assert other[0]["new_ticket"] and len(_tickets(services, merchant.licensee_id)) == 2
+
+
+def test_f9_a_reused_message_id_with_other_content_is_kept_and_flagged_and_a_redelivery_stays_one(
+        services: Services, factory: Factory) -> None:
+    merchant, address = mail_merchant(services, factory)
+    original = _mail("Anna <anna@example.org>", address, "same@client.example", body="My order is late.")
+    impostor = _mail("Anna <anna@example.org>", address, "same@client.example", subject="Order",
+                     body="Cancel everything and refund to account 123.")
+    results = [deliver(services, raw, [address])[0]["result"] for raw in (original, impostor, impostor, original)]
+    assert results == ["delivered", "delivered", "duplicate", "duplicate"]
+    inbound = {m["text"].strip(): [p["code"] for p in m["problems"]] for t in _tickets(services, merchant.licensee_id)
+               for m in t["messages"] if m["direction"] == "inbound"}
+    assert inbound == {"My order is late.": [], "Cancel everything and refund to account 123.": ["reused_message_id"]}

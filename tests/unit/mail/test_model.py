@@ -118,8 +118,10 @@ def test_a_support_address_is_lower_case_on_the_licensors_domain() -> None:
     assert support_address("Demo-Tea", DOMAIN) == f"demo-tea@{DOMAIN}"
 
 
-def test_the_same_message_id_in_any_case_is_one_key_and_a_mail_without_one_uses_the_ses_id() -> None:
-    assert idempotency_key("ABC@Host", "s1") == idempotency_key("abc@host", "s2")
+def test_message_ids_are_one_key_per_rfc_5322_and_a_mail_without_one_uses_the_ses_id() -> None:
+    # the domain is case-insensitive, the local part is not (RFC 5322, 3.6.4 with 3.4.1)
+    assert idempotency_key("ABC@Host", "s1") == idempotency_key("ABC@host", "s2") == "ABC@host"
+    assert idempotency_key("ABC@host", "s1") != idempotency_key("abc@host", "s1")
     assert idempotency_key(None, "s1") == "ses:s1" != idempotency_key(None, "s2")
 
 
