@@ -8,5 +8,6 @@ HEALTH = obj(status=enum("ok", "degraded"), api=obj(status=STRING), database=obj
 
 OPERATIONS = [
     operation("GET", "/v1/health", "Health of the API and its database", ok=HEALTH, errors=(503,)),
-    operation("GET", "/v1/openapi.json", "This document", ok={**ANY_OBJECT, "required": ["openapi", "paths"]}),
+    operation("GET", "/v1/openapi.json", "This document",
+              ok={**ANY_OBJECT, "required": ["components", "info", "openapi", "paths"]}),
 ]
