@@ -72,6 +72,7 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/invoices/{number}"): _INVOICE | {"agreement_id", "lines", "subtotal", "tax_rate", "tax",
                                                   "issued_at", "paid_on", "note"},
     ("GET", "/v1/invoices/{number}/print"): None,
+    ("GET", "/v1/i18n/{namespace}"): {"locale", "locales", "texts"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -137,7 +138,7 @@ class Calls:
         """(method, concrete path, headers, body) for one operation."""
         concrete = (path.replace("{conversation_id}", self.conversation).replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
-                    .replace("{number}", self.invoice))
+                    .replace("{number}", self.invoice).replace("{namespace}", "console"))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
