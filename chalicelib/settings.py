@@ -25,7 +25,7 @@ class Settings:
     license_cache_ttl_seconds: float
     expiring_window_days: int
     data_dir: Path
-    metrics_enabled: bool
+    metrics_enabled: bool  # EMF lines (KEFU_METRICS=emf to standard output, =file to data_dir/metrics/)
     mailer: str  # outbox | smtp | ses
     # Email (issue 4). Defaults let code that builds Settings by hand keep working.
     mail_table: str = "kefu-local-mail"
@@ -51,6 +51,8 @@ class Settings:
     mail_tickets_per_sender_hour: int = 20    # new tickets one address may open at one merchant per hour
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
+    failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -66,7 +68,7 @@ class Settings:
             license_cache_ttl_seconds=float(env.get("KEFU_LICENSE_CACHE_TTL", "60")),
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
-            metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            metrics_enabled=env.get("KEFU_METRICS", "emf") in ("emf", "file"),
             mailer=env.get("KEFU_MAILER", "outbox"),
             mail_table=env.get("KEFU_TABLE_MAIL", f"kefu-{stage}-mail"),
             mail_domain=env.get("KEFU_MAIL_DOMAIN", "kefu.local").strip().lower(),
@@ -89,4 +91,7 @@ class Settings:
             chat_polls_per_visitor_minute=int(env.get("KEFU_CHAT_POLLS_PER_VISITOR_MINUTE", "120")),
             mail_tickets_per_sender_hour=int(env.get("KEFU_MAIL_TICKETS_PER_SENDER_HOUR", "20")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
+            metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
+                          if env.get("KEFU_METRICS") == "file" else None),
         )
