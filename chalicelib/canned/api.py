@@ -52,7 +52,7 @@ def save_response() -> Response:
                               title, text, now, principal.key.key_id)
     store.save(principal.licensee_id, response, _audit(principal.licensee_id, "canned.saved",
                                                        principal.key.key_id, shortcut, now))
-    return json_response(_dict(response), 200 if shortcut in existing else 201)
+    return json_response(_dict(response), 201)  # stored, new or in the place of the same shortcut's
 
 
 @canned_api.route("/v1/agent/canned-responses/{shortcut}", methods=["DELETE"])

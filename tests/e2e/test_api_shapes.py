@@ -16,6 +16,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.chat.model import identity_hash
 from chalicelib.contract import openapi
+from chalicelib.mail.model import Verdicts
 from tests.e2e.conftest import Api
 from tests.factories import ORIGIN, Factory
 from tests.mail_helpers import deliver, mail_merchant
@@ -29,6 +30,10 @@ _MAIL = {"id", "direction", "from", "from_name", "to", "cc", "subject", "text", 
 _MAIL_SETTINGS = {"support_addresses", "acknowledge", "acknowledgement_text", "acknowledgements_per_hour"}
 _AGENT = {"id", "name", "status", "online", "open", "capacity", "me"}
 _INVOICE = {"number", "licensee", "kind", "period", "issue_date", "due_date", "currency", "total", "balance", "status"}
+_CANNED = {"id", "shortcut", "title", "text", "updated_at"}
+_ADMIN_AGENT = {"id", "name", "email", "role", "prefix", "active", "created_at", "revoked_at"}
+_ADMIN_SETTINGS = {"timezone", "chat_hours", "widget_texts", "acknowledge", "acknowledgement_texts",
+                   "default_acknowledgement"}
 _CONV = "/v1/agent/conversations/{conversation_id}"
 _VISITOR = "/v1/widget/conversations/{conversation_id}/messages"
 _TICKETS = "/v1/agent/tickets/{ticket_id}"
@@ -73,6 +78,23 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
                                                   "issued_at", "paid_on", "note"},
     ("GET", "/v1/invoices/{number}/print"): None,
     ("GET", "/v1/i18n/{namespace}"): {"locale", "locales", "texts"},
+    ("POST", "/v1/agent/tickets"): _TICKET,
+    ("POST", f"{_TICKETS}/assign"): _TICKET,
+    ("POST", f"{_TICKETS}/notes"): {"id", "agent_id", "agent_name", "text", "created_at"},
+    ("GET", "/v1/agent/inbox"): {"items", "view", "cursor"},
+    ("GET", "/v1/agent/search"): {"items", "q"},
+    ("GET", "/v1/agent/canned-responses"): {"items", "placeholders"},
+    ("POST", "/v1/agent/canned-responses"): _CANNED,
+    ("DELETE", "/v1/agent/canned-responses/{shortcut}"): {"shortcut", "deleted"},
+    ("GET", "/v1/agent/reports"): {"by_day", "totals", "first_response", "resolution", "agents", "ratings",
+                                   "timezone"},
+    ("GET", "/v1/admin/agents"): {"items", "seats", "used"},
+    ("POST", "/v1/admin/agents"): _ADMIN_AGENT | {"key"},
+    ("DELETE", "/v1/admin/agents/{agent_id}"): _ADMIN_AGENT,
+    ("GET", "/v1/admin/settings"): _ADMIN_SETTINGS,
+    ("PUT", "/v1/admin/settings"): _ADMIN_SETTINGS,
+    ("GET", "/v1/admin/held-mail"): {"items", "next"},
+    ("POST", "/v1/admin/held-mail/{ses_id}/release"): {"result"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -133,12 +155,23 @@ class Calls:
 
         services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 15)))
         self.invoice = services.billing.invoices(merchant.licensee_id)[0].number
+        # the shop's administrator, an agent to remove, a canned response to delete and a held mail to release
+        self.admin = {"authorization": f"Bearer {factory.admin_key(merchant.licensee_id)}"}
+        self.leaver = services.licensing.issue_agent_key(merchant.licensee_id, "Leaver", "leaver@shop.example",
+                                                         "test").key.key_id
+        api.call("POST", "/v1/agent/canned-responses", {"shortcut": "ship", "text": "已发货"}, self.admin)
+        spam = EmailMessage()
+        spam["From"], spam["To"], spam["Subject"] = "anna@example.org", self.address, "Not spam"
+        spam.set_content("really")
+        deliver(services, spam.as_bytes(), [self.address], Verdicts(spam="FAIL", virus="PASS"))
+        self.held = services.mail.held(merchant.licensee_id)[0]["ses_id"]
 
     def request(self, method: str, path: str) -> tuple[str, str, dict[str, str], Any]:
         """(method, concrete path, headers, body) for one operation."""
         concrete = (path.replace("{conversation_id}", self.conversation).replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
-                    .replace("{number}", self.invoice).replace("{namespace}", "console"))
+                    .replace("{number}", self.invoice).replace("{namespace}", "console")
+                    .replace("{agent_id}", self.leaver).replace("{ses_id}", self.held).replace("{shortcut}", "ship"))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -149,6 +182,11 @@ class Calls:
             ("POST", f"{_CONV}/status"): {"status": "pending"}, ("PUT", "/v1/agent/presence"): {"status": "online"},
             ("POST", f"{_TICKETS}/replies"): {"text": "已发货"}, ("POST", f"{_TICKETS}/status"): {"status": "open"},
             ("PUT", "/v1/agent/mail/settings"): {"acknowledge": True},
+            ("POST", "/v1/agent/tickets"): {"to": "li@customer.example", "subject": "发货", "text": "已发货"},
+            ("POST", f"{_TICKETS}/assign"): {"agent_id": "me"}, ("POST", f"{_TICKETS}/notes"): {"text": "VIP"},
+            ("POST", "/v1/agent/canned-responses"): {"shortcut": "thanks", "text": "谢谢"},
+            ("POST", "/v1/admin/agents"): {"name": "New", "email": "new@shop.example"},
+            ("PUT", "/v1/admin/settings"): {"chat_hours": "always"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
@@ -156,8 +194,12 @@ class Calls:
             headers = visitor
         elif path.startswith("/v1/widget/"):
             headers = self.widget
+        elif path.startswith("/v1/admin/") or (path.startswith("/v1/agent/canned-responses") and method != "GET"):
+            headers = self.admin
         else:
             headers = self.agent
+        if path == "/v1/agent/search":
+            concrete += "?q=lina"
         if path == "/v1/agent/outbox/{name}":
             _, outbox, _ = self.api.call("GET", "/v1/agent/outbox", headers=self.agent)
             concrete = outbox["items"][0]["url"]

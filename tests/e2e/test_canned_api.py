@@ -20,7 +20,7 @@ def test_admins_write_canned_responses_that_every_agent_of_the_shop_reads(api: A
     status, saved, _ = api.call("POST", "/v1/agent/canned-responses", body, bearer(admin))
     assert status == 201 and saved["shortcut"] == "ship"
     status, again, _ = api.call("POST", "/v1/agent/canned-responses", {**body, "text": "已发货。"}, bearer(admin))
-    assert status == 200 and again["id"] == saved["id"]
+    assert status == 201 and again["id"] == saved["id"]
     status, refused, _ = api.call("POST", "/v1/agent/canned-responses", body, bearer(merchant.agent_key))
     assert status == 403 and refused["error"]["code"] == "ADMIN_ONLY"
 

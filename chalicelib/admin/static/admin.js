@@ -207,7 +207,7 @@
       e.preventDefault();
       ctx.call("POST", "v1/agent/canned-responses", {shortcut: shortcut.value.trim(), title: title.value.trim(),
                                                      text: text.value.trim()}).then(function (r) {
-        if (r.status !== 200 && r.status !== 201) { note(ctx, box, problem(ctx, r), "error"); return; }
+        if (r.status !== 201) { note(ctx, box, problem(ctx, r), "error"); return; }
         note(ctx, box, "");
         form.reset();
         load();
