@@ -19,6 +19,8 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib.adapters.dynamodb import Batch, Contended
+from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.billing import documents
 from chalicelib.billing.model import (
@@ -60,7 +62,7 @@ from chalicelib.billing.records import (
     PaymentMethod,
     RunReport,
 )
-from chalicelib.billing.store import Batch, BillingStore, Contended, number_text
+from chalicelib.billing.store import BillingStore, number_text
 from chalicelib.core.clock import Clock, local_date
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.ids import new_id
@@ -128,7 +130,7 @@ class BillingService:
         self.store.save_account(batch, account, previous)
         if self.store.renewal(licensee_id) is None:
             self.store.save_renewal(batch, licensee_id, self._renewal_next(lic, account, [], self._today()), [], None)
-        batch.audits.append(self._audit(licensee_id, "billing.schedule_set", actor, {
+        audit_store.add_to(batch, self._audit(licensee_id, "billing.schedule_set", actor, {
             "fee_items": [i.id for i in items], "next_due": account.next_due}))
         self._commit(batch, "The fee schedule changed meanwhile; try again.")
         return account
@@ -162,7 +164,7 @@ class BillingService:
         updated = self._rescheduled(replace(account, fee_items=items, revision=account.revision + 1), lic)
         batch = Batch()
         self.store.save_account(batch, updated, account)
-        batch.audits.append(self._audit(licensee_id, "billing.fee_amended", actor, {
+        audit_store.add_to(batch, self._audit(licensee_id, "billing.fee_amended", actor, {
             "fee_item": fee_item_id, "effective": change.effective, "amount": change.amount,
             "quantity": change.quantity, "reason": change.reason}))
         self._commit(batch, "The fee schedule changed meanwhile; try again.")
@@ -301,7 +303,7 @@ class BillingService:
                 sent, revision = renewal
                 self.store.save_renewal(batch, licensee_id, self._renewal_next(lic, account, sent, self._today()),
                                         sent, revision)
-            batch.audits.append(self._audit(licensee_id, "billing.license_followed", ACTOR, {
+            audit_store.add_to(batch, self._audit(licensee_id, "billing.license_followed", ACTOR, {
                 "action": action, "terms_version": followed.terms_version,
                 "billed_through": followed.billed_through, "next_due": followed.next_due}))
             try:
@@ -407,7 +409,7 @@ class BillingService:
             self.store.add_notice(batch, notice)
             if also:
                 also(batch)
-            batch.audits.append(self._audit(before.licensee_id, "invoice.issued", ACTOR, {
+            audit_store.add_to(batch, self._audit(before.licensee_id, "invoice.issued", ACTOR, {
                 "number": invoice.number, "kind": kind.value, "total": format_amount(invoice.total),
                 "due_date": invoice.due_date}))
             try:
@@ -505,7 +507,7 @@ class BillingService:
                     balance_changes=(*invoice.balance_changes, BalanceChange(received_on, -application.amount))))
             self.store.save_account(batch, replace(account, credit=account.credit + allocation.credit,
                                                    revision=account.revision + 1), account)
-            batch.audits.append(self._audit(licensee_id, "payment.recorded", actor, payment.as_dict()))
+            audit_store.add_to(batch, self._audit(licensee_id, "payment.recorded", actor, payment.as_dict()))
             try:
                 batch.commit()
             except Contended as lost:
@@ -549,7 +551,7 @@ class BillingService:
             self.store.release_charge(batch, invoice.licensee_id, key)
         if after is not account:
             self.store.save_account(batch, after, account)
-        batch.audits.append(self._audit(invoice.licensee_id, "invoice.voided", actor,
+        audit_store.add_to(batch, self._audit(invoice.licensee_id, "invoice.voided", actor,
                                         {"number": number, "reason": reason.strip()}))
         self._commit(batch, "The invoice changed meanwhile; try again.")
         return voided
@@ -742,7 +744,7 @@ class BillingService:
         notice = Notice(key, licensee_id, kind, recipient, subject, text, html, self.clock.now())
         batch = Batch()
         self.store.add_notice(batch, notice)
-        batch.audits.append(self._audit(licensee_id, f"notice.{kind.value}", ACTOR, {"key": key}))
+        audit_store.add_to(batch, self._audit(licensee_id, f"notice.{kind.value}", ACTOR, {"key": key}))
         try:
             batch.commit()
         except Contended:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -35,14 +34,12 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import TransactWriteError
-from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb import Batch
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.billing.model import (
@@ -219,47 +216,6 @@ class ForceMajeureItem(BillingItem, discriminator="force_majeure"):
     licensee_id = UnicodeAttribute()
 
 
-class Contended(Exception):
-    """A transaction lost a race. ``failed`` names the business keys whose condition did not hold."""
-
-    def __init__(self, failed: list[str]) -> None:
-        super().__init__(", ".join(failed))
-        self.failed = failed
-
-
-@dataclass
-class Batch:
-    """The writes of one transaction, each with a label, so a lost race says which condition failed."""
-
-    saves: list[tuple[str, BillingItem, Condition | None]] = field(default_factory=list)
-    deletes: list[tuple[str, BillingItem]] = field(default_factory=list)
-    audits: list[AuditRecord] = field(default_factory=list)
-
-    def save(self, label: str, item: BillingItem, condition: Condition | None = None) -> None:
-        self.saves.append((label, item, condition))
-
-    def delete(self, label: str, item: BillingItem) -> None:
-        self.deletes.append((label, item))
-
-    def commit(self) -> None:
-        labels = [label for label, _, _ in self.saves] + [label for label, _ in self.deletes]
-        try:
-            with TransactWrite(connection=dynamodb.connection()) as tx:
-                for _, item, condition in self.saves:
-                    tx.save(item, condition=condition)
-                for _, item in self.deletes:
-                    tx.delete(item)
-                for record in self.audits:
-                    audit_store.add_to(tx, record)
-        except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-            failed = [labels[i] for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"
-                      and i < len(labels)]
-            if failed or any(code == "TransactionConflict" for code in reasons):
-                raise Contended(failed or ["transaction-conflict"]) from exc
-            raise
-
-
 def _pk(licensee_id: str) -> str:
     return f"BILLING#{licensee_id}"
 
@@ -419,15 +375,15 @@ class BillingStore:
         ``account.revision`` is the new revision."""
         condition = (BillingItem.pk.does_not_exist() if previous is None
                      else BillingItem.revision == previous.revision)
-        batch.save(f"account:{account.licensee_id}", _account_item(account), condition)
+        batch.save(_account_item(account), condition, label=f"account:{account.licensee_id}")
         was_suspended = previous is not None and previous.suspended_by_billing
         if account.suspended_by_billing and not was_suspended:
-            batch.save(f"suspension:{account.licensee_id}", SuspensionItem(
+            batch.save(SuspensionItem(
                 pk=_pk(account.licensee_id), sk="SUSPENSION", licensee_id=account.licensee_id,
-                queue_pk="SUSPENDED", queue_sk=account.licensee_id))
+                queue_pk="SUSPENDED", queue_sk=account.licensee_id), label=f"suspension:{account.licensee_id}")
         elif was_suspended and not account.suspended_by_billing:
-            batch.delete(f"suspension:{account.licensee_id}", SuspensionItem(pk=_pk(account.licensee_id),
-                                                                            sk="SUSPENSION"))
+            batch.delete(SuspensionItem(pk=_pk(account.licensee_id), sk="SUSPENSION"),
+                         label=f"suspension:{account.licensee_id}")
 
     def due_accounts(self, day: date) -> Iterator[Account]:
         """Accounts with a charge due on or before ``day``: a Query on the due-date index, never a Scan."""
@@ -448,23 +404,24 @@ class BillingStore:
         """The invoice with number ``n``, and the counter moved from n-1 to n in the same transaction:
         numbers are gapless, and two runs can never give out the same one."""
         condition = BillingItem.pk.does_not_exist() if n == 1 else CounterItem.last == n - 1
-        batch.save("number", CounterItem(pk=COUNTER_PK, sk="COUNTER", last=n), condition)
-        batch.save(f"invoice:{invoice.number}", _invoice_item(invoice), BillingItem.pk.does_not_exist())
+        batch.save(CounterItem(pk=COUNTER_PK, sk="COUNTER", last=n), condition, label="number")
+        batch.save(_invoice_item(invoice), BillingItem.pk.does_not_exist(), label=f"invoice:{invoice.number}")
 
     def update_invoice(self, batch: Batch, invoice: IssuedInvoice) -> None:
         """Save a changed invoice over the revision it was read at (``invoice.revision`` is the new one)."""
-        batch.save(f"invoice:{invoice.number}", _invoice_item(invoice), BillingItem.revision == invoice.revision - 1)
+        batch.save(_invoice_item(invoice), BillingItem.revision == invoice.revision - 1,
+                   label=f"invoice:{invoice.number}")
 
     def claim_charges(self, batch: Batch, licensee_id: str, charges: Sequence[Charge], number: str) -> None:
         for charge in charges:
             key = charge_key_text(charge)
-            batch.save(f"charge:{key}", ChargeClaimItem(pk=_pk(licensee_id), sk=f"CHARGE#{key}",
-                                                        charge=json.dumps(charge_to_dict(charge)),
-                                                        invoice_number=number), BillingItem.pk.does_not_exist())
+            batch.save(ChargeClaimItem(pk=_pk(licensee_id), sk=f"CHARGE#{key}",
+                                       charge=json.dumps(charge_to_dict(charge)), invoice_number=number),
+                       BillingItem.pk.does_not_exist(), label=f"charge:{key}")
 
     def claim(self, batch: Batch, licensee_id: str, key: str, claimed_by: str) -> None:
-        batch.save(f"claim:{key}", ClaimItem(pk=_pk(licensee_id), sk=f"CLAIM#{key}", claimed_by=claimed_by),
-                   BillingItem.pk.does_not_exist())
+        batch.save(ClaimItem(pk=_pk(licensee_id), sk=f"CLAIM#{key}", claimed_by=claimed_by),
+                   BillingItem.pk.does_not_exist(), label=f"claim:{key}")
 
     def claimed(self, licensee_id: str, key: str) -> str | None:
         item = _get(_pk(licensee_id), f"CLAIM#{key}", True)
@@ -489,7 +446,7 @@ class BillingStore:
                 if isinstance(i, ChargeClaimItem) and i.invoice_number == number]
 
     def release_charge(self, batch: Batch, licensee_id: str, key: str) -> None:
-        batch.delete(f"charge:{key}", ChargeClaimItem(pk=_pk(licensee_id), sk=f"CHARGE#{key}"))
+        batch.delete(ChargeClaimItem(pk=_pk(licensee_id), sk=f"CHARGE#{key}"), label=f"charge:{key}")
 
     def invoices(self, licensee_id: str, *, consistent: bool = True) -> list[IssuedInvoice]:
         return [_invoice(i) for i in BillingItem.query(_pk(licensee_id), BillingItem.sk.startswith("INVOICE#"),
@@ -522,15 +479,15 @@ class BillingStore:
     # -- payments ----------------------------------------------------------------------------------------
     def add_payment(self, batch: Batch, payment: Payment) -> None:
         pk = _pk(payment.licensee_id)
-        batch.save("reference", ClaimItem(pk=pk, sk=f"PAYREF#{payment.reference.casefold()}",
-                                          claimed_by=payment.payment_id), BillingItem.pk.does_not_exist())
-        batch.save(f"payment:{payment.payment_id}", PaymentItem(
+        batch.save(ClaimItem(pk=pk, sk=f"PAYREF#{payment.reference.casefold()}", claimed_by=payment.payment_id),
+                   BillingItem.pk.does_not_exist(), label="reference")
+        batch.save(PaymentItem(
             pk=pk, sk=f"PAYMENT#{payment.received_on.isoformat()}#{payment.payment_id}", payment_id=payment.payment_id,
             licensee_id=payment.licensee_id, method=payment.method.value, reference=payment.reference,
             amount=str(payment.amount), received_on=payment.received_on.isoformat(),
             applied=json.dumps([{"invoice": n, "amount": str(a)} for n, a in payment.applied]),
             credit=str(payment.credit), recorded_at=payment.recorded_at, recorded_by=payment.recorded_by),
-            BillingItem.pk.does_not_exist())
+            BillingItem.pk.does_not_exist(), label=f"payment:{payment.payment_id}")
 
     def reference_used(self, licensee_id: str, reference: str) -> bool:
         return _get(_pk(licensee_id), f"PAYREF#{reference.casefold()}", True) is not None
@@ -541,7 +498,7 @@ class BillingStore:
 
     # -- notices -----------------------------------------------------------------------------------------
     def add_notice(self, batch: Batch, notice: Notice) -> None:
-        batch.save(f"notice:{notice.key}", _notice_item(notice), BillingItem.pk.does_not_exist())
+        batch.save(_notice_item(notice), BillingItem.pk.does_not_exist(), label=f"notice:{notice.key}")
 
     def mark_notice(self, notice: Notice) -> None:
         """Record a delivery attempt (an update of the delivery fields only); a sent notice, or one that
@@ -574,10 +531,11 @@ class BillingStore:
                      expected_revision: int | None) -> None:
         condition = (BillingItem.pk.does_not_exist() if expected_revision is None
                      else BillingItem.revision == expected_revision)
-        batch.save(f"renewal:{licensee_id}", RenewalItem(
+        batch.save(RenewalItem(
             pk=_pk(licensee_id), sk="RENEWAL", licensee_id=licensee_id, sent=sent,
             revision=(expected_revision or 0) + 1, queue_pk="RENEW" if next_day else None,
-            queue_sk=f"{next_day.isoformat()}#{licensee_id}" if next_day else None), condition)
+            queue_sk=f"{next_day.isoformat()}#{licensee_id}" if next_day else None),
+            condition, label=f"renewal:{licensee_id}")
 
     def renewal(self, licensee_id: str) -> tuple[list[str], int] | None:
         item = _get(_pk(licensee_id), "RENEWAL", True)
@@ -586,11 +544,12 @@ class BillingStore:
     # -- force majeure -----------------------------------------------------------------------------------
     def add_force_majeure(self, period: ForceMajeure, audit: AuditRecord) -> None:
         batch = Batch()
-        batch.save(f"force_majeure:{period.period_id}", ForceMajeureItem(
+        batch.save(ForceMajeureItem(
             pk=FORCE_MAJEURE_PK, sk=f"{period.days.start.isoformat()}#{period.period_id}",
             period_id=period.period_id, start=period.days.start.isoformat(), end=period.days.end.isoformat(),
-            reason=period.reason, licensee_id=period.licensee_id or EVERYONE), BillingItem.pk.does_not_exist())
-        batch.audits.append(audit)
+            reason=period.reason, licensee_id=period.licensee_id or EVERYONE),
+            BillingItem.pk.does_not_exist(), label=f"force_majeure:{period.period_id}")
+        audit_store.add_to(batch, audit)
         batch.commit()
 
     def force_majeure(self) -> list[ForceMajeure]:
@@ -600,7 +559,4 @@ class BillingStore:
 
 
 def _get(pk: str, sk: str, consistent: bool) -> BillingItem | None:
-    try:
-        return BillingItem.get(pk, sk, consistent_read=consistent)
-    except BillingItem.DoesNotExist:
-        return None
+    return dynamodb.get(BillingItem, pk, sk, consistent=consistent)

@@ -19,8 +19,6 @@ per-IP counters of new conversations expire when their window has passed."""
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -32,7 +30,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
@@ -254,18 +251,8 @@ class Touched:
     assignee_id: str | None
 
 
-def _encode_key(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
-
-
-def _decode_key(token: str | None) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except ValueError:
-        return None
-    return key if isinstance(key, dict) else None
+# What a page cursor of an inbox names: the table's key and the inbox index's.
+PAGE_KEY = ("pk", "sk", "inbox", "activity")
 
 
 class ChatStore:
@@ -281,12 +268,8 @@ class ChatStore:
 
     def create_settings(self, licensee_id: str, token_secret: str) -> None:
         """First use of chat by a merchant: its token secret. A concurrent first use keeps the other's."""
-        try:
-            SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT", token_secret=token_secret).save(
-                condition=ChatItem.pk.does_not_exist())
-        except Exception as exc:  # PutError on the condition: someone else created it first
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        dynamodb.conditionally(lambda: SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT", token_secret=token_secret)
+                               .save(condition=ChatItem.pk.does_not_exist()))
 
     def update_settings(self, licensee_id: str, audit: AuditRecord, **fields: Any) -> None:
         item = SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT")
@@ -316,15 +299,9 @@ class ChatStore:
                                expires_at: datetime) -> bool:
         """Count one new conversation from an address in its window; False when the window is full."""
         item = RateItem(pk=f"RATE#{licensee_id}#{ip_hash}", sk=f"W#{window}")
-        try:
-            item.update(actions=[RateItem.hits.add(1), RateItem.expires_at.set(expires_at),
-                                 RateItem.item_type.set(RateItem)],
-                        condition=RateItem.hits.does_not_exist() | (RateItem.hits < limit))
-        except UpdateError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[RateItem.hits.add(1), RateItem.expires_at.set(expires_at), RateItem.item_type.set(RateItem)],
+            condition=RateItem.hits.does_not_exist() | (RateItem.hits < limit)))
 
     def create(self, new: NewConversation, assignee: Agent | None, audits: list[AuditRecord]) -> None:
         """The conversation, its first message and the visitor's pointer to it, all or nothing; with an
@@ -389,13 +366,7 @@ class ChatStore:
         """Write the message as chain item `message.number`; False when that number is taken already."""
         item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at,
                              rate_window, rate_count)
-        try:
-            item.save(condition=ChatItem.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.save(condition=ChatItem.pk.does_not_exist()))
 
     def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, number: int, expires_at: datetime,
               reopen: bool) -> Touched | None:
@@ -415,12 +386,8 @@ class ChatStore:
             condition &= ConversationItem.status != Status.OPEN.value
         else:  # a slower writer never moves the activity back
             condition &= ConversationItem.seq < number
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if _conditional(exc):
-                return None
-            raise
+        if not dynamodb.conditionally(lambda: item.update(actions=actions, condition=condition)):
+            return None
         return Touched(Status(item.prior_status or item.status), item.assignee_id)
 
     def conversation(self, licensee_id: str, conversation_id: str) -> tuple[Conversation, ConversationItem] | None:
@@ -476,13 +443,14 @@ class ChatStore:
               next_token: str | None) -> tuple[list[Conversation], str | None]:
         """A page of conversations in one status, newest activity first."""
         page = ChatItem.inbox_index.query(inbox_key(licensee_id, status), scan_index_forward=False, limit=limit,
-                                          last_evaluated_key=_decode_key(next_token))
+                                          last_evaluated_key=dynamodb.decode_cursor(
+                                              next_token, PAGE_KEY, {"inbox": inbox_key(licensee_id, status)}))
         keys = [(i.pk, i.sk) for i in page]
         found = [_conversation(i) for i in ChatItem.batch_get(keys) if isinstance(i, ConversationItem)] if keys else []
         # the index sorts by minute; within a page, the exact instant decides
         found = [c for c in found if c.status is status]
         found.sort(key=lambda c: c.last_activity, reverse=True)
-        return found, _encode_key(page.last_evaluated_key)
+        return found, dynamodb.encode_cursor(page.last_evaluated_key)
 
     def visitor_conversations(self, licensee_id: str, visitor_id: str) -> list[Conversation]:
         refs = [i for i in ChatItem.query(_visitor_pk(licensee_id, visitor_id), scan_index_forward=False, limit=50)
@@ -558,12 +526,5 @@ def _message_item(pk: str, message: Message, client_hash: str | None, expires_at
 
 
 def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:
-    try:
-        return ChatItem.get(pk, sk, consistent_read=consistent)
-    except ChatItem.DoesNotExist:
-        return None
+    return dynamodb.get(ChatItem, pk, sk, consistent=consistent)
 
-
-def _conditional(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in str(exc)

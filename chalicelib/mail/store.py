@@ -20,8 +20,6 @@ or two deliveries of the same mail at once, write it once.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,7 +36,6 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -46,8 +43,10 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.core.errors import InvalidInput
 from chalicelib.mail.model import Delivery, TicketStatus, key_hash
+
+# What a page cursor of the ticket lists names: the table's key and the activity index's.
+PAGE_KEY = ("pk", "sk", "activity_pk", "activity_sk")
 
 
 class ActivityIndex(GlobalSecondaryIndex["MailItem"]):
@@ -348,11 +347,11 @@ class MailStore:
     def list_tickets(self, licensee_id: str, status: str, limit: int,
                      cursor: str | None) -> tuple[list[Ticket], str | None]:
         """A page of tickets in a status, newest activity first, and the cursor of the next page."""
-        start = _read_cursor(cursor, _activity(licensee_id, status))
-        page = MailItem.activity_index.query(_activity(licensee_id, status), scan_index_forward=False, limit=limit,
-                                             last_evaluated_key=start)
+        activity = _activity(licensee_id, status)
+        start = dynamodb.decode_cursor(cursor, PAGE_KEY, {"activity_pk": activity})
+        page = MailItem.activity_index.query(activity, scan_index_forward=False, limit=limit, last_evaluated_key=start)
         items = [_ticket(i) for i in page if isinstance(i, TicketItem)]
-        return items, _write_cursor(page.last_evaluated_key)
+        return items, dynamodb.encode_cursor(page.last_evaluated_key)
 
     def messages(self, licensee_id: str, ticket_id: str, limit: int = 500) -> list[Message]:
         return [_message(i) for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit)
@@ -489,15 +488,10 @@ class MailStore:
     def take_acknowledgement(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         """Count one acknowledgement to `sender` in this hour; False when `limit` were sent already."""
         item = RateItem(pk=f"ACKRATE#{licensee_id}#{sender}", sk=bucket)
-        try:
-            item.update(actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
-                                 MailItem.item_type.set(RateItem)],
-                        condition=RateItem.sent.does_not_exist() | (RateItem.sent < limit))
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
+                     MailItem.item_type.set(RateItem)],
+            condition=RateItem.sent.does_not_exist() | (RateItem.sent < limit)))
 
     # -- delivery events -----------------------------------------------------------------------------------------
     def mark_undeliverable(self, licensee_id: str, address: str, reason: str, at: datetime) -> None:
@@ -518,12 +512,9 @@ class MailStore:
     def mark_delivery(self, licensee_id: str, ticket_id: str, message_key: str, delivery: Delivery,
                       detail: str) -> None:
         item = MessageItem(pk=_thread(licensee_id, ticket_id), sk=f"MSG#{message_key}")
-        try:
-            item.update(actions=[MessageItem.delivery.set(delivery.value), MessageItem.delivery_detail.set(detail)],
-                        condition=MailItem.pk.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        dynamodb.conditionally(lambda: item.update(
+            actions=[MessageItem.delivery.set(delivery.value), MessageItem.delivery_detail.set(detail)],
+            condition=MailItem.pk.exists()))
 
 
 def _message_id_item(licensee_id: str, message_hash: str, message: Message) -> MessageIdItem:
@@ -596,30 +587,5 @@ def _message(i: MessageItem) -> Message:
 
 
 def _get(pk: str, sk: str, consistent: bool = True) -> MailItem | None:
-    try:
-        return MailItem.get(pk, sk, consistent_read=consistent)
-    except MailItem.DoesNotExist:
-        return None
-
-
-def _write_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str | None, activity_pk: str) -> dict[str, Any] | None:
-    """A cursor from a previous page; refused unless it points into the caller's own list."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (isinstance(key, dict) and key.get("activity_pk", {}).get("S") == activity_pk
-                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-                 and set(key) == {"pk", "sk", "activity_pk", "activity_sk"})
-    except (ValueError, TypeError, AttributeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
-    return key
+    return dynamodb.get(MailItem, pk, sk, consistent=consistent)
 
