@@ -26,8 +26,9 @@ class NullMailer:
 def seed(total: int, due: int) -> None:
     """`total` licensees with a signed agreement and a monthly fee schedule; `due` of them due on RUN_DAY.
     Written with BatchWriteItem, as a migration would, to keep the benchmark quick."""
-    from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
-    from chalicelib.billing.records import Account, AccountTerms
+    from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+    from chalicelib.billing.model import Account, AccountTerms
+    from chalicelib.billing.periods import Cadence
     from chalicelib.billing.store import BillingItem, _account_item
     from chalicelib.licensing.store import AgreementItem, LicensingItem, PartyItem, PeriodItem, TermsItem
 

@@ -23,32 +23,10 @@ from chalicelib.adapters.dynamodb import Batch, Contended
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.billing import documents
+from chalicelib.billing.charges import Charge, charges_between, next_due_on, quantity_corrections
+from chalicelib.billing.fees import FeeChange, FeeItem, LicensedUnits, as_billed
+from chalicelib.billing.invoices import BalanceChange, Invoice, InvoiceLine, allocate, draft_invoice
 from chalicelib.billing.model import (
-    AccountPosition,
-    AgreementWindow,
-    BalanceChange,
-    Charge,
-    DateRange,
-    FeeChange,
-    FeeItem,
-    Invoice,
-    InvoiceLine,
-    LicensedUnits,
-    Reminder,
-    ReminderWhen,
-    SuspensionAction,
-    accrued_late_fee,
-    allocate,
-    as_billed,
-    charges_between,
-    draft_invoice,
-    next_due_on,
-    overdue_state,
-    quantity_corrections,
-    renewal_reminders_due,
-    settlement,
-)
-from chalicelib.billing.records import (
     Account,
     AccountTerms,
     Delivery,
@@ -62,6 +40,16 @@ from chalicelib.billing.records import (
     PaymentMethod,
     RunReport,
 )
+from chalicelib.billing.overdue import (
+    Reminder,
+    ReminderWhen,
+    SuspensionAction,
+    accrued_late_fee,
+    overdue_state,
+    renewal_reminders_due,
+)
+from chalicelib.billing.periods import AgreementWindow, DateRange
+from chalicelib.billing.settlement import AccountPosition, settlement
 from chalicelib.billing.store import BillingStore, number_text
 from chalicelib.core.clock import Clock, local_date
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
@@ -895,9 +883,9 @@ def _check_items(items: Sequence[FeeItem]) -> None:
 
 
 def _key(charge: Charge) -> str:
-    from chalicelib.billing.records import charge_key_text
+    from chalicelib.billing.charges import key_text
 
-    return charge_key_text(charge)
+    return key_text(charge)
 
 
 def _reminder(key: str) -> Reminder:

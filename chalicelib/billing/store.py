@@ -42,19 +42,10 @@ from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb import Batch
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.billing.charges import Charge, ChargeKey, ChargeReason, key_text
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
+from chalicelib.billing.invoices import BalanceChange, BillingTerms
 from chalicelib.billing.model import (
-    BalanceChange,
-    BillingTerms,
-    Cadence,
-    Charge,
-    DateRange,
-    FeeChange,
-    FeeItem,
-    FeeKind,
-    Per,
-    Timing,
-)
-from chalicelib.billing.records import (
     Account,
     AccountTerms,
     Delivery,
@@ -66,10 +57,8 @@ from chalicelib.billing.records import (
     NoticeKind,
     Payment,
     PaymentMethod,
-    charge_from_dict,
-    charge_key_text,
-    charge_to_dict,
 )
+from chalicelib.billing.periods import Cadence, DateRange
 
 COUNTER_PK = "INVOICE_NUMBERS"
 FORCE_MAJEURE_PK = "FORCE_MAJEURE"
@@ -271,6 +260,28 @@ def terms_from_dict(data: dict[str, Any]) -> AccountTerms:
         renewal_reminder_days=tuple(data["renewal_reminder_days"]))
 
 
+def charge_from_dict(data: dict[str, Any]) -> Charge:
+    key = data["key"]
+    return Charge(
+        key=ChargeKey(key["agreement_id"], key["fee_item_id"], date.fromisoformat(key["period_start"]),
+                      date.fromisoformat(key["period_end"]), ChargeReason(key["reason"]), key["reference"]),
+        description=data["description"], due_on=date.fromisoformat(data["due_on"]),
+        covered=DateRange(date.fromisoformat(data["covered"][0]), date.fromisoformat(data["covered"][1])),
+        quantity=int(data["quantity"]), unit_amount=Decimal(data["unit_amount"]), amount=Decimal(data["amount"]),
+        currency=data["currency"])
+
+
+def charge_to_dict(charge: Charge) -> dict[str, Any]:
+    key = charge.key
+    return {"key": {"agreement_id": key.agreement_id, "fee_item_id": key.fee_item_id,
+                    "period_start": key.period_start.isoformat(), "period_end": key.period_end.isoformat(),
+                    "reason": key.reason.value, "reference": key.reference},
+            "description": charge.description, "due_on": charge.due_on.isoformat(),
+            "covered": [charge.covered.start.isoformat(), charge.covered.end.isoformat()],
+            "quantity": charge.quantity, "unit_amount": str(charge.unit_amount), "amount": str(charge.amount),
+            "currency": charge.currency}
+
+
 def _account(item: AccountItem) -> Account:
     return Account(
         licensee_id=item.licensee_id, agreement_id=item.agreement_id,
@@ -414,7 +425,7 @@ class BillingStore:
 
     def claim_charges(self, batch: Batch, licensee_id: str, charges: Sequence[Charge], number: str) -> None:
         for charge in charges:
-            key = charge_key_text(charge)
+            key = key_text(charge)
             batch.save(ChargeClaimItem(pk=_pk(licensee_id), sk=f"CHARGE#{key}",
                                        charge=json.dumps(charge_to_dict(charge)), invoice_number=number),
                        BillingItem.pk.does_not_exist(), label=f"charge:{key}")

@@ -9,7 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
+from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+from chalicelib.billing.periods import Cadence
 from chalicelib.bootstrap import Services
 from chalicelib.licensing.model import Channel, Code, Party, Signatory
 from chalicelib.licensing.service import AgreementDraft

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.billing.model import Cadence, FeeChange, FeeItem, FeeKind, Timing
-from chalicelib.billing.records import InvoiceStatus, NoticeKind
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.model import InvoiceStatus, NoticeKind
+from chalicelib.billing.periods import Cadence
 from chalicelib.billing.store import INVOICE_PREFIX
 from chalicelib.core.clock import FixedClock
 from chalicelib.metrics import MemorySink

@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.audit import store as audit_store
-from chalicelib.billing.model import Cadence, FeeChange, FeeItem, FeeKind, Per, Timing
-from chalicelib.billing.records import InvoiceKind, InvoiceStatus
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
+from chalicelib.billing.model import InvoiceKind, InvoiceStatus
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.errors import InvalidInput
 from chalicelib.licensing.model import Channel
 from tests.integration.billing.conftest import shanghai

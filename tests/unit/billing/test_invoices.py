@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import BillingTerms, ChargeKey, InvoiceLine, draft_invoice, due_charges
+from chalicelib.billing.charges import ChargeKey, due_charges
+from chalicelib.billing.invoices import BillingTerms, InvoiceLine, draft_invoice
 from tests.unit.billing.helpers import fee, window
 
 TAXED = BillingTerms(net_days=30, tax_rate=Decimal("0.06"))
