@@ -192,7 +192,7 @@ def payments_record(ctx: Context, licensee_id: str, amount: Decimal, method: str
                     day: date | None, as_json: bool) -> None:
     """Record a payment: applied to the oldest open invoice first, any surplus kept as credit."""
     billing_service = ctx.services.billing
-    received = day or billing_service._today()
+    received = day or billing_service.today()
     payment = billing_service.record_payment(licensee_id, PaymentMethod(method), reference, amount, received,
                                              ctx.actor)
     out(payment.as_dict(), as_json, lambda d: f"recorded {d['payment_id']}: {d['amount']} "

@@ -7,11 +7,28 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
 from chalicelib.billing.charges import Charge, ChargeKey
 from chalicelib.billing.fees import DEFAULT_CURRENCY
 from chalicelib.billing.periods import DateRange
 from chalicelib.core.money import ZERO, require_fen_exact, require_non_negative, require_rate, round_fen
+
+
+class InvoiceKind(StrEnum):
+    REGULAR = "regular"
+    LATE_FEE = "late_fee"
+    SETTLEMENT = "settlement"
+
+
+class InvoiceStatus(StrEnum):
+    OPEN = "open"              # something is still owed on it
+    PAID = "paid"              # paid in full (by payments or credit)
+    CREDIT = "credit"          # a negative total, kept as credit on the account
+    SETTLED = "settled"        # its balance was carried into the final settlement invoice (clause 11.3)
+    REFUND_DUE = "refund_due"  # a settlement in the licensee's favour
+    VOID = "void"              # voided by staff; keeps its number
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,13 @@ class InvoiceLine:
 
     def __post_init__(self) -> None:
         require_fen_exact(self.amount, f"amount of line {self.description!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The line as an issued invoice keeps it."""
+        return {"description": self.description, "amount": str(self.amount), "fee_item_id": self.fee_item_id,
+                "period": str(self.period) if self.period else None, "quantity": self.quantity,
+                "unit_amount": str(self.unit_amount) if self.unit_amount is not None else None,
+                "taxable": self.taxable}
 
     @classmethod
     def from_charge(cls, charge: Charge) -> InvoiceLine:
@@ -123,6 +147,14 @@ def draft_invoice(
     )
 
 
+def lines_period(lines: Sequence[InvoiceLine]) -> DateRange | None:
+    """The days an invoice's lines cover, first to last (None for lines of no period, such as late fees)."""
+    periods = [line.period for line in lines if line.period is not None]
+    if not periods:
+        return None
+    return DateRange(min(p.start for p in periods), max(p.end for p in periods))
+
+
 @dataclass(frozen=True)
 class BalanceChange:
     """A change of what is owed on one invoice: the invoice amount when issued, minus a payment or credit."""
@@ -179,3 +211,35 @@ def allocate(payment_amount: Decimal, open_invoices: Sequence[OpenInvoice]) -> A
         if invoice.balance - paid > 0:
             remaining.append(replace(invoice, balance=invoice.balance - paid))
     return Allocation(applied=tuple(applied), open_invoices=tuple(remaining), credit=left)
+
+
+@dataclass(frozen=True)
+class Opening:
+    """How an issued invoice opens: what is owed on it, the credit left on the account, its balance changes."""
+
+    balance: Decimal
+    credit: Decimal
+    changes: tuple[BalanceChange, ...]
+    status: InvoiceStatus
+
+
+def opening(draft: Invoice, credit: Decimal, kind: InvoiceKind) -> Opening:
+    """Credit held pays a new invoice first, and a negative invoice becomes credit held. A settlement neither
+    uses nor makes credit (it carries the credit as a line); in the licensee's favour it is a refund due."""
+    balance, changes = draft.total, [BalanceChange(draft.issue_date, draft.total)]
+    if kind is not InvoiceKind.SETTLEMENT:
+        if draft.total > 0 and credit > 0:
+            used = min(credit, draft.total)
+            credit -= used
+            balance -= used
+            changes.append(BalanceChange(draft.issue_date, -used))
+        elif draft.total < 0:
+            credit += -draft.total
+            balance = ZERO
+            changes.append(BalanceChange(draft.issue_date, -draft.total))
+    status = InvoiceStatus.OPEN
+    if kind is InvoiceKind.SETTLEMENT and draft.total < 0:
+        status = InvoiceStatus.REFUND_DUE
+    elif balance == 0:
+        status = InvoiceStatus.CREDIT if draft.total < 0 else InvoiceStatus.PAID
+    return Opening(balance, credit, tuple(changes), status)

@@ -4,33 +4,19 @@ fees, charges, invoices, overdue, settlement)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from chalicelib.billing.fees import FeeItem
-from chalicelib.billing.invoices import BalanceChange, BillingTerms, OpenInvoice
+from chalicelib.billing.invoices import BalanceChange, BillingTerms, InvoiceKind, InvoiceStatus, OpenInvoice
 from chalicelib.billing.periods import DateRange
 from chalicelib.core.money import ZERO, format_amount
 
 RENEWAL_REMINDER_DAYS = (60, 30, 7)
-
-
-class InvoiceKind(StrEnum):
-    REGULAR = "regular"
-    LATE_FEE = "late_fee"
-    SETTLEMENT = "settlement"
-
-
-class InvoiceStatus(StrEnum):
-    OPEN = "open"              # something is still owed on it
-    PAID = "paid"              # paid in full (by payments or credit)
-    CREDIT = "credit"          # a negative total, kept as credit on the account
-    SETTLED = "settled"        # its balance was carried into the final settlement invoice (clause 11.3)
-    REFUND_DUE = "refund_due"  # a settlement in the licensee's favour
-    VOID = "void"              # voided by staff; keeps its number
 
 
 class PaymentMethod(StrEnum):
@@ -110,6 +96,33 @@ class IssuedInvoice:
 
     def as_open(self) -> OpenInvoice:
         return OpenInvoice(self.number, self.due_date, max(self.balance, ZERO))
+
+    def paid(self, amount: Decimal, on: date) -> IssuedInvoice:
+        """The invoice after ``amount`` of a payment received ``on`` was applied to it (clause 5.2)."""
+        left = self.balance - amount
+        return replace(self, balance=left, status=InvoiceStatus.PAID if left == 0 else InvoiceStatus.OPEN,
+                       paid_on=on if left == 0 else None, revision=self.revision + 1,
+                       balance_changes=(*self.balance_changes, BalanceChange(on, -amount)))
+
+    def settled(self, on: date, late_fee: Decimal) -> IssuedInvoice:
+        """The invoice once its balance and ``late_fee`` are carried into the final settlement (clause 11.3)."""
+        return replace(self, balance=ZERO, status=InvoiceStatus.SETTLED, revision=self.revision + 1,
+                       late_fee_billed=self.late_fee_billed + late_fee, late_fee_through=on,
+                       balance_changes=(*self.balance_changes, BalanceChange(on, -self.balance)))
+
+    def voided(self, reason: str, on: date) -> IssuedInvoice:
+        return replace(self, status=InvoiceStatus.VOID, balance=ZERO, revision=self.revision + 1,
+                       note=f"Void: {reason}", balance_changes=(*self.balance_changes, BalanceChange(on, -self.total)))
+
+    def late_fee_noted(self, fee: Decimal, through: date) -> IssuedInvoice:
+        """The invoice with the late fee billed on it up to ``through`` noted; its amounts never change."""
+        return replace(self, late_fee_billed=self.late_fee_billed + max(fee, ZERO), late_fee_through=through,
+                       revision=self.revision + 1)
+
+    @property
+    def open(self) -> bool:
+        """Something is still owed on it."""
+        return self.status is InvoiceStatus.OPEN and self.balance > 0
 
     def summary(self) -> dict[str, Any]:
         """What `invoices list --json` prints for each invoice."""
@@ -215,8 +228,37 @@ class RunReport:
     suspended: list[str] = field(default_factory=list)
     reinstated: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    cursor: str | None = None  # where another invocation continues, when this one ran short of time
+    invocations: int = 1
+
+    def followed_by(self, more: RunReport) -> RunReport:
+        """This report and the one of the invocation that continued it, as one."""
+        return replace(self, looked_at=self.looked_at + more.looked_at, invoices=[*self.invoices, *more.invoices],
+                       notices=self.notices + more.notices, suspended=[*self.suspended, *more.suspended],
+                       reinstated=[*self.reinstated, *more.reinstated], errors=[*self.errors, *more.errors],
+                       cursor=more.cursor, invocations=self.invocations + more.invocations)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"job": self.job, "day": self.day.isoformat(), "dry_run": self.dry_run,
-                "looked_at": self.looked_at, "invoices": self.invoices, "notices": self.notices,
-                "suspended": self.suspended, "reinstated": self.reinstated, "errors": self.errors}
+        out = {"job": self.job, "day": self.day.isoformat(), "dry_run": self.dry_run,
+               "looked_at": self.looked_at, "invoices": self.invoices, "notices": self.notices,
+               "suspended": self.suspended, "reinstated": self.reinstated, "errors": self.errors}
+        if self.cursor is not None:
+            out["cursor"] = self.cursor
+        if self.invocations > 1:
+            out["invocations"] = self.invocations
+        return out
+
+
+def statement(account: Account, invoices: Sequence[IssuedInvoice], payments: Sequence[Payment],
+              today: date) -> dict[str, Any]:
+    """Everything billed and paid, what is owed, what is overdue and the credit held, as of ``today``."""
+    owed = sum((i.balance for i in invoices if i.status is InvoiceStatus.OPEN), ZERO)
+    overdue = sum((i.balance for i in invoices if i.status is InvoiceStatus.OPEN and i.due_date < today), ZERO)
+    return {"licensee": account.licensee_id, "agreement_id": account.agreement_id, "as_of": today.isoformat(),
+            "invoices": [i.summary() for i in invoices], "payments": [p.as_dict() for p in payments],
+            "billed": format_amount(sum((i.total for i in invoices if i.status is not InvoiceStatus.VOID), ZERO)),
+            "paid": format_amount(sum((p.amount for p in payments), ZERO)),
+            "owed": format_amount(owed), "overdue": format_amount(overdue),
+            "credit": format_amount(account.credit), "suspended_for_late_payment": account.suspended_by_billing,
+            "billed_through": account.billed_through.isoformat() if account.billed_through else None,
+            "next_due": account.next_due.isoformat() if account.next_due else None}

@@ -73,6 +73,16 @@ class Reminder:
     when: ReminderWhen
     days: int
 
+    @property
+    def key(self) -> str:
+        """The business key of its notice."""
+        return f"reminder#{self.invoice_id}#{self.when.value}#{self.days}"
+
+    @classmethod
+    def from_key(cls, key: str) -> Reminder:
+        _, number, when, days = key.split("#")
+        return cls(number, ReminderWhen(when), int(days))
+
 
 @dataclass(frozen=True)
 class OverdueState:

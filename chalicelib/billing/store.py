@@ -40,8 +40,6 @@ from pynamodb.models import Model
 
 from chalicelib.adapters import dynamodb
 from chalicelib.adapters.dynamodb import Batch
-from chalicelib.audit import store as audit_store
-from chalicelib.audit.model import AuditRecord
 from chalicelib.billing.charges import Charge, ChargeKey, ChargeReason, key_text
 from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
 from chalicelib.billing.invoices import BalanceChange, BillingTerms
@@ -65,6 +63,8 @@ FORCE_MAJEURE_PK = "FORCE_MAJEURE"
 INVOICE_PREFIX = "INV-"
 EVERYONE = "*"
 MAX_DELIVERY_ATTEMPTS = 5
+# What a position in the due-date index names: the table's key and the index's.
+DUE_KEY = ("pk", "sk", "queue_pk", "queue_sk")
 
 
 class QueueIndex(GlobalSecondaryIndex["BillingItem"]):
@@ -396,11 +396,21 @@ class BillingStore:
             batch.delete(SuspensionItem(pk=_pk(account.licensee_id), sk="SUSPENSION"),
                          label=f"suspension:{account.licensee_id}")
 
-    def due_accounts(self, day: date) -> Iterator[Account]:
-        """Accounts with a charge due on or before ``day``: a Query on the due-date index, never a Scan."""
-        for item in BillingItem.queue_index.query("BILL", BillingItem.queue_sk <= f"{day.isoformat()}#~"):
+    def due_accounts(self, day: date, *, after: str | None = None) -> Iterator[Account]:
+        """Accounts with a charge due on or before ``day``: a Query on the due-date index, never a Scan. With
+        ``after`` (a `due_position`), the accounts after that one."""
+        start = dynamodb.decode_cursor(after, DUE_KEY, {"queue_pk": "BILL"})
+        for item in BillingItem.queue_index.query("BILL", BillingItem.queue_sk <= f"{day.isoformat()}#~",
+                                                  last_evaluated_key=start):
             if isinstance(item, AccountItem):
                 yield _account(item)
+
+    @staticmethod
+    def due_position(account: Account) -> str:
+        """Where an account (as `due_accounts` gave it) stands in the due-date index, for a run to continue
+        after it."""
+        item = _account_item(account)
+        return dynamodb.encode_cursor({name: {"S": getattr(item, name)} for name in DUE_KEY}) or ""
 
     def suspended_licensees(self) -> list[str]:
         return [i.licensee_id for i in BillingItem.queue_index.query("SUSPENDED")
@@ -553,14 +563,13 @@ class BillingStore:
         return ([str(x) for x in item.sent], int(item.revision)) if isinstance(item, RenewalItem) else None
 
     # -- force majeure -----------------------------------------------------------------------------------
-    def add_force_majeure(self, period: ForceMajeure, audit: AuditRecord) -> None:
-        batch = Batch()
+    def add_force_majeure(self, batch: Batch, period: ForceMajeure) -> None:
+        """Record the period with the writes already in ``batch`` (its audit record), all or nothing."""
         batch.save(ForceMajeureItem(
             pk=FORCE_MAJEURE_PK, sk=f"{period.days.start.isoformat()}#{period.period_id}",
             period_id=period.period_id, start=period.days.start.isoformat(), end=period.days.end.isoformat(),
             reason=period.reason, licensee_id=period.licensee_id or EVERYONE),
             BillingItem.pk.does_not_exist(), label=f"force_majeure:{period.period_id}")
-        audit_store.add_to(batch, audit)
         batch.commit()
 
     def force_majeure(self) -> list[ForceMajeure]:

@@ -21,7 +21,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import Mailer, OutboundMail
 from chalicelib.core.observability import logger
 from chalicelib.licensing.model import License
-from chalicelib.licensing.service import LicensingService
+from chalicelib.licensing.reader import LicenseReader
 from chalicelib.mail import model
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import Delivery, DeliveryEvent, HoldReason, InboundEvent, TicketStatus
@@ -55,7 +55,7 @@ class Outcome:
 
 
 class MailService:
-    def __init__(self, store: MailStore, licensing: LicensingService, blobs: BlobStore, mailer: Mailer,
+    def __init__(self, store: MailStore, licensing: LicenseReader, blobs: BlobStore, mailer: Mailer,
                  clock: Clock, settings: Settings, metrics: MetricsSink,
                  reply_secrets: Callable[[], tuple[bytes, ...]] | None = None) -> None:
         self.store = store
@@ -409,8 +409,11 @@ class MailService:
         if reason not in RELEASABLE:
             raise Conflict(f"Mail held as {reason.value} cannot be released: "
                            f"{model.READABLE.get(reason, reason.value)}", code="NOT_RELEASABLE")
-        gate = model.mail_gate(self.licensing.store.load(licensee_id), self.clock.now(), self.settings.timezone,
-                               self.settings.expiring_window_days)
+        try:
+            stored: License | None = self.licensing.current(licensee_id)
+        except NotFound:
+            stored = None
+        gate = model.mail_gate(stored, self.clock.now(), self.settings.timezone, self.settings.expiring_window_days)
         if gate is not None:
             raise Conflict(f"The license still keeps this mail back: {model.READABLE[gate]}",
                            code="LICENSE_BLOCKS_MAIL")
@@ -486,7 +489,7 @@ class MailService:
             address = model.support_address(local_part, self.domain)
         except ValueError as exc:
             raise InvalidInput(str(exc), code="INVALID_ADDRESS") from exc
-        if self.licensing.store.licensee(licensee_id) is None:
+        if self.licensing.licensee(licensee_id) is None:
             raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
         self.store.add_address(licensee_id, address, AuditRecord(
             subject=f"licensee:{licensee_id}", action="mail.address_added", actor=actor, at=self.clock.now(),
@@ -520,7 +523,7 @@ class MailService:
         return ticket
 
     def _merchant_name(self, licensee_id: str) -> str:
-        party = self.licensing.store.licensee(licensee_id)
+        party = self.licensing.licensee(licensee_id)
         return party.short_name if party else "Customer service"
 
 
