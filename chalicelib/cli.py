@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+from typing import Any
 
 import click
 
@@ -12,10 +14,26 @@ AREAS = ("chalicelib.licensing.cli", "chalicelib.operations.cli", "chalicelib.bi
          "chalicelib.chat.cli", "chalicelib.mail.cli")
 
 
+def stage_services(stage: str) -> Any:
+    """The services of a stage, with its settings read from .chalice/config.json exactly as Chalice gives them
+    to the Lambda functions (variables already set win)."""
+    from chalicelib.local.config import stage_environment
+
+    for name, value in stage_environment(stage).items():
+        os.environ.setdefault(name, value)
+    from chalicelib import bootstrap
+
+    built = bootstrap.build()
+    bootstrap.use(built)
+    return built
+
+
 def install_all() -> click.Group:
-    """The root group with every area's commands (imported here, not at start-up of the API)."""
+    """The root group with every area's commands (imported here, not at start-up of the API), building the
+    chosen stage's services when a command first needs them."""
     for area in AREAS:
         importlib.import_module(area).install(cli)
+    cli.context_settings["obj"] = stage_services
     return cli
 
 

@@ -37,6 +37,7 @@ class Targets:
     mail_domain: str = ""                         # the SES domain identity mail is sent from
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
+    own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
@@ -120,6 +121,12 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
                                            f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
+def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
+    """A long run that is short of time continues in a new invocation of its own function, and only that."""
+    return [iam.PolicyStatement(sid="InvokeItself", actions=["lambda:InvokeFunction"],
+                                resources=[t.own_function_arn, f"{t.own_function_arn}:*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
@@ -130,9 +137,10 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
     # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
-    "billing-run": (table_data, kms_data, mailer_send),
-    "overdue-run": (table_data, kms_data, mailer_send),
-    "renewal-run": (table_data, kms_data, mailer_send),
+    # ... and a run short of time continues itself with a cursor.
+    "billing-run": (table_data, kms_data, mailer_send, invoke_itself),
+    "overdue-run": (table_data, kms_data, mailer_send, invoke_itself),
+    "renewal-run": (table_data, kms_data, mailer_send, invoke_itself),
 }
 
 

@@ -13,9 +13,9 @@ import click
 
 from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
 from chalicelib.billing.invoices import BillingTerms
+from chalicelib.billing.items import fee_item_from_dict, fee_item_to_dict, terms_from_dict, terms_to_dict
 from chalicelib.billing.model import AccountTerms, IssuedInvoice, PaymentMethod, RunReport
 from chalicelib.billing.periods import Cadence
-from chalicelib.billing.store import fee_item_from_dict, fee_item_to_dict, terms_from_dict, terms_to_dict
 from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.money import parse_amount

@@ -25,12 +25,12 @@ from chalicelib.billing.invoices import (
     lines_period,
     opening,
 )
+from chalicelib.billing.items import number_text
 from chalicelib.billing.model import Account, IssuedInvoice, Notice, NoticeKind
 from chalicelib.billing.notices import Notices
 from chalicelib.billing.overdue import accrued_late_fee
 from chalicelib.billing.periods import DateRange
 from chalicelib.billing.settlement import AccountPosition, settlement
-from chalicelib.billing.store import number_text
 from chalicelib.core.errors import Conflict
 from chalicelib.core.money import ZERO, format_amount
 from chalicelib.metrics import BILLING_INVOICES

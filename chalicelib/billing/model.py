@@ -14,6 +14,7 @@ from typing import Any
 from chalicelib.billing.fees import FeeItem
 from chalicelib.billing.invoices import BalanceChange, BillingTerms, InvoiceKind, InvoiceStatus, OpenInvoice
 from chalicelib.billing.periods import DateRange
+from chalicelib.core.mailer import Delivery
 from chalicelib.core.money import ZERO, format_amount
 
 RENEWAL_REMINDER_DAYS = (60, 30, 7)
@@ -36,12 +37,6 @@ class NoticeKind(StrEnum):
     SUSPENSION = "suspension"
     REINSTATEMENT = "reinstatement"
     RENEWAL = "renewal"
-
-
-class Delivery(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ runs short of time stops between two accounts and hands on a cursor; the next in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -48,8 +48,9 @@ class BillingRun:
         self.notices.start_run()
         report = RunReport("billing", day, dry_run)
         store = self.ctx.store
-        due = list(store.due_accounts(day, after=cursor))
+        due: Iterable[Account] = store.due_accounts(day, after=cursor)  # page by page, as the run goes
         if on_start:
+            due = list(due)
             on_start(len(due))
         for account in within(budget, report, due, store.due_position):
             report.looked_at += 1

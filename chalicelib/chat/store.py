@@ -19,7 +19,7 @@ per-IP counters of new conversations expire when their window has passed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,19 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, Status
+from chalicelib.chat.model import (
+    Agent,
+    Author,
+    ChatSettings,
+    Conversation,
+    Message,
+    NewConversation,
+    Note,
+    Presence,
+    Status,
+    Tail,
+    Touched,
+)
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
 
@@ -201,54 +213,7 @@ def _agent(item: AgentItem) -> Agent:
                  int(item.capacity), item.last_assigned_at)
 
 
-@dataclass(frozen=True)
-class ChatSettings:
-    token_secret: str
-    identity_secret: str | None
-    hours: str
-    timezone: str
-    retention_days: int | None
-
-
-@dataclass(frozen=True)
-class NewConversation:
-    licensee_id: str
-    conversation_id: str
-    visitor_id: str
-    customer_id: str | None
-    visitor_name: str
-    visitor_email: str
-    at: datetime
-    expires_at: datetime
-    first: Message
-    client_hash: str | None
-    rate_window: int
-    handover_email: str = ""
-
-
 TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
-
-
-@dataclass
-class Tail:
-    """What a writer must know of a conversation's chain to append to it: the last item's number and rate
-    window, the status as the chain says it, the client ids of the latest messages and the activity bucket
-    the conversation item holds."""
-
-    number: int
-    rate_window: int
-    rate_count: int
-    status: Status
-    visitor_id: str
-    bucket: str
-    sent: dict[str, Message]
-    stored_status: Status
-
-
-@dataclass(frozen=True)
-class Touched:
-    prior_status: Status
-    assignee_id: str | None
 
 
 # What a page cursor of an inbox names: the table's key and the inbox index's.

@@ -26,9 +26,12 @@ class Deadline:
 
     @classmethod
     def of_context(cls, context: Any, reserve_ms: int = DEFAULT_RESERVE_MS) -> Deadline | None:
-        """The deadline of a Lambda invocation; None for a caller that has no context (the local scheduler)."""
+        """The deadline of a Lambda invocation, keeping ``reserve_ms`` or a tenth of the invocation, whichever is
+        less; None for a caller that has no context (the local scheduler, `./kefu jobs run`)."""
         remaining = getattr(context, "get_remaining_time_in_millis", None)
-        return cls(remaining, reserve_ms) if callable(remaining) else None
+        if not callable(remaining):
+            return None
+        return cls(remaining, min(reserve_ms, remaining() // 10))
 
     @classmethod
     def after_seconds(cls, seconds: float, reserve_ms: int = 0) -> Deadline:

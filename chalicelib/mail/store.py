@@ -21,7 +21,6 @@ or two deliveries of the same mail at once, write it once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +42,18 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.mail.model import Delivery, TicketStatus, key_hash
+from chalicelib.mail.model import (
+    Contact,
+    Delivery,
+    Held,
+    MailSettings,
+    Message,
+    Release,
+    Ticket,
+    TicketStatus,
+    key_hash,
+)
+from chalicelib.mail.parsing import Attachment
 
 # What a page cursor of the ticket lists names: the table's key and the activity index's.
 PAGE_KEY = ("pk", "sk", "activity_pk", "activity_sk")
@@ -175,96 +185,6 @@ class HeldItem(MailItem, discriminator="held"):
 
 class RateItem(MailItem, discriminator="rate"):
     sent = NumberAttribute(default=0)
-
-
-# -- plain records the service works with ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    size: int
-    blob_key: str | None
-    inline: bool = False
-    content_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Message:
-    message_key: str
-    ticket_id: str
-    direction: str
-    from_address: str
-    created_at: datetime
-    from_name: str = ""
-    to: tuple[str, ...] = ()
-    cc: tuple[str, ...] = ()
-    subject: str = ""
-    text: str = ""
-    body: str = ""
-    body_truncated: bool = False
-    rfc_message_id: str | None = None
-    provider_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    problems: tuple[str, ...] = ()
-    kind: str = "person"
-    author: str | None = None
-    delivery: str | None = None
-    delivery_detail: str | None = None
-    raw_key: str | None = None
-    verdicts: dict[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Ticket:
-    ticket_id: str
-    number: int
-    subject: str
-    contact: str
-    status: str
-    support_address: str
-    created_at: datetime
-    last_activity_at: datetime
-    message_count: int = 0
-    participants: frozenset[str] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True)
-class Contact:
-    address: str
-    name: str | None = None
-    undeliverable: bool = False
-    undeliverable_reason: str | None = None
-    undeliverable_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Held:
-    licensee_id: str | None
-    reason: str
-    at: datetime
-    ses_id: str
-    raw_key: str
-    from_address: str | None
-    subject: str
-    recipients: tuple[str, ...]
-    held_key: str = ""  # its sort key in the merchant's held mail
-    released_at: datetime | None = None
-    released_by: str | None = None
-    ticket_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Release:
-    """A held mail staff deliver after all: stored in the same transaction as the message it becomes."""
-
-    held_key: str
-    audit: AuditRecord
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    acknowledge: bool = True
-    acknowledgement_text: str | None = None
 
 
 def _merchant(licensee_id: str) -> str:
@@ -579,8 +499,9 @@ def _message(i: MessageItem) -> Message:
         cc=tuple(str(a) for a in i.cc or ()),
         subject=i.subject, text=i.text, body=i.body, body_truncated=bool(i.body_truncated),
         rfc_message_id=i.rfc_message_id, provider_id=i.provider_id,
-        attachments=tuple(Attachment(a.filename, a.content_type, int(a.size), a.blob_key, bool(a.inline),
-                                     a.content_id) for a in i.attachments or ()),
+        attachments=tuple(Attachment(filename=a.filename, content_type=a.content_type, size=int(a.size),
+                                     blob_key=a.blob_key, inline=bool(a.inline), content_id=a.content_id)
+                          for a in i.attachments or ()),
         problems=tuple(str(p) for p in i.problems or ()), kind=i.kind, author=i.author, delivery=i.delivery,
         delivery_detail=i.delivery_detail, raw_key=i.raw_key,
         verdicts=dict(i.verdicts.as_dict()) if i.verdicts is not None else None)

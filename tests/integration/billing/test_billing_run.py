@@ -11,9 +11,9 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.items import INVOICE_PREFIX
 from chalicelib.billing.model import InvoiceStatus, NoticeKind
 from chalicelib.billing.periods import Cadence
-from chalicelib.billing.store import INVOICE_PREFIX
 from chalicelib.core.clock import FixedClock
 from chalicelib.metrics import MemorySink
 from chalicelib.settings import Settings
