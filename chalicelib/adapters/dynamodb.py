@@ -176,7 +176,7 @@ def conditionally(write: Callable[[], object]) -> bool:
 M = TypeVar("M", bound=Model)
 
 
-def get(model: type[M], hash_key: str, range_key: str, *, consistent: bool = True) -> M | None:
+def get(model: type[M], hash_key: str, range_key: str | None = None, *, consistent: bool = True) -> M | None:
     """One item by its key, or None."""
     try:
         return model.get(hash_key, range_key, consistent_read=consistent)
