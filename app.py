@@ -9,13 +9,14 @@ from chalicelib.billing.api import billing_api
 from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
 from chalicelib.functions import handle
+from chalicelib.i18n.api import i18n_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
-for blueprint in (licensing_api, operations_api, mail_api, billing_api, chat_api):
+for blueprint in (licensing_api, operations_api, mail_api, i18n_api, billing_api, chat_api):
     app.register_blueprint(blueprint)
 
 
