@@ -8,6 +8,7 @@ from chalice import Chalice
 from chalicelib.billing.api import billing_api
 from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
+from chalicelib.core.observability import event_middleware
 from chalicelib.functions import handle
 from chalicelib.i18n.api import i18n_api
 from chalicelib.licensing.api import licensing_api
@@ -16,6 +17,7 @@ from chalicelib.operations.api import operations_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
+app.register_middleware(event_middleware, "pure_lambda")  # context, correlation id and trace per event function
 for blueprint in (licensing_api, operations_api, mail_api, i18n_api, billing_api, chat_api):
     app.register_blueprint(blueprint)
 

@@ -56,11 +56,13 @@ def run(job: str, event: dict[str, Any] | None, built: Services, context: Any = 
         raise ValueError(f"unknown billing job {job!r}") from None
     budget = budget or Deadline.of_context(context)
     report = work(now, dry_run=dry_run, budget=budget, cursor=event.get("cursor"))
+    # Lambda's own context has both; local mode's stand-in (the scheduler, `./kefu jobs run`) has no time limit.
     function_name = getattr(context, "function_name", None)
-    if report.cursor is not None and isinstance(function_name, str):
+    on_lambda = isinstance(function_name, str) and callable(getattr(context, "get_remaining_time_in_millis", None))
+    if report.cursor is not None and on_lambda:
         # Another invocation of this function continues after the cursor, with a budget of its own.
-        (invoker or built.invoker).invoke_async(function_name, {**event, "time": now.isoformat(),
-                                                                "cursor": report.cursor})
+        (invoker or built.invoker).invoke_async(str(function_name), {**event, "time": now.isoformat(),
+                                                                     "cursor": report.cursor})
         logger.info("scheduled run continues in another invocation", extra={"job": job, "cursor": report.cursor})
     else:
         while report.cursor is not None:  # no function to invoke: this process continues after the cursor

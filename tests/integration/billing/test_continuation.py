@@ -36,6 +36,10 @@ class Pieces:
 class Invocation:
     """A Lambda context: the function's name and a budget that is used up after ``pieces`` checks."""
 
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:ap-southeast-1:123456789012:function:kefu-test-BillingRun-x"
+    aws_request_id = "test"
+
     def __init__(self, pieces: int) -> None:
         self.function_name = "billing-run"
         self.left = pieces + 1
@@ -130,3 +134,14 @@ def test_the_overdue_and_renewal_runs_continue_after_their_cursor_and_do_the_sam
         if cursor is None:
             break
     assert len(parts) > 1 and sum(parts) == services.billing.run_renewals(reminded, dry_run=True).notices
+
+
+def test_local_mode_s_stand_in_for_the_lambda_context_never_invokes_a_function(services, billed) -> None:
+    from chalicelib.core.observability import LocalContext
+
+    merchants = {billed().licensee_id for _ in range(2)}
+    queued = Queued()
+    report = jobs.run("billing", {"time": shanghai(DAY).isoformat()}, services, LocalContext("billing-run"),
+                      budget=Spent(), invoker=queued)
+    assert queued.events == [] and report["invocations"] == 2
+    assert {i["licensee"] for i in mine(report, merchants)} == merchants
