@@ -47,7 +47,7 @@ class Services:
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
-          mailer: Mailer | None = None, blobs: BlobStore | None = None) -> Services:
+          mailer: Mailer | None = None, blobs: BlobStore | None = None, raw_mail: BlobStore | None = None) -> Services:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     if metrics is None:
@@ -74,7 +74,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     mailer = mailer or _mailer(settings, clock)
     blobs = blobs or _blobs(settings)
     mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics,
-                       reply_secrets=_reply_secrets(settings))
+                       reply_secrets=_reply_secrets(settings), raw_mail=raw_mail or _raw_mail(settings, blobs))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
@@ -124,6 +124,17 @@ def _blobs(settings: Settings) -> BlobStore:
 
         return S3Blobs(settings.mail_bucket, settings.region)
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
+
+
+def _raw_mail(settings: Settings, blobs: BlobStore) -> BlobStore:
+    """Where SES stored the raw inbound mail: the receiving region's bucket when SES receives in another region
+    than the main one (infra/ingress.py), else the blob store itself."""
+    if settings.blobs == "s3" and (settings.raw_mail_bucket, settings.raw_mail_region) != (settings.mail_bucket,
+                                                                                         settings.region):
+        from chalicelib.adapters.s3 import S3Blobs
+
+        return S3Blobs(settings.raw_mail_bucket, settings.raw_mail_region)
+    return blobs
 
 
 def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None:

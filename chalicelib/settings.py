@@ -49,6 +49,18 @@ class Settings:
     chat_presence_cache_seconds: float = 10.0
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
+    # only in some regions; infra/ingress.py): that region's bucket. Unset: the mail bucket, in this region.
+    inbound_bucket: str | None = None
+    receiving_region: str | None = None
+
+    @property
+    def raw_mail_bucket(self) -> str:
+        return self.inbound_bucket or self.mail_bucket
+
+    @property
+    def raw_mail_region(self) -> str:
+        return self.receiving_region or self.region
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +97,6 @@ class Settings:
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            inbound_bucket=env.get("KEFU_MAIL_INBOUND_BUCKET") or None,
+            receiving_region=env.get("KEFU_MAIL_RECEIVING_REGION") or None,
         )
