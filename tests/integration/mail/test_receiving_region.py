@@ -110,3 +110,14 @@ def _mail_with_attachment(address: str) -> bytes:
             "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nSee photo.\r\n"
             "--b1\r\nContent-Type: application/pdf; name=a.pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n"
             "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n").encode()
+
+
+def test_the_lambda_entrypoint_takes_the_sns_event_as_it_takes_the_ses_one(split: bootstrap.Services,
+                                                                          receiving: FolderBlobs) -> None:
+    from app import mail_inbound
+
+    _, address = mail_merchant(split, Factory(split))
+    receiving.put(f"{split.settings.inbound_prefix}sesentry1", raw_mail("li@example.cn", address), "message/rfc822")
+    receipt = ses_event("sesentry1", [address], "li@example.cn", split.clock.now(), Verdicts(spam="PASS", virus="PASS"))
+    assert mail_inbound(through_sns(receipt), None)["outcomes"][0]["result"] == "delivered"
+    assert mail_inbound(receipt, None)["outcomes"][0]["result"] == "duplicate"  # the same mail by either shape
