@@ -43,7 +43,7 @@ class Services:
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
-        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer)
+        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer, self.mail.raw_mail)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -156,7 +156,7 @@ def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None
 
 
 def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...], blobs: BlobStore | None = None,
-                mailer: Mailer | None = None) -> OperationsService:
+                mailer: Mailer | None = None, raw_mail: BlobStore | None = None) -> OperationsService:
     """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
@@ -175,7 +175,9 @@ def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...
     # Each area adds probes for what it depends on here: the tables, the blob store (the mail bucket on AWS, a
     # folder locally) and the mailer (SES's sending status on AWS, the outbox folder locally).
     probes = [Probe(f"table:{m.Meta.table_name}", partial(dynamodb.ping, m)) for m in models]
-    for component, adapter in (("blobs", blobs), ("mailer", mailer)):
+    # The receiving region's raw-mail bucket, where SES receives in another region than this one.
+    raw = raw_mail if raw_mail is not blobs else None
+    for component, adapter in (("blobs", blobs), ("mailer", mailer), ("raw_mail", raw)):
         check = getattr(adapter, "check", None)
         if callable(check):
             probes.append(Probe(component, check))

@@ -74,7 +74,10 @@ def audit_append(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
-    return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"], resources=[t.bucket.bucket_arn])]
+    """HeadBucket of the mail bucket, and of the receiving region's raw-mail bucket where there is one."""
+    buckets = [t.bucket, *([t.raw_mail] if t.raw_mail is not None and t.raw_mail is not t.bucket else [])]
+    return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"],
+                                resources=[b.bucket_arn for b in buckets])]
 
 
 def mail_table(t: Targets) -> list[iam.PolicyStatement]:

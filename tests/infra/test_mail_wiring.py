@@ -223,7 +223,9 @@ def test_the_health_function_may_ask_the_bucket_and_ses_and_nothing_more_of_them
                                                                                 stage: str) -> None:
     statements = _statements(synthesized, stage, "health")
     bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
-    assert _granted(statements, "s3:ListBucket") == [{"Fn::GetAtt": [bucket, "Arn"]}]
+    receiving = f"kefu-{stage}-inbound-${{AWS::AccountId}}-{synthesized.regions[f'{stage}-ingress']}"
+    assert [flat(r) for r in _granted(statements, "s3:ListBucket")] == [
+        f"${{{bucket}.Arn}}", f"arn:${{AWS::Partition}}:s3:::{receiving}"]  # and the receiving region's bucket
     assert _granted(statements, "ses:GetAccount") == ["*"]
     assert _granted(statements, "s3:GetObject") == _granted(statements, "ses:SendRawEmail") == []
 

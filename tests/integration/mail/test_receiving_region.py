@@ -121,3 +121,14 @@ def test_the_lambda_entrypoint_takes_the_sns_event_as_it_takes_the_ses_one(split
     receipt = ses_event("sesentry1", [address], "li@example.cn", split.clock.now(), Verdicts(spam="PASS", virus="PASS"))
     assert mail_inbound(through_sns(receipt), None)["outcomes"][0]["result"] == "delivered"
     assert mail_inbound(receipt, None)["outcomes"][0]["result"] == "duplicate"  # the same mail by either shape
+
+
+def test_health_asks_the_receiving_regions_bucket_too_and_names_it_when_it_fails(
+        settings: Settings, tables: None, clock: FixedClock, metrics: MemorySink, tmp_path: Path) -> None:
+    (tmp_path / "unreachable").write_text("a file where the receiving region's bucket should be")
+    built = bootstrap.build(settings, clock, metrics, raw_mail=FolderBlobs(tmp_path / "unreachable"))
+    report = built.operations.health(clock.now())
+    assert report.components["raw_mail"] == "FileExistsError" and report.components["blobs"] == "ok"
+    assert metrics.total("HealthChecks", component="raw_mail", result="failed") == 1
+    # In one region the raw mail is in the blob store itself: asked once, as `blobs`.
+    assert "raw_mail" not in bootstrap.build(settings, clock, MemorySink()).operations.health(clock.now()).components
