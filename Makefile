@@ -46,13 +46,14 @@ java:
 
 dynamodb-local: java $(DDB_JAR)
 
-# Debian's Chromium, for the browser tests (driven by the pinned `playwright` package; never `playwright install`).
+# Debian's Chromium, for the browser tests (driven by the pinned `playwright` package; never `playwright install`),
+# and Debian's Noto CJK fonts, without which every Chinese text renders as boxes.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Chromium is needed for the browser tests; installing Debian's chromium"; \
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-cjk >/dev/null 2>&1; } || { \
+	  echo "Chromium and CJK fonts are needed for the browser tests; installing Debian's chromium and fonts-noto-cjk"; \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Please install Chromium (e.g. sudo apt-get install chromium)"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "Please install Chromium and CJK fonts (e.g. sudo apt-get install chromium fonts-noto-cjk)"; exit 1; fi; }
 
 $(DDB_JAR):
 	@command -v npm >/dev/null || { echo "npm is needed to fetch DynamoDB Local (apt-get install npm)"; exit 1; }

@@ -8,6 +8,7 @@ from chalicelib.billing.api import billing_api
 from chalicelib.bootstrap import services
 from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
+from chalicelib.i18n.api import i18n_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
@@ -18,6 +19,7 @@ app.register_middleware(error_middleware, "http")
 app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
 app.register_blueprint(mail_api)
+app.register_blueprint(i18n_api)
 
 
 # Email (issue 4). Chalice cannot package `on_s3_event` for CloudFormation, so SES's receipt rule stores the raw

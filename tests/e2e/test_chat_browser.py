@@ -134,7 +134,7 @@ def test_an_agent_answers_a_chat_from_the_console(site: Site, browser: Any) -> N
     shop.locator("button.send").click()
     expect(shop.locator(".msg.visitor").first).to_contain_text("Do you ship to Suzhou?", timeout=WAIT_MS)
 
-    console = browser.new_page()
+    console = browser.new_page(locale="en-US")
     console.goto(f"{site.api}/console")
     console.locator("#key").fill(site.agent_key)
     console.locator("#login-form button").click()
@@ -149,3 +149,35 @@ def test_an_agent_answers_a_chat_from_the_console(site: Site, browser: Any) -> N
     # The merchant licenses email too: the Tickets tab lists its (so far no) tickets from the email area.
     console.locator("nav button[data-tab=tickets]").click()
     expect(console.locator("#tickets")).to_contain_text("No open tickets.", timeout=WAIT_MS)
+
+
+def test_the_console_speaks_chinese_first_and_other_areas_add_tabs_in_its_language(
+        site: Site, browser: Any, tmp_path: Any) -> None:
+    expect = playwright_api.expect
+    console = browser.new_page(locale="zh-CN")
+    console.goto(f"{site.api}/console")
+    expect(console.locator("#login-form button")).to_have_text("登录", timeout=WAIT_MS)
+    assert console.evaluate("document.documentElement.lang") == "zh-CN"
+    console.locator("#key").fill(site.agent_key)
+    console.locator("#login-form button").click()
+    expect(console.locator("nav button[data-tab=tickets]")).to_have_text("工单", timeout=WAIT_MS)
+    expect(console.locator("#reply-text")).to_have_attribute("placeholder", "回复访客（Enter 发送，Shift+Enter 换行）")
+
+    # A tab registered by another area's script is drawn with its own catalogue's texts.
+    console.evaluate("""() => window.kefuConsole.register({id: "extra", namespace: "console", label: "nav.outbox",
+        render: function (panel, ctx) {
+            panel.appendChild(ctx.el("p", ctx.t("outbox.to", {to: ctx.me.name}), "x")); }})""")
+    expect(console.locator("nav button[data-tab=extra]")).to_have_text("发件箱", timeout=WAIT_MS)
+    console.locator("nav button[data-tab=extra]").click()
+    expect(console.locator("#tab-extra p.x")).to_contain_text("收件人", timeout=WAIT_MS)
+    expect(console.locator("#tab-conversations")).to_be_hidden()
+    console.screenshot(path=str(tmp_path / "console-zh.png"))
+
+    # Switching to English redraws the page and the added tab, and is remembered.
+    console.locator("#language").select_option("en")
+    expect(console.locator("nav button[data-tab=tickets]")).to_have_text("Tickets", timeout=WAIT_MS)
+    expect(console.locator("nav button[data-tab=extra]")).to_have_text("Outbox", timeout=WAIT_MS)
+    expect(console.locator("#tab-extra p.x")).to_contain_text("to ", timeout=WAIT_MS)
+    console.reload()
+    expect(console.locator("nav button[data-tab=tickets]")).to_have_text("Tickets", timeout=WAIT_MS)
+    console.screenshot(path=str(tmp_path / "console-en.png"))

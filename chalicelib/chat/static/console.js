@@ -3,8 +3,9 @@
  * works under any API Gateway stage prefix. */
 (function () {
   "use strict";
-  var KEY = "kefu-agent-key";
+  var KEY = "kefu-agent-key", LOCALE = "kefu-console-locale";
   var $ = function (id) { return document.getElementById(id); };
+  var texts = {}, locale = "zh-CN", tabs = [], catalogues = {};
   var state = {key: sessionStorage.getItem(KEY), status: "open", current: null, next: null, agents: [],
                me: null, ticket: null, tab: "conversations"};
   var timers = [];
@@ -19,7 +20,52 @@
     var b = new Uint8Array(12); crypto.getRandomValues(b);
     return "a" + Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
-  function time(iso) { return iso ? new Date(iso).toLocaleString() : ""; }
+  function time(iso) { return iso ? new Date(iso).toLocaleString(locale) : ""; }
+
+  // -- texts: every string comes from the console catalogue (zh-CN first), fetched once per language -------
+  function fill(template, params) {
+    return String(template).replace(/\{(\w+)\}/g, function (all, name) {
+      return params && params[name] !== undefined && params[name] !== null ? String(params[name]) : "";
+    });
+  }
+  function t(key, params) { return fill(texts[key] !== undefined ? texts[key] : key, params); }
+  function preferred() {
+    var chosen = null;
+    try { chosen = localStorage.getItem(LOCALE); } catch (e) { /* storage off: the browser's languages decide */ }
+    return chosen || (navigator.languages && navigator.languages.length ? navigator.languages.join(",") : navigator.language || "");
+  }
+  function catalogue(namespace, wanted) {
+    var cached = catalogues[namespace + "|" + wanted];
+    if (cached) { return cached; }
+    var first = wanted.split(",")[0];
+    var promise = fetch("v1/i18n/" + encodeURIComponent(namespace) + "?locale=" + encodeURIComponent(first),
+                        {headers: {"Accept-Language": wanted}, cache: "default"})
+      .then(function (r) { return r.ok ? r.json() : {locale: "zh-CN", texts: {}}; })
+      .catch(function () { return {locale: "zh-CN", texts: {}}; });
+    catalogues[namespace + "|" + wanted] = promise;
+    return promise;
+  }
+  function translatePage() {
+    document.documentElement.lang = locale;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n]"), function (node) {
+      node.textContent = t(node.getAttribute("data-i18n"));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-placeholder]"), function (node) {
+      node.setAttribute("placeholder", t(node.getAttribute("data-i18n-placeholder")));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-i18n-aria]"), function (node) {
+      node.setAttribute("aria-label", t(node.getAttribute("data-i18n-aria")));
+    });
+    $("language").value = locale;
+  }
+  function useLanguage(wanted) {
+    return catalogue("console", wanted).then(function (answer) {
+      texts = answer.texts || {};
+      locale = answer.locale || "zh-CN";
+      translatePage();
+      return Promise.all(tabs.map(function (tab) { return tab.load(); }));
+    });
+  }
 
   function call(method, path, body) {
     var headers = {Authorization: "Bearer " + state.key};
@@ -30,7 +76,7 @@
         return r.json().catch(function () { return {}; }).then(function (data) { return {status: r.status, data: data}; });
       });
   }
-  function problem(r) { return (r.data && r.data.error && r.data.error.message) || ("Request failed (" + r.status + ")"); }
+  function problem(r) { return (r.data && r.data.error && r.data.error.message) || t("error.request", {status: r.status}); }
   function fail(message) { $("error").textContent = message || ""; }
 
   // -- signing in ----------------------------------------------------------------------------------------
@@ -50,7 +96,7 @@
       if (r.status !== 200) { $("login-error").textContent = problem(r); sessionStorage.removeItem(KEY); return; }
       sessionStorage.setItem(KEY, state.key);
       state.me = r.data;
-      $("who").textContent = r.data.name || "Agent";
+      $("who").textContent = r.data.name || t("me.agent");
       $("login").classList.add("hidden");
       $("app").classList.remove("hidden");
       loadAgents();
@@ -58,27 +104,77 @@
       timers.push(setInterval(function () { call("PUT", "v1/agent/presence", {status: $("presence").value}); }, 60000));
       timers.push(setInterval(function () { if (state.tab === "conversations") { loadList(true); } }, 10000));
       timers.push(setInterval(function () { if (state.current && state.tab === "conversations") { openConversation(state.current, true); } }, 3000));
-    }).catch(function () { $("login-error").textContent = "The API does not answer."; });
+      tabs.forEach(function (tab) { if (tab.started) { tab.started(); } });
+    }).catch(function () { $("login-error").textContent = t("login.no_api"); });
   }
 
   $("presence").addEventListener("change", function () {
     call("PUT", "v1/agent/presence", {status: $("presence").value}).then(function (r) { if (r.status !== 200) { fail(problem(r)); } });
   });
 
-  // -- tabs ----------------------------------------------------------------------------------------------
-  Array.prototype.forEach.call(document.querySelectorAll("nav button"), function (button) {
-    button.addEventListener("click", function () {
-      state.tab = button.getAttribute("data-tab");
-      Array.prototype.forEach.call(document.querySelectorAll("nav button"), function (b) {
-        b.setAttribute("aria-selected", String(b === button));
-      });
-      ["conversations", "tickets", "outbox"].forEach(function (name) {
-        $("tab-" + name).classList.toggle("hidden", name !== state.tab);
-      });
-      if (state.tab === "tickets") { loadTickets(); }
-      if (state.tab === "outbox") { loadOutbox(); }
+  $("language").addEventListener("change", function () {
+    try { localStorage.setItem(LOCALE, $("language").value); } catch (e) { /* this page only */ }
+    useLanguage($("language").value).then(function () {
+      if (state.key && state.me) { loadList(true); if (state.current) { openConversation(state.current, true); } }
     });
   });
+
+  // -- tabs ----------------------------------------------------------------------------------------------
+  function select(name) {
+    state.tab = name;
+    Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) {
+      b.setAttribute("aria-selected", String(b.getAttribute("data-tab") === name));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-tab-panel]"), function (panel) {
+      panel.classList.toggle("hidden", panel.getAttribute("data-tab-panel") !== name);
+    });
+    if (name === "tickets") { loadTickets(); }
+    if (name === "outbox") { loadOutbox(); }
+    tabs.forEach(function (tab) { if (tab.id === name) { tab.show(); } });
+  }
+  function bindTab(button) {
+    button.addEventListener("click", function () { select(button.getAttribute("data-tab")); });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), bindTab);
+
+  /* Other areas add tabs from scripts of their own, loaded after this one:
+   *   window.kefuConsole.register({id: "support", namespace: "support", label: "nav.support",
+   *                                render: function (panel, ctx) {…}, show: function (panel, ctx) {…}});
+   * `label` is a key of the tab's own catalogue (chalicelib/i18n/catalogues/<locale>/<namespace>.json);
+   * `render` draws the panel once after sign-in and again when the language changes, `show` runs each time the
+   * tab is opened. ctx gives the signed-in agent's `call(method, path, body)`, the tab's `t(key, params)`, `el`,
+   * `time`, `locale`, `me` and `problem`. */
+  function register(spec) {
+    var button = el("button", spec.id);
+    button.setAttribute("role", "tab");
+    button.setAttribute("data-tab", spec.id);
+    button.setAttribute("aria-selected", "false");
+    $("tabs").appendChild(button);
+    bindTab(button);
+    var panel = el("main", null, "panel hidden");
+    panel.id = "tab-" + spec.id;
+    panel.setAttribute("data-tab-panel", spec.id);
+    $("app").appendChild(panel);
+    var own = {};
+    var ctx = {call: call, el: el, time: time, problem: problem,
+               t: function (key, params) { return fill(own[key] !== undefined ? own[key] : t(key), params); }};
+    var tab = {id: spec.id, drawn: false};
+    function context() { ctx.locale = locale; ctx.me = state.me; return ctx; }
+    function draw() { if (state.me) { panel.textContent = ""; spec.render(panel, context()); tab.drawn = true; } }
+    tab.load = function () {
+      return catalogue(spec.namespace || spec.id, locale).then(function (answer) {
+        own = answer.texts || {};
+        button.textContent = ctx.t(spec.label || spec.id);
+        if (tab.drawn) { draw(); }
+      });
+    };
+    tab.started = function () { tab.load().then(draw); };
+    tab.show = function () { if (!tab.drawn) { draw(); } if (spec.show) { spec.show(panel, context()); } };
+    tabs.push(tab);
+    tab.load();
+    if (state.me) { tab.started(); }
+  }
+  window.kefuConsole = {register: register};
 
   // -- conversations -------------------------------------------------------------------------------------
   Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (button) {
@@ -96,13 +192,13 @@
       if (r.status !== 200) { fail(problem(r)); return; }
       var list = $("conversations");
       if (reset) { list.textContent = ""; }
-      if (reset && !r.data.items.length) { list.appendChild(el("li", "No " + state.status + " conversations.", "empty")); }
+      if (reset && !r.data.items.length) { list.appendChild(el("li", t("list.empty", {status: t("status." + state.status)}), "empty")); }
       r.data.items.forEach(function (c) {
         var li = el("li");
         li.setAttribute("data-conversation", c.id);
         if (c.id === state.current) { li.className = "active"; }
-        li.appendChild(el("strong", c.visitor.name || c.visitor.email || "Visitor"));
-        li.appendChild(el("small", (c.assignee ? c.assignee.name : "unassigned") + " · " + time(c.last_activity)));
+        li.appendChild(el("strong", c.visitor.name || c.visitor.email || t("conversation.visitor")));
+        li.appendChild(el("small", (c.assignee ? c.assignee.name : t("conversation.unassigned")) + " · " + time(c.last_activity)));
         li.addEventListener("click", function () { openConversation(c.id, false); });
         list.appendChild(li);
       });
@@ -122,14 +218,15 @@
       });
       $("conversation-bar").classList.remove("hidden");
       $("reply-form").classList.remove("hidden");
-      $("visitor").textContent = (c.visitor.name || "Visitor") + (c.visitor.email ? " <" + c.visitor.email + ">" : "") +
-        (c.visitor.verified ? " ✓ verified " + c.visitor.customer_id : "");
-      $("conversation-status").textContent = c.status + (c.handover ? " · handed over to email " + c.handover.email : "");
+      $("visitor").textContent = (c.visitor.name || t("conversation.visitor")) + (c.visitor.email ? " <" + c.visitor.email + ">" : "") +
+        (c.visitor.verified ? " " + t("conversation.verified", {customer_id: c.visitor.customer_id}) : "");
+      $("conversation-status").textContent = t("status." + c.status) +
+        (c.handover ? " · " + t("conversation.handover", {email: c.handover.email}) : "");
       var select = $("assignee");
       select.textContent = "";
-      var none = el("option", "Unassigned"); none.value = ""; select.appendChild(none);
+      var none = el("option", t("conversation.unassigned")); none.value = ""; select.appendChild(none);
       state.agents.forEach(function (a) {
-        var option = el("option", a.name + (a.online ? " (online)" : "") + (a.me ? " — me" : ""));
+        var option = el("option", a.name + (a.online ? t("conversation.online") : "") + (a.me ? t("conversation.me") : ""));
         option.value = a.id; select.appendChild(option);
       });
       if (c.assignee && !state.agents.some(function (a) { return a.id === c.assignee.id; })) {
@@ -140,8 +237,8 @@
       var atBottom = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 20;
       timeline.textContent = "";
       var entries = c.messages.map(function (m) { return {kind: m.author, text: m.text, at: m.created_at,
-        who: m.author === "visitor" ? "Visitor" : (m.agent_name || "Agent")}; })
-        .concat(c.notes.map(function (n) { return {kind: "note", text: n.text, at: n.created_at, who: n.agent_name + " (private note)"}; }));
+        who: m.author === "visitor" ? t("conversation.visitor") : (m.agent_name || t("me.agent"))}; })
+        .concat(c.notes.map(function (n) { return {kind: "note", text: n.text, at: n.created_at, who: t("reply.note_label", {name: n.agent_name})}; }));
       entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       entries.forEach(function (e) {
         var item = el("div", e.text, "item " + e.kind);
@@ -167,6 +264,8 @@
   $("reply-form").addEventListener("submit", function (e) { e.preventDefault(); send("reply"); });
   $("send-note").addEventListener("click", function () { send("note"); });
   $("reply-text").addEventListener("keydown", function (e) {
+    // An Enter that confirms an IME candidate (pinyin, wubi) is not a send.
+    if (e.isComposing || e.keyCode === 229) { return; }
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send("reply"); }
   });
 
@@ -189,7 +288,7 @@
 
   function emailMissing(target) {
     target.textContent = "";
-    target.appendChild(el("p", "Email is not available: this installation has no email channel yet.", "status"));
+    target.appendChild(el("p", t("email.missing"), "status"));
   }
 
   function loadTickets() {
@@ -198,12 +297,12 @@
       list.textContent = "";
       if (absent(r)) { emailMissing(list); return; }
       if (r.status !== 200) { list.appendChild(el("li", problem(r), "error")); return; }
-      if (!r.data.items.length) { list.appendChild(el("li", "No open tickets.", "empty")); }
-      r.data.items.forEach(function (t) {
+      if (!r.data.items.length) { list.appendChild(el("li", t("tickets.empty"), "empty")); }
+      r.data.items.forEach(function (ticket) {
         var li = el("li");
-        li.appendChild(el("strong", t.subject || "(no subject)"));
-        li.appendChild(el("small", (t.contact || "") + " · " + (t.status || "")));
-        li.addEventListener("click", function () { openTicket(t.id); });
+        li.appendChild(el("strong", ticket.subject || t("tickets.no_subject")));
+        li.appendChild(el("small", (ticket.contact || "") + " · " + (ticket.status || "")));
+        li.addEventListener("click", function () { openTicket(ticket.id); });
         list.appendChild(li);
       });
     });
@@ -221,13 +320,13 @@
       if (absent(r)) { emailMissing(view); return; }
       if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
       state.ticket = id;
-      view.appendChild(el("h3", r.data.subject || "(no subject)"));
+      view.appendChild(el("h3", r.data.subject || t("tickets.no_subject")));
       (r.data.messages || []).forEach(function (m) {
         var item = el("div", m.text || m.body || "", "item " + (m.from === "agent" ? "agent" : "visitor"));
         item.appendChild(el("small", (m.from || "") + " · " + time(m.created_at)));
         (m.attachments || []).forEach(function (a) {
           var href = safeUrl(a.url);
-          var link = el(href ? "a" : "span", a.filename || "attachment");
+          var link = el(href ? "a" : "span", a.filename || t("tickets.attachment"));
           if (href) { link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer"; }
           item.appendChild(document.createElement("br"));
           item.appendChild(link);
@@ -255,18 +354,21 @@
       view.textContent = "";
       if (absent(r)) { emailMissing(view); return; }
       if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
-      if (!r.data.items.length) { view.appendChild(el("p", "Nothing has been sent yet.", "empty")); }
+      if (!r.data.items.length) { view.appendChild(el("p", t("outbox.empty"), "empty")); }
       r.data.items.forEach(function (m) {
         var row = el("div", null, "item visitor");
         var href = safeUrl(m.url);
-        var subject = el(href ? "a" : "strong", m.subject || "(no subject)");
+        var subject = el(href ? "a" : "strong", m.subject || t("tickets.no_subject"));
         if (href) { subject.href = href; subject.target = "_blank"; subject.rel = "noopener noreferrer"; }
         row.appendChild(subject);
-        row.appendChild(el("small", "to " + (m.to || "") + " · " + time(m.created_at)));
+        row.appendChild(el("small", t("outbox.to", {to: m.to || ""}) + " · " + time(m.created_at)));
         view.appendChild(row);
       });
     });
   }
 
-  if (state.key) { signIn(); }
+  // Texts first, then the session: nothing is drawn before the language is known.
+  var ready = useLanguage(preferred());
+  window.kefuConsole.ready = ready;
+  ready.then(function () { if (state.key) { signIn(); } });
 })();
