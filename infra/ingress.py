@@ -151,7 +151,7 @@ class IngressStack(Stack):
         cloudwatch.Alarm(
             self, "DeadLetters", alarm_name=f"kefu-{names.stage}-mail-received-dead-letters",
             alarm_description="A mail SES received could not be handed to mail_inbound in the main region; it "
-                              "waits in the dead-letter queue (docs/operations.md, Mail ingress).",
+                              "waits in the dead-letter queue (docs/operations.md, Two regions per stage).",
             metric=self.dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(5),
                                                                                 statistic="Maximum"),
             threshold=0, comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
