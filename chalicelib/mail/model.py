@@ -123,28 +123,49 @@ class InboundEvent:
 
 
 def inbound_events(event: Mapping[str, Any]) -> list[InboundEvent]:
-    """The mails of an SES receipt-rule Lambda event. Records that are not SES receipts are skipped."""
+    """The mails of an SES receipt event, in either shape SES hands over: a receipt rule's Lambda action
+    (`Records[].ses`), or its S3 action's notification through SNS (`Records[].Sns.Message`, the JSON of
+    `{"notificationType": "Received", "mail", "receipt"}`), which is how mail received in another region
+    reaches the main one. Records that are neither are skipped."""
     found = []
     for record in event.get("Records") or []:
-        ses = record.get("ses") if isinstance(record, Mapping) else None
-        if not isinstance(ses, Mapping):
-            continue
-        mail, receipt = ses.get("mail") or {}, ses.get("receipt") or {}
-        ses_id = str(mail.get("messageId") or "")
-        if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", ses_id):
-            continue
-        recipients = receipt.get("recipients") or mail.get("destination") or []
-
-        def status(name: str, receipt: Mapping[str, Any] = receipt) -> str:
-            verdict = receipt.get(name) or {}
-            return str(verdict.get("status", "GRAY")).upper() if isinstance(verdict, Mapping) else "GRAY"
-
-        verdicts = Verdicts(spam=status("spamVerdict"), virus=status("virusVerdict"), spf=status("spfVerdict"),
-                            dkim=status("dkimVerdict"), dmarc=status("dmarcVerdict"),
-                            dmarc_policy=str(receipt.get("dmarcPolicy") or "").lower())
-        found.append(InboundEvent(ses_id, tuple(dict.fromkeys(str(r).strip().lower() for r in recipients)),
-                                  verdicts))
+        receipt = _received(record) if isinstance(record, Mapping) else None
+        if receipt is not None:
+            found.append(receipt)
     return found
+
+
+def _received(record: Mapping[str, Any]) -> InboundEvent | None:
+    ses = record.get("ses")
+    if ses is None:  # SNS: SES's notification of a mail its S3 action stored
+        message = _sns_message(record)
+        ses = message if isinstance(message, Mapping) and message.get("notificationType") == "Received" else None
+    if not isinstance(ses, Mapping):
+        return None
+    mail, receipt = ses.get("mail") or {}, ses.get("receipt") or {}
+    ses_id = str(mail.get("messageId") or "")
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", ses_id):
+        return None
+    recipients = receipt.get("recipients") or mail.get("destination") or []
+
+    def status(name: str) -> str:
+        verdict = receipt.get(name) or {}
+        return str(verdict.get("status", "GRAY")).upper() if isinstance(verdict, Mapping) else "GRAY"
+
+    verdicts = Verdicts(spam=status("spamVerdict"), virus=status("virusVerdict"), spf=status("spfVerdict"),
+                        dkim=status("dkimVerdict"), dmarc=status("dmarcVerdict"),
+                        dmarc_policy=str(receipt.get("dmarcPolicy") or "").lower())
+    return InboundEvent(ses_id, tuple(dict.fromkeys(str(r).strip().lower() for r in recipients)), verdicts)
+
+
+def _sns_message(record: Mapping[str, Any]) -> Any:
+    """The parsed JSON message of an SNS record, or None."""
+    sns = record.get("Sns")
+    body = sns.get("Message") if isinstance(sns, Mapping) else None
+    try:
+        return json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        return None
 
 
 def ses_event(ses_id: str, recipients: Iterable[str], source: str, at: datetime,
@@ -181,11 +202,7 @@ def delivery_events(event: Mapping[str, Any]) -> list[DeliveryEvent]:
     configuration-set `eventType`), or an EventBridge event (`detail`). Anything else is skipped."""
     messages: list[Mapping[str, Any]] = []
     for record in event.get("Records") or []:
-        body = (record.get("Sns") or {}).get("Message") if isinstance(record, Mapping) else None
-        try:
-            parsed = json.loads(body) if isinstance(body, str) else None
-        except ValueError:
-            parsed = None
+        parsed = _sns_message(record) if isinstance(record, Mapping) else None
         if isinstance(parsed, Mapping):
             messages.append(parsed)
     if isinstance(event.get("detail"), Mapping):

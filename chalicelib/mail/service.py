@@ -58,10 +58,12 @@ class Outcome:
 class MailService:
     def __init__(self, store: MailStore, licensing: LicensingService, blobs: BlobStore, mailer: Mailer,
                  clock: Clock, settings: Settings, metrics: MetricsSink,
-                 reply_secrets: Callable[[], tuple[bytes, ...]] | None = None) -> None:
+                 reply_secrets: Callable[[], tuple[bytes, ...]] | None = None,
+                 raw_mail: BlobStore | None = None) -> None:
         self.store = store
         self.licensing = licensing
-        self.blobs = blobs
+        self.blobs = blobs  # attachments
+        self.raw_mail = raw_mail or blobs  # what SES stored: the receiving region's bucket, or the same store
         self.mailer = mailer
         self.clock = clock
         self.settings = settings
@@ -84,7 +86,7 @@ class MailService:
         """One mail SES received: read the raw message it stored, then deliver it to each merchant it is
         addressed to, or keep it with the reason it cannot be. Safe to run again for the same event."""
         raw_key = f"{self.settings.inbound_prefix}{event.ses_id}"
-        raw = self.blobs.get(raw_key)  # missing raw mail raises, so the event is retried
+        raw = self.raw_mail.get(raw_key)  # missing raw mail raises, so the event is retried
         parsed = parse(raw)
         key = model.idempotency_key(parsed.message_id, event.ses_id)
         targets: dict[str, str] = {}
@@ -447,7 +449,7 @@ class MailService:
         if gate is not None:
             raise Conflict(f"The license still keeps this mail back: {model.READABLE[gate]}",
                            code="LICENSE_BLOCKS_MAIL")
-        parsed = parse(self.blobs.get(held.raw_key))
+        parsed = parse(self.raw_mail.get(held.raw_key))
         if not parsed.from_address:
             raise Conflict("The mail has no sender address one could answer.", code="NOT_RELEASABLE")
         address = next((r for r in held.recipients if self._route(r) == licensee_id), None) or next(
