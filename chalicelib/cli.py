@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from typing import Any
 
 import click
@@ -19,13 +20,28 @@ def stage_services(stage: str) -> Any:
     to the Lambda functions (variables already set win)."""
     from chalicelib.local.config import stage_environment
 
-    for name, value in stage_environment(stage).items():
+    for name, value in {**stage_environment(stage), **_instance(stage)}.items():
         os.environ.setdefault(name, value)
     from chalicelib import bootstrap
 
     built = bootstrap.build()
     bootstrap.use(built)
     return built
+
+
+def _instance(stage: str) -> dict[str, str]:
+    """On the local stage, the endpoints and data folder of the `make run` that is running (whatever its
+    ports), unless the environment names a database itself."""
+    if stage != "local" or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+        return {}
+    from chalicelib.local import instance
+
+    running = instance.running()
+    if running is None:
+        click.echo(f"error NO_LOCAL_INSTANCE: no local kefu is running ({instance.path().name} records none); "
+                   "start one with `make run`, or name a stage with --stage.", err=True)
+        sys.exit(2)
+    return running.environment()
 
 
 def install_all() -> click.Group:
@@ -38,6 +54,9 @@ def install_all() -> click.Group:
 
 
 def main() -> None:
+    from chalicelib.core.observability import log_to_stderr
+
+    log_to_stderr()
     install_all()(prog_name="kefu")
 
 

@@ -188,6 +188,10 @@ def partition(licensee_id: str) -> str:
     return f"BILLING#{licensee_id}"
 
 
+def reference_partition(method: str) -> str:
+    return f"BILLING#PAYREF#{method}"
+
+
 def number_text(n: int) -> str:
     return f"{INVOICE_PREFIX}{n:06d}"
 

@@ -37,7 +37,7 @@ class Payments:
         store = self.ctx.store
         for _ in range(ATTEMPTS):
             account = self.ctx.account(licensee_id)
-            if store.reference_used(licensee_id, reference):
+            if store.reference_used(licensee_id, method.value, reference):
                 raise Conflict(f"A payment with reference {reference} is recorded already.",
                                code="DUPLICATE_PAYMENT_REFERENCE")
             open_invoices = {i.number: i for i in store.invoices(licensee_id) if i.open}

@@ -58,6 +58,7 @@ from chalicelib.billing.items import (
     notice_item,
     partition,
     payment_from_item,
+    reference_partition,
 )
 from chalicelib.billing.model import (
     Account,
@@ -196,8 +197,10 @@ class BillingStore:
     # -- payments ----------------------------------------------------------------------------------------
     def add_payment(self, batch: Batch, payment: Payment) -> None:
         pk = partition(payment.licensee_id)
-        batch.save(ClaimItem(pk=pk, sk=f"PAYREF#{payment.reference.casefold()}", claimed_by=payment.payment_id),
-                   BillingItem.pk.does_not_exist(), label="reference")
+        # clause 5.2: a bank transfer's (or cheque's) reference names one payment to the licensor, whichever
+        # licensee it came from, so the claim is the licensor's per method, not the licensee's.
+        batch.save(ClaimItem(pk=reference_partition(payment.method.value), sk=f"PAYREF#{payment.reference.casefold()}",
+                             claimed_by=payment.payment_id), BillingItem.pk.does_not_exist(), label="reference")
         batch.save(PaymentItem(
             pk=pk, sk=f"PAYMENT#{payment.received_on.isoformat()}#{payment.payment_id}", payment_id=payment.payment_id,
             licensee_id=payment.licensee_id, method=payment.method.value, reference=payment.reference,
@@ -206,8 +209,11 @@ class BillingStore:
             credit=str(payment.credit), recorded_at=payment.recorded_at, recorded_by=payment.recorded_by),
             BillingItem.pk.does_not_exist(), label=f"payment:{payment.payment_id}")
 
-    def reference_used(self, licensee_id: str, reference: str) -> bool:
-        return _get(partition(licensee_id), f"PAYREF#{reference.casefold()}", True) is not None
+    def reference_used(self, licensee_id: str, method: str, reference: str) -> bool:
+        """Whether the reference is taken for this method (or, as recorded before, by this licensee)."""
+        sk = f"PAYREF#{reference.casefold()}"
+        return (_get(reference_partition(method), sk, True) is not None
+                or _get(partition(licensee_id), sk, True) is not None)
 
     def payments(self, licensee_id: str) -> list[Payment]:
         return [payment_from_item(i) for i in _partition(licensee_id, "PAYMENT#", True) if isinstance(i, PaymentItem)]

@@ -51,6 +51,7 @@ from chalicelib.chat.model import (
     Tail,
     Touched,
 )
+from chalicelib.core import cursors
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
 
@@ -214,10 +215,6 @@ def _agent(item: AgentItem) -> Agent:
 
 
 TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
-
-
-# What a page cursor of an inbox names: the table's key and the inbox index's.
-PAGE_KEY = ("pk", "sk", "inbox", "activity")
 
 
 class ChatStore:
@@ -407,15 +404,15 @@ class ChatStore:
     def inbox(self, licensee_id: str, status: Status, limit: int,
               next_token: str | None) -> tuple[list[Conversation], str | None]:
         """A page of conversations in one status, newest activity first."""
+        scope = f"chat-inbox|{licensee_id}|{status.value}"  # signed and bound to this merchant's inbox
         page = ChatItem.inbox_index.query(inbox_key(licensee_id, status), scan_index_forward=False, limit=limit,
-                                          last_evaluated_key=dynamodb.decode_cursor(
-                                              next_token, PAGE_KEY, {"inbox": inbox_key(licensee_id, status)}))
+                                          last_evaluated_key=cursors.decode(next_token, scope))
         keys = [(i.pk, i.sk) for i in page]
         found = [_conversation(i) for i in ChatItem.batch_get(keys) if isinstance(i, ConversationItem)] if keys else []
         # the index sorts by minute; within a page, the exact instant decides
         found = [c for c in found if c.status is status]
         found.sort(key=lambda c: c.last_activity, reverse=True)
-        return found, dynamodb.encode_cursor(page.last_evaluated_key)
+        return found, cursors.encode(page.last_evaluated_key, scope)
 
     def visitor_conversations(self, licensee_id: str, visitor_id: str) -> list[Conversation]:
         refs = [i for i in ChatItem.query(_visitor_pk(licensee_id, visitor_id), scan_index_forward=False, limit=50)

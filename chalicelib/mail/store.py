@@ -42,6 +42,8 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import cursors
+from chalicelib.core.errors import InvalidInput
 from chalicelib.mail.model import (
     Contact,
     Delivery,
@@ -268,10 +270,13 @@ class MailStore:
                      cursor: str | None) -> tuple[list[Ticket], str | None]:
         """A page of tickets in a status, newest activity first, and the cursor of the next page."""
         activity = _activity(licensee_id, status)
-        start = dynamodb.decode_cursor(cursor, PAGE_KEY, {"activity_pk": activity})
+        scope = f"mail-tickets|{licensee_id}|{status}"  # signed and bound to this merchant's list
+        start = cursors.decode(cursor, scope)
+        if start is not None and (set(start) != set(PAGE_KEY) or start.get("activity_pk") != {"S": activity}):
+            raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
         page = MailItem.activity_index.query(activity, scan_index_forward=False, limit=limit, last_evaluated_key=start)
         items = [_ticket(i) for i in page if isinstance(i, TicketItem)]
-        return items, dynamodb.encode_cursor(page.last_evaluated_key)
+        return items, cursors.encode(page.last_evaluated_key, scope)
 
     def messages(self, licensee_id: str, ticket_id: str, limit: int = 500) -> list[Message]:
         return [_message(i) for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit)
@@ -407,7 +412,15 @@ class MailStore:
 
     def take_acknowledgement(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         """Count one acknowledgement to `sender` in this hour; False when `limit` were sent already."""
-        item = RateItem(pk=f"ACKRATE#{licensee_id}#{sender}", sk=bucket)
+        return self._take("ACKRATE", licensee_id, sender, now, bucket, limit)
+
+    def take_new_ticket(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        """Count one new ticket from `sender` in this hour; False when `limit` were opened already."""
+        return self._take("TICKETRATE", licensee_id, sender, now, bucket, limit)
+
+    @staticmethod
+    def _take(kind: str, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        item = RateItem(pk=f"{kind}#{licensee_id}#{sender}", sk=bucket)
         return dynamodb.conditionally(lambda: item.update(
             actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
                      MailItem.item_type.set(RateItem)],
