@@ -12,8 +12,8 @@ from chalicelib.chat.service import ChatService
 from chalicelib.inbox import model
 from chalicelib.inbox.model import CHAT_STATUSES, TICKET_STATUSES, Entry, View
 from chalicelib.licensing.model import Channel
+from chalicelib.mail.model import Ticket
 from chalicelib.mail.service import MailService
-from chalicelib.mail.store import Ticket
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE = 50  # newest first, per status and channel: a view shows this many at most
