@@ -49,6 +49,12 @@ class Settings:
     chat_presence_cache_seconds: float = 10.0
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    # Push (issue 11): where widgets and consoles connect (wss://… of the WebSocket API, or ws://127.0.0.1:…
+    # locally); empty means push is off and the widget polls. The Management API endpoint it posts through is
+    # https://… of the same API and stage.
+    realtime_url: str = ""
+    realtime_endpoint: str = ""
+    realtime_connection_hours: int = 2  # a connection's record expires after this (API Gateway closes at 2 h)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +91,6 @@ class Settings:
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            realtime_url=env.get("KEFU_REALTIME_URL", ""),
+            realtime_endpoint=env.get("KEFU_REALTIME_ENDPOINT", ""),
         )

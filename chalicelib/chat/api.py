@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+import chalicelib.i18n as i18n
 from chalicelib.bootstrap import services
 from chalicelib.chat import model
 from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
@@ -31,6 +32,7 @@ STATIC = Path(__file__).parent / "static"
 WIDGET_PATHS = ("/v1/widget/config", "/v1/widget/identify", "/v1/widget/conversations",
                 "/v1/widget/conversations/{conversation_id}/messages")
 _CORS_MARK = "kefu_cors_origin"
+_LOCALE_MARK = "kefu_locale"
 
 
 # -- CORS, per widget key ---------------------------------------------------------------------------------
@@ -61,6 +63,7 @@ def widget_cors(request: Request, get_response: Callable[[Request], Response]) -
         marked = (request.context or {}).get(_CORS_MARK)
         if marked or _origin_safely(request.headers.get("x-widget-key"), origin):
             exc.headers.update(_cors_headers(str(origin)))
+        _in_shoppers_language(exc, request)
         raise
     marked = (request.context or {}).get(_CORS_MARK)
     if marked:
@@ -77,6 +80,42 @@ def _origin_safely(secret: str | None, origin: str | None) -> bool:
         return _origin_of_key(secret, origin)
     except Exception:  # the 500 stands either way
         return False
+
+
+# -- the shopper's language ---------------------------------------------------------------------------------
+def _browser_languages(request: Request) -> list[list[str]]:
+    """What the browser prefers: the widget's `?locale=` (navigator.languages), then Accept-Language."""
+    query: Mapping[str, str] = request.query_params or {}
+    asked = [tag for tag in (query.get("locale") or "").split(",")[:10] if tag.strip()]
+    return [asked, i18n.accept_language(request.headers.get("accept-language"))]
+
+
+def _request_locale(request: Request) -> str:
+    """The language of this widget request: the one `_widget()` settled, or, for a refusal before that, the
+    merchant's choice (when the key names a merchant) else the browser's."""
+    settled = (request.context or {}).get(_LOCALE_MARK)
+    if settled:
+        return str(settled)
+    merchant = None
+    secret = request.headers.get("x-widget-key")
+    if secret:
+        validation = services().licensing.validate(secret, None)
+        if validation.licensee_id is not None:
+            merchant = services().chat.chat_settings(validation.licensee_id).locale
+    return i18n.negotiate(merchant, *_browser_languages(request))
+
+
+def _in_shoppers_language(exc: KefuError, request: Request) -> None:
+    """A refusal the widget shows is worded in the shopper's language when the catalogue has its code."""
+    try:
+        locale = _request_locale(request)
+    except Exception:  # the refusal stands in its own words
+        return
+    template = i18n.catalogue("widget", locale).get(f"error.{exc.code}")
+    if template is None or not i18n.placeholders(template) <= set(exc.details):
+        return
+    exc.message = template.format(**exc.details)
+    exc.headers["Content-Language"] = locale
 
 
 def _preflight() -> Response:
@@ -105,6 +144,8 @@ def _widget() -> Principal:
     request = chat_api.current_request
     principal = require_widget(request, services().licensing, Channel.CHAT)
     request.context[_CORS_MARK] = request.headers.get("origin")
+    request.context[_LOCALE_MARK] = services().chat.widget_locale(principal.licensee_id,
+                                                                  *_browser_languages(request))
     return principal
 
 
@@ -183,14 +224,20 @@ def widget_script() -> Response:
 
 @chat_api.route("/v1/widget/config", methods=["GET"])
 def widget_config() -> Response:
-    """What the widget shows before the first message: can someone answer now, and may it offer email."""
+    """What the widget shows before the first message: can someone answer now, may it offer email, in which
+    language (`locale`) and with which words (`texts`: the catalogue's with the merchant's own over them),
+    and where to connect for push (`realtime.url`, null when push is off)."""
     principal = _widget()
     chat = services().chat
     reason = chat.unavailable(principal.licensee_id)
+    locale = str(chat_api.current_request.context[_LOCALE_MARK])
     return json_response({"available": reason is None, "reason": reason.value if reason else None,
                           "hours": model.format_hours(chat.hours(principal.licensee_id)),
                           "email": Channel.EMAIL in principal.validation.channels,
-                          "identity": chat.chat_settings(principal.licensee_id).identity_secret is not None})
+                          "identity": chat.chat_settings(principal.licensee_id).identity_secret is not None,
+                          "locale": locale, "texts": chat.widget_texts(principal.licensee_id, locale),
+                          "realtime": {"url": services().settings.realtime_url or None}},
+                         headers={"Content-Language": locale, "Vary": "Origin, Accept-Language"})
 
 
 @chat_api.route("/v1/widget/identify", methods=["POST"])
@@ -207,7 +254,8 @@ def widget_identify() -> Response:
 
 @chat_api.route("/v1/widget/conversations", methods=["POST"])
 def start_conversation() -> Response:
-    """The shopper's first message opens a conversation: 201 with its id and the visitor token."""
+    """The shopper's first message opens a conversation: 201 with its id and the visitor token. The same
+    `client_id` again from the same visitor (or again without a token) is 200 with that same conversation."""
     principal = _widget()
     visitor = _visitor(principal, required=False)
     fields = body_fields(chat_api.current_request)
@@ -226,7 +274,8 @@ def start_conversation() -> Response:
                           "message": message_dict(started.first), "cursor": "0",
                           "available": started.unavailable is None,
                           "reason": started.unavailable.value if started.unavailable else None,
-                          "handed_over": bool(started.conversation.handover_email)}, 201)
+                          "handed_over": bool(started.conversation.handover_email)},
+                         200 if started.replayed else 201)
 
 
 @chat_api.route("/v1/widget/conversations", methods=["GET"])

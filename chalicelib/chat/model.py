@@ -231,6 +231,39 @@ def identity_matches(secret: str, customer_id: str, presented: str) -> bool:
     return hmac.compare_digest(identity_hash(secret, customer_id), presented.strip().lower())
 
 
+# -- the widget's language and the merchant's own texts -------------------------------------------------
+MERCHANT_TEXTS = ("title", "greeting", "offline", "handover")  # what a merchant may word itself, per language
+MERCHANT_TEXT_MAX = 500
+
+
+def merchant_texts(values: object) -> dict[str, str]:
+    """A merchant's own wording for one language: only the known keys, each 1 to 500 characters; an empty
+    value means "our default" and is dropped."""
+    if not isinstance(values, dict):
+        raise InvalidInput("texts must be an object of title, greeting, offline and handover.", code="WRONG_TYPE",
+                           details={"field": "texts"})
+    unknown = sorted(set(values) - set(MERCHANT_TEXTS))
+    if unknown:
+        raise InvalidInput(f"Unknown texts {', '.join(map(str, unknown))}; a merchant may set "
+                           f"{', '.join(MERCHANT_TEXTS)}.", code="UNKNOWN_FIELD", details={"fields": unknown})
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"The text '{key}' must be a string.", code="WRONG_TYPE", details={"field": key})
+        if len(value.strip()) > MERCHANT_TEXT_MAX:
+            raise InvalidInput(f"The text '{key}' holds at most {MERCHANT_TEXT_MAX} characters.",
+                               code="FIELD_TOO_LONG", details={"field": key, "max_length": MERCHANT_TEXT_MAX})
+        if value.strip():
+            out[key] = value.strip()
+    return out
+
+
+def widget_texts(catalogue: dict[str, str], own: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
+    """Every text the widget shows in one language: the catalogue's, with the merchant's own wording for
+    that language over it."""
+    return {**catalogue, **own.get(locale, {})}
+
+
 # -- what a conversation is made of ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Message:

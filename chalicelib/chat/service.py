@@ -6,18 +6,29 @@ trusts a merchant id from a request body."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat import model, tokens
 from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, RateLimit, Status
-from chalicelib.chat.store import TAIL_READ, ChatSettings, ChatStore, NewConversation, Tail, activity_minute
+from chalicelib.chat.store import (
+    TAIL_READ,
+    ChatSettings,
+    ChatStore,
+    NewConversation,
+    StartTaken,
+    Tail,
+    activity_minute,
+    start_pk,
+)
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
-from chalicelib.core.errors import Conflict, Forbidden, KefuError, NotFound
+from chalicelib.core.errors import Conflict, Forbidden, InvalidInput, KefuError, NotFound
 from chalicelib.core.ids import new_id, new_secret
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
@@ -36,6 +47,7 @@ class Started:
     first: Message
     visitor_token: str
     unavailable: model.Unavailable | None
+    replayed: bool = False  # the same first message sent again: the conversation it opened the first time
 
 
 @dataclass(frozen=True)
@@ -106,6 +118,38 @@ class ChatService:
         self._settings.forget(licensee_id)
         return secret
 
+    def set_widget_locale(self, licensee_id: str, locale: str | None, actor: str) -> str | None:
+        """The widget's language for every shopper of this merchant, or None: each shopper's browser decides."""
+        if locale is not None and locale not in i18n.locales():
+            raise InvalidInput(f"'{locale}' is not one of the languages: {', '.join(i18n.locales())}.",
+                               code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
+        self.chat_settings(licensee_id)
+        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.locale_set", actor,
+                                                            {"locale": locale}), locale=locale)
+        self._settings.forget(licensee_id)
+        return locale
+
+    def set_widget_texts(self, licensee_id: str, locale: str, texts: object, actor: str) -> dict[str, str]:
+        """The merchant's own title, greeting, offline and hand-over texts in one language (the others keep
+        theirs); what it leaves out comes from the catalogue."""
+        if locale not in i18n.locales():
+            raise InvalidInput(f"'{locale}' is not one of the languages: {', '.join(i18n.locales())}.",
+                               code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
+        own = model.merchant_texts(texts)
+        current = dict(self.chat_settings(licensee_id).texts)
+        current[locale] = own
+        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.texts_set", actor, {
+            "locale": locale, "texts": own}), texts=json.dumps(current, ensure_ascii=False, sort_keys=True))
+        self._settings.forget(licensee_id)
+        return own
+
+    def widget_locale(self, licensee_id: str, *browser: str | list[str] | None) -> str:
+        """The shopper's language: the merchant's choice, else the browser's languages, else zh-CN."""
+        return i18n.negotiate(self.chat_settings(licensee_id).locale, *browser)
+
+    def widget_texts(self, licensee_id: str, locale: str) -> dict[str, str]:
+        return model.widget_texts(i18n.catalogue("widget", locale), self.chat_settings(licensee_id).texts, locale)
+
     def retention(self, licensee_id: str) -> timedelta:
         days = self.chat_settings(licensee_id).retention_days or self.settings.chat_retention_days
         return timedelta(days=days)
@@ -141,6 +185,12 @@ class ChatService:
         (round robin); when nobody can answer and the email channel is licensed, the address the shopper
         left takes the conversation over to email."""
         now = self.clock.now()
+        start_key = start_pk(licensee_id, visitor.visitor_id if visitor else None, client_id) \
+            if client_id else None
+        if start_key is not None:  # a retry is answered before it counts against the address's limit
+            taken = self.store.started(start_key)
+            if taken is not None:
+                return self._restarted(licensee_id, visitor, *taken)
         retention = self.retention(licensee_id)
         ip_hash = hashlib.sha256(f"{licensee_id}:{client_ip}".encode()).hexdigest()[:32]
         ip_window = model.window(now, self.conversation_rule)
@@ -158,18 +208,21 @@ class ChatService:
         client_hash = model.dedup_hash(client_id) if client_id else None
         new = NewConversation(licensee_id, conversation_id, visitor.visitor_id, visitor.customer_id, name, email,
                               now, now + retention, first, client_hash, model.window(now, self.message_rule),
-                              handover)
+                              handover, start_key)
         audits = []
         if handover:
             audits.append(self._audit(licensee_id, "conversation.handed_over", "system:chat", {
                 "conversation_id": conversation_id, "reason": reason.value if reason else ""}))
         try:
-            self.store.create(new, assignee, audits + self._assigned(licensee_id, conversation_id, assignee))
-        except Conflict:
-            if assignee is None:
-                raise
-            assignee = None  # that agent filled up meanwhile: the conversation waits in the open queue
-            self.store.create(new, None, audits)
+            try:
+                self.store.create(new, assignee, audits + self._assigned(licensee_id, conversation_id, assignee))
+            except Conflict:
+                if assignee is None:
+                    raise
+                assignee = None  # that agent filled up meanwhile: the conversation waits in the open queue
+                self.store.create(new, None, audits)
+        except StartTaken as taken:  # the same first message, sent at the same time by another instance
+            return self._restarted(licensee_id, visitor, taken.conversation_id, taken.visitor_id)
         self._agents.forget(licensee_id)
         self._remember(licensee_id, conversation_id, Tail(
             1, new.rate_window, 1, Status.OPEN, visitor.visitor_id, activity_minute(now),
@@ -182,6 +235,18 @@ class ChatService:
                                     assignee.name if assignee else "", handover, now if handover else None)
         lifetime = VERIFIED_TOKEN_LIFETIME if visitor.verified else retention
         return Started(conversation, first, self._token(visitor, lifetime), reason)
+
+    def _restarted(self, licensee_id: str, visitor: Visitor | None, conversation_id: str,
+                   visitor_id: str) -> Started:
+        """The answer to a first message sent again: the conversation it opened and a token for its visitor."""
+        conversation, messages, _ = self.store.timeline(licensee_id, conversation_id)
+        if conversation is None or not messages or conversation.visitor_id != visitor_id:
+            raise _not_found()
+        owner = visitor if visitor is not None and visitor.visitor_id == visitor_id else \
+            Visitor(licensee_id, visitor_id, conversation.customer_id)
+        lifetime = VERIFIED_TOKEN_LIFETIME if owner.verified else self.retention(licensee_id)
+        reason = self.unavailable(licensee_id) if conversation.assignee_id is None else None
+        return Started(conversation, messages[0], self._token(owner, lifetime), reason, replayed=True)
 
     def send_as_visitor(self, licensee_id: str, visitor: Visitor, conversation_id: str, text: str,
                         client_id: str | None) -> Message:

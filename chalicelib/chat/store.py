@@ -20,8 +20,9 @@ per-IP counters of new conversations expire when their window has passed."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, Status
+from chalicelib.core.errors import Conflict
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
 
@@ -141,10 +143,30 @@ class SettingsItem(ChatItem, discriminator="chat_settings"):
     hours = UnicodeAttribute(default="always")
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     retention_days = NumberAttribute(null=True)
+    locale = UnicodeAttribute(null=True)  # the widget's language when the merchant chose one
+    texts = UnicodeAttribute(null=True)   # JSON {locale: {title, greeting, offline, handover}}
 
 
 class RateItem(ChatItem, discriminator="rate"):
     hits = NumberAttribute(default=0)
+
+
+class StartItem(ChatItem, discriminator="start"):
+    """`START#<licensee>#<visitor or ->#<client id hash>`: the conversation a widget's first message opened, so
+    that the same first message sent again (a lost response, another Lambda instance) finds it instead of
+    opening a second one. Written in the same transaction as the conversation, under does-not-exist."""
+
+    conversation_id = UnicodeAttribute()
+    visitor_id = UnicodeAttribute()
+
+
+class StartTaken(Exception):
+    """The client id of a first message was used before by that visitor: it opened `conversation_id`."""
+
+    def __init__(self, conversation_id: str, visitor_id: str) -> None:
+        super().__init__(conversation_id)
+        self.conversation_id = conversation_id
+        self.visitor_id = visitor_id
 
 
 class HandoverItem(ChatItem, discriminator="handover"):
@@ -176,6 +198,13 @@ def activity_minute(at: datetime) -> str:
     so a busy chat pays them once per ten minutes, not once a minute; a page is then sorted to the instant."""
     return at.replace(minute=at.minute - at.minute % ACTIVITY_BUCKET_MINUTES, second=0,
                       microsecond=0).strftime("%Y-%m-%dT%H:%M")
+
+
+def start_pk(licensee_id: str, visitor_id: str | None, client_id: str) -> str:
+    """Keyed by the visitor a token names (or `-` for a first visit without one) and the whole client id's
+    hash: the retry of a first visit carries no token yet, so the client id alone must tell it apart."""
+    digest = hashlib.sha256(client_id.encode()).hexdigest()
+    return f"START#{licensee_id}#{visitor_id or '-'}#{digest}"
 
 
 def _agents_pk(licensee_id: str) -> str:
@@ -211,6 +240,8 @@ class ChatSettings:
     hours: str
     timezone: str
     retention_days: int | None
+    locale: str | None = None
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -227,6 +258,7 @@ class NewConversation:
     client_hash: str | None
     rate_window: int
     handover_email: str = ""
+    start_key: str | None = None  # start_pk() of the first message's client id, when it has one
 
 
 TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
@@ -277,7 +309,8 @@ class ChatStore:
         if not isinstance(item, SettingsItem):
             return None
         return ChatSettings(item.token_secret, item.identity_secret, item.hours, item.timezone,
-                            int(item.retention_days) if item.retention_days is not None else None)
+                            int(item.retention_days) if item.retention_days is not None else None,
+                            item.locale, json.loads(item.texts) if item.texts else {})
 
     def create_settings(self, licensee_id: str, token_secret: str) -> None:
         """First use of chat by a merchant: its token secret. A concurrent first use keeps the other's."""
@@ -330,7 +363,26 @@ class ChatStore:
         """The conversation, its first message and the visitor's pointer to it, all or nothing; with an
         assignee, that agent's load moves up under the condition that they still have room."""
         pk = conversation_pk(new.licensee_id, new.conversation_id)
+        try:
+            self._create(pk, new, assignee, audits)
+        except Conflict as exc:
+            if new.start_key is None or not _failed_first(exc):
+                raise
+            taken = _started(new.start_key)
+            if taken is None:  # the start item failed its condition yet is gone: it expired in between
+                raise
+            raise StartTaken(*taken) from exc
+
+    def started(self, start_key: str) -> tuple[str, str] | None:
+        """(conversation id, visitor id) a first message with this start key opened, if any."""
+        return _started(start_key)
+
+    def _create(self, pk: str, new: NewConversation, assignee: Agent | None, audits: list[AuditRecord]) -> None:
         with dynamodb.transaction("That agent has no room left.") as tx:
+            if new.start_key is not None:  # first in the transaction: `_failed_first` reads its reason
+                tx.save(StartItem(pk=new.start_key, sk="START", conversation_id=new.conversation_id,
+                                  visitor_id=new.visitor_id, expires_at=new.expires_at),
+                        condition=ChatItem.pk.does_not_exist())
             tx.save(ConversationItem(
                 pk=pk, sk=TAIL, conversation_id=new.conversation_id, status=Status.OPEN.value,
                 visitor_id=new.visitor_id, customer_id=new.customer_id, visitor_name=new.visitor_name,
@@ -555,6 +607,17 @@ def _message_item(pk: str, message: Message, client_hash: str | None, expires_at
     return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
                        text=message.text, created_at=message.created_at, agent_name=message.agent_name,
                        client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count)
+
+
+def _started(start_key: str) -> tuple[str, str] | None:
+    item = _get(start_key, "START", consistent=True)
+    return (item.conversation_id, item.visitor_id) if isinstance(item, StartItem) else None
+
+
+def _failed_first(exc: Exception) -> bool:
+    """Whether a cancelled transaction's first item is the one whose condition failed."""
+    reasons = getattr(exc.__cause__, "cancellation_reasons", None) or []
+    return bool(reasons) and reasons[0] is not None and getattr(reasons[0], "code", None) == "ConditionalCheckFailed"
 
 
 def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:
