@@ -77,7 +77,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                        reply_secrets=_reply_secrets(settings))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
-    chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail)
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,

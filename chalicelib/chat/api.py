@@ -30,7 +30,10 @@ chat_api = Blueprint(__name__)
 
 STATIC = Path(__file__).parent / "static"
 WIDGET_PATHS = ("/v1/widget/config", "/v1/widget/identify", "/v1/widget/conversations",
-                "/v1/widget/conversations/{conversation_id}/messages")
+                "/v1/widget/conversations/{conversation_id}/messages",
+                "/v1/widget/conversations/{conversation_id}/handover",
+                "/v1/widget/conversations/{conversation_id}/end",
+                "/v1/widget/conversations/{conversation_id}/rating")
 _CORS_MARK = "kefu_cors_origin"
 _LOCALE_MARK = "kefu_locale"
 
@@ -103,6 +106,10 @@ def _request_locale(request: Request) -> str:
         if validation.licensee_id is not None:
             merchant = services().chat.chat_settings(validation.licensee_id).locale
     return i18n.negotiate(merchant, *_browser_languages(request))
+
+
+def _locale() -> str:
+    return str(chat_api.current_request.context[_LOCALE_MARK])
 
 
 def _in_shoppers_language(exc: KefuError, request: Request) -> None:
@@ -181,7 +188,8 @@ def message_dict(message: Message) -> dict[str, Any]:
 def _visitor_conversation(conversation: Conversation) -> dict[str, Any]:
     return {"id": conversation.conversation_id, "status": conversation.status.value,
             "agent_name": conversation.assignee_name or None, "created_at": conversation.created_at.isoformat(),
-            "last_activity": conversation.last_activity.isoformat()}
+            "last_activity": conversation.last_activity.isoformat(),
+            "handed_over": bool(conversation.handover_email), "rated": conversation.rating is not None}
 
 
 def conversation_dict(conversation: Conversation) -> dict[str, Any]:
@@ -194,8 +202,10 @@ def conversation_dict(conversation: Conversation) -> dict[str, Any]:
             "created_at": conversation.created_at.isoformat(), "last_activity": conversation.last_activity.isoformat(),
             "messages": conversation.last_number,
             "handover": {"email": conversation.handover_email,
-                         "at": conversation.handed_over_at.isoformat() if conversation.handed_over_at else None}
-            if conversation.handover_email else None}
+                         "at": conversation.handed_over_at.isoformat() if conversation.handed_over_at else None,
+                         "ticket_id": conversation.ticket_id or None}
+            if conversation.handover_email else None,
+            "rating": conversation.rating}
 
 
 def _note_dict(note: Note) -> dict[str, Any]:
@@ -230,7 +240,7 @@ def widget_config() -> Response:
     principal = _widget()
     chat = services().chat
     reason = chat.unavailable(principal.licensee_id)
-    locale = str(chat_api.current_request.context[_LOCALE_MARK])
+    locale = _locale()
     return json_response({"available": reason is None, "reason": reason.value if reason else None,
                           "hours": model.format_hours(chat.hours(principal.licensee_id)),
                           "email": Channel.EMAIL in principal.validation.channels,
@@ -269,7 +279,8 @@ def start_conversation() -> Response:
         person.done()
     started = services().chat.start(principal.licensee_id, visitor, text=text, name=name, email=email,
                                     client_id=client_id, client_ip=_client_ip(),
-                                    email_licensed=Channel.EMAIL in principal.validation.channels)
+                                    email_licensed=Channel.EMAIL in principal.validation.channels,
+                                    locale=_locale())
     return json_response({"id": started.conversation.conversation_id, "visitor_token": started.visitor_token,
                           "message": message_dict(started.first), "cursor": "0",
                           "available": started.unavailable is None,
@@ -298,6 +309,48 @@ def visitor_message(conversation_id: str) -> Response:
     fields.done()
     message = services().chat.send_as_visitor(principal.licensee_id, visitor, conversation_id, text, client_id)
     return json_response(message_dict(message), 201)
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/handover", methods=["POST"])
+def visitor_handover(conversation_id: str) -> Response:
+    """`{"email"}`: answer me by email. The conversation becomes a ticket in the merchant's inbox with its
+    transcript, the shopper gets an acknowledgement in their language; agents' replies go out by email."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    fields = body_fields(chat_api.current_request)
+    email = fields.email("email")
+    fields.done()
+    assert email is not None
+    conversation = services().chat.hand_over(principal.licensee_id, visitor, conversation_id, email,
+                                             Channel.EMAIL in principal.validation.channels)
+    return json_response({**_visitor_conversation(conversation), "handed_over": True,
+                          "notice": services().chat.widget_texts(principal.licensee_id, _locale())["handover"]})
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/end", methods=["POST"])
+def visitor_end(conversation_id: str) -> Response:
+    """The shopper ends the chat (resolved); then it may be rated."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    return json_response(_visitor_conversation(services().chat.end(principal.licensee_id, visitor,
+                                                                   conversation_id)))
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/rating", methods=["POST"])
+def visitor_rating(conversation_id: str) -> Response:
+    """`{"rating": 1-5, "comment"}` once the conversation is resolved; once. Stored for the merchant's reports."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    fields = body_fields(chat_api.current_request)
+    rating = fields.integer("rating", minimum=1, maximum=5)
+    comment = fields.text("comment", max_length=1000, required=False) or ""
+    fields.done()
+    assert rating is not None
+    services().chat.rate(principal.licensee_id, visitor, conversation_id, rating, comment)
+    return json_response({"rating": rating, "comment": comment or None}, 201)
 
 
 @chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["GET"])

@@ -264,6 +264,15 @@ def widget_texts(catalogue: dict[str, str], own: dict[str, dict[str, str]], loca
     return {**catalogue, **own.get(locale, {})}
 
 
+def transcript(messages: Sequence[Message], labels: dict[Author, str], agent: str) -> str:
+    """A conversation as plain text for the ticket a hand-over opens: `[HH:MM] who: text`, one a line."""
+    lines = []
+    for message in messages:
+        who = message.agent_name or agent if message.author is Author.AGENT else labels[message.author]
+        lines.append(f"[{message.created_at.strftime('%Y-%m-%d %H:%M')} UTC] {who}: {message.text}")
+    return "\n".join(lines)
+
+
 # -- what a conversation is made of ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class Message:
@@ -304,3 +313,6 @@ class Conversation:
     assignee_name: str = ""
     handover_email: str = ""
     handed_over_at: datetime | None = None
+    ticket_id: str = ""      # the email ticket a hand-over opened
+    locale: str = ""         # the shopper's language when the conversation started
+    rating: int | None = None

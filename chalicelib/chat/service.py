@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
@@ -30,6 +31,7 @@ from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, Forbidden, InvalidInput, KefuError, NotFound
 from chalicelib.core.ids import new_id, new_secret
+from chalicelib.core.observability import logger
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS, MetricsSink
@@ -57,10 +59,25 @@ class Poll:
     conversation: Conversation
 
 
+class EmailChannel(Protocol):
+    """What chat asks of the email channel when a conversation is handed over (the mail area implements it)."""
+
+    def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
+                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]: ...
+
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
+                        author: str) -> bool: ...
+
+
+Publish = Callable[[str, str, dict[str, Any]], object]  # (licensee, audience, event): the realtime service's
+
+
 class ChatService:
     def __init__(self, store: ChatStore, clock: Clock, licensing: LicensingService, settings: Settings,
-                 metrics: MetricsSink) -> None:
+                 metrics: MetricsSink, email: EmailChannel | None = None) -> None:
         self.store = store
+        self.email = email
+        self.publish: Publish | None = None  # set by bootstrap when push is on
         self.clock = clock
         self.licensing = licensing
         self.settings = settings
@@ -180,7 +197,8 @@ class ChatService:
         return self._token(Visitor(licensee_id, f"cus_{digest}", customer_id), VERIFIED_TOKEN_LIFETIME)
 
     def start(self, licensee_id: str, visitor: Visitor | None, *, text: str, name: str = "", email: str = "",
-              client_id: str | None = None, client_ip: str = "", email_licensed: bool = False) -> Started:
+              client_id: str | None = None, client_ip: str = "", email_licensed: bool = False,
+              locale: str = i18n.DEFAULT) -> Started:
         """A shopper's first message opens a conversation. It goes to the next online agent with room
         (round robin); when nobody can answer and the email channel is licensed, the address the shopper
         left takes the conversation over to email."""
@@ -208,7 +226,7 @@ class ChatService:
         client_hash = model.dedup_hash(client_id) if client_id else None
         new = NewConversation(licensee_id, conversation_id, visitor.visitor_id, visitor.customer_id, name, email,
                               now, now + retention, first, client_hash, model.window(now, self.message_rule),
-                              handover, start_key)
+                              handover, start_key, locale)
         audits = []
         if handover:
             audits.append(self._audit(licensee_id, "conversation.handed_over", "system:chat", {
@@ -232,7 +250,12 @@ class ChatService:
         self.metrics.count(CHAT_MESSAGES, author=Author.VISITOR.value)
         conversation = Conversation(conversation_id, Status.OPEN, visitor.visitor_id, now, now, 1,
                                     visitor.customer_id, name, email, assignee.agent_id if assignee else None,
-                                    assignee.name if assignee else "", handover, now if handover else None)
+                                    assignee.name if assignee else "", handover, now if handover else None,
+                                    locale=locale)
+        if handover:
+            conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, [first]))
+        self._published(licensee_id, "agents", {"type": "conversation", "conversation_id": conversation_id,
+                                                "message": _event_message(first)})
         lifetime = VERIFIED_TOKEN_LIFETIME if visitor.verified else retention
         return Started(conversation, first, self._token(visitor, lifetime), reason)
 
@@ -246,7 +269,80 @@ class ChatService:
             Visitor(licensee_id, visitor_id, conversation.customer_id)
         lifetime = VERIFIED_TOKEN_LIFETIME if owner.verified else self.retention(licensee_id)
         reason = self.unavailable(licensee_id) if conversation.assignee_id is None else None
+        if conversation.handover_email and not conversation.ticket_id:  # the first attempt stopped half way
+            conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, messages))
         return Started(conversation, messages[0], self._token(owner, lifetime), reason, replayed=True)
+
+    def hand_over(self, licensee_id: str, visitor: Visitor, conversation_id: str, email: str,
+                  email_licensed: bool) -> Conversation:
+        """The shopper asks to be answered by email (nobody answered, or they would rather): the conversation
+        becomes a ticket with its transcript. Asking again changes nothing."""
+        if not email_licensed:
+            raise Forbidden("This shop does not answer by email.", code="EMAIL_NOT_LICENSED")
+        conversation, messages, _ = self.store.timeline(licensee_id, conversation_id)
+        if conversation is None or conversation.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        now = self.clock.now()
+        if not conversation.handover_email:
+            self.store.hand_over(licensee_id, conversation_id, email, now, now + self.retention(licensee_id),
+                                 self._audit(licensee_id, "conversation.handed_over", "visitor", {
+                                     "conversation_id": conversation_id, "reason": "shopper_chose_email"}))
+            found = self.store.conversation(licensee_id, conversation_id)
+            assert found is not None
+            conversation = found[0]
+        if not conversation.ticket_id:
+            conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, messages))
+        return conversation
+
+    def end(self, licensee_id: str, visitor: Visitor, conversation_id: str) -> Conversation:
+        """The shopper ends the chat: it is resolved (and may then be rated). Ending it again changes nothing."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        if current.status is Status.RESOLVED:
+            return current
+        tail = self.store.tail(licensee_id, conversation_id)
+        now = self.clock.now()
+        self.store.change(licensee_id, current, status=Status.RESOLVED, at=now, tail=tail,
+                          expires_at=now + self.retention(licensee_id),
+                          audit=self._audit(licensee_id, "conversation.status_changed", "visitor", {
+                              "conversation_id": conversation_id, "from": current.status.value,
+                              "to": Status.RESOLVED.value}))
+        self._tails.pop((licensee_id, conversation_id), None)
+        self._agents.forget(licensee_id)
+        self._published(licensee_id, "agents", {"type": "status", "conversation_id": conversation_id,
+                                                "status": Status.RESOLVED.value})
+        return self._current(licensee_id, conversation_id)
+
+    def rate(self, licensee_id: str, visitor: Visitor, conversation_id: str, rating: int, comment: str) -> None:
+        """The shopper's satisfaction (1 to 5, and a comment) once the conversation is resolved; once."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        if current.status is not Status.RESOLVED:
+            raise Conflict("A conversation can be rated once it has ended.", code="NOT_RESOLVED")
+        if not self.store.rate(licensee_id, conversation_id, rating, comment, self.clock.now(),
+                               self._audit(licensee_id, "conversation.rated", "visitor", {
+                                   "conversation_id": conversation_id, "rating": rating})):
+            raise Conflict("This conversation has been rated already.", code="ALREADY_RATED")
+
+    def _open_ticket(self, licensee_id: str, conversation: Conversation, messages: list[Message]) -> str:
+        """The email ticket of a handed-over conversation (the mail side keys it by conversation: once)."""
+        if self.email is None:
+            return ""
+        locale = conversation.locale or i18n.DEFAULT
+        labels = {Author.VISITOR: conversation.visitor_name or i18n.text("widget", "mail.transcript.visitor", locale),
+                  Author.AGENT: i18n.text("widget", "mail.transcript.agent", locale)}
+        text = model.transcript(messages, labels, labels[Author.AGENT])
+        first = messages[0].text.splitlines()[0] if messages else ""
+        ticket_id, _ = self.email.open_ticket_from_chat(licensee_id, conversation.conversation_id,
+                                                        conversation.handover_email, conversation.visitor_name,
+                                                        text, first, locale)
+        self.store.link_ticket(licensee_id, conversation.conversation_id, ticket_id)
+        tail = self._tails.get((licensee_id, conversation.conversation_id))
+        if tail is not None:
+            tail.ticket_id = ticket_id
+        return ticket_id
 
     def send_as_visitor(self, licensee_id: str, visitor: Visitor, conversation_id: str, text: str,
                         client_id: str | None) -> Message:
@@ -277,8 +373,15 @@ class ChatService:
 
     def reply(self, licensee_id: str, agent: KeyRecord, conversation_id: str, text: str,
               client_id: str | None) -> Message:
-        """An agent's reply, shown to the shopper on the next poll."""
-        return self._send(licensee_id, conversation_id, Author.AGENT, text, client_id, agent_name=agent.agent_name)
+        """An agent's reply: pushed to the shopper (or seen on their next poll) and, when the conversation was
+        handed over to email, sent as email on its ticket's thread, once per chat message."""
+        message = self._send(licensee_id, conversation_id, Author.AGENT, text, client_id,
+                             agent_name=agent.agent_name)
+        tail = self._tails.get((licensee_id, conversation_id))
+        if tail is not None and tail.ticket_id and self.email is not None:
+            self.email.reply_from_chat(licensee_id, tail.ticket_id, conversation_id, message.number, text,
+                                       f"agent:{agent.key_id}")
+        return message
 
     def note(self, licensee_id: str, agent: KeyRecord, conversation_id: str, text: str) -> Note:
         """A private note for the merchant's agents; never shown to the shopper."""
@@ -326,6 +429,8 @@ class ChatService:
                               "to": status.value}))
         self._tails.pop((licensee_id, conversation_id), None)
         self._agents.forget(licensee_id)
+        self._published(licensee_id, f"conversation:{conversation_id}",
+                        {"type": "status", "conversation_id": conversation_id, "status": status.value})
         return self._current(licensee_id, conversation_id)
 
     def set_presence(self, licensee_id: str, agent: KeyRecord, presence: Presence, capacity: int | None) -> Agent:
@@ -368,7 +473,8 @@ class ChatService:
         reopen = author is Author.VISITOR and (tail.status is not Status.OPEN or tail.stored_status is not Status.OPEN)
         sent = {**tail.sent, client_hash: message} if client_hash else dict(tail.sent)
         after = Tail(message.number, window, count, Status.OPEN if author is Author.VISITOR else tail.status,
-                     tail.visitor_id, tail.bucket, dict(list(sent.items())[-TAIL_READ:]), tail.stored_status)
+                     tail.visitor_id, tail.bucket, dict(list(sent.items())[-TAIL_READ:]), tail.stored_status,
+                     tail.ticket_id)
         bucket = activity_minute(now)
         if reopen or bucket != tail.bucket:
             touched = self.store.touch(licensee_id, conversation_id, at=now, number=message.number,
@@ -383,7 +489,19 @@ class ChatService:
                     self.store.reopened(licensee_id, touched.assignee_id, now)
         self._remember(licensee_id, conversation_id, after)
         self.metrics.count(CHAT_MESSAGES, author=author.value)
+        self._published(licensee_id, f"conversation:{conversation_id}" if author is Author.AGENT else "agents",
+                        {"type": "message", "conversation_id": conversation_id, "message": _event_message(message)})
         return message
+
+    def _published(self, licensee_id: str, audience: str, event: dict[str, Any]) -> None:
+        """Push an event to whoever listens (shoppers' widgets, agents' consoles). Push is a shortcut: the
+        message is stored already and every client catches up from its cursor, so a failed push is only logged."""
+        if self.publish is None:
+            return
+        try:
+            self.publish(licensee_id, audience, event)
+        except Exception:
+            logger.exception("push failed", extra={"audience": audience.split(":")[0]})
 
     def _remember(self, licensee_id: str, conversation_id: str, tail: Tail) -> None:
         if len(self._tails) > 10_000:
@@ -414,6 +532,15 @@ class ChatService:
     def _audit(self, licensee_id: str, action: str, actor: str, details: dict[str, Any]) -> AuditRecord:
         return AuditRecord(subject=f"chat:{licensee_id}", action=action, actor=actor, at=self.clock.now(),
                            details=details)
+
+
+def _event_message(message: Message) -> dict[str, Any]:
+    """A message as pushed: what the widget's poll gives, plus its number (the cursor it moves to)."""
+    out: dict[str, Any] = {"id": message.message_id, "number": message.number, "author": message.author.value,
+                           "text": message.text, "created_at": message.created_at.isoformat()}
+    if message.agent_name:
+        out["agent_name"] = message.agent_name
+    return out
 
 
 def _not_found() -> NotFound:

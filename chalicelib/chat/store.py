@@ -89,6 +89,11 @@ class ConversationItem(ChatItem, discriminator="conversation"):
     seq = NumberAttribute(default=0)  # the chain's length as of the conversation item's last write
     handover_email = UnicodeAttribute(default="")
     handed_over_at = UTCDateTimeAttribute(null=True)
+    ticket_id = UnicodeAttribute(default="")
+    locale = UnicodeAttribute(default="")
+    rating = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    rated_at = UTCDateTimeAttribute(null=True)
 
 
 class MessageItem(ChatItem, discriminator="message"):
@@ -221,7 +226,8 @@ def _conversation(item: ConversationItem) -> Conversation:
         created_at=item.created_at, last_activity=item.last_activity, last_number=int(item.seq),
         customer_id=item.customer_id, visitor_name=item.visitor_name, visitor_email=item.visitor_email,
         assignee_id=item.assignee_id, assignee_name=item.assignee_name, handover_email=item.handover_email,
-        handed_over_at=item.handed_over_at)
+        handed_over_at=item.handed_over_at, ticket_id=item.ticket_id, locale=item.locale,
+        rating=int(item.rating) if item.rating is not None else None)
 
 
 def _message(item: MessageItem) -> Message:
@@ -258,7 +264,8 @@ class NewConversation:
     client_hash: str | None
     rate_window: int
     handover_email: str = ""
-    start_key: str | None = None  # start_pk() of the first message's client id, when it has one
+    start_key: str | None = None
+    locale: str = ""  # start_pk() of the first message's client id, when it has one
 
 
 TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
@@ -278,6 +285,7 @@ class Tail:
     bucket: str
     sent: dict[str, Message]
     stored_status: Status
+    ticket_id: str = ""  # the email ticket of a handed-over conversation: replies go out by mail too
 
 
 @dataclass(frozen=True)
@@ -390,7 +398,7 @@ class ChatStore:
                 assignee_name=assignee.name if assignee else "", created_at=new.at, last_activity=new.at,
                 seq=1, inbox=inbox_key(new.licensee_id, Status.OPEN), activity=activity_minute(new.at),
                 expires_at=new.expires_at, handover_email=new.handover_email,
-                handed_over_at=new.at if new.handover_email else None,
+                handed_over_at=new.at if new.handover_email else None, locale=new.locale,
             ), condition=ChatItem.pk.does_not_exist())
             tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1))
             tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
@@ -434,7 +442,7 @@ class ChatStore:
         sent = {i.client_hash: _message(i) for i in reversed(chain) if isinstance(i, MessageItem) and i.client_hash}
         return Tail(int(last.number) if last else 0, int(last.rate_window) if last else 0,
                     int(last.rate_count) if last else 0, status, conversation.visitor_id, conversation.activity or "",
-                    sent, Status(conversation.status))
+                    sent, Status(conversation.status), conversation.ticket_id)
 
     def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
                     expires_at: datetime, rate_window: int, rate_count: int) -> bool:
@@ -595,6 +603,44 @@ class ChatStore:
                                      AgentItem.capacity.set(AgentItem.capacity | 5)])
         else:
             tx.update(item, actions=[AgentItem.open_count.add(-1)], condition=AgentItem.open_count > 0)
+
+    def hand_over(self, licensee_id: str, conversation_id: str, email: str, at: datetime,
+                  expires_at: datetime, audit: AuditRecord) -> bool:
+        """Mark a conversation handed over to email at an address, with its entry in the merchant's list; False
+        when it was handed over already (the first address stands)."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        try:
+            with dynamodb.transaction("The conversation was handed over already.") as tx:
+                tx.update(ConversationItem(pk=pk, sk=TAIL), actions=[
+                    ConversationItem.handover_email.set(email), ConversationItem.handed_over_at.set(at)],
+                    condition=ChatItem.pk.exists() & (ConversationItem.handover_email == ""))
+                tx.save(HandoverItem(pk=f"HANDOVER#{licensee_id}", sk=f"{at.isoformat()}#{conversation_id}",
+                                     conversation_id=conversation_id, email=email, at=at, expires_at=expires_at))
+                audit_store.add_to(tx, audit)
+        except Conflict:
+            return False
+        return True
+
+    def link_ticket(self, licensee_id: str, conversation_id: str, ticket_id: str) -> None:
+        """The email ticket a hand-over opened (the same one every time: the mail side keys it by conversation)."""
+        ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL).update(
+            actions=[ConversationItem.ticket_id.set(ticket_id)], condition=ChatItem.pk.exists())
+
+    def rate(self, licensee_id: str, conversation_id: str, rating: int, comment: str, at: datetime,
+             audit: AuditRecord) -> bool:
+        """The shopper's rating of a resolved conversation, once; False when it was rated already."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        actions: list[Action] = [ConversationItem.rating.set(rating), ConversationItem.rated_at.set(at)]
+        if comment:
+            actions.append(ConversationItem.rating_comment.set(comment))
+        try:
+            with dynamodb.transaction("The conversation was rated already.") as tx:
+                tx.update(ConversationItem(pk=pk, sk=TAIL), actions=actions,
+                          condition=ChatItem.pk.exists() & ConversationItem.rating.does_not_exist())
+                audit_store.add_to(tx, audit)
+        except Conflict:
+            return False
+        return True
 
     def handovers(self, licensee_id: str) -> list[tuple[str, str, datetime]]:
         """Conversations handed over to email: (conversation id, address, when), oldest first."""
