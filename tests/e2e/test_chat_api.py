@@ -598,3 +598,32 @@ def test_refusals_the_widget_shows_are_worded_in_the_shoppers_language(
     assert (status, body["error"]["code"]) == (403, "SUSPENDED") and "暂停" in body["error"]["message"]
     status, body, _ = api.call("GET", "/v1/widget/config", headers={**widget(merchant), "accept-language": "en"})
     assert body["error"]["message"] == "This shop's chat is paused; please come back later."
+
+
+# -- ending and rating --------------------------------------------------------------------------------------
+def test_a_shopper_ends_a_chat_and_rates_it_once_and_the_agents_see_the_rating(api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    started = start(api, merchant)
+    headers = widget(merchant, started["visitor_token"])
+    base = f"/v1/widget/conversations/{started['id']}"
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 5}, headers)
+    assert (status, body["error"]["code"]) == (409, "NOT_RESOLVED")
+    status, body, _ = api.call("POST", f"{base}/end", None, headers)
+    assert status == 200 and body["status"] == "resolved" and body["rated"] is False
+    assert api.call("POST", f"{base}/end", None, headers)[0] == 200
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 6}, headers)
+    assert (status, body["error"]["code"]) == (400, "OUT_OF_RANGE")
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 4, "comment": "回复很快"}, headers)
+    assert (status, body) == (201, {"rating": 4, "comment": "回复很快"})
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 1}, headers)
+    assert (status, body["error"]["code"]) == (409, "ALREADY_RATED")
+    _, detail, _ = api.call("GET", f"/v1/agent/conversations/{started['id']}", headers=agent(merchant.agent_key))
+    assert detail["status"] == "resolved" and detail["rating"] == 4
+
+
+def test_only_the_conversations_own_visitor_may_end_or_rate_it(api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    mine, theirs = start(api, merchant), start(api, merchant)
+    status, body, _ = api.call("POST", f"/v1/widget/conversations/{theirs['id']}/end", None,
+                               widget(merchant, mine["visitor_token"]))
+    assert (status, body["error"]["code"]) == (404, "CONVERSATION_NOT_FOUND")
