@@ -76,3 +76,28 @@ def renewal_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     return run("renewal", event)
 app.register_blueprint(chat_api)
+
+
+# Push (issue 11): API Gateway's WebSocket API calls these; chalicelib/realtime/handlers.py does the work.
+app.experimental_feature_flags.update({"WEBSOCKETS"})
+
+
+@app.on_ws_connect(name="realtime_connect")
+def realtime_connect(event: Any) -> dict[str, Any]:
+    from chalicelib.realtime.handlers import on_connect
+
+    return on_connect(event.to_dict(), services())
+
+
+@app.on_ws_disconnect(name="realtime_disconnect")
+def realtime_disconnect(event: Any) -> dict[str, Any]:
+    from chalicelib.realtime.handlers import on_disconnect
+
+    return on_disconnect(event.to_dict(), services())
+
+
+@app.on_ws_message(name="realtime_message")
+def realtime_message(event: Any) -> dict[str, Any]:
+    from chalicelib.realtime.handlers import on_message
+
+    return on_message(event.to_dict(), services())

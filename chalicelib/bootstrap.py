@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
     from chalicelib.operations.service import OperationsService
+    from chalicelib.realtime.service import RealtimeService
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Services:
     mail: MailService
     billing: BillingService
     chat: ChatService
+    realtime: RealtimeService
 
     @property
     def tables(self) -> tuple[type, ...]:
@@ -78,10 +80,13 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail)
+    realtime = _realtime(settings, clock, metrics)
+    if realtime.url:
+        chat.publish = realtime.publish
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail, billing=billing, chat=chat)
+                    blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
@@ -111,6 +116,21 @@ def _mailer(settings: Settings, clock: Clock) -> Mailer:
 
         return SesMailer(settings.region, clock, settings.mail_domain, settings.ses_configuration_set)
     raise ValueError(f"Unknown mailer {settings.mailer!r} (KEFU_MAILER)")
+
+
+def _realtime(settings: Settings, clock: Clock, metrics: MetricsSink) -> RealtimeService:
+    """Push through API Gateway's Management API when the stage names its endpoint; none otherwise (local
+    mode's loopback server plugs itself in once it listens)."""
+    from chalicelib.realtime.service import RealtimeService
+    from chalicelib.realtime.store import ConnectionStore
+
+    sender = None
+    if settings.realtime_endpoint:
+        from chalicelib.adapters.apigateway import ManagementApi
+
+        sender = ManagementApi(settings.realtime_endpoint, settings.region)
+    return RealtimeService(ConnectionStore(), sender, clock, metrics, settings.realtime_url,
+                           settings.realtime_connection_hours)
 
 
 def _blobs(settings: Settings) -> BlobStore:

@@ -54,11 +54,13 @@ CHAT_CONVERSATIONS = Metric("ChatConversations", "Count", ("outcome",), "chat",
 CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messages accepted, by author")
 CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
+REALTIME_PUSHES = Metric("RealtimePushes", "Count", ("result",), "chat",
+                         "Events pushed to open WebSocket connections, by result: delivered, gone")
 
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
-                                 CHAT_REFUSALS)
+                                 CHAT_REFUSALS, REALTIME_PUSHES)
 
 
 class MetricsSink(Protocol):

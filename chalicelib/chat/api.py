@@ -246,7 +246,7 @@ def widget_config() -> Response:
                           "email": Channel.EMAIL in principal.validation.channels,
                           "identity": chat.chat_settings(principal.licensee_id).identity_secret is not None,
                           "locale": locale, "texts": chat.widget_texts(principal.licensee_id, locale),
-                          "realtime": {"url": services().settings.realtime_url or None}},
+                          "realtime": {"url": services().realtime.url or None}},
                          headers={"Content-Language": locale, "Vary": "Origin, Accept-Language"})
 
 

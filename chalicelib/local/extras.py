@@ -33,4 +33,10 @@ def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, 
     return storefront_extra(built, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront)
+def _realtime(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.websocket import realtime_extra
+
+    return realtime_extra(built, args, demo)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime)

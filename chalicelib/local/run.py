@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storefront-origin", default="http://127.0.0.1:8001")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
     parser.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (mail to support addresses)")
+    parser.add_argument("--realtime-port", type=int, default=8002, help="push to widgets and consoles (WebSocket)")
     args = parser.parse_args(argv)
 
     # The stage's settings go into the environment before any app code is imported, as on Lambda.
