@@ -27,6 +27,9 @@ MAIL_EVENTS_FUNCTION = "mail_delivery_events"
 AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager",
                                  "apigatewaymanagementapi")
 
+# The API Gateway stage of every deployed stage (.chalice/config.json `api_gateway_stage`): REST and WebSocket.
+API_STAGE = "v1"
+
 # The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
 # process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.
 REPLY_SECRET_ARN_ENV = "KEFU_REPLY_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret

@@ -37,6 +37,7 @@ class Targets:
     mail_domain: str = ""                         # the SES domain identity mail is sent from
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
+    websocket_api_id: str = ""                    # the WebSocket API (push) Chalice packaged, when there is one
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
@@ -120,10 +121,21 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
                                            f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
+def push(t: Targets) -> list[iam.PolicyStatement]:
+    """Posting to the stack's own WebSocket connections (chat's push), nothing else of API Gateway."""
+    api = f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    return [iam.PolicyStatement(sid="Push", actions=["execute-api:ManageConnections"],
+                                resources=[f"{api}:{t.websocket_api_id or '*'}/*/POST/@connections/*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret),
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push),
+    # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
+    "websocket_connect": (table_data, kms_data),
+    "websocket_disconnect": (table_data, kms_data),
+    "websocket_message": (table_data, kms_data, push),
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.

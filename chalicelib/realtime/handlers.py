@@ -38,14 +38,17 @@ def on_connect(event: dict[str, Any], services: Services) -> dict[str, Any]:
     try:
         licensee_id, audience = _audience(services, query, headers.get("origin"))
     except KefuError as exc:
-        logger.info("socket refused", extra={"code": exc.code})
+        logger.info("socket refused", extra={"connection": connection_id, "code": exc.code})
         return {"statusCode": exc.status if exc.status in (401, 403, 404) else 403, "body": exc.code}
     services.realtime.connected(connection_id, licensee_id, audience)
+    logger.info("socket connected", extra={"connection": connection_id, "audience": audience.split(":")[0]})
     return OK
 
 
 def on_disconnect(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    services.realtime.disconnected(_connection_id(event))
+    connection_id = _connection_id(event)
+    services.realtime.disconnected(connection_id)
+    logger.info("socket closed", extra={"connection": connection_id})
     return OK
 
 

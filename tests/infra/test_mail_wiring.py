@@ -147,7 +147,8 @@ def test_the_reply_secret_is_generated_and_only_the_functions_that_sign_may_read
 def _all_function_names() -> list[str]:
     from app import app
 
-    return ["api_handler", *(f.name for f in app.pure_lambda_functions)]
+    sockets = ["websocket_connect", "websocket_disconnect", "websocket_message"] if app.websocket_handlers else []
+    return ["api_handler", *(f.name for f in app.pure_lambda_functions), *sockets]
 
 
 @pytest.mark.parametrize("stage", STAGES)
