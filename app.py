@@ -16,6 +16,7 @@ from chalicelib.schedules import event_time
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
+app.api.binary_types.extend(["image/webp", "application/pdf"])  # chat files served locally (image/png… are there)
 app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
 app.register_blueprint(mail_api)

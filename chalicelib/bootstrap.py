@@ -79,7 +79,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                        reply_secrets=_reply_secrets(settings))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
-    chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail)
+    chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail, blobs=blobs)
     realtime = _realtime(settings, clock, metrics)
     if realtime.url:
         chat.publish = realtime.publish

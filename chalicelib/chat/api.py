@@ -33,7 +33,9 @@ WIDGET_PATHS = ("/v1/widget/config", "/v1/widget/identify", "/v1/widget/conversa
                 "/v1/widget/conversations/{conversation_id}/messages",
                 "/v1/widget/conversations/{conversation_id}/handover",
                 "/v1/widget/conversations/{conversation_id}/end",
-                "/v1/widget/conversations/{conversation_id}/rating")
+                "/v1/widget/conversations/{conversation_id}/rating",
+                "/v1/widget/conversations/{conversation_id}/uploads",
+                "/v1/widget/conversations/{conversation_id}/uploads/{upload_id}")
 _CORS_MARK = "kefu_cors_origin"
 _LOCALE_MARK = "kefu_locale"
 
@@ -137,7 +139,7 @@ def _preflight() -> Response:
         return json_response({"error": {"code": "ORIGIN_NOT_ALLOWED",
                                         "message": "This widget key may not be used from this site."}}, 403)
     return Response(body="", status_code=204, headers={
-        **_cors_headers(str(origin)), "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        **_cors_headers(str(origin)), "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type, X-Widget-Key, Authorization",
         "Access-Control-Max-Age": "600"})
 
@@ -165,6 +167,14 @@ def _visitor(principal: Principal, required: bool = True) -> Visitor | None:
     return services().chat.visitor(principal.licensee_id, token)
 
 
+def _shopper() -> tuple[Principal, Visitor]:
+    """The widget key's merchant and the visitor its token names (both required)."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    return principal, visitor
+
+
 def _message_fields(fields: Fields) -> tuple[str, str | None]:
     """`text` (1 to 4,000 characters once trimmed) and the optional idempotency `client_id`."""
     text = fields.required_text("text", max_length=model.MAX_TEXT)
@@ -177,12 +187,8 @@ def _client_ip() -> str:
 
 
 # -- shapes ---------------------------------------------------------------------------------------------------
-def message_dict(message: Message) -> dict[str, Any]:
-    out = {"id": message.message_id, "author": message.author.value, "text": message.text,
-           "created_at": message.created_at.isoformat()}
-    if message.agent_name:
-        out["agent_name"] = message.agent_name
-    return out
+def message_dict(licensee_id: str, message: Message) -> dict[str, Any]:
+    return services().chat.message_dict(licensee_id, message)
 
 
 def _visitor_conversation(conversation: Conversation) -> dict[str, Any]:
@@ -213,8 +219,8 @@ def _note_dict(note: Note) -> dict[str, Any]:
             "created_at": note.created_at.isoformat()}
 
 
-def _poll_dict(poll: Poll) -> dict[str, Any]:
-    return {"messages": [message_dict(m) for m in poll.messages], "cursor": str(poll.cursor),
+def _poll_dict(licensee_id: str, poll: Poll) -> dict[str, Any]:
+    return {"messages": [message_dict(licensee_id, m) for m in poll.messages], "cursor": str(poll.cursor),
             "conversation": _visitor_conversation(poll.conversation)}
 
 
@@ -282,7 +288,7 @@ def start_conversation() -> Response:
                                     email_licensed=Channel.EMAIL in principal.validation.channels,
                                     locale=_locale())
     return json_response({"id": started.conversation.conversation_id, "visitor_token": started.visitor_token,
-                          "message": message_dict(started.first), "cursor": "0",
+                          "message": message_dict(principal.licensee_id, started.first), "cursor": "0",
                           "available": started.unavailable is None,
                           "reason": started.unavailable.value if started.unavailable else None,
                           "handed_over": bool(started.conversation.handover_email)},
@@ -292,32 +298,76 @@ def start_conversation() -> Response:
 @chat_api.route("/v1/widget/conversations", methods=["GET"])
 def visitor_conversations() -> Response:
     """The visitor's own conversations (a verified customer's on any device), newest first."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     found = services().chat.visitor_conversations(principal.licensee_id, visitor)
     return json_response({"items": [_visitor_conversation(c) for c in found]})
 
 
 @chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["POST"])
 def visitor_message(conversation_id: str) -> Response:
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     fields = body_fields(chat_api.current_request)
+    upload_id = fields.text("upload_id", max_length=40, required=False)
+    if upload_id is not None:  # a file: `{upload_id, name, client_id?}` once its bytes are stored
+        name = fields.required_text("name", max_length=255)
+        client_id = model.client_id(fields.text("client_id", max_length=model.CLIENT_ID_MAX, required=False))
+        fields.done()
+        message = services().chat.send_file(principal.licensee_id, visitor, conversation_id, upload_id, name,
+                                            client_id)
+        return json_response(message_dict(principal.licensee_id, message), 201)
     text, client_id = _message_fields(fields)
     fields.done()
     message = services().chat.send_as_visitor(principal.licensee_id, visitor, conversation_id, text, client_id)
-    return json_response(message_dict(message), 201)
+    return json_response(message_dict(principal.licensee_id, message), 201)
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/uploads", methods=["POST"])
+def visitor_upload(conversation_id: str) -> Response:
+    """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}}`: where to send one file's bytes (a presigned
+    S3 POST; locally a PUT to the API), counted against the conversation's quota."""
+    principal, visitor = _shopper()
+    fields = body_fields(chat_api.current_request)
+    size = fields.integer("size", minimum=1, maximum=1 << 40)
+    fields.done()
+    assert size is not None
+    return json_response(services().chat.upload(principal.licensee_id, visitor, conversation_id, size), 201)
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/uploads/{upload_id}", methods=["PUT"],
+                content_types=["application/octet-stream"])
+def visitor_upload_bytes(conversation_id: str, upload_id: str) -> Response:
+    """Local mode only (on AWS the browser posts to S3): the bytes of an upload, as the link signed them."""
+    principal, visitor = _shopper()
+    request = chat_api.current_request
+    query: Mapping[str, str] = request.query_params or {}
+    body = request.raw_body
+    services().chat.store_upload(principal.licensee_id, visitor, conversation_id, upload_id, query.get("sig", ""),
+                                 body if isinstance(body, bytes) else body.encode())
+    return Response(body="", status_code=204)
+
+
+@chat_api.route("/v1/widget/files/{conversation_id}/{upload_id}", methods=["GET"])
+def widget_file(conversation_id: str, upload_id: str) -> Response:
+    """A file of a message through a signed link (local mode; on AWS the link is S3's): its checked type,
+    pictures inline, anything else a download, and never run as a page of this origin."""
+    query: Mapping[str, str] = chat_api.current_request.query_params or {}
+    try:
+        expires = int(query.get("exp", "0"))
+    except ValueError:
+        expires = 0
+    data, kind = services().chat.file(query.get("m", ""), f"{conversation_id}/{upload_id}", expires,
+                                      query.get("sig", ""))
+    return Response(body=data, status_code=200, headers={
+        "Content-Type": kind, "Content-Disposition": "inline" if kind.startswith("image/") else "attachment",
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600", "Cross-Origin-Resource-Policy": "cross-origin"})
 
 
 @chat_api.route("/v1/widget/conversations/{conversation_id}/handover", methods=["POST"])
 def visitor_handover(conversation_id: str) -> Response:
     """`{"email"}`: answer me by email. The conversation becomes a ticket in the merchant's inbox with its
     transcript, the shopper gets an acknowledgement in their language; agents' replies go out by email."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     fields = body_fields(chat_api.current_request)
     email = fields.email("email")
     fields.done()
@@ -331,9 +381,7 @@ def visitor_handover(conversation_id: str) -> Response:
 @chat_api.route("/v1/widget/conversations/{conversation_id}/end", methods=["POST"])
 def visitor_end(conversation_id: str) -> Response:
     """The shopper ends the chat (resolved); then it may be rated."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     return json_response(_visitor_conversation(services().chat.end(principal.licensee_id, visitor,
                                                                    conversation_id)))
 
@@ -341,9 +389,7 @@ def visitor_end(conversation_id: str) -> Response:
 @chat_api.route("/v1/widget/conversations/{conversation_id}/rating", methods=["POST"])
 def visitor_rating(conversation_id: str) -> Response:
     """`{"rating": 1-5, "comment"}` once the conversation is resolved; once. Stored for the merchant's reports."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     fields = body_fields(chat_api.current_request)
     rating = fields.integer("rating", minimum=1, maximum=5)
     comment = fields.text("comment", max_length=1000, required=False) or ""
@@ -356,12 +402,11 @@ def visitor_rating(conversation_id: str) -> Response:
 @chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["GET"])
 def visitor_poll(conversation_id: str) -> Response:
     """Messages after `?after=<cursor>`, and the cursor to send next time."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     query: Mapping[str, str] = chat_api.current_request.query_params or {}
     after = model.parse_cursor(query.get("after"))
-    return json_response(_poll_dict(services().chat.poll(principal.licensee_id, visitor, conversation_id, after)))
+    found = services().chat.poll(principal.licensee_id, visitor, conversation_id, after)
+    return json_response(_poll_dict(principal.licensee_id, found))
 
 
 # -- the agents' side -------------------------------------------------------------------------------------------
@@ -382,7 +427,8 @@ def agent_inbox() -> Response:
 def agent_conversation(conversation_id: str) -> Response:
     principal = _agent()
     conversation, messages, notes = services().chat.timeline(principal.licensee_id, conversation_id)
-    return json_response({**conversation_dict(conversation), "messages": [message_dict(m) for m in messages],
+    return json_response({**conversation_dict(conversation),
+                          "messages": [message_dict(principal.licensee_id, m) for m in messages],
                           "notes": [_note_dict(n) for n in notes]})
 
 
@@ -393,7 +439,7 @@ def agent_reply(conversation_id: str) -> Response:
     text, client_id = _message_fields(fields)
     fields.done()
     message = services().chat.reply(principal.licensee_id, principal.key, conversation_id, text, client_id)
-    return json_response(message_dict(message), 201)
+    return json_response(message_dict(principal.licensee_id, message), 201)
 
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/notes", methods=["POST"])

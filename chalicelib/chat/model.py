@@ -231,6 +231,40 @@ def identity_matches(secret: str, customer_id: str, presented: str) -> bool:
     return hmac.compare_digest(identity_hash(secret, customer_id), presented.strip().lower())
 
 
+# -- files --------------------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024   # one file
+UPLOADS_PER_CONVERSATION = 10        # files a conversation may hold
+# What a shopper may send, recognised by the file's first bytes, never by its name or the browser's word.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"%PDF-", 0, "application/pdf"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    """The allowed type a file's content is, or None (anything else, an SVG or a page included)."""
+    for signature, offset, kind in _SIGNATURES:
+        if data[offset:offset + len(signature)] == signature:
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def is_image(content_type: str) -> bool:
+    return content_type.startswith("image/")
+
+
+def file_name(value: str) -> str:
+    """A file name as shown: its last path part, control characters gone, at most 120 characters."""
+    name = value.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip() or "file"
+    return name[-120:]
+
+
 # -- the widget's language and the merchant's own texts -------------------------------------------------
 MERCHANT_TEXTS = ("title", "greeting", "offline", "handover")  # what a merchant may word itself, per language
 MERCHANT_TEXT_MAX = 500
@@ -275,12 +309,23 @@ def transcript(messages: Sequence[Message], labels: dict[Author, str], agent: st
 
 # -- what a conversation is made of ---------------------------------------------------------------------
 @dataclass(frozen=True)
+class Attachment:
+    """A file a message carries: where its bytes are, what its content showed it to be."""
+
+    key: str
+    name: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
 class Message:
     number: int            # 1, 2, 3… in the order the conversation received them
     author: Author
     text: str
     created_at: datetime
     agent_name: str = ""
+    attachment: Attachment | None = None
 
     @property
     def message_id(self) -> str:

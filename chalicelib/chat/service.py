@@ -6,6 +6,7 @@ trusts a merchant id from a request body."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,6 +28,7 @@ from chalicelib.chat.store import (
     start_pk,
 )
 from chalicelib.chat.tokens import Visitor
+from chalicelib.core.blobs import BlobNotFound, BlobStore
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, Forbidden, InvalidInput, KefuError, NotFound
@@ -41,6 +43,7 @@ VERIFIED_TOKEN_LIFETIME = timedelta(days=1)  # the storefront identifies a signe
 INBOX_PAGE = 25
 # The conversation item's expiry moves with its activity's ten minutes: never before its last message's.
 BOOKKEEPING_SLACK = timedelta(minutes=20)
+FILE_LINK_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,10 @@ Publish = Callable[[str, str, dict[str, Any]], object]  # (licensee, audience, e
 
 class ChatService:
     def __init__(self, store: ChatStore, clock: Clock, licensing: LicensingService, settings: Settings,
-                 metrics: MetricsSink, email: EmailChannel | None = None) -> None:
+                 metrics: MetricsSink, email: EmailChannel | None = None, blobs: BlobStore | None = None) -> None:
         self.store = store
         self.email = email
+        self.blobs = blobs
         self.publish: Publish | None = None  # set by bootstrap when push is on
         self.clock = clock
         self.licensing = licensing
@@ -255,7 +259,7 @@ class ChatService:
         if handover:
             conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, [first]))
         self._published(licensee_id, "agents", {"type": "conversation", "conversation_id": conversation_id,
-                                                "message": _event_message(first)})
+                                                "message": self._event_message(licensee_id, first)})
         lifetime = VERIFIED_TOKEN_LIFETIME if visitor.verified else retention
         return Started(conversation, first, self._token(visitor, lifetime), reason)
 
@@ -348,6 +352,91 @@ class ChatService:
                         client_id: str | None) -> Message:
         """A shopper's message. A resolved conversation reopens; the same client_id twice is one message."""
         return self._send(licensee_id, conversation_id, Author.VISITOR, text, client_id, visitor=visitor)
+
+    # -- files -------------------------------------------------------------------------------------------
+    def upload(self, licensee_id: str, visitor: Visitor, conversation_id: str, size: int) -> dict[str, Any]:
+        """Room for one file of `size` bytes in a conversation: where the browser stores it (S3 directly, or
+        the API locally). Counted against the conversation's quota now, so a flood of links is refused."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id or self.blobs is None:
+            raise _not_found()
+        if size > model.UPLOAD_MAX_BYTES:
+            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        if not self.store.take_upload(licensee_id, conversation_id, model.UPLOADS_PER_CONVERSATION):
+            raise Conflict(f"A conversation holds at most {model.UPLOADS_PER_CONVERSATION} files.",
+                           code="UPLOAD_QUOTA", details={"quota": model.UPLOADS_PER_CONVERSATION})
+        upload_id = new_id("up")
+        key = _file_key(licensee_id, conversation_id, upload_id)
+        link = self.blobs.upload_link(key, "application/octet-stream", model.UPLOAD_MAX_BYTES, 600)
+        if link is None:  # local mode: through the API, signed so that only this upload may be stored
+            link = {"method": "PUT", "url": f"/v1/widget/conversations/{conversation_id}/uploads/{upload_id}"
+                                            f"?sig={self._file_signature(licensee_id, key, 0)}", "fields": {}}
+        return {"upload_id": upload_id, "upload": link, "max_bytes": model.UPLOAD_MAX_BYTES}
+
+    def store_upload(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, sig: str,
+                     data: bytes) -> None:
+        """Local mode's stand-in for S3's presigned POST: the bytes of one upload the service handed out."""
+        key = _file_key(licensee_id, conversation_id, upload_id)
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id or self.blobs is None or \
+                not hmac.compare_digest(sig, self._file_signature(licensee_id, key, 0)):
+            raise _not_found()
+        if not data or len(data) > model.UPLOAD_MAX_BYTES:
+            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        self.blobs.put(key, data, "application/octet-stream")
+
+    def send_file(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, name: str,
+                  client_id: str | None) -> Message:
+        """The stored upload becomes a message, if its content is an allowed type (checked on the bytes)."""
+        if self.blobs is None or not upload_id.startswith("up_") or len(upload_id) > 40:
+            raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
+        key = _file_key(licensee_id, conversation_id, upload_id)
+        try:
+            data = self.blobs.get(key)
+        except BlobNotFound as exc:
+            raise InvalidInput("The file has not arrived; send it again.", code="UPLOAD_MISSING") from exc
+        if len(data) > model.UPLOAD_MAX_BYTES:
+            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        kind = model.sniff(data)
+        if kind is None:
+            raise InvalidInput("Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
+                               code="UNSUPPORTED_FILE")
+        shown = model.file_name(name)
+        return self._send(licensee_id, conversation_id, Author.VISITOR, shown, client_id, visitor=visitor,
+                          attachment=model.Attachment(key, shown, kind, len(data)))
+
+    def file_dict(self, licensee_id: str, attachment: model.Attachment) -> dict[str, Any]:
+        """A message's file as clients see it, with a link that works for an hour."""
+        expires = int(self.clock.now().timestamp()) + FILE_LINK_SECONDS
+        url = self.blobs.view_link(attachment.key, attachment.content_type, attachment.name, FILE_LINK_SECONDS) \
+            if self.blobs is not None else None
+        if url is None:
+            url = (f"/v1/widget/files/{attachment.key.split('/', 2)[2]}?m={licensee_id}&exp={expires}"
+                   f"&sig={self._file_signature(licensee_id, attachment.key, expires)}")
+        return {"name": attachment.name, "type": attachment.content_type, "size": attachment.size,
+                "image": model.is_image(attachment.content_type), "url": url}
+
+    def file(self, licensee_id: str, path: str, expires: int, sig: str) -> tuple[bytes, str]:
+        """The bytes and type behind a link `file_dict` signed (local mode), while it is valid."""
+        key = f"chat/{licensee_id}/{path}"
+        if expires < self.clock.now().timestamp() or self.blobs is None or \
+                not hmac.compare_digest(sig, self._file_signature(licensee_id, key, expires)):
+            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
+        try:
+            data = self.blobs.get(key)
+        except (BlobNotFound, ValueError) as exc:
+            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED") from exc
+        kind = model.sniff(data)
+        if kind is None:
+            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
+        return data, kind
+
+    def _file_signature(self, licensee_id: str, key: str, expires: int) -> str:
+        secret = self.chat_settings(licensee_id).token_secret.encode()
+        return hmac.new(secret, f"file:{key}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: int) -> Poll:
         """What is new in a conversation since the cursor: one Query, half a read unit when nothing is."""
@@ -442,7 +531,8 @@ class ChatService:
 
     # -- internals ---------------------------------------------------------------------------------------
     def _send(self, licensee_id: str, conversation_id: str, author: Author, text: str, client_id: str | None, *,
-              visitor: Visitor | None = None, agent_name: str = "") -> Message:
+              visitor: Visitor | None = None, agent_name: str = "",
+              attachment: model.Attachment | None = None) -> Message:
         """One conditional PutItem of the next chain item, decided from the tail this process knows (or reads):
         the client id not among the latest messages, the shopper's messages in this minute under the limit.
         The conversation item is written only when a shopper reopens it or its activity enters new ten minutes."""
@@ -464,7 +554,7 @@ class ChatService:
                     raise self._rate_limited(now, self.message_rule, "TOO_MANY_MESSAGES",
                                              "Too many messages in a minute; wait a moment and send again.")
                 count += 1
-            message = Message(tail.number + 1, author, text, now, agent_name)
+            message = Message(tail.number + 1, author, text, now, agent_name, attachment)
             if self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window, count):
                 break
             tail = None  # someone else took that number: read the chain again
@@ -490,8 +580,23 @@ class ChatService:
         self._remember(licensee_id, conversation_id, after)
         self.metrics.count(CHAT_MESSAGES, author=author.value)
         self._published(licensee_id, f"conversation:{conversation_id}" if author is Author.AGENT else "agents",
-                        {"type": "message", "conversation_id": conversation_id, "message": _event_message(message)})
+                        {"type": "message", "conversation_id": conversation_id,
+                         "message": self._event_message(licensee_id, message)})
         return message
+
+    def message_dict(self, licensee_id: str, message: Message) -> dict[str, Any]:
+        """A message as the widget and the console see it (polls and pushes alike)."""
+        out: dict[str, Any] = {"id": message.message_id, "author": message.author.value, "text": message.text,
+                               "created_at": message.created_at.isoformat()}
+        if message.agent_name:
+            out["agent_name"] = message.agent_name
+        if message.attachment is not None:
+            out["file"] = self.file_dict(licensee_id, message.attachment)
+        return out
+
+    def _event_message(self, licensee_id: str, message: Message) -> dict[str, Any]:
+        """A message as pushed: what the widget's poll gives, plus its number (the cursor it moves to)."""
+        return {**self.message_dict(licensee_id, message), "number": message.number}
 
     def _published(self, licensee_id: str, audience: str, event: dict[str, Any]) -> None:
         """Push an event to whoever listens (shoppers' widgets, agents' consoles). Push is a shortcut: the
@@ -534,13 +639,8 @@ class ChatService:
                            details=details)
 
 
-def _event_message(message: Message) -> dict[str, Any]:
-    """A message as pushed: what the widget's poll gives, plus its number (the cursor it moves to)."""
-    out: dict[str, Any] = {"id": message.message_id, "number": message.number, "author": message.author.value,
-                           "text": message.text, "created_at": message.created_at.isoformat()}
-    if message.agent_name:
-        out["agent_name"] = message.agent_name
-    return out
+def _file_key(licensee_id: str, conversation_id: str, upload_id: str) -> str:
+    return f"chat/{licensee_id}/{conversation_id}/{upload_id}"
 
 
 def _not_found() -> NotFound:

@@ -42,7 +42,7 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, Status
+from chalicelib.chat.model import Agent, Attachment, Author, Conversation, Message, Note, Presence, Status
 from chalicelib.core.errors import Conflict
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
@@ -91,6 +91,7 @@ class ConversationItem(ChatItem, discriminator="conversation"):
     handed_over_at = UTCDateTimeAttribute(null=True)
     ticket_id = UnicodeAttribute(default="")
     locale = UnicodeAttribute(default="")
+    uploads = NumberAttribute(default=0)  # files the shopper was given upload links for
     rating = NumberAttribute(null=True)
     rating_comment = UnicodeAttribute(null=True)
     rated_at = UTCDateTimeAttribute(null=True)
@@ -103,6 +104,10 @@ class MessageItem(ChatItem, discriminator="message"):
     created_at = UTCDateTimeAttribute()
     agent_name = UnicodeAttribute(default="")
     client_hash = UnicodeAttribute(null=True)
+    file_key = UnicodeAttribute(null=True)   # an attachment: its blob, name, sniffed type and size
+    file_name = UnicodeAttribute(null=True)
+    file_type = UnicodeAttribute(null=True)
+    file_size = NumberAttribute(null=True)
     rate_window = NumberAttribute(default=0)  # the rate window it was sent in
     rate_count = NumberAttribute(default=0)   # shopper messages in that window so far, this one included
 
@@ -231,7 +236,9 @@ def _conversation(item: ConversationItem) -> Conversation:
 
 
 def _message(item: MessageItem) -> Message:
-    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name)
+    attachment = Attachment(item.file_key, item.file_name or "file", item.file_type or "application/octet-stream",
+                            int(item.file_size or 0)) if item.file_key else None
+    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name, attachment)
 
 
 def _agent(item: AgentItem) -> Agent:
@@ -642,6 +649,19 @@ class ChatStore:
             return False
         return True
 
+    def take_upload(self, licensee_id: str, conversation_id: str, quota: int) -> bool:
+        """Count one more file for a conversation, unless it holds `quota` already (then False)."""
+        item = ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL)
+        try:
+            item.update(actions=[ConversationItem.uploads.add(1)],
+                        condition=ChatItem.pk.exists() & (ConversationItem.uploads.does_not_exist()
+                                                          | (ConversationItem.uploads < quota)))
+        except UpdateError as exc:
+            if _conditional(exc):
+                return False
+            raise
+        return True
+
     def handovers(self, licensee_id: str) -> list[tuple[str, str, datetime]]:
         """Conversations handed over to email: (conversation id, address, when), oldest first."""
         return [(i.conversation_id, i.email, i.at) for i in ChatItem.query(f"HANDOVER#{licensee_id}")
@@ -650,9 +670,12 @@ class ChatStore:
 
 def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime, rate_window: int,
                   rate_count: int) -> MessageItem:
+    file = message.attachment
     return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
                        text=message.text, created_at=message.created_at, agent_name=message.agent_name,
-                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count)
+                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count,
+                       file_key=file.key if file else None, file_name=file.name if file else None,
+                       file_type=file.content_type if file else None, file_size=file.size if file else None)
 
 
 def _started(start_key: str) -> tuple[str, str] | None:

@@ -133,6 +133,12 @@
     return node;
   }
 
+  function button(cls, label) {
+    var node = el("button", cls, label);
+    node.type = "button";
+    return node;
+  }
+
   var panel = el("div", "panel");
   panel.setAttribute("part", "panel");
   panel.setAttribute("role", "dialog");
@@ -142,10 +148,8 @@
   var subtitle = el("small", "", "");
   titles.appendChild(title);
   titles.appendChild(subtitle);
-  var endButton = el("button", "end hidden", "");
-  endButton.type = "button";
-  var closeButton = el("button", "close", "\u00d7");
-  closeButton.type = "button";
+  var endButton = button("end hidden", "");
+  var closeButton = button("close", "\u00d7");
   header.appendChild(titles);
   header.appendChild(endButton);
   header.appendChild(closeButton);
@@ -165,8 +169,7 @@
   var error = el("div", "error");
   error.setAttribute("role", "alert");
   var row = el("div", "row");
-  var emailInstead = el("button", "link hidden", "");
-  emailInstead.type = "button";
+  var emailInstead = button("link hidden", "");
   var send = el("button", "send", "");
   send.type = "submit";
   row.appendChild(emailInstead);
@@ -179,8 +182,7 @@
   stars.setAttribute("role", "radiogroup");
   var chosen = 0;
   var starButtons = [1, 2, 3, 4, 5].map(function (n) {
-    var b = el("button");
-    b.type = "button";
+    var b = button("");
     b.setAttribute("data-stars", String(n));
     b.setAttribute("role", "radio");
     b.setAttribute("aria-checked", "false");
@@ -194,8 +196,7 @@
   });
   var comment = el("textarea");
   comment.name = "comment"; comment.maxLength = 1000;
-  var rateButton = el("button", "primary", "");
-  rateButton.type = "button";
+  var rateButton = button("primary", "");
   var ratingError = el("div", "error");
   [ratingPrompt, stars, comment, ratingError, rateButton].forEach(function (n) { rating.appendChild(n); });
 
@@ -207,8 +208,7 @@
   panel.appendChild(form);
   panel.appendChild(rating);
 
-  var launcher = el("button", "launcher");
-  launcher.type = "button";
+  var launcher = button("launcher");
   launcher.appendChild(icon(BUBBLE));
   var badge = el("span", "badge hidden", "");
   badge.setAttribute("aria-hidden", "true");
