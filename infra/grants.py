@@ -16,7 +16,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from chalicelib.resources import ATTACHMENTS_PREFIX, INBOUND_PREFIX, MAIL_EVENTS_FUNCTION, MAIL_INBOUND_FUNCTION
+from chalicelib.resources import (
+    ATTACHMENTS_PREFIX,
+    CHAT_FILES_PREFIX,
+    INBOUND_PREFIX,
+    MAIL_EVENTS_FUNCTION,
+    MAIL_INBOUND_FUNCTION,
+)
 
 # What PynamoDB and the services do with items: reads, conditional writes, transactions (which IAM checks as
 # the item actions they contain), and DescribeTable for the health check. Never Scan, never a wildcard.
@@ -103,6 +109,12 @@ def attachments_read(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[t.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")])]
 
 
+def chat_files(t: Targets) -> list[iam.PolicyStatement]:
+    """Shoppers' files: the presigned POST and links this role signs act with its rights, under chat/ only."""
+    return [iam.PolicyStatement(sid="ChatFiles", actions=["s3:PutObject", "s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{CHAT_FILES_PREFIX}*")])]
+
+
 def reply_secret(t: Targets) -> list[iam.PolicyStatement]:
     assert t.reply_secret is not None
     return [iam.PolicyStatement(sid="ReplySecret", actions=["secretsmanager:GetSecretValue"],
@@ -131,7 +143,7 @@ def push(t: Targets) -> list[iam.PolicyStatement]:
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push),
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files),
     # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
     "websocket_connect": (table_data, kms_data),
     "websocket_disconnect": (table_data, kms_data),

@@ -111,6 +111,10 @@ class KefuStack(Stack):
             encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True, versioned=True, removal_policy=self.removal,
             server_access_logs_bucket=access_logs, server_access_logs_prefix="mail/",
+            # Shoppers' browsers post chat files straight here, from any merchant's storefront; each POST carries
+            # a policy this stack's API signed for one key, one size range and one content type.
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], allowed_headers=["*"],
+                              max_age=600)],
             lifecycle_rules=[
                 s3.LifecycleRule(id="raw-mail", prefix=resources.INBOUND_PREFIX,
                                  expiration=Duration.days(RAW_MAIL_DAYS)),
@@ -278,8 +282,9 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments)\/\*$/g",
-             "Objects under one prefix of the mail bucket (raw mail, or attachments), whose keys are message ids."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, attachments, or chat files), whose keys are "
+             "message or upload ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
             (r"/^Resource::.*\/\*\/POST\/@connections\/\*$/g", "Posting to connections of this stack's own "
                                                                "WebSocket API, whose ids API Gateway makes."),

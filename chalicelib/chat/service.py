@@ -37,6 +37,7 @@ from chalicelib.core.observability import logger
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS, MetricsSink
+from chalicelib.resources import CHAT_FILES_PREFIX
 from chalicelib.settings import Settings
 
 VERIFIED_TOKEN_LIFETIME = timedelta(days=1)  # the storefront identifies a signed-in shopper again on each visit
@@ -421,7 +422,7 @@ class ChatService:
 
     def file(self, licensee_id: str, path: str, expires: int, sig: str) -> tuple[bytes, str]:
         """The bytes and type behind a link `file_dict` signed (local mode), while it is valid."""
-        key = f"chat/{licensee_id}/{path}"
+        key = f"{CHAT_FILES_PREFIX}{licensee_id}/{path}"
         if expires < self.clock.now().timestamp() or self.blobs is None or \
                 not hmac.compare_digest(sig, self._file_signature(licensee_id, key, expires)):
             raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
@@ -640,7 +641,7 @@ class ChatService:
 
 
 def _file_key(licensee_id: str, conversation_id: str, upload_id: str) -> str:
-    return f"chat/{licensee_id}/{conversation_id}/{upload_id}"
+    return f"{CHAT_FILES_PREFIX}{licensee_id}/{conversation_id}/{upload_id}"
 
 
 def _not_found() -> NotFound:

@@ -6,7 +6,9 @@ state. Screenshots land in the test's folder (SHOTS_DIR, when set, keeps them)."
 from __future__ import annotations
 
 import os
+import struct
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -224,3 +226,40 @@ def test_a_suspended_shop_says_so_in_the_shoppers_language_and_offers_no_form(
     expect(page.locator(".unavailable")).to_have_text(expected, timeout=WAIT_MS)
     expect(page.locator("textarea[name=text]")).to_be_hidden()
     page.screenshot(path=str(shots / f"suspended-{locale}-390.png"))
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A real PNG of one colour, so that the screenshot shows the picture arrived."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(("locale", "viewport"), [("zh-CN", PHONE), ("en-US", DESKTOP)])
+def test_a_picture_the_shopper_sends_shows_inline_and_a_page_named_png_is_refused(
+        site: Site, browser: Any, shots: Path, tmp_path: Path, locale: str, viewport: dict[str, int]) -> None:
+    expect = playwright_api.expect
+    agent_call(site, "PUT", "/v1/agent/presence", {"status": "online"})
+    page = shop(browser, site, locale, viewport)
+    first_message(page, "看看这个包装" if locale == "zh-CN" else "Look at this box")
+    picture = tmp_path / "box.png"
+    picture.write_bytes(png(160, 100, (46, 139, 87)))
+    page.locator("input[name=file]").set_input_files(str(picture))
+    image = page.locator(".msg.visitor img")
+    expect(image).to_have_attribute("alt", "box.png", timeout=WAIT_MS)
+    page.wait_for_function("""() => { const img = document.querySelector('[data-kefu-widget]').shadowRoot
+        .querySelector('.msg.visitor img'); return img && img.complete && img.naturalWidth === 160; }""",
+                           timeout=WAIT_MS)
+    fake = tmp_path / "fake.png"
+    fake.write_text("<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>")
+    page.locator("input[name=file]").set_input_files(str(fake))
+    refused = "只能发送图片（PNG、JPEG、GIF、WebP）和 PDF 文件。" if locale == "zh-CN" else \
+        "Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent."
+    expect(page.locator("form .error")).to_have_text(refused, timeout=WAIT_MS)
+    assert page.locator(".msg.visitor img").count() == 1
+    page.screenshot(path=str(shots / f"file-{locale}-{viewport['width']}.png"))
+    conversation = open_conversations(site)[0]
+    detail = agent_call(site, "GET", f"/v1/agent/conversations/{conversation['id']}")
+    assert [m["file"]["type"] for m in detail["messages"] if "file" in m] == ["image/png"]

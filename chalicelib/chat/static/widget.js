@@ -107,6 +107,10 @@
     ".stars button.on{color:#f5a623}",
     ".unavailable{flex:1;padding:24px 16px;color:#3c434a;font-size:15px;background:#f6f7f9}",
     ".hidden{display:none !important}",
+    "button.attach{background:none;border:0;color:#5b6470;cursor:pointer;padding:4px;margin-right:auto}",
+    "button.attach svg{width:22px;height:22px;fill:currentColor}",
+    ".msg img{display:block;max-width:100%;max-height:220px;border-radius:6px;margin-bottom:2px}",
+    ".msg a.file{color:inherit;text-decoration:underline}",
     /* phones: the panel takes the whole screen */
     "@media (max-width: 480px){.panel{position:fixed;inset:0;width:100vw;height:100vh;height:100dvh;max-height:none;border-radius:0;margin:0}.panel.open + .launcher{display:none}}"
   ].join("\n");
@@ -123,6 +127,7 @@
     svg.appendChild(p);
     return svg;
   }
+  var CLIP = "M16.5 6.5v10a4.5 4.5 0 01-9 0V5a3 3 0 016 0v10.5a1.5 1.5 0 01-3 0V6.5H9v9a3 3 0 006 0V5a4.5 4.5 0 00-9 0v11.5a6 6 0 0012 0v-10z";
   var BUBBLE = "M12 3C6.5 3 2 6.6 2 11c0 2.4 1.3 4.6 3.5 6.1L4.6 21l4.3-2.3c1 .2 2 .3 3.1.3 5.5 0 10-3.6 10-8s-4.5-8-10-8zm-4 9.2a1.2 1.2 0 110-2.4 1.2 1.2 0 010 2.4zm4 0a1.2 1.2 0 110-2.4 1.2 1.2 0 010 2.4zm4 0a1.2 1.2 0 110-2.4 1.2 1.2 0 010 2.4z";
   var STAR = "M12 2.5l2.9 6.1 6.6.8-4.9 4.6 1.3 6.6L12 17.3l-5.9 3.3 1.3-6.6L2.5 9.4l6.6-.8z";
 
@@ -170,8 +175,15 @@
   error.setAttribute("role", "alert");
   var row = el("div", "row");
   var emailInstead = button("link hidden", "");
+  var attach = button("attach hidden");
+  attach.appendChild(icon(CLIP));
+  var picker = el("input");
+  picker.type = "file"; picker.name = "file"; picker.className = "hidden";
+  picker.accept = "image/png,image/jpeg,image/gif,image/webp,application/pdf";
   var send = el("button", "send", "");
   send.type = "submit";
+  row.appendChild(attach);
+  row.appendChild(picker);
   row.appendChild(emailInstead);
   row.appendChild(send);
   [nameInput, emailInput, text, error, row].forEach(function (n) { form.appendChild(n); });
@@ -232,6 +244,8 @@
     closeButton.setAttribute("aria-label", t("close_panel"));
     closeButton.title = t("close_panel");
     emailInstead.textContent = t("email_instead");
+    attach.setAttribute("aria-label", t("attach"));
+    attach.title = t("attach");
     ratingPrompt.textContent = t("rating.prompt");
     stars.setAttribute("aria-label", t("rating.prompt"));
     starButtons.forEach(function (b, i) { b.setAttribute("aria-label", t("rating.star", {stars: i + 1})); });
@@ -260,7 +274,20 @@
     seen[message.id] = true;
     var bubble = el("div", "msg " + (message.author === "visitor" ? "visitor" : "agent"));
     bubble.setAttribute("data-author", message.author);
-    bubble.appendChild(document.createTextNode(message.text));   // text, never markup
+    if (message.file) {
+      var href = /^https?:/.test(message.file.url) ? message.file.url : api + message.file.url;
+      if (message.file.image) {
+        var img = el("img");
+        img.src = href; img.alt = message.file.name; img.loading = "lazy";
+        bubble.appendChild(img);
+      } else {
+        var link = el("a", "file", message.file.name + " (" + Math.max(1, Math.round(message.file.size / 1024)) + " KB)");
+        link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer";
+        bubble.appendChild(link);
+      }
+    } else {
+      bubble.appendChild(document.createTextNode(message.text));   // text, never markup
+    }
     var when = new Date(message.created_at);
     var who = message.author === "visitor" ? t("you") : (message.agent_name || t("agent"));
     var meta = el("span", "meta", who + " · " + when.toLocaleTimeString(config ? config.locale : [], {hour: "2-digit", minute: "2-digit"}));
@@ -278,6 +305,12 @@
       unread += 1; showUnread();    // only what arrived since the shopper last looked
     }
     return true;
+  }
+
+  // The cursor moves over a message we hold only when it is the next one: a gap is left for the poll to fill.
+  function advance(message) {
+    var number = Number(String(message.id).slice(1)) || 0;
+    if (number === Number(cursor) + 1) { cursor = String(number); }
   }
 
   function markRead(number) {
@@ -308,6 +341,7 @@
       subtitle.textContent = state.handedOver ? t("subtitle.no_agent_online") : t("subtitle.online");
     }
     endButton.classList.toggle("hidden", !started || !!state.ended);
+    attach.classList.toggle("hidden", !started);
     emailInstead.classList.toggle("hidden", !started || !!state.handedOver || !(config && config.email) || !!state.ended);
   }
 
@@ -415,6 +449,7 @@
       } else {
         save();
         show(r.data);
+        advance(r.data);
         if (state.ended) { delete state.ended; save(); rating.classList.add("hidden"); showForm(); }
       }
       lastActivity = Date.now();
@@ -437,6 +472,40 @@
       lastTyping = now;
       try { socket.send(JSON.stringify({action: "typing"})); } catch (e) { /* the socket closes by itself */ }
     }
+  });
+
+  // Files: ask for room (size and quota are checked first), send the bytes where the answer says (S3 itself,
+  // or the API in local mode), then the message, made from the stored bytes once their type is checked.
+  attach.addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () {
+    var file = picker.files && picker.files[0];
+    picker.value = "";
+    if (!file || !state.conversation) { return; }
+    error.textContent = t("file.uploading");
+    var base = "/v1/widget/conversations/" + encodeURIComponent(state.conversation);
+    call("POST", base + "/uploads", {size: file.size}).then(function (r) {
+      if (r.status !== 201) { throw r; }
+      var upload = r.data.upload, sent;
+      if (upload.method === "POST") {
+        var body = new FormData();
+        Object.keys(upload.fields || {}).forEach(function (k) { body.append(k, upload.fields[k]); });
+        body.append("file", file);
+        sent = fetch(upload.url, {method: "POST", body: body, mode: "cors", credentials: "omit"});
+      } else {
+        sent = fetch(api + upload.url + "&key=" + encodeURIComponent(key), {method: "PUT", body: file, mode: "cors",
+          credentials: "omit", headers: {"X-Widget-Key": key, "Authorization": "Bearer " + state.token,
+                                         "Content-Type": "application/octet-stream"}});
+      }
+      return sent.then(function (stored) {
+        if (!stored.ok) { throw {status: stored.status, data: {}}; }
+        return deliver(base + "/messages", {upload_id: r.data.upload_id, name: file.name, client_id: clientId()}, 0);
+      });
+    }).then(function (r) {
+      if (r.status !== 201) { throw r; }
+      error.textContent = "";
+      show(r.data);
+      advance(r.data);
+    }).catch(function (r) { error.textContent = r && r.status ? explain(r) : t("error.offline"); });
   });
 
   emailInstead.addEventListener("click", function () {
