@@ -25,7 +25,7 @@ class Settings:
     license_cache_ttl_seconds: float
     expiring_window_days: int
     data_dir: Path
-    metrics_enabled: bool
+    metrics_enabled: bool  # EMF lines (KEFU_METRICS=emf to standard output, =file to data_dir/metrics/)
     mailer: str  # outbox | smtp | ses
     # Email (issue 4). Defaults let code that builds Settings by hand keep working.
     mail_table: str = "kefu-local-mail"
@@ -55,6 +55,8 @@ class Settings:
     realtime_url: str = ""
     realtime_endpoint: str = ""
     realtime_connection_hours: int = 2  # a connection's record expires after this (API Gateway closes at 2 h)
+    metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
+    failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -70,7 +72,7 @@ class Settings:
             license_cache_ttl_seconds=float(env.get("KEFU_LICENSE_CACHE_TTL", "60")),
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
-            metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            metrics_enabled=env.get("KEFU_METRICS", "emf") in ("emf", "file"),
             mailer=env.get("KEFU_MAILER", "outbox"),
             mail_table=env.get("KEFU_TABLE_MAIL", f"kefu-{stage}-mail"),
             mail_domain=env.get("KEFU_MAIL_DOMAIN", "kefu.local").strip().lower(),
@@ -93,4 +95,7 @@ class Settings:
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
             realtime_url=env.get("KEFU_REALTIME_URL", ""),
             realtime_endpoint=env.get("KEFU_REALTIME_ENDPOINT", ""),
+            failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
+            metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
+                          if env.get("KEFU_METRICS") == "file" else None),
         )

@@ -39,4 +39,10 @@ def _realtime(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -
     return realtime_extra(built, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime)
+def _ops(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.ops import ops_extra
+
+    return ops_extra(built, args, demo)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime, _ops)
