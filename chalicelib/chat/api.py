@@ -324,10 +324,10 @@ def visitor_message(conversation_id: str) -> Response:
 @chat_api.route("/v1/widget/conversations/{conversation_id}/uploads", methods=["POST"])
 def visitor_upload(conversation_id: str) -> Response:
     """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}}`: where to send one file's bytes (a presigned
-    S3 POST; locally a PUT to the API), counted against the conversation's quota."""
+    S3 POST; locally a PUT to the API), counted against the conversation's quota. An empty file is EMPTY_FILE."""
     principal, visitor = _shopper()
     fields = body_fields(chat_api.current_request)
-    size = fields.integer("size", minimum=1, maximum=1 << 40)
+    size = fields.integer("size", minimum=0, maximum=1 << 40)  # an empty file is refused in words of its own
     fields.done()
     assert size is not None
     return json_response(services().chat.upload(principal.licensee_id, visitor, conversation_id, size), 201)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -242,6 +243,14 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"GIF89a", 0, "image/gif"),
     (b"%PDF-", 0, "application/pdf"),
 )
+
+
+_UPLOAD_ID = re.compile(r"up_[0-9a-hjkmnp-tv-z]{26}")  # what core.ids.new_id("up") gives
+
+
+def is_upload_id(value: str) -> bool:
+    """Whether `value` is an upload id as handed out (anything else names no stored file, and no path)."""
+    return _UPLOAD_ID.fullmatch(value) is not None
 
 
 def sniff(data: bytes) -> str | None:

@@ -363,6 +363,8 @@ class ChatService:
         current = self._current(licensee_id, conversation_id)
         if current.visitor_id != visitor.visitor_id or self.blobs is None:
             raise _not_found()
+        if size < 1:
+            raise InvalidInput("The file is empty.", code="EMPTY_FILE")
         if size > model.UPLOAD_MAX_BYTES:
             raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
                                code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
@@ -385,15 +387,21 @@ class ChatService:
         if current.visitor_id != visitor.visitor_id or self.blobs is None or \
                 not hmac.compare_digest(sig, self._file_signature(licensee_id, key, 0)):
             raise _not_found()
-        if not data or len(data) > model.UPLOAD_MAX_BYTES:
+        if not data:
+            raise InvalidInput("The file is empty.", code="EMPTY_FILE")
+        if len(data) > model.UPLOAD_MAX_BYTES:
             raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
                                code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
         self.blobs.put(key, data, "application/octet-stream")
 
     def send_file(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, name: str,
                   client_id: str | None) -> Message:
-        """The stored upload becomes a message, if its content is an allowed type (checked on the bytes)."""
-        if self.blobs is None or not upload_id.startswith("up_") or len(upload_id) > 40:
+        """The stored upload becomes a message, if its content is an allowed type (checked on the bytes). The
+        conversation must be the visitor's before any stored byte is read, and the upload an id `upload` gave."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        if self.blobs is None or not model.is_upload_id(upload_id):
             raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
         key = _file_key(licensee_id, conversation_id, upload_id)
         try:

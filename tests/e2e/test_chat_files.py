@@ -125,3 +125,33 @@ def test_an_upload_link_stores_only_its_own_upload_for_its_own_visitor(api: Api,
     status, body = _send(api, merchant, mine, room["upload_id"], "a.png")  # nothing arrived yet
     assert (status, body["error"]["code"]) == (400, "UPLOAD_MISSING")
     assert json.loads(json.dumps(body))  # a readable refusal, nothing stored
+
+
+def test_a_file_is_sent_only_into_the_visitors_own_conversation_and_only_by_an_id_it_was_given(
+        api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    mine, theirs = start(api, merchant), start(api, merchant)
+    _, room = _room(api, merchant, mine, len(PNG))
+    assert _put(api, merchant, mine, room["upload"], PNG) == 204
+    # another visitor cannot make a message of it in their conversation, nor learn that it exists
+    status, body, _ = api.call("POST", f"/v1/widget/conversations/{mine['id']}/messages",
+                               {"upload_id": room["upload_id"], "name": "a.png"},
+                               widget(merchant, theirs["visitor_token"]))
+    assert (status, body["error"]["code"]) == (404, "CONVERSATION_NOT_FOUND")
+    for conversation, upload_id in ((mine["id"], "up_/../../x"), (mine["id"], "up_.."), ("..", room["upload_id"])):
+        status, body, _ = api.call("POST", f"/v1/widget/conversations/{conversation}/messages",
+                                   {"upload_id": upload_id, "name": "a.png"},
+                                   widget(merchant, mine["visitor_token"]))
+        assert status in (400, 404) and body["error"]["code"] in ("UPLOAD_MISSING", "CONVERSATION_NOT_FOUND")
+    assert _send(api, merchant, mine, room["upload_id"], "a.png")[0] == 201
+
+
+def test_an_empty_file_is_refused_as_empty_in_the_shoppers_language(api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    started = start(api, merchant)
+    status, body = _room(api, merchant, started, 0)
+    assert (status, body["error"]["code"]) == (400, "EMPTY_FILE") and "空" in body["error"]["message"]
+    _, room = _room(api, merchant, started, len(PNG))
+    headers = {**widget(merchant, started["visitor_token"]), "content-type": "application/octet-stream"}
+    response = api.http.request("PUT", room["upload"]["url"], headers=headers, body=b"")
+    assert response.status_code == 400 and json.loads(response.body)["error"]["code"] == "EMPTY_FILE"
