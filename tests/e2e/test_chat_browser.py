@@ -57,7 +57,7 @@ def site(services: bootstrap.Services, factory: Factory) -> Iterator[Site]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     bootstrap.use(services)
-    _, stop_shop = serve("127.0.0.1", shop_port, api, widget_key)
+    _, stop_shop = serve("127.0.0.1", shop_port, api, widget_key, lambda: services.realtime.url)
     try:
         yield Site(api, storefront, widget_key, merchant.agent_key, merchant.licensee_id)
     finally:
