@@ -18,6 +18,7 @@ from chalicelib.operations.api import operations_api
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
 app.register_middleware(event_middleware, "pure_lambda")  # context, correlation id and trace per event function
+app.api.binary_types.extend(["image/webp", "application/pdf"])  # chat files served locally (image/png… are there)
 for blueprint in (licensing_api, operations_api, mail_api, i18n_api, billing_api, chat_api):
     app.register_blueprint(blueprint)
 
@@ -59,3 +60,31 @@ def overdue_run(event: dict[str, Any], context: Any) -> Any:
 @app.lambda_function(name="renewal-run")
 def renewal_run(event: dict[str, Any], context: Any) -> Any:
     return handle("renewal-run", event, context)
+
+
+# Push (issue 11): API Gateway's WebSocket API calls these; chalicelib/realtime/handlers.py does the work.
+app.experimental_feature_flags.update({"WEBSOCKETS"})
+
+
+@app.on_ws_connect(name="realtime_connect")
+def realtime_connect(event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.realtime.handlers import on_connect
+
+    return on_connect(event.to_dict(), services())
+
+
+@app.on_ws_disconnect(name="realtime_disconnect")
+def realtime_disconnect(event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.realtime.handlers import on_disconnect
+
+    return on_disconnect(event.to_dict(), services())
+
+
+@app.on_ws_message(name="realtime_message")
+def realtime_message(event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.realtime.handlers import on_message
+
+    return on_message(event.to_dict(), services())

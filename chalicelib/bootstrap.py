@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
     from chalicelib.operations.service import OperationsService
+    from chalicelib.realtime.service import RealtimeService
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Services:
     mail: MailService
     billing: BillingService
     chat: ChatService
+    realtime: RealtimeService
 
     @property
     def tables(self) -> tuple[type, ...]:
@@ -99,13 +101,16 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                        reply_secrets=_reply_secrets(settings), raw_mail=raw_mail or _raw_mail(settings, blobs))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
-    chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail, blobs=blobs)
+    realtime = _realtime(settings, clock, metrics)
+    if realtime.url:
+        chat.publish = realtime.publish
     # Page cursors are signed with the system's reply secret (one per stage, in Secrets Manager on AWS).
     cursors.use_secret(lambda: mail.secrets[0])
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail, billing=billing, chat=chat)
+                    blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
@@ -135,6 +140,21 @@ def _mailer(settings: Settings, clock: Clock) -> Mailer:
 
         return SesMailer(settings.region, clock, settings.mail_domain, settings.ses_configuration_set)
     raise ValueError(f"Unknown mailer {settings.mailer!r} (KEFU_MAILER)")
+
+
+def _realtime(settings: Settings, clock: Clock, metrics: MetricsSink) -> RealtimeService:
+    """Push through API Gateway's Management API when the stage names its endpoint; none otherwise (local
+    mode's loopback server plugs itself in once it listens)."""
+    from chalicelib.realtime.service import RealtimeService
+    from chalicelib.realtime.store import ConnectionStore
+
+    sender = None
+    if settings.realtime_endpoint:
+        from chalicelib.adapters.apigateway import ManagementApi
+
+        sender = ManagementApi(settings.realtime_endpoint, settings.region)
+    return RealtimeService(ConnectionStore(), sender, clock, metrics, settings.realtime_url,
+                           settings.realtime_connection_hours)
 
 
 def _blobs(settings: Settings) -> BlobStore:

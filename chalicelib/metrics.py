@@ -81,6 +81,8 @@ CHAT_CONVERSATIONS = Metric("ChatConversations", "Count", ("outcome",), "chat",
 CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messages accepted, by author")
 CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
+REALTIME_PUSHES = Metric("RealtimePushes", "Count", ("result",), "chat",
+                         "Events pushed to open WebSocket connections, by result: delivered, gone")
 
 API_ERRORS = Metric("ApiErrors", "Count", ("route", "code"), "operations",
                     "API requests answered 500, by route and error code", alarm_on=(),
@@ -90,7 +92,7 @@ API_ERRORS = Metric("ApiErrors", "Count", ("route", "code"), "operations",
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
-                                 CHAT_REFUSALS, API_ERRORS)
+                                 CHAT_REFUSALS, API_ERRORS, REALTIME_PUSHES)
 
 
 def dimension_set(metric: Metric) -> tuple[str, ...]:

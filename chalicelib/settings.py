@@ -51,6 +51,12 @@ class Settings:
     mail_tickets_per_sender_hour: int = 20    # new tickets one address may open at one merchant per hour
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    # Push (issue 11): where widgets and consoles connect (wss://… of the WebSocket API, or ws://127.0.0.1:…
+    # locally); empty means push is off and the widget polls. The Management API endpoint it posts through is
+    # https://… of the same API and stage.
+    realtime_url: str = ""
+    realtime_endpoint: str = ""
+    realtime_connection_hours: int = 2  # a connection's record expires after this (API Gateway closes at 2 h)
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
     failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
     # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
@@ -103,6 +109,8 @@ class Settings:
             chat_polls_per_visitor_minute=int(env.get("KEFU_CHAT_POLLS_PER_VISITOR_MINUTE", "120")),
             mail_tickets_per_sender_hour=int(env.get("KEFU_MAIL_TICKETS_PER_SENDER_HOUR", "20")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            realtime_url=env.get("KEFU_REALTIME_URL", ""),
+            realtime_endpoint=env.get("KEFU_REALTIME_ENDPOINT", ""),
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),

@@ -16,7 +16,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from chalicelib.resources import ATTACHMENTS_PREFIX, INBOUND_PREFIX, MAIL_EVENTS_FUNCTION, MAIL_INBOUND_FUNCTION
+from chalicelib.resources import (
+    ATTACHMENTS_PREFIX,
+    CHAT_FILES_PREFIX,
+    INBOUND_PREFIX,
+    MAIL_EVENTS_FUNCTION,
+    MAIL_INBOUND_FUNCTION,
+)
 
 # What PynamoDB and the services do with items: reads, conditional writes, transactions (which IAM checks as
 # the item actions they contain), and DescribeTable for the health check. Never Scan, never a wildcard.
@@ -38,6 +44,7 @@ class Targets:
     mail_domain: str = ""                         # the SES domain identity mail is sent from
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
+    websocket_api_id: str = ""                    # the WebSocket API (push) Chalice packaged, when there is one
     raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
     own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
 
@@ -110,6 +117,12 @@ def attachments_read(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[t.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")])]
 
 
+def chat_files(t: Targets) -> list[iam.PolicyStatement]:
+    """Shoppers' files: the presigned POST and links this role signs act with its rights, under chat/ only."""
+    return [iam.PolicyStatement(sid="ChatFiles", actions=["s3:PutObject", "s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{CHAT_FILES_PREFIX}*")])]
+
+
 def reply_secret(t: Targets) -> list[iam.PolicyStatement]:
     assert t.reply_secret is not None
     return [iam.PolicyStatement(sid="ReplySecret", actions=["secretsmanager:GetSecretValue"],
@@ -134,10 +147,21 @@ def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[t.own_function_arn, f"{t.own_function_arn}:*"])]
 
 
+def push(t: Targets) -> list[iam.PolicyStatement]:
+    """Posting to the stack's own WebSocket connections (chat's push), nothing else of API Gateway."""
+    api = f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    return [iam.PolicyStatement(sid="Push", actions=["execute-api:ManageConnections"],
+                                resources=[f"{api}:{t.websocket_api_id or '*'}/*/POST/@connections/*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret),
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files),
+    # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
+    "websocket_connect": (table_data, kms_data),
+    "websocket_disconnect": (table_data, kms_data),
+    "websocket_message": (table_data, kms_data, push),
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.

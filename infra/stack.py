@@ -155,6 +155,10 @@ class KefuStack(Stack):
             encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True, versioned=True, removal_policy=self.removal,
             server_access_logs_bucket=access_logs, server_access_logs_prefix="mail/",
+            # Shoppers' browsers post chat files straight here, from any merchant's storefront; each POST carries
+            # a policy this stack's API signed for one key, one size range and one content type.
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], allowed_headers=["*"],
+                              max_age=600)],
             lifecycle_rules=[
                 s3.LifecycleRule(id="raw-mail", prefix=resources.INBOUND_PREFIX,
                                  expiration=Duration.days(RAW_MAIL_DAYS)),
@@ -176,14 +180,20 @@ class KefuStack(Stack):
     # -- functions ----------------------------------------------------------------------------------------
     def configure_functions(self) -> None:
         mail_domain = catalogue.stage_environment(self.stage)[resources.MAIL_DOMAIN_ENV]
+        websocket = self.app.get_resource("WebsocketAPI")  # Chalice's WebSocket API: chat's push
         targets = grants.Targets(self.tables, self.key, self.bucket, mail_domain,
-                                 resources.configuration_set_name(self.stage), self.reply_secret, self.raw_mail)
+                                 resources.configuration_set_name(self.stage), self.reply_secret, websocket.ref,
+                                 self.raw_mail)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
         environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
                        resources.INBOUND_BUCKET_ENV: self.raw_mail.bucket_name,
                        resources.RECEIVING_REGION_ENV: self.layout.receiving_region,
                        resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
                        resources.CONFIGURATION_SET_ENV: resources.configuration_set_name(self.stage)}
+        # Where widgets connect for push and where the functions post to them: the same API and stage.
+        socket_host = f"{websocket.ref}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{resources.API_STAGE}"
+        environment["KEFU_REALTIME_URL"] = f"wss://{socket_host}"
+        environment["KEFU_REALTIME_ENDPOINT"] = f"https://{socket_host}"
         for function in self.functions:
             cfn = self.app.get_resource(function.logical_id)
             cfn.add_property_override("MemorySize", function.memory_mb)
@@ -460,16 +470,29 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments)\/\*$/g",
-             "Objects under one prefix of the mail bucket (raw mail, or attachments), whose keys are message ids."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, attachments, or chat files), whose keys are "
+             "message or upload ids."),
             (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
              "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
+            (r"/^Resource::.*\/\*\/POST\/@connections\/\*$/g", "Posting to connections of this stack's own "
+                                                               "WebSocket API, whose ids API Gateway makes."),
         ]
         for function in self.functions:
             NagSuppressions.add_resource_suppressions(self.app.get_resource(function.role_logical_id), [
                 NagPackSuppression(id="AwsSolutions-IAM5", reason=reason, applies_to=[RegexAppliesTo(regex=regex)])
                 for regex, reason in wildcard_reasons])
+        for route in ("Connect", "Disconnect", "Message"):
+            NagSuppressions.add_resource_suppressions_by_path(
+                self, f"/{self.node.path}/App/ChaliceApp/Websocket{route}Route", [NagPackSuppression(
+                    id="AwsSolutions-APIG4", reason="The $connect function authorizes every socket (widget key and "
+                    "its origins with the visitor token of the conversation, or an agent key) and refuses the "
+                    "rest; $disconnect and $default reach only connections it let in.")])
+        NagSuppressions.add_resource_suppressions_by_path(
+            self, f"/{self.node.path}/App/ChaliceApp/WebsocketAPIStage", [NagPackSuppression(
+                id="AwsSolutions-APIG1", reason="Each connect, refusal and disconnect is logged by the functions "
+                "in structured logs with the connection id; the stage carries no messages of its own.")])
         NagSuppressions.add_resource_suppressions_by_path(
             self, f"/{self.node.path}/SchedulerRole/DefaultPolicy/Resource", [NagPackSuppression(
                 id="AwsSolutions-IAM5", reason="Granted by the queue construct for sending dead letters.",

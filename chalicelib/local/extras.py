@@ -33,10 +33,16 @@ def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, 
     return storefront_extra(built, args, demo)
 
 
+def _realtime(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.websocket import realtime_extra
+
+    return realtime_extra(built, args, demo)
+
+
 def _ops(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
     from chalicelib.local.ops import ops_extra
 
     return ops_extra(built, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _ops)
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime, _ops)

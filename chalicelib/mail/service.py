@@ -3,6 +3,7 @@ replies out through the one mailer, bounces and complaints back. Every function 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
 
+import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock
@@ -308,8 +310,69 @@ class MailService:
         sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit)
         return self.message_dict(licensee_id, sent)
 
+    # -- chat handed over to email --------------------------------------------------------------------------------
+    def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
+                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
+        """A chat nobody could answer becomes a ticket in the merchant's inbox, its transcript the first message,
+        and the shopper is told by email, in their language, that it will be answered there. The business key
+        is the conversation: a second call (a retry, another instance) finds the ticket and sends nothing.
+        Returns (ticket id, whether this call opened it)."""
+        own_hash = model.key_hash(_chat_key(conversation_id, self.domain))
+        for attempt in range(_WRITE_ATTEMPTS):
+            found = self.store.seen(licensee_id, [own_hash]).get(own_hash)
+            if found is not None and found[0] is not None:
+                return found[0], False
+            addresses = self.store.addresses(licensee_id)
+            address = addresses[0] if addresses else f"{licensee_id.replace('_', '-')}@{self.domain}"
+            now = self.clock.now()
+            subject = i18n.text("widget", "mail.ticket.subject", locale, first=first_line[:80])
+            message = Message(message_key=new_id("msg"), ticket_id=_new_ticket_id(), direction="inbound",
+                              from_address=contact, from_name=name[:200], created_at=now, to=(address,),
+                              subject=subject[:1000],
+                              text=model.stored_body(transcript, model.MAX_STORED_TEXT_BYTES)[0],
+                              body=model.stored_body(transcript)[0],
+                              rfc_message_id=_chat_key(conversation_id, self.domain), kind="chat")
+            previous = self.store.last_number(licensee_id)
+            ticket = Ticket(ticket_id=message.ticket_id, number=previous + 1, subject=subject[:500], contact=contact,
+                            status=TicketStatus.OPEN.value, support_address=address, created_at=now,
+                            last_activity_at=now)
+            try:
+                self.store.open_ticket(licensee_id, ticket, message, own_hash, previous)
+            except (Conflict, TransactWriteError):
+                logger.info("chat hand-over raced another write; trying again", extra={"attempt": attempt})
+                time.sleep(0.02 * (attempt + 1))
+                continue
+            self.metrics.count(MAIL_RECEIVED, outcome="from_chat")
+            shop = self._merchant_name(licensee_id)
+            text = i18n.text("widget", "mail.ack.body", locale, shop=shop, transcript=transcript)
+            # a failed acknowledgement leaves the ticket standing: the merchant's answer still reaches the shopper
+            with contextlib.suppress(Unavailable):
+                self._send(licensee_id, ticket, [message], text, kind="acknowledgement",
+                           author="system:chat-handover", audit=None)
+            return ticket.ticket_id, True
+        raise Unavailable("The conversation could not be handed over after several attempts.",
+                          code="MAIL_WRITE_CONTENDED")
+
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
+                        author: str) -> bool:
+        """An agent's reply typed into a handed-over chat goes out as email on its ticket's thread. Keyed by the
+        chat message (conversation, number): sent once however often it is asked. False: sent already."""
+        ticket = self._ticket(licensee_id, ticket_id)
+        messages = self.store.messages(licensee_id, ticket_id)
+        key = f"msg_chat-{conversation_id}-{number}"
+        if any(m.message_key == key for m in messages):
+            return False
+        try:
+            self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=AuditRecord(
+                subject=f"licensee:{licensee_id}", action="mail.replied", actor=author, at=self.clock.now(),
+                details={"ticket_id": ticket_id, "conversation_id": conversation_id, "number": number}),
+                message_key=key)
+        except Conflict:
+            return False  # another instance is sending it
+        return True
+
     def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,
-              author: str, audit: AuditRecord | None) -> Message:
+              author: str, audit: AuditRecord | None, message_key: str | None = None) -> Message:
         chain = [m.rfc_message_id for m in thread if m.rfc_message_id]
         answering = next((m.rfc_message_id for m in reversed(thread)
                           if m.direction == "inbound" and m.rfc_message_id), chain[-1] if chain else None)
@@ -324,7 +387,8 @@ class MailService:
         name = self._merchant_name(licensee_id)
         subject = model.reply_subject(ticket.subject, ticket.number)
         reply_to = model.reply_address(make_token(ticket.ticket_id, self.secrets[0]), self.domain)
-        message = Message(message_key=new_id("msg"), ticket_id=ticket.ticket_id, direction="outbound",
+        message = Message(message_key=message_key or new_id("msg"), ticket_id=ticket.ticket_id,
+                          direction="outbound",
                           from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
                           to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
                           delivery=Delivery.SENDING.value)
@@ -537,6 +601,11 @@ class MailService:
     def _merchant_name(self, licensee_id: str) -> str:
         party = self.licensing.licensee(licensee_id)
         return party.short_name if party else "Customer service"
+
+
+def _chat_key(conversation_id: str, domain: str) -> str:
+    """The Message-ID a chat's transcript stands under: the hand-over's business key, and what replies thread on."""
+    return f"chat-{conversation_id}@{domain}"
 
 
 def _new_ticket_id() -> str:

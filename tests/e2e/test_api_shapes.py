@@ -30,7 +30,10 @@ _MAIL_SETTINGS = {"support_addresses", "acknowledge", "acknowledgement_text", "a
 _AGENT = {"id", "name", "status", "online", "open", "capacity", "me"}
 _INVOICE = {"number", "licensee", "kind", "period", "issue_date", "due_date", "currency", "total", "balance", "status"}
 _CONV = "/v1/agent/conversations/{conversation_id}"
-_VISITOR = "/v1/widget/conversations/{conversation_id}/messages"
+_SHOPPER = "/v1/widget/conversations/{conversation_id}"
+_VISITOR = f"{_SHOPPER}/messages"
+_UPLOADS = f"{_SHOPPER}/uploads"
+_VISITOR_CONVERSATION = {"id", "status", "agent_name", "created_at", "last_activity", "handed_over", "rated"}
 _TICKETS = "/v1/agent/tickets/{ticket_id}"
 
 PUBLISHED: dict[tuple[str, str], set[str] | None] = {
@@ -39,7 +42,8 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", "/v1/licenses/validate"): {"valid", "code", "status", "ends_on", "channels"},
     ("GET", "/v1/license"): {"licensee_id", "valid", "code", "status", "ends_on", "channels", "key"},
     ("GET", "/v1/widget.js"): None,
-    ("GET", "/v1/widget/config"): {"available", "reason", "hours", "email", "identity"},
+    ("GET", "/v1/widget/config"): {"available", "reason", "hours", "email", "identity", "locale", "texts",
+                                   "realtime"},
     ("OPTIONS", "/v1/widget/config"): None,
     ("POST", "/v1/widget/identify"): {"visitor_token", "verified"},
     ("OPTIONS", "/v1/widget/identify"): None,
@@ -50,6 +54,17 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", _VISITOR): _MESSAGE,
     ("GET", _VISITOR): {"messages", "cursor", "conversation"},
     ("OPTIONS", _VISITOR): None,
+    ("POST", _UPLOADS): {"upload_id", "upload", "max_bytes"},
+    ("OPTIONS", _UPLOADS): None,
+    ("PUT", f"{_UPLOADS}/{{upload_id}}"): None,
+    ("OPTIONS", f"{_UPLOADS}/{{upload_id}}"): None,
+    ("GET", "/v1/widget/files/{conversation_id}/{upload_id}"): None,
+    ("POST", f"{_SHOPPER}/handover"): _VISITOR_CONVERSATION | {"notice"},
+    ("OPTIONS", f"{_SHOPPER}/handover"): None,
+    ("POST", f"{_SHOPPER}/end"): _VISITOR_CONVERSATION,
+    ("OPTIONS", f"{_SHOPPER}/end"): None,
+    ("POST", f"{_SHOPPER}/rating"): {"rating", "comment"},
+    ("OPTIONS", f"{_SHOPPER}/rating"): None,
     ("GET", "/v1/agent/conversations"): {"items", "next"},
     ("GET", _CONV): _CONVERSATION | {"notes"},
     ("POST", f"{_CONV}/messages"): _MESSAGE,
@@ -116,6 +131,17 @@ class Calls:
         self.proof = {"customer_id": "customer-7", "customer_hash": identity_hash(secret, "customer-7")}
         _, started, _ = api.call("POST", "/v1/widget/conversations", {"text": "你好"}, self.widget)
         self.conversation, self.token = started["id"], started["visitor_token"]
+        from tests.e2e.test_chat_files import PNG, _put, _room, _send
+
+        self.png = PNG
+        _, room = _room(api, merchant, started, len(PNG))
+        _put(api, merchant, started, room["upload"], PNG)
+        self.file_url = _send(api, merchant, started, room["upload_id"], "photo.png")[1]["file"]["url"]
+        self.upload = _room(api, merchant, started, len(PNG))[1]  # its bytes are sent by the PUT below
+        _, ended, _ = api.call("POST", "/v1/widget/conversations", {"text": "谢谢"}, self.widget)
+        self.ended = {**self.widget, "authorization": f"Bearer {ended['visitor_token']}"}
+        self.ended_id = ended["id"]
+        api.call("POST", f"/v1/widget/conversations/{self.ended_id}/end", headers=self.ended)
         mail = EmailMessage()
         mail["From"], mail["To"], mail["Subject"] = "Lina <lina@customer.example>", self.address, "订单"
         mail["Message-ID"] = f"<shapes-{merchant.licensee_id}@customer.example>"
@@ -138,7 +164,8 @@ class Calls:
         """(method, concrete path, headers, body) for one operation."""
         concrete = (path.replace("{conversation_id}", self.conversation).replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
-                    .replace("{number}", self.invoice).replace("{namespace}", "console"))
+                    .replace("{number}", self.invoice).replace("{namespace}", "console")
+                    .replace("{upload_id}", self.upload["upload_id"]))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -149,6 +176,9 @@ class Calls:
             ("POST", f"{_CONV}/status"): {"status": "pending"}, ("PUT", "/v1/agent/presence"): {"status": "online"},
             ("POST", f"{_TICKETS}/replies"): {"text": "已发货"}, ("POST", f"{_TICKETS}/status"): {"status": "open"},
             ("PUT", "/v1/agent/mail/settings"): {"acknowledge": True},
+            ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
+            ("POST", f"{_SHOPPER}/handover"): {"email": "lina@customer.example"},
+            ("POST", f"{_SHOPPER}/rating"): {"rating": 5, "comment": "很快"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
@@ -164,6 +194,13 @@ class Calls:
             headers = {**headers, "accept": "application/octet-stream"}  # binary answers need it in Chalice
         if "/attachments/" in path:
             headers = {**headers, "accept": "image/png"}
+        if path == f"{_UPLOADS}/{{upload_id}}":  # where the upload's link says, as the widget sends it
+            concrete = self.upload["upload"]["url"]
+            headers = {**headers, "content-type": "application/octet-stream"}
+        if path == "/v1/widget/files/{conversation_id}/{upload_id}":  # the link a file message carries
+            concrete, headers = self.file_url, {"accept": "image/*,*/*;q=0.8"}
+        if path == f"{_SHOPPER}/rating":  # an ended chat is rated
+            concrete, headers = concrete.replace(self.conversation, self.ended_id), self.ended
         return method, concrete, headers, bodies.get((method, path))
 
 
@@ -177,8 +214,8 @@ def test_every_published_route_answers_its_users_with_what_the_document_promises
         expected, schema = _success(entry)
         method, concrete, headers, body = calls.request(method, path)
         sent = {"content-type": "application/json", **headers}
-        response = calls.api.http.request(method, concrete, headers=sent,
-                                          body=json.dumps(body).encode() if body is not None else b"")
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+        response = calls.api.http.request(method, concrete, headers=sent, body=raw)
         assert response.status_code == expected, (method, path, response.body[:300])
         keys = PUBLISHED[(method, path)]
         if keys is None:
