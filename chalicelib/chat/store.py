@@ -330,10 +330,10 @@ class ChatStore:
 
     def _create(self, pk: str, new: NewConversation, assignee: Agent | None, audits: list[AuditRecord]) -> None:
         with dynamodb.transaction("That agent has no room left.") as tx:
-            if new.start_key is not None:  # first in the transaction: `_failed_first` reads its reason
+            if new.start_key is not None:  # labelled: `_failed_first` asks whether this condition failed
                 tx.save(StartItem(pk=new.start_key, sk="START", conversation_id=new.conversation_id,
                                   visitor_id=new.visitor_id, expires_at=new.expires_at),
-                        condition=ChatItem.pk.does_not_exist())
+                        condition=ChatItem.pk.does_not_exist(), label=START_WRITE)
             tx.save(ConversationItem(
                 pk=pk, sk=TAIL, conversation_id=new.conversation_id, status=Status.OPEN.value,
                 visitor_id=new.visitor_id, customer_id=new.customer_id, visitor_name=new.visitor_name,
@@ -605,10 +605,13 @@ def _started(start_key: str) -> tuple[str, str] | None:
     return (item.conversation_id, item.visitor_id) if isinstance(item, StartItem) else None
 
 
+START_WRITE = "start"  # the label of the start item's write in a conversation's creating transaction
+
+
 def _failed_first(exc: Exception) -> bool:
-    """Whether a cancelled transaction's first item is the one whose condition failed."""
-    reasons = getattr(exc.__cause__, "cancellation_reasons", None) or []
-    return bool(reasons) and reasons[0] is not None and getattr(reasons[0], "code", None) == "ConditionalCheckFailed"
+    """Whether a cancelled creation failed because its start item exists: the same first message again."""
+    lost = exc.__cause__
+    return isinstance(lost, dynamodb.Contended) and START_WRITE in lost.failed
 
 
 def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:
