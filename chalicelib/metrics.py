@@ -55,10 +55,19 @@ CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messa
 CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
 
+PHONE_CALLS = Metric("PhoneCalls", "Count", ("direction", "outcome"), "phone",
+                     "Calls that ended, by direction and outcome: answered, missed, abandoned, voicemail")
+PHONE_ANSWER_SECONDS = Metric("PhoneAnswerSeconds", "Seconds", (), "phone",
+                              "Seconds an answered caller waited for an agent")
+PHONE_EVENTS = Metric("PhoneEvents", "Count", ("source", "result"), "phone",
+                      "Call events stored, by source (connect, webhook) and result (stored, duplicate)")
+PHONE_EVENTS_HELD = Metric("PhoneEventsHeld", "Count", ("reason",), "phone",
+                           "Call events kept back from every inbox, by reason (unknown number, license, malformed)")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
-                                 CHAT_REFUSALS)
+                                 CHAT_REFUSALS, PHONE_CALLS, PHONE_ANSWER_SECONDS, PHONE_EVENTS, PHONE_EVENTS_HELD)
 
 
 class MetricsSink(Protocol):

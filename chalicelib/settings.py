@@ -49,6 +49,10 @@ class Settings:
     chat_presence_cache_seconds: float = 10.0
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    # Phone (issue 14): call records, and where Connect's recordings are kept in kefu's bucket.
+    phone_table: str = "kefu-local-phone"
+    recording_prefix: str = "recordings/"
+    contacts: str = "local"  # local | connect: who answers DescribeContact
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +89,8 @@ class Settings:
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
+            recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
+            # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.
+            contacts=env.get("KEFU_CONTACTS", "local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "connect"),
         )
