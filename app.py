@@ -12,6 +12,7 @@ from chalicelib.i18n.api import i18n_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
+from chalicelib.phone.api import phone_api
 from chalicelib.schedules import event_time
 
 app = Chalice(app_name="kefu")
@@ -76,3 +77,12 @@ def renewal_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     return run("renewal", event)
 app.register_blueprint(chat_api)
+app.register_blueprint(phone_api)
+
+
+# Phone (issue 14): an EventBridge rule (infra/) sends Amazon Connect's contact events of voice calls here.
+@app.lambda_function(name="phone_events")
+def phone_events(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+
+    return services().phone.connect_event(event)

@@ -21,6 +21,11 @@ MAIL_DOMAIN_ENV = "KEFU_MAIL_DOMAIN"
 # Until they exist, infra stores inbound mail in the bucket and leaves the Lambda step out.
 MAIL_INBOUND_FUNCTION = "mail_inbound"
 MAIL_EVENTS_FUNCTION = "mail_delivery_events"
+# Phone: Amazon Connect's contact events reach this function through an EventBridge rule; Connect stores call
+# recordings in the mail bucket under RECORDING_PREFIX (the function may read only there).
+PHONE_EVENTS_FUNCTION = "phone_events"
+PHONE_TABLE_ENV = "KEFU_TABLE_PHONE"
+RECORDING_PREFIX = "recordings/"
 
 # The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
 # and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.

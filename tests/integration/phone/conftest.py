@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from chalicelib.bootstrap import Services
 from chalicelib.licensing.model import Channel
+from chalicelib.local.connect import connect_events
 from tests.factories import Factory, Merchant
 
 INSTANCE = "inst-0001"
@@ -46,17 +47,6 @@ def contact_event(kind: str, contact_id: str, instance: str, at: datetime, **det
 
 def call_events(contact_id: str, instance: str, start: datetime, *, answered_after: int | None,
                 duration: int = 120) -> list[dict[str, Any]]:
-    """INITIATED, QUEUED, (CONNECTED_TO_AGENT,) DISCONNECTED for one call."""
-    arn = f"arn:aws:connect:ap-southeast-1:111122223333:instance/{instance}"
-    queued = {"queueInfo": {"queueArn": f"{arn}/queue/presales", "enqueueTimestamp": (start + timedelta(seconds=3))
-                            .isoformat()}}
-    events = [contact_event("INITIATED", contact_id, instance, start),
-              contact_event("QUEUED", contact_id, instance, start + timedelta(seconds=3), **queued)]
-    end = start + timedelta(seconds=(answered_after or 0) + duration if answered_after is not None else duration)
-    if answered_after is not None:
-        answered = start + timedelta(seconds=answered_after)
-        events.append(contact_event("CONNECTED_TO_AGENT", contact_id, instance, answered, **queued, agentInfo={
-            "agentArn": f"{arn}/agent/agent-1", "connectedToAgentTimestamp": answered.isoformat()}))
-    events.append(contact_event("DISCONNECTED", contact_id, instance, end, **queued,
-                                disconnectTimestamp=end.isoformat()))
-    return events
+    """INITIATED, QUEUED, (CONNECTED_TO_AGENT,) DISCONNECTED for one call, as the simulator sends them."""
+    return connect_events(instance, contact_id, start, answered_after=answered_after, duration=duration,
+                          queue_name="presales", agent="agent-1")

@@ -30,10 +30,10 @@ def test_events_in_order_make_one_answered_call(services: Services, phone_mercha
     assert [c["id"] for c in calls] == [f"connect-{contact}"]
     call = calls[0]
     assert (call["outcome"], call["waiting_seconds"], call["talk_seconds"], call["queue"], call["agent"]) == (
-        "answered", 17, 120, "presales", "agent-1")
+        "answered", 20, 120, "presales", "agent-1")
     assert services.phone.tasks(phone_merchant.licensee_id, None) == []
     assert metrics.total("PhoneCalls", outcome="answered") == 1
-    assert metrics.total("PhoneAnswerSeconds") == 17
+    assert metrics.total("PhoneAnswerSeconds") == 20
 
 
 def test_out_of_order_and_duplicated_events_still_make_one_correct_record(
@@ -44,7 +44,7 @@ def test_out_of_order_and_duplicated_events_still_make_one_correct_record(
     results = [services.phone.connect_event(e)["result"] for e in shuffled]
     assert results.count("duplicate") == 2
     call = services.phone.show_call(phone_merchant.licensee_id, f"connect-{contact}")
-    assert (call["outcome"], call["waiting_seconds"], call["talk_seconds"]) == ("answered", 27, 120)
+    assert (call["outcome"], call["waiting_seconds"], call["talk_seconds"]) == ("answered", 30, 120)
     # The disconnect came first, so for a moment the call looked missed; its task was withdrawn.
     assert call["callback"]["status"] == "cancelled"
     assert services.phone.tasks(phone_merchant.licensee_id, TaskStatus.OPEN) == []
