@@ -8,6 +8,7 @@
 
   function seconds(ctx, value) {
     if (value === null || value === undefined) { return "–"; }
+    if (value < 60) { return ctx.t("duration.seconds", {s: value}); }
     return ctx.t("duration", {m: Math.floor(value / 60), s: value % 60});
   }
   function outcome(ctx, call) { return ctx.t("outcome." + (call.outcome || "in_progress")); }
@@ -88,8 +89,11 @@
           ({answered: "#dcfce7", missed: "#fee2e2", abandoned: "#fee2e2", voicemail: "#fef3c7"}[call.outcome] || "#e5e7eb");
         li.appendChild(top);
         li.appendChild(badge);
-        li.appendChild(ctx.el("small", ctx.t("direction." + call.direction) + " · " + ctx.time(call.started_at) +
-                                       (call.talk_seconds !== null ? " · " + seconds(ctx, call.talk_seconds) : "")));
+        var line = ctx.el("small", ctx.t("direction." + call.direction) + " · " + ctx.time(call.started_at) +
+                                   (call.talk_seconds !== null ? " · " + seconds(ctx, call.talk_seconds) : "") +
+                                   (call.disposition ? " · " + call.disposition : ""));
+        line.style.cssText = "display:block;color:#5b6470;margin-top:2px";
+        li.appendChild(line);
         li.style.display = "block";
         li.addEventListener("click", function () { open(panel, ctx, call.id); });
         list.appendChild(li);
