@@ -10,6 +10,20 @@ NAMESPACE = "kefu"
 
 
 @dataclass(frozen=True)
+class RateAlarm:
+    """Alarm when, over `minutes`, the values `share` of `dimension` are more than `threshold` of all values
+    `of` (with the `fixed` dimensions), once at least `minimum` were counted (a quiet hour alarms on nothing)."""
+
+    dimension: str
+    share: tuple[str, ...]
+    of: tuple[str, ...]
+    fixed: tuple[tuple[str, str], ...]
+    threshold: float
+    minimum: int
+    minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     unit: str
@@ -18,6 +32,7 @@ class Metric:
     description: str
     # Alarm when the metric, with these dimension values, counts anything in a 5-minute period (infra/).
     alarm_on: tuple[tuple[str, str], ...] | None = None
+    rate_alarm: RateAlarm | None = None
 
 
 LICENSE_VALIDATIONS = Metric("LicenseValidations", "Count", ("code",), "licensing",
@@ -56,7 +71,10 @@ CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
 
 PHONE_CALLS = Metric("PhoneCalls", "Count", ("direction", "outcome"), "phone",
-                     "Calls that ended, by direction and outcome: answered, missed, abandoned, voicemail")
+                     "Calls that ended, by direction and outcome: answered, missed, abandoned, voicemail",
+                     rate_alarm=RateAlarm("outcome", ("missed", "abandoned", "voicemail"),
+                                          ("answered", "missed", "abandoned", "voicemail"),
+                                          (("direction", "inbound"),), threshold=0.3, minimum=10))
 PHONE_ANSWER_SECONDS = Metric("PhoneAnswerSeconds", "Seconds", (), "phone",
                               "Seconds an answered caller waited for an agent")
 PHONE_EVENTS = Metric("PhoneEvents", "Count", ("source", "result"), "phone",

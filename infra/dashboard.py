@@ -14,7 +14,7 @@ from constructs import Construct
 
 from chalicelib.metrics import CATALOGUE, NAMESPACE, Metric
 
-AREAS = ("chat", "email", "licensing", "billing", "operations")
+AREAS = ("chat", "email", "phone", "licensing", "billing", "operations")
 PERIOD = Duration.minutes(5)
 COLD_STARTS = ('filter @type = "REPORT" and ispresent(@initDuration) '
                "| stats count(*) as cold_starts, avg(@initDuration) as init_ms, max(@initDuration) as max_init_ms "
@@ -39,7 +39,9 @@ def metric_widget(metric: Metric) -> cw.GraphWidget:
     if metric.dimensions:
         line: cw.IMetric = cw.MathExpression(expression=search(metric), using_metrics={}, period=PERIOD, label="")
     else:
-        line = cw.Metric(namespace=NAMESPACE, metric_name=metric.name, statistic="Sum", period=PERIOD)
+        # Durations read as an average (a sum of seconds means nothing); counts as a sum.
+        line = cw.Metric(namespace=NAMESPACE, metric_name=metric.name, period=PERIOD,
+                         statistic="Average" if metric.unit == "Seconds" else "Sum")
     by = f" by {', '.join(metric.dimensions)}" if metric.dimensions else ""
     return cw.GraphWidget(title=f"{metric.description}{'' if by in metric.description else by}", left=[line],
                           width=12, height=6)
@@ -106,6 +108,7 @@ def alarms(scope: Construct, functions: dict[str, str], dead_letters: sqs.IQueue
         treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         alarm_description="A scheduled job's event could not be delivered after its retries")
     dead.add_alarm_action(action)
+    rate_alarms(scope, topic)
     for metric in CATALOGUE:
         if metric.alarm_on is None:
             continue
@@ -115,6 +118,36 @@ def alarms(scope: Construct, functions: dict[str, str], dead_letters: sqs.IQueue
                     metrics=[cw.CfnAlarm.MetricDataQueryProperty(id="q", expression=insights_query(metric),
                                                                  period=int(PERIOD.to_seconds()),
                                                                  return_data=True)])
+
+
+def rate_expression(metric: Metric) -> cw.MathExpression:
+    """The share the metric's rate alarm watches, as metric math over one metric per dimension value."""
+    rate = metric.rate_alarm
+    assert rate is not None
+    period = Duration.minutes(rate.minutes)
+    using = {f"m{i}": cw.Metric(namespace=NAMESPACE, metric_name=metric.name, statistic="Sum", period=period,
+                                dimensions_map={**dict(rate.fixed), rate.dimension: value})
+             for i, value in enumerate(rate.of)}
+    ids = dict(zip(rate.of, using, strict=True))
+    total = "+".join(f"FILL({i},0)" for i in using)
+    share = "+".join(f"FILL({ids[v]},0)" for v in rate.share)
+    return cw.MathExpression(expression=f"IF(({total}) >= {rate.minimum}, ({share})/({total}), 0)",
+                             using_metrics=using, period=period, label=f"{metric.name} share")
+
+
+def rate_alarms(scope: Construct, topic: sns.ITopic) -> None:
+    """One alarm per catalogue metric with a rate alarm (e.g. the share of inbound calls nobody answered)."""
+    for metric in CATALOGUE:
+        rate = metric.rate_alarm
+        if rate is None:
+            continue
+        alarm = rate_expression(metric).create_alarm(
+            scope, f"Rate{metric.name}", threshold=rate.threshold, evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{metric.name}: more than {rate.threshold:.0%} {'/'.join(rate.share)} "
+                              f"in {rate.minutes} minutes (at least {rate.minimum} counted)")
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
 
 def _camel(name: str) -> str:

@@ -16,7 +16,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from chalicelib.resources import ATTACHMENTS_PREFIX, INBOUND_PREFIX, MAIL_EVENTS_FUNCTION, MAIL_INBOUND_FUNCTION
+from chalicelib.resources import (
+    ATTACHMENTS_PREFIX,
+    INBOUND_PREFIX,
+    MAIL_EVENTS_FUNCTION,
+    MAIL_INBOUND_FUNCTION,
+    PHONE_EVENTS_FUNCTION,
+    RECORDING_PREFIX,
+)
 
 # What PynamoDB and the services do with items: reads, conditional writes, transactions (which IAM checks as
 # the item actions they contain), and DescribeTable for the health check. Never Scan, never a wildcard.
@@ -120,15 +127,42 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
                                            f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
+def phone_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The phone table's items, and reading licenses (the phone gate); nothing else of the database."""
+    phone, licensing = t.tables["PhoneItem"], t.tables["LicensingItem"]
+    return [iam.PolicyStatement(sid="PhoneTable", actions=TABLE_DATA,
+                                resources=[phone.table_arn, f"{phone.table_arn}/index/*"]),
+            iam.PolicyStatement(sid="LicenseRead", actions=TABLE_READ,
+                                resources=[licensing.table_arn, f"{licensing.table_arn}/index/*"])]
+
+
+def recordings_read(t: Targets) -> list[iam.PolicyStatement]:
+    """Connect's call recordings under the recording prefix: read (agents' links are signed by this role)."""
+    return [iam.PolicyStatement(sid="RecordingsRead", actions=["s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{RECORDING_PREFIX}*")])]
+
+
+def connect_describe(t: Targets) -> list[iam.PolicyStatement]:
+    """DescribeContact on contacts of any Connect instance of the account (each merchant brings its own
+    instance, routed in the phone table); no other Connect action."""
+    return [iam.PolicyStatement(sid="ConnectDescribeContact", actions=["connect:DescribeContact"],
+                                resources=[f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/*/"
+                                           "contact/*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret),
+    # Phone (issue 14): agents open recordings through links this role signs.
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, recordings_read),
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
+    # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
+    # (from DescribeContact); reading recordings is the API's, which signs agents' links.
+    PHONE_EVENTS_FUNCTION: (phone_table, kms_data, connect_describe),
     # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
     "billing-run": (table_data, kms_data, mailer_send),
     "overdue-run": (table_data, kms_data, mailer_send),

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -36,6 +37,8 @@ RAW_MAIL_DAYS = 180        # raw mail; what was parsed from it lives in the tabl
 ACCESS_LOG_DAYS = 90
 SCHEDULE_RETRIES, SCHEDULE_MAX_AGE_SECONDS = 3, 3600
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler's context attribute
+# Contact events are retried for a day if the function fails (EventBridge's limits); events are idempotent.
+EVENT_RETRIES, EVENT_MAX_AGE_SECONDS = 185, 86400
 
 
 class KefuChalice(Chalice):
@@ -74,6 +77,7 @@ class KefuStack(Stack):
         self.mail_topic = self.topic("MailEvents", "ses.amazonaws.com")
         self.mail()
         self.dead_letters = self.schedules()
+        self.phone()
         names = {f.name: self.app.get_resource(f.logical_id).ref for f in self.functions}
         dashboard.dashboard(self, stage, names, self.dead_letters)
         dashboard.alarms(self, names, self.dead_letters, self.alarm_topic)
@@ -218,6 +222,27 @@ class KefuStack(Stack):
             sns.CfnSubscription(self, "MailEventsSubscription", protocol="lambda", topic_arn=self.mail_topic.topic_arn,
                                 endpoint=self.function_arn(events))
 
+    # -- phone --------------------------------------------------------------------------------------------
+    def phone(self) -> None:
+        """Amazon Connect's contact events of voice calls, from every instance of the account, to the phone
+        function (when app.py declares it); the function routes each instance to its merchant."""
+        function = self.function(resources.PHONE_EVENTS_FUNCTION)
+        if function is None:
+            return
+        rule = events.CfnRule(self, "ConnectContactEvents", name=f"kefu-{self.stage}-connect-contact-events",
+                              description="Amazon Connect contact events of voice calls, to kefu's phone function",
+                              state="ENABLED", event_pattern={
+                                  "source": ["aws.connect"], "detail-type": ["Amazon Connect Contact Event"],
+                                  "detail": {"channel": ["VOICE"]}},
+                              targets=[events.CfnRule.TargetProperty(
+                                  id="phone-events", arn=self.function_arn(function),
+                                  retry_policy=events.CfnRule.RetryPolicyProperty(
+                                      maximum_retry_attempts=EVENT_RETRIES,
+                                      maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS))])
+        lambda_.CfnPermission(self, "PhoneEventsFromEventBridge", action="lambda:InvokeFunction",
+                              function_name=self.function_arn(function), principal="events.amazonaws.com",
+                              source_arn=rule.attr_arn)
+
     # -- schedules ----------------------------------------------------------------------------------------
     def schedules(self) -> sqs.Queue:
         """One EventBridge Scheduler schedule per entry of schedules.JOBS, in the entry's time zone, with
@@ -273,8 +298,12 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments)\/\*$/g",
-             "Objects under one prefix of the mail bucket (raw mail, or attachments), whose keys are message ids."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|recordings)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, attachments or call recordings), whose keys "
+             "are message or contact ids."),
+            (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",
+             "DescribeContact on the account's Connect instances, whose ids merchants bring; the phone table "
+             "routes each instance to one merchant."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
         ]
         for function in self.functions:

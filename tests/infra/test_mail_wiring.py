@@ -190,7 +190,8 @@ def test_mail_delivery_events_touches_no_bucket_no_mailer_and_no_secret(synthesi
 @pytest.mark.parametrize("stage", STAGES)
 def test_agents_can_reply_by_mail_and_download_attachments(synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, "api_handler")
-    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*"}
+    # Attachments, and (the phone channel's) call recordings: never the raw mail.
+    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "recordings/*"}
     assert f":identity/{stage_environment(stage)['KEFU_MAIL_DOMAIN']}" in json.dumps(
         _granted(statements, "ses:SendRawEmail"))
 
