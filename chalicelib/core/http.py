@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.core.errors import KefuError
+from chalicelib.core.errors import InvalidInput, KefuError
 from chalicelib.core.observability import bind, logger, unbind
 from chalicelib.core.validation import Fields, parse_json_object
 
@@ -54,6 +54,17 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
 def body_fields(request: Request) -> Fields:
     """The request's JSON object, ready to be read field by field."""
     return Fields(parse_json_object(request.raw_body))
+
+
+def page_limit(query: dict[str, str], default: int = 25, maximum: int = 100) -> int:
+    """`?limit=` of a listing: a whole number from 1 to `maximum`, else a 400."""
+    try:
+        limit = int(query.get("limit", str(default)))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= maximum:
+        raise InvalidInput(f"limit must be a whole number from 1 to {maximum}.", code="OUT_OF_RANGE")
+    return limit
 
 
 def _internal(request_id: str) -> str:

@@ -20,8 +20,6 @@ or two deliveries of the same mail at once, write it once.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,7 +44,6 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.core.errors import InvalidInput
 from chalicelib.mail.model import Delivery, TicketStatus, key_hash
 
 
@@ -348,11 +345,11 @@ class MailStore:
     def list_tickets(self, licensee_id: str, status: str, limit: int,
                      cursor: str | None) -> tuple[list[Ticket], str | None]:
         """A page of tickets in a status, newest activity first, and the cursor of the next page."""
-        start = _read_cursor(cursor, _activity(licensee_id, status))
+        start = dynamodb.read_cursor(cursor, ("activity_pk", _activity(licensee_id, status)), "activity_sk")
         page = MailItem.activity_index.query(_activity(licensee_id, status), scan_index_forward=False, limit=limit,
                                              last_evaluated_key=start)
         items = [_ticket(i) for i in page if isinstance(i, TicketItem)]
-        return items, _write_cursor(page.last_evaluated_key)
+        return items, dynamodb.write_cursor(page.last_evaluated_key)
 
     def messages(self, licensee_id: str, ticket_id: str, limit: int = 500) -> list[Message]:
         return [_message(i) for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit)
@@ -600,26 +597,3 @@ def _get(pk: str, sk: str, consistent: bool = True) -> MailItem | None:
         return MailItem.get(pk, sk, consistent_read=consistent)
     except MailItem.DoesNotExist:
         return None
-
-
-def _write_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str | None, activity_pk: str) -> dict[str, Any] | None:
-    """A cursor from a previous page; refused unless it points into the caller's own list."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (isinstance(key, dict) and key.get("activity_pk", {}).get("S") == activity_pk
-                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-                 and set(key) == {"pk", "sk", "activity_pk", "activity_sk"})
-    except (ValueError, TypeError, AttributeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
-    return key
-

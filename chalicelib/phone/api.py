@@ -10,8 +10,9 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.bootstrap import services
+from chalicelib.core import links
 from chalicelib.core.errors import InvalidInput, Unauthorized
-from chalicelib.core.http import body_fields, json_response
+from chalicelib.core.http import body_fields, json_response, page_limit
 from chalicelib.licensing.guard import Principal, bearer, require_agent
 from chalicelib.licensing.model import Channel
 from chalicelib.phone.model import MAX_DISPOSITION, MAX_NOTES, Direction, Outcome, TaskStatus
@@ -80,12 +81,7 @@ def list_calls() -> Response:
     request = phone_api.current_request
     principal = _agent(request)
     query = _query(request)
-    try:
-        limit = int(query.get("limit", "25"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 100:
-        raise InvalidInput("limit must be a whole number from 1 to 100.", code="OUT_OF_RANGE")
+    limit = page_limit(query)
     agent = query.get("agent")
     if agent is not None and not 0 < len(agent) <= 100:
         raise InvalidInput("agent is an agent id.", code="INVALID_INPUT", details={"field": "agent"})
@@ -124,13 +120,8 @@ def recording(call_id: str) -> Response:
     if bearer(request) is not None:
         licensee_id = _agent(request).licensee_id
     else:
-        query = _query(request)
-        licensee_id = query.get("m", "")
-        try:
-            expires = int(query.get("exp", ""))
-        except ValueError:
-            expires = 0
-        if not phone.check_recording_link(licensee_id, call_id, expires, query.get("sig", "")):
+        licensee_id, expires, signature = links.from_query(_query(request))
+        if not phone.check_recording_link(licensee_id, call_id, expires, signature):
             raise Unauthorized("Send your agent key, or open the link from a fresh call view.",
                                code="LINK_EXPIRED_OR_INVALID")
     data = phone.recording(licensee_id, call_id)

@@ -4,8 +4,6 @@ and a disposition, and call back whoever nobody answered."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Callable
@@ -14,6 +12,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import links
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -26,7 +25,8 @@ from chalicelib.phone.model import CallEvent, CallRecord, HoldReason, Outcome, R
 from chalicelib.phone.store import Held, PhoneStore, Secrets, Task
 from chalicelib.settings import Settings
 
-SECRET_GRACE = timedelta(hours=24)  # after a rotation the previous secret still verifies this long
+SECRET_GRACE = timedelta(hours=24)
+_RECORDING_LINK = b"kefu/recording/v1"  # after a rotation the previous secret still verifies this long
 
 
 class Contacts(Protocol):
@@ -240,13 +240,11 @@ class PhoneService:
         return self.blobs.get(key)
 
     def recording_signature(self, licensee_id: str, call_id: str, expires: int) -> str:
-        payload = f"{licensee_id}|{call_id}|{expires}".encode()
-        return hmac.new(self._link_secret(), b"kefu/recording/v1\x00" + payload, hashlib.sha256).hexdigest()[:32]
+        return links.signature(self._link_secret(), _RECORDING_LINK, f"{licensee_id}|{call_id}", expires)
 
     def check_recording_link(self, licensee_id: str, call_id: str, expires: int, signature: str) -> bool:
-        if expires < self.clock.now().timestamp():
-            return False
-        return hmac.compare_digest(signature, self.recording_signature(licensee_id, call_id, expires))
+        return links.valid(self._link_secret(), _RECORDING_LINK, f"{licensee_id}|{call_id}", expires, signature,
+                           self.clock.now().timestamp())
 
     def _recording_link(self, licensee_id: str, record: CallRecord) -> dict[str, Any] | None:
         if not record.recording:
@@ -257,8 +255,7 @@ class PhoneService:
         url = self.blobs.link(record.recording, f"{record.call_id}.wav", model.RECORDING_LINK_SECONDS)
         if url is None:
             signature = self.recording_signature(licensee_id, record.call_id, expires)
-            url = (f"v1/agent/calls/{quote(record.call_id)}/recording?m={quote(licensee_id)}&exp={expires}"
-                   f"&sig={signature}")
+            url = f"v1/agent/calls/{quote(record.call_id)}/recording?" + links.query(licensee_id, expires, signature)
         return {"url": url, "kept_by": "kefu", "expires_at": datetime.fromtimestamp(expires, tz=self.clock.now().tzinfo)
                 .isoformat()}
 

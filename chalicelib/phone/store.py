@@ -21,7 +21,6 @@ so a slower writer holding fewer events never overwrites a newer record.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -43,7 +42,6 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.core.errors import InvalidInput
 from chalicelib.phone.model import CallEvent, CallRecord, Direction, EventType, Source, TaskStatus, with_notes
 
 
@@ -377,12 +375,13 @@ class PhoneStore:
                                  (CallItem.agent, agent)):
             if value is not None:
                 filters = (attribute == value) if filters is None else filters & (attribute == value)
+        start = dynamodb.read_cursor(cursor, ("calls_pk", licensee_id), "calls_sk")
         page = PhoneItem.calls_index.query(licensee_id, condition, filter_condition=filters, scan_index_forward=False,
-                                           limit=limit, last_evaluated_key=_read_cursor(cursor, licensee_id))
+                                           limit=limit, last_evaluated_key=start)
         calls = [record_from_json(i.record) for i in page if isinstance(i, CallItem)]
         notes = self._notes(licensee_id, [c.call_id for c in calls])
         calls = [with_notes(c, *notes[c.call_id]) if c.call_id in notes else c for c in calls]
-        return calls, _write_cursor(page.last_evaluated_key)
+        return calls, dynamodb.write_cursor(page.last_evaluated_key)
 
     def _notes(self, licensee_id: str, call_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         keys = [(_merchant(licensee_id), f"NOTE#{c}") for c in call_ids]
@@ -485,26 +484,3 @@ def _get(pk: str, sk: str, consistent: bool = True) -> PhoneItem | None:
         return PhoneItem.get(pk, sk, consistent_read=consistent)
     except PhoneItem.DoesNotExist:
         return None
-
-
-def _write_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str | None, licensee_id: str) -> dict[str, Any] | None:
-    """A cursor from a previous page; refused unless it points into the caller's own calls."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (isinstance(key, dict) and key.get("calls_pk", {}).get("S") == licensee_id
-                 and set(key) == {"pk", "sk", "calls_pk", "calls_sk"}
-                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()))
-    except (ValueError, TypeError, AttributeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
-    return key
-
