@@ -83,13 +83,17 @@ def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
     return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"], resources=[t.bucket.bucket_arn])]
 
 
-def mail_table(t: Targets) -> list[iam.PolicyStatement]:
-    """The mail table's items, and reading licenses (the mail gate); nothing else of the database."""
-    mail, licensing = t.tables["MailItem"], t.tables["LicensingItem"]
-    return [iam.PolicyStatement(sid="MailTable", actions=TABLE_DATA,
-                                resources=[mail.table_arn, f"{mail.table_arn}/index/*"]),
+def _area_table(t: Targets, model: str, sid: str) -> list[iam.PolicyStatement]:
+    """One area's table's items, and reading licenses (the area's gate); nothing else of the database."""
+    own, licensing = t.tables[model], t.tables["LicensingItem"]
+    return [iam.PolicyStatement(sid=sid, actions=TABLE_DATA, resources=[own.table_arn, f"{own.table_arn}/index/*"]),
             iam.PolicyStatement(sid="LicenseRead", actions=TABLE_READ,
                                 resources=[licensing.table_arn, f"{licensing.table_arn}/index/*"])]
+
+
+def mail_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The mail table's items, and reading licenses (the mail gate)."""
+    return _area_table(t, "MailItem", "MailTable")
 
 
 def inbound_read(t: Targets) -> list[iam.PolicyStatement]:
@@ -128,12 +132,8 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def phone_table(t: Targets) -> list[iam.PolicyStatement]:
-    """The phone table's items, and reading licenses (the phone gate); nothing else of the database."""
-    phone, licensing = t.tables["PhoneItem"], t.tables["LicensingItem"]
-    return [iam.PolicyStatement(sid="PhoneTable", actions=TABLE_DATA,
-                                resources=[phone.table_arn, f"{phone.table_arn}/index/*"]),
-            iam.PolicyStatement(sid="LicenseRead", actions=TABLE_READ,
-                                resources=[licensing.table_arn, f"{licensing.table_arn}/index/*"])]
+    """The phone table's items, and reading licenses (the phone gate)."""
+    return _area_table(t, "PhoneItem", "PhoneTable")
 
 
 def recordings_read(t: Targets) -> list[iam.PolicyStatement]:

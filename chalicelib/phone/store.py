@@ -298,14 +298,8 @@ class PhoneStore:
     # -- events and records ----------------------------------------------------------------------------
     def add_event(self, licensee_id: str, event: CallEvent, raw: str, at: datetime) -> bool:
         """Store one event; False when this call already has an event of this type (a retry, a duplicate)."""
-        try:
-            EventItem(pk=_events_pk(licensee_id, event.call_id), sk=event.event_type.value, event=event_json(event),
-                      raw=raw, received_at=at).save(condition=PhoneItem.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return _put_new(EventItem(pk=_events_pk(licensee_id, event.call_id), sk=event.event_type.value,
+                                  event=event_json(event), raw=raw, received_at=at))
 
     def events(self, licensee_id: str, call_id: str) -> list[CallEvent]:
         """Every event of a call, strongly consistent (asked right after writing one)."""
@@ -402,15 +396,9 @@ class PhoneStore:
     def open_task(self, licensee_id: str, record: CallRecord, at: datetime) -> bool:
         """The one callback task of a call nobody answered; False when the call has one already."""
         outcome = record.outcome
-        try:
-            TaskItem(pk=_merchant(licensee_id), sk=f"TASK#{record.call_id}", call_id=record.call_id,
-                     status=TaskStatus.OPEN.value, reason=outcome.value if outcome else "missed", caller=record.caller,
-                     call_started_at=record.started_at, created_at=at).save(condition=PhoneItem.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return _put_new(TaskItem(pk=_merchant(licensee_id), sk=f"TASK#{record.call_id}", call_id=record.call_id,
+                                 status=TaskStatus.OPEN.value, reason=outcome.value if outcome else "missed",
+                                 caller=record.caller, call_started_at=record.started_at, created_at=at))
 
     def cancel_task(self, licensee_id: str, call_id: str, at: datetime) -> bool:
         """Close an open task of a call that turned out answered (its events came out of order)."""
@@ -452,16 +440,10 @@ class PhoneStore:
     # -- held events -----------------------------------------------------------------------------------
     def hold(self, held: Held) -> bool:
         """Keep an event back with its reason; False when this very event is held already (a retry)."""
-        sk = f"{held.source}#{held.contact_id}#{held.event_type}"
-        try:
-            HeldItem(pk=f"HELD#{held.licensee_id or '-'}", sk=sk, reason=held.reason, at=held.at,
-                     source=held.source, contact_id=held.contact_id, event_type=held.event_type, raw=held.raw,
-                     details=list(held.details)).save(condition=PhoneItem.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return _put_new(HeldItem(pk=f"HELD#{held.licensee_id or '-'}",
+                                 sk=f"{held.source}#{held.contact_id}#{held.event_type}", reason=held.reason,
+                                 at=held.at, source=held.source, contact_id=held.contact_id,
+                                 event_type=held.event_type, raw=held.raw, details=list(held.details)))
 
     def held(self, licensee_id: str | None, limit: int = 100) -> list[Held]:
         found = [i for i in PhoneItem.query(f"HELD#{licensee_id or '-'}", limit=limit) if isinstance(i, HeldItem)]
@@ -472,6 +454,17 @@ class PhoneStore:
 def _task(item: TaskItem) -> Task:
     return Task(item.call_id, TaskStatus(item.status), item.reason, item.caller, item.call_started_at,
                 item.created_at, item.assignee, item.updated_at, item.updated_by)
+
+
+def _put_new(item: PhoneItem) -> bool:
+    """Write an item that must not exist yet; False when it does (a retry, a duplicate): nothing is changed."""
+    try:
+        item.save(condition=PhoneItem.pk.does_not_exist())
+    except PutError as exc:
+        if _conditional(exc):
+            return False
+        raise
+    return True
 
 
 def _conditional(exc: Exception) -> bool:
