@@ -145,19 +145,22 @@ class PhoneService:
         self.metrics.count(PHONE_EVENTS, source=event.source.value, result="stored" if new else "duplicate")
         # A duplicate still folds: the first delivery may have stopped between its event and its record.
         record = model.fold(self.store.events(licensee_id, event.call_id))
-        self.store.save_record(licensee_id, record)
-        self._follow_up(licensee_id, record)
+        counted = self.store.save_record(licensee_id, record)
+        self._follow_up(licensee_id, record, counted)
         return {"result": "stored" if new else "duplicate", "call_id": record.call_id,
                 "outcome": record.outcome.value if record.outcome else None}
 
-    def _follow_up(self, licensee_id: str, record: CallRecord) -> None:
+    def _follow_up(self, licensee_id: str, record: CallRecord, counted: bool) -> None:
         """The callback task of an unanswered call (one per call), and its metrics once it ended."""
         now = self.clock.now()
         if record.needs_callback:
             self.store.open_task(licensee_id, record, now)
         elif record.outcome is Outcome.ANSWERED:
-            self.store.cancel_task(licensee_id, record.call_id, now)
-        if record.ended and self.store.mark_counted(licensee_id, record.call_id, now):
+            # A read, not a write that would fail: most answered calls never had a task.
+            task = self.store.task(licensee_id, record.call_id)
+            if task is not None and task.status is TaskStatus.OPEN:
+                self.store.cancel_task(licensee_id, record.call_id, now)
+        if record.ended and not counted and self.store.mark_counted(licensee_id, record.call_id, now):
             outcome = record.outcome.value if record.outcome else "unknown"
             self.metrics.count(PHONE_CALLS, direction=record.direction.value, outcome=outcome)
             if record.outcome is Outcome.ANSWERED and record.waiting_seconds is not None:

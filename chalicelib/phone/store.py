@@ -307,22 +307,32 @@ class PhoneStore:
                                                                   consistent_read=True) if isinstance(i, EventItem)]
 
     def save_record(self, licensee_id: str, record: CallRecord) -> bool:
-        """Write the record unless the stored one was folded from as many events or more. True if written."""
+        """Write the record unless the stored one was folded from as many events or more; keeps whether its
+        metrics were emitted. Returns whether those metrics were emitted already (as the write saw it)."""
         item = CallItem(pk=_merchant(licensee_id), sk=f"CALL#{record.call_id}", call_id=record.call_id,
                         record=record_json(record), events=record.events,
                         outcome=record.outcome.value if record.outcome else None, direction=record.direction.value,
                         agent=record.agent, calls_pk=licensee_id,
                         calls_sk=f"{record.started_at.isoformat()}#{record.call_id}")
-        current = _get(_merchant(licensee_id), f"CALL#{record.call_id}")
-        if isinstance(current, CallItem):
-            item.counted = current.counted
-        try:
-            item.save(condition=PhoneItem.pk.does_not_exist() | (CallItem.events < record.events))
-        except PutError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        for _ in range(3):
+            current = _get(_merchant(licensee_id), f"CALL#{record.call_id}")
+            if not isinstance(current, CallItem):
+                condition = PhoneItem.pk.does_not_exist()
+            else:
+                if current.events >= record.events:
+                    return current.counted is not None  # as new as ours, or newer
+                item.counted = current.counted
+                # `counted` must not have been set meanwhile, or this write would take it back.
+                condition = (CallItem.events == current.events) & (
+                    (CallItem.counted == current.counted) if current.counted else CallItem.counted.does_not_exist())
+            try:
+                item.save(condition=condition)
+            except PutError as exc:
+                if not _conditional(exc):
+                    raise
+                continue  # another writer came first: look again
+            return item.counted is not None
+        return True  # three writers in a row came first: theirs hold at least as many events
 
     def mark_counted(self, licensee_id: str, call_id: str, at: datetime) -> bool:
         """Mark an ended call's metrics as emitted; True only for the first caller (metrics once per call)."""
