@@ -134,7 +134,8 @@ class PhoneService:
         licensee_id = routing.licensee_id
         reason = routing.reason
         if reason is None and licensee_id is not None:
-            reason = model.phone_gate(self.licensing.store.load(licensee_id, consistent=False), self.clock.now(),
+            # The license through licensing's cache (a change bites within its TTL, as for every request).
+            reason = model.phone_gate(self.licensing.license(licensee_id), self.clock.now(),
                                       self.settings.timezone, self.settings.expiring_window_days)
         if reason is not None or licensee_id is None:
             details = tuple(f"{k}={v}" for k, v in routing.details.items())
