@@ -3,7 +3,7 @@ work the callback tasks of calls nobody answered. Agent routes are scoped by the
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from chalice import Blueprint, Response
@@ -15,7 +15,7 @@ from chalicelib.core.errors import InvalidInput, Unauthorized
 from chalicelib.core.http import body_fields, json_response, page_limit
 from chalicelib.licensing.guard import Principal, bearer, require_agent
 from chalicelib.licensing.model import Channel
-from chalicelib.phone.model import MAX_DISPOSITION, MAX_NOTES, Direction, Outcome, TaskStatus
+from chalicelib.phone.model import MAX_DISPOSITION, MAX_NOTES, Direction, Outcome, TaskStatus, e164
 
 phone_api = Blueprint(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -85,11 +85,25 @@ def list_calls() -> Response:
     agent = query.get("agent")
     if agent is not None and not 0 < len(agent) <= 100:
         raise InvalidInput("agent is an agent id.", code="INVALID_INPUT", details={"field": "agent"})
+    customer = e164(query["customer"], "customer") if query.get("customer") else None
     return json_response(services().phone.list_calls(
         principal.licensee_id, limit, query.get("next"),
         outcome=_choice(query, "outcome", [o.value for o in Outcome]),
-        direction=_choice(query, "direction", [d.value for d in Direction]), agent=agent,
+        direction=_choice(query, "direction", [d.value for d in Direction]), agent=agent, customer=customer,
         since=_instant(query, "since"), until=_instant(query, "until", end_of_day=True)))
+
+
+@phone_api.route("/v1/agent/reports/calls", methods=["GET"])
+def call_report() -> Response:
+    """Calls of a period (`since`, `until`: dates or instants; default the last 7 days): by outcome, answered
+    per agent, the answer rate of inbound calls and the average wait."""
+    request = phone_api.current_request
+    principal = _agent(request)
+    query = _query(request)
+    now = services().clock.now()
+    until = _instant(query, "until", end_of_day=True) or now
+    since = _instant(query, "since") or until - timedelta(days=7)
+    return json_response(services().phone.summary(principal.licensee_id, since, until))
 
 
 @phone_api.route("/v1/agent/calls/{call_id}", methods=["GET"])

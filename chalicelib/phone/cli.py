@@ -3,11 +3,11 @@ and `simulate`, which sends Connect-shaped events of a made-up call through the 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import click
 
-from chalicelib.core.cli import Context, json_option, out, pass_ctx
+from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
 from chalicelib.core.errors import Conflict, InvalidInput
 from chalicelib.core.ids import new_id
 from chalicelib.local.connect import connect_events
@@ -100,6 +100,24 @@ def held(ctx: Context, licensee_id: str | None, as_json: bool) -> None:
     out(rows, as_json, lambda rs: "\n".join(
         f"{r['at']}  {r['reason']:<22} {r['source']:<8} {r['contact_id']} {r['event_type']}" for r in rs)
         or "no held events")
+
+
+@phone.command("report")
+@click.argument("licensee_id")
+@click.option("--since", callback=parse_day, required=True, help="First day (YYYY-MM-DD, Asia/Shanghai).")
+@click.option("--until", callback=parse_day, required=True, help="Last day, included.")
+@json_option
+@pass_ctx
+def report(ctx: Context, licensee_id: str, since: date, until: date, as_json: bool) -> None:
+    """A merchant's calls of a period: by outcome, answered per agent, answer rate, average wait."""
+    tz = ctx.services.settings.timezone
+    found = ctx.services.phone.summary(licensee_id, datetime.combine(since, time.min, tz),
+                                       datetime.combine(until, time.max, tz))
+    out(found, as_json, lambda d: "\n".join(
+        [f"{d['calls']} calls: " + ", ".join(f"{k} {v}" for k, v in d["by_outcome"].items()),
+         f"answer rate {d['answer_rate'] if d['answer_rate'] is not None else '-'}, "
+         f"average wait {d['average_wait_seconds'] if d['average_wait_seconds'] is not None else '-'} s"]
+        + [f"  {agent}: {count} answered" for agent, count in d["answered_by_agent"].items()]))
 
 
 @phone.command("simulate")

@@ -253,6 +253,41 @@ def fold(events: Iterable[CallEvent]) -> CallRecord:
         events=len(distinct), event_types=tuple(sorted(t.value for t in distinct)))
 
 
+@dataclass(frozen=True)
+class Summary:
+    """Calls of a period, as the merchant's reports show them."""
+
+    calls: int
+    by_outcome: dict[str, int]
+    answered_by_agent: dict[str, int]
+    answer_rate: float | None          # answered ÷ ended inbound calls
+    average_wait_seconds: float | None  # of answered calls
+    talk_seconds: int
+
+
+def summarise(records: Iterable[CallRecord]) -> Summary:
+    """Counts by outcome, calls answered per agent, the answer rate of inbound calls and the average wait."""
+    ended = [r for r in records if r.ended]
+    by_outcome = {o.value: 0 for o in Outcome}
+    by_agent: dict[str, int] = {}
+    waits: list[int] = []
+    for record in ended:
+        outcome = record.outcome
+        assert outcome is not None
+        by_outcome[outcome.value] += 1
+        if outcome is Outcome.ANSWERED:
+            agent = record.agent or "-"
+            by_agent[agent] = by_agent.get(agent, 0) + 1
+            if record.waiting_seconds is not None:
+                waits.append(record.waiting_seconds)
+    inbound = [r for r in ended if r.direction is Direction.INBOUND]
+    answered_inbound = sum(1 for r in inbound if r.outcome is Outcome.ANSWERED)
+    return Summary(calls=len(ended), by_outcome=by_outcome, answered_by_agent=dict(sorted(by_agent.items())),
+                   answer_rate=round(answered_inbound / len(inbound), 4) if inbound else None,
+                   average_wait_seconds=round(sum(waits) / len(waits), 1) if waits else None,
+                   talk_seconds=sum(r.talk_seconds or 0 for r in ended))
+
+
 def with_notes(record: CallRecord, notes: str, disposition: str) -> CallRecord:
     return replace(record, notes=notes, disposition=disposition)
 

@@ -26,6 +26,7 @@ from chalicelib.phone.store import Held, PhoneStore, Secrets, Task
 from chalicelib.settings import Settings
 
 SECRET_GRACE = timedelta(hours=24)
+REPORT_LONGEST = timedelta(days=92)  # a quarter: one Query of the calls index, paged
 _RECORDING_LINK = b"kefu/recording/v1"  # after a rotation the previous secret still verifies this long
 
 
@@ -186,6 +187,17 @@ class PhoneService:
     def list_calls(self, licensee_id: str, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
         calls, next_cursor = self.store.list_calls(licensee_id, limit, cursor, **filters)
         return {"items": [self.call_dict(licensee_id, c, with_link=False) for c in calls], "next": next_cursor}
+
+    def summary(self, licensee_id: str, since: datetime, until: datetime) -> dict[str, Any]:
+        """Calls of a period for the merchant's reports: by outcome, answered per agent, answer rate, wait."""
+        if until < since or until - since > REPORT_LONGEST:
+            raise InvalidInput(f"A report covers at most {REPORT_LONGEST.days} days, since before until.",
+                               code="INVALID_PERIOD")
+        found = model.summarise(self.store.calls_between(licensee_id, since, until))
+        return {"since": since.isoformat(), "until": until.isoformat(), "calls": found.calls,
+                "by_outcome": found.by_outcome, "answered_by_agent": found.answered_by_agent,
+                "answer_rate": found.answer_rate, "average_wait_seconds": found.average_wait_seconds,
+                "talk_seconds": found.talk_seconds}
 
     def show_call(self, licensee_id: str, call_id: str) -> dict[str, Any]:
         found = self.store.record(licensee_id, call_id)

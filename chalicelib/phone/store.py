@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -102,6 +102,7 @@ class CallItem(PhoneItem, discriminator="call"):
     outcome = UnicodeAttribute(null=True)
     direction = UnicodeAttribute()
     agent = UnicodeAttribute(null=True)
+    customer = UnicodeAttribute(null=True)  # the shopper's number: a contact's calls are found by it
     counted = UTCDateTimeAttribute(null=True)  # when its metrics were emitted (once per call)
 
 
@@ -313,7 +314,8 @@ class PhoneStore:
                         record=record_json(record), events=record.events,
                         outcome=record.outcome.value if record.outcome else None, direction=record.direction.value,
                         agent=record.agent, calls_pk=licensee_id,
-                        calls_sk=f"{record.started_at.isoformat()}#{record.call_id}")
+                        customer=record.caller if record.direction is Direction.INBOUND else record.callee,
+                        calls_sk=f"{_utc(record.started_at)}#{record.call_id}")
         for _ in range(3):
             current = _get(_merchant(licensee_id), f"CALL#{record.call_id}")
             if not isinstance(current, CallItem):
@@ -363,20 +365,20 @@ class PhoneStore:
         return record, call.counted is not None
 
     def list_calls(self, licensee_id: str, limit: int, cursor: str | None, *, outcome: str | None = None,
-                   direction: str | None = None, agent: str | None = None, since: datetime | None = None,
-                   until: datetime | None = None) -> tuple[list[CallRecord], str | None]:
+                   direction: str | None = None, agent: str | None = None, customer: str | None = None,
+                   since: datetime | None = None, until: datetime | None = None) -> tuple[list[CallRecord], str | None]:
         """A page of a merchant's calls, newest first. Filters apply within the page DynamoDB reads, so a
         page may hold fewer than `limit` calls while a cursor still points at more."""
         condition: Condition | None = None
         if since is not None and until is not None:
-            condition = CallsIndex.calls_sk.between(since.isoformat(), until.isoformat() + "~")
+            condition = CallsIndex.calls_sk.between(_utc(since), _utc(until) + "~")
         elif since is not None:
-            condition = CallsIndex.calls_sk >= since.isoformat()
+            condition = CallsIndex.calls_sk >= _utc(since)
         elif until is not None:
-            condition = CallsIndex.calls_sk <= until.isoformat() + "~"
+            condition = CallsIndex.calls_sk <= _utc(until) + "~"
         filters = None
         for attribute, value in ((CallItem.outcome, outcome), (CallItem.direction, direction),
-                                 (CallItem.agent, agent)):
+                                 (CallItem.agent, agent), (CallItem.customer, customer)):
             if value is not None:
                 filters = (attribute == value) if filters is None else filters & (attribute == value)
         start = dynamodb.read_cursor(cursor, ("calls_pk", licensee_id), "calls_sk")
@@ -386,6 +388,11 @@ class PhoneStore:
         notes = self._notes(licensee_id, [c.call_id for c in calls])
         calls = [with_notes(c, *notes[c.call_id]) if c.call_id in notes else c for c in calls]
         return calls, dynamodb.write_cursor(page.last_evaluated_key)
+
+    def calls_between(self, licensee_id: str, since: datetime, until: datetime) -> list[CallRecord]:
+        """Every call of a merchant that started in a period (reports): one paged Query of the index."""
+        found = PhoneItem.calls_index.query(licensee_id, CallsIndex.calls_sk.between(_utc(since), _utc(until) + "~"))
+        return [record_from_json(i.record) for i in found if isinstance(i, CallItem)]
 
     def _notes(self, licensee_id: str, call_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         keys = [(_merchant(licensee_id), f"NOTE#{c}") for c in call_ids]
@@ -464,6 +471,11 @@ class PhoneStore:
 def _task(item: TaskItem) -> Task:
     return Task(item.call_id, TaskStatus(item.status), item.reason, item.caller, item.call_started_at,
                 item.created_at, item.assignee, item.updated_at, item.updated_by)
+
+
+def _utc(instant: datetime) -> str:
+    """Index keys in UTC: call centres send local offsets, and ISO strings only sort right in one zone."""
+    return instant.astimezone(UTC).isoformat()
 
 
 def _put_new(item: PhoneItem) -> bool:

@@ -30,7 +30,8 @@ def merchant(factory: Factory) -> Merchant:
     return factory.merchant(channels=(Channel.CHAT, Channel.EMAIL, Channel.PHONE))
 
 
-def test_staff_numbers_and_a_simulated_missed_call_reach_the_agents(kefu, api: Api, merchant: Merchant) -> None:  # type: ignore[no-untyped-def]
+def test_staff_numbers_and_a_simulated_missed_call_reach_the_agents(kefu, api: Api, merchant: Merchant,  # type: ignore[no-untyped-def]
+                                                                    services: bootstrap.Services) -> None:
     number = number_for(merchant)
     assert kefu("phone", "numbers", "add", merchant.licensee_id, number[:5] + " " + number[5:]).strip() == number
     assert number in kefu("phone", "numbers", "list", merchant.licensee_id)
@@ -68,6 +69,17 @@ def test_staff_numbers_and_a_simulated_missed_call_reach_the_agents(kefu, api: A
     assert status == 200 and (call["notes"], call["disposition"]) == ("问订单物流", "resolved")
     status, call, _ = api.call("GET", f"/v1/agent/calls/{answered['call_id']}", headers=bearer(merchant.agent_key))
     assert call["disposition"] == "resolved" and call["recording"] is None
+
+    status, body, _ = api.call("GET", "/v1/agent/calls?customer=%2B86%20138-0013-8000",
+                               headers=bearer(merchant.agent_key))
+    assert [c["id"] for c in body["items"]] == [answered["call_id"]]
+    status, report, _ = api.call("GET", "/v1/agent/reports/calls", headers=bearer(merchant.agent_key))
+    assert status == 200 and report["calls"] == 2 and report["answered_by_agent"] == {"simulated-agent": 1}
+    day = services.clock.now().astimezone(services.settings.timezone).date().isoformat()
+    printed = kefu("phone", "report", merchant.licensee_id, "--since", day, "--until", day)
+    assert "2 calls" in printed and "simulated-agent: 1 answered" in printed
+    status, body, _ = api.call("GET", "/v1/agent/calls?customer=12345", headers=bearer(merchant.agent_key))
+    assert status == 400 and body["error"]["code"] == "INVALID_PHONE_NUMBER"
 
 
 def test_another_merchants_agent_sees_none_of_the_calls(kefu, api: Api, merchant: Merchant, factory: Factory) -> None:  # type: ignore[no-untyped-def]

@@ -255,3 +255,24 @@ def test_the_list_pages_with_a_cursor_and_filters(services: Services, phone_merc
     assert [c["started_at"] for c in first["items"]] == sorted((c["started_at"] for c in first["items"]), reverse=True)
     abandoned = services.phone.list_calls(phone_merchant.licensee_id, 10, None, outcome="abandoned", since=start)
     assert len(abandoned["items"]) == 1
+
+
+def test_a_customers_calls_are_found_by_number_and_the_report_counts_answers_per_agent(
+        services: Services, phone_merchant: PhoneMerchant) -> None:
+    contacts = services.phone.contacts
+    assert isinstance(contacts, LocalContacts)
+    start = services.clock.now()
+    customer = "+8613800138000"  # calls are the merchant's own: other tests' calls from it are not in the list
+    for n, answered in enumerate((12, None, 30)):
+        contact = new_id("ct")
+        contacts.add(phone_merchant.instance, contact, {"CustomerEndpoint": {"Address": customer if n < 2
+                                                                             else "+8613700000000"}})
+        services.clock.advance(timedelta(minutes=3))
+        for event in call_events(contact, phone_merchant.instance, services.clock.now(), answered_after=answered):
+            services.phone.connect_event(event)
+    mine = services.phone.list_calls(phone_merchant.licensee_id, 10, None, customer=customer)["items"]
+    assert [c["outcome"] for c in mine] == ["abandoned", "answered"]
+    report = services.phone.summary(phone_merchant.licensee_id, start, services.clock.now() + timedelta(hours=1))
+    assert report["calls"] == 3 and report["answered_by_agent"] == {"agent-1": 2}
+    assert report["by_outcome"]["abandoned"] == 1 and report["average_wait_seconds"] == 21.0
+    assert round(report["answer_rate"], 2) == 0.67

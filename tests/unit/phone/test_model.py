@@ -127,3 +127,15 @@ def test_signatures_cover_timestamp_and_body_within_five_minutes() -> None:
     now = datetime.fromtimestamp(1781496000, UTC)
     assert model.within_window("1781496300", now) and not model.within_window("1781496301", now)
     assert not model.within_window("-5", now) and not model.within_window("", now)
+
+
+def test_the_summary_counts_outcomes_answers_per_agent_and_the_wait() -> None:
+    abandoned = [event(EventType.INITIATED, 0, direction=Direction.INBOUND), event(EventType.QUEUED, 2),
+                 event(EventType.DISCONNECTED, 30)]
+    in_progress = ANSWERED[:3]
+    summary = model.summarise([model.fold(ANSWERED), model.fold(abandoned), model.fold(in_progress)])
+    assert summary.calls == 2  # a call still going on is not counted yet
+    assert summary.by_outcome == {"answered": 1, "missed": 0, "abandoned": 1, "voicemail": 0}
+    assert summary.answered_by_agent == {"agent-1": 1}
+    assert (summary.answer_rate, summary.average_wait_seconds, summary.talk_seconds) == (0.5, 15.0, 180)
+    assert model.summarise([]).answer_rate is None
