@@ -27,6 +27,7 @@ from chalicelib.licensing.model import Channel, License, Status
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _CONTACT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 WEBHOOK_WINDOW_SECONDS = 300  # a signed webhook older or newer than this is refused (replays)
+WEBHOOK_MAX_BYTES = 64 * 1024  # one call event; far below DynamoDB's 400 KB item, where its raw form is kept
 MAX_NOTES = 4000
 MAX_DISPOSITION = 64
 RECORDING_LINK_SECONDS = 900  # how long a recording link works

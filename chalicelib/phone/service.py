@@ -115,6 +115,9 @@ class PhoneService:
         """A call centre's signed event. Refused (401) unless signed by the merchant's secret within five
         minutes of now; the secret is never echoed."""
         now = self.clock.now()
+        if len(body) > model.WEBHOOK_MAX_BYTES:
+            raise InvalidInput(f"An event is at most {model.WEBHOOK_MAX_BYTES // 1024} KB.", code="PAYLOAD_TOO_LARGE",
+                               status=413)
         if not model.within_window(timestamp, now):
             raise Unauthorized("X-Kefu-Timestamp is missing or more than 5 minutes from now.",
                                code="WEBHOOK_TIMESTAMP_OUT_OF_WINDOW")

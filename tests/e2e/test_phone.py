@@ -126,6 +126,8 @@ def test_a_call_centre_posts_signed_events_over_http(kefu, api: Api, merchant: M
     assert status == 401 and answer["error"]["code"] == "WEBHOOK_TIMESTAMP_OUT_OF_WINDOW"  # type: ignore[index]
     status, answer = post({**event, "event": "ringing"}, stamp, secret)
     assert status == 400 and answer["error"]["code"] == "INVALID_CHOICE"  # type: ignore[index]
+    status, answer = post({**event, "queue": "x" * 70_000}, stamp, secret)
+    assert status == 413 and answer["error"]["code"] == "PAYLOAD_TOO_LARGE"  # type: ignore[index]
     status, answer, _ = api.call("POST", "/v1/phone/events", {"x": 1})
     assert status == 401 and answer["error"]["code"] == "WEBHOOK_SIGNATURE_MISSING"
 
