@@ -25,7 +25,7 @@ class Settings:
     license_cache_ttl_seconds: float
     expiring_window_days: int
     data_dir: Path
-    metrics_enabled: bool
+    metrics_enabled: bool  # EMF lines (KEFU_METRICS=emf to standard output, =file to data_dir/metrics/)
     mailer: str  # outbox | smtp | ses
     # Email (issue 4). Defaults let code that builds Settings by hand keep working.
     mail_table: str = "kefu-local-mail"
@@ -49,6 +49,8 @@ class Settings:
     chat_presence_cache_seconds: float = 10.0
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
+    failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
     # Phone (issue 14): call records, and where Connect's recordings are kept in kefu's bucket.
     phone_table: str = "kefu-local-phone"
     recording_prefix: str = "recordings/"
@@ -68,7 +70,7 @@ class Settings:
             license_cache_ttl_seconds=float(env.get("KEFU_LICENSE_CACHE_TTL", "60")),
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
-            metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            metrics_enabled=env.get("KEFU_METRICS", "emf") in ("emf", "file"),
             mailer=env.get("KEFU_MAILER", "outbox"),
             mail_table=env.get("KEFU_TABLE_MAIL", f"kefu-{stage}-mail"),
             mail_domain=env.get("KEFU_MAIL_DOMAIN", "kefu.local").strip().lower(),
@@ -89,6 +91,9 @@ class Settings:
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
+            metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
+                          if env.get("KEFU_METRICS") == "file" else None),
             phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
             recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
             # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.

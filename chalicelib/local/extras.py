@@ -33,6 +33,12 @@ def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, 
     return storefront_extra(built, args, demo)
 
 
+def _ops(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.ops import ops_extra
+
+    return ops_extra(built, args, demo)
+
+
 def _phone(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
     """Phone needs no server locally: `./kefu phone simulate` sends Connect's events through the handler."""
     from chalicelib.local.demo import phone_number
@@ -42,4 +48,4 @@ def _phone(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> t
             "--from +8613800138000 --answered-after 8 --duration 60)", lambda: None)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _phone)
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _ops, _phone)
