@@ -108,8 +108,8 @@ PHONE_CALLS = Metric("PhoneCalls", "Count", ("direction", "outcome"), "phone",
                                           (("direction", "inbound"),), threshold=0.3, minimum=10),
                      runbook="Tell the merchant: its callback tasks are in the console's Calls tab. Many at once "
                              "across merchants: check Connect's queues and hours, and PhoneEventsHeld.")
-PHONE_ANSWER_SECONDS = Metric("PhoneAnswerSeconds", "Seconds", (), "phone",
-                              "Seconds an answered caller waited for an agent")
+PHONE_ANSWER_SECONDS = Metric("PhoneAnswerSeconds", "Seconds", ("source",), "phone",
+                              "Seconds an answered caller waited for an agent, by source (connect, webhook)")
 PHONE_EVENTS = Metric("PhoneEvents", "Count", ("source", "result"), "phone",
                       "Call events stored, by source (connect, webhook) and result (stored, duplicate)")
 PHONE_EVENTS_HELD = Metric("PhoneEventsHeld", "Count", ("reason",), "phone",

@@ -169,7 +169,7 @@ class PhoneService:
             outcome = record.outcome.value if record.outcome else "unknown"
             self.metrics.count(PHONE_CALLS, direction=record.direction.value, outcome=outcome)
             if record.outcome is Outcome.ANSWERED and record.waiting_seconds is not None:
-                self.metrics.count(PHONE_ANSWER_SECONDS, record.waiting_seconds)
+                self.metrics.count(PHONE_ANSWER_SECONDS, record.waiting_seconds, source=record.source.value)
 
     def _hold(self, licensee_id: str | None, source: Source, contact: str, event_type: str, raw: str,
               reason: HoldReason, details: tuple[str, ...]) -> dict[str, Any]:

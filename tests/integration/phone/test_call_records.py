@@ -33,7 +33,7 @@ def test_events_in_order_make_one_answered_call(services: Services, phone_mercha
         "answered", 20, 120, "presales", "agent-1")
     assert services.phone.tasks(phone_merchant.licensee_id, None) == []
     assert metrics.total("PhoneCalls", outcome="answered") == 1
-    assert metrics.total("PhoneAnswerSeconds") == 20
+    assert metrics.total("PhoneAnswerSeconds", source="connect") == 20
 
 
 def test_out_of_order_and_duplicated_events_still_make_one_correct_record(
