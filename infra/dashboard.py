@@ -49,7 +49,8 @@ class Watched:
 def search(metric: Metric) -> str:
     """Every dimension combination the code emits, without listing the values (codes, reasons, tables)."""
     schema = ",".join((NAMESPACE, *dimension_set(metric)))
-    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', 'Sum', {PERIOD_SECONDS})"
+    statistic = "Average" if metric.unit == "Seconds" else "Sum"  # a sum of waiting times means nothing
+    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', '{statistic}', {PERIOD_SECONDS})"
 
 
 def insights_query(metric: Metric, where_values: tuple[tuple[str, str], ...] | None = None) -> str:
