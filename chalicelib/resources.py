@@ -11,6 +11,11 @@ from __future__ import annotations
 MAIL_BUCKET_ENV = "KEFU_MAIL_BUCKET"
 INBOUND_PREFIX = "inbound/"
 
+# SES receives mail only in some regions: where the main region does not, a mail-ingress stack in a receiving
+# region (infra/ingress.py) stores raw mail in a bucket of its own, which mail_inbound reads there.
+INBOUND_BUCKET_ENV = "KEFU_MAIL_INBOUND_BUCKET"
+RECEIVING_REGION_ENV = "KEFU_MAIL_RECEIVING_REGION"
+
 # SES: the receipt rule set (made active once by hand, CloudFormation cannot) and the configuration set
 # every outbound message names, whose bounce and complaint events reach MAIL_EVENTS_FUNCTION.
 RECEIPT_RULE_SET_ENV = "KEFU_SES_RULE_SET"
@@ -41,6 +46,11 @@ ATTACHMENTS_PREFIX = "attachments/"
 
 def bucket_name(stage: str, account: str) -> str:
     return f"kefu-{stage}-mail-{account}"
+
+
+def inbound_bucket_name(stage: str, account: str, region: str) -> str:
+    """The receiving region's raw-mail bucket (the region in the name: a bucket name is global)."""
+    return f"kefu-{stage}-inbound-{account}-{region}"
 
 
 def rule_set_name(stage: str) -> str:

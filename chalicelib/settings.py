@@ -47,10 +47,24 @@ class Settings:
     chat_conversations_per_ip_hour: int = 10
     chat_messages_per_minute: int = 20
     chat_presence_cache_seconds: float = 10.0
+    chat_polls_per_visitor_minute: int = 120  # the widget polls every few seconds; more is a script
+    mail_tickets_per_sender_hour: int = 20    # new tickets one address may open at one merchant per hour
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
     failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
+    # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
+    # only in some regions; infra/ingress.py): that region's bucket. Unset: the mail bucket, in this region.
+    inbound_bucket: str | None = None
+    receiving_region: str | None = None
+
+    @property
+    def raw_mail_bucket(self) -> str:
+        return self.inbound_bucket or self.mail_bucket
+
+    @property
+    def raw_mail_region(self) -> str:
+        return self.receiving_region or self.region
     # Phone (issue 14): call records, and where Connect's recordings are kept in kefu's bucket.
     phone_table: str = "kefu-local-phone"
     recording_prefix: str = "recordings/"
@@ -90,10 +104,14 @@ class Settings:
             chat_conversations_per_ip_hour=int(env.get("KEFU_CHAT_CONVERSATIONS_PER_IP_HOUR", "10")),
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
+            chat_polls_per_visitor_minute=int(env.get("KEFU_CHAT_POLLS_PER_VISITOR_MINUTE", "120")),
+            mail_tickets_per_sender_hour=int(env.get("KEFU_MAIL_TICKETS_PER_SENDER_HOUR", "20")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),
+            inbound_bucket=env.get("KEFU_MAIL_INBOUND_BUCKET") or None,
+            receiving_region=env.get("KEFU_MAIL_RECEIVING_REGION") or None,
             phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
             recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
             # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.

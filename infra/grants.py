@@ -45,6 +45,7 @@ class Targets:
     mail_domain: str = ""                         # the SES domain identity mail is sent from
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
+    raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
@@ -81,7 +82,10 @@ def audit_append(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
-    return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"], resources=[t.bucket.bucket_arn])]
+    """HeadBucket of the mail bucket, and of the receiving region's raw-mail bucket where there is one."""
+    buckets = [t.bucket, *([t.raw_mail] if t.raw_mail is not None and t.raw_mail is not t.bucket else [])]
+    return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"],
+                                resources=[b.bucket_arn for b in buckets])]
 
 
 def _area_table(t: Targets, model: str, sid: str) -> list[iam.PolicyStatement]:
@@ -98,9 +102,11 @@ def mail_table(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def inbound_read(t: Targets) -> list[iam.PolicyStatement]:
-    """The raw mail SES stored under the inbound prefix: read, never written or deleted by kefu."""
+    """The raw mail SES stored under the inbound prefix (in the receiving region's bucket where SES receives in
+    another region): read, never written or deleted by kefu."""
+    raw_mail = t.raw_mail or t.bucket
     return [iam.PolicyStatement(sid="InboundRead", actions=["s3:GetObject"],
-                                resources=[t.bucket.arn_for_objects(f"{INBOUND_PREFIX}*")])]
+                                resources=[raw_mail.arn_for_objects(f"{INBOUND_PREFIX}*")])]
 
 
 def attachments_write(t: Targets) -> list[iam.PolicyStatement]:

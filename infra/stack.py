@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -28,7 +29,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib import resources
-from infra import bundle, catalogue, dashboard, grants
+from infra import bundle, catalogue, dashboard, grants, ingress
 from infra.catalogue import FunctionSpec, TableSpec
 from infra.options import StageOptions, options
 
@@ -76,10 +77,13 @@ def apigateway_account(scope: Construct, role: iam.Role) -> Any:
 
 
 class KefuStack(Stack):
-    def __init__(self, scope: Construct, stage: str, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, stage: str, layout: ingress.Layout, **kwargs: Any) -> None:
         super().__init__(scope, stage, stack_name=f"kefu-{stage}", description=f"kefu ({stage})", **kwargs)
         self.stage = stage
         self.options: StageOptions = options(stage)
+        # SES receives here, or in the receiving region's ingress stack (infra/ingress.py).
+        self.layout = layout
+        self.ingress = ingress.IngressNames(stage, layout.receiving_region) if layout.split else None
         prod = stage == "prod"
         self.removal = RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY
 
@@ -87,6 +91,8 @@ class KefuStack(Stack):
                            description="kefu: tables, topics", removal_policy=self.removal)
         self.tables = {spec.key: self.table(spec, prod) for spec in catalogue.tables(stage)}
         self.bucket = self.mail_bucket()
+        self.raw_mail = self.bucket if self.ingress is None else s3.Bucket.from_bucket_attributes(
+            self, "RawMail", bucket_name=self.ingress.bucket_name, region=self.ingress.region)
         self.reply_secret = self.reply_token_secret()
 
         self.app = KefuChalice(self, "App")
@@ -100,6 +106,7 @@ class KefuStack(Stack):
         self.log_groups: dict[str, logs.CfnLogGroup] = {}
         self.configure_functions()
         self.api_log_group = self.configure_api()
+        self.gateway_responses()
 
         self.alarm_topic = self.topic("Alarms", "cloudwatch.amazonaws.com")
         for subscriber in self.options.alarm_subscribers:
@@ -173,9 +180,11 @@ class KefuStack(Stack):
     def configure_functions(self) -> None:
         mail_domain = catalogue.stage_environment(self.stage)[resources.MAIL_DOMAIN_ENV]
         targets = grants.Targets(self.tables, self.key, self.bucket, mail_domain,
-                                 resources.configuration_set_name(self.stage), self.reply_secret)
+                                 resources.configuration_set_name(self.stage), self.reply_secret, self.raw_mail)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
         environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
+                       resources.INBOUND_BUCKET_ENV: self.raw_mail.bucket_name,
+                       resources.RECEIVING_REGION_ENV: self.layout.receiving_region,
                        resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
                        resources.CONFIGURATION_SET_ENV: resources.configuration_set_name(self.stage)}
         for function in self.functions:
@@ -310,8 +319,17 @@ class KefuStack(Stack):
 
     # -- SES ----------------------------------------------------------------------------------------------
     def mail(self) -> None:
-        """Inbound: store in the bucket, then invoke the inbound function (when app.py declares it).
+        """Inbound: store in the bucket, then invoke the inbound function (when app.py declares it); or, where
+        SES receives in another region, the inbound function subscribed to that region's ingress topic.
         Outbound: a configuration set whose bounces and complaints go to the mail events function."""
+        inbound = self.function(resources.MAIL_INBOUND_FUNCTION)
+        if self.ingress is None:
+            self.receiving(inbound)
+        elif inbound is not None:
+            ingress.deliver_to(self, self.ingress, self.function_arn(inbound))
+        self.sending()
+
+    def receiving(self, inbound: FunctionSpec | None) -> None:
         self.bucket.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("ses.amazonaws.com")], actions=["s3:PutObject"],
             resources=[self.bucket.arn_for_objects(f"{resources.INBOUND_PREFIX}*")],
@@ -320,7 +338,6 @@ class KefuStack(Stack):
                                          rule_set_name=resources.rule_set_name(self.stage))
         actions = [ses.CfnReceiptRule.ActionProperty(s3_action=ses.CfnReceiptRule.S3ActionProperty(
             bucket_name=self.bucket.bucket_name, object_key_prefix=resources.INBOUND_PREFIX))]
-        inbound = self.function(resources.MAIL_INBOUND_FUNCTION)
         permission = None
         if inbound is not None:
             permission = lambda_.CfnPermission(self, "InboundFromSes", action="lambda:InvokeFunction",
@@ -336,6 +353,7 @@ class KefuStack(Stack):
         if permission is not None:
             rule.add_dependency(permission)
 
+    def sending(self) -> None:
         configuration_set = ses.CfnConfigurationSet(
             self, "ConfigurationSet", name=resources.configuration_set_name(self.stage),
             delivery_options=ses.CfnConfigurationSet.DeliveryOptionsProperty(tls_policy="REQUIRE"),
@@ -410,6 +428,23 @@ class KefuStack(Stack):
                     dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dead_letters.queue_arn)))
 
     # -- cdk-nag ------------------------------------------------------------------------------------------
+    # -- answers API Gateway gives itself ---------------------------------------------------------------
+    def gateway_responses(self) -> None:
+        """What API Gateway answers before a function runs comes in the API's one error shape too: an unknown
+        route is a 404 (API Gateway's own 403 echoes the Authorization header back), and other refusals say
+        so without repeating the request. Local mode does the same in chalicelib/local/http_server.py."""
+        api = self.app.get_resource("RestAPI").ref
+        for name, kind, status, code, message in (
+                ("UnknownRoute", "MISSING_AUTHENTICATION_TOKEN", "404", "NOT_FOUND",
+                 "There is no such route in this API."),
+                ("Refused", "DEFAULT_4XX", None, "REFUSED", "The request was refused before it reached the API."),
+                ("Failed", "DEFAULT_5XX", None, "UNAVAILABLE", "The API is unavailable; try again shortly.")):
+            apigateway.CfnGatewayResponse(
+                self, f"Gateway{name}", rest_api_id=api, response_type=kind, status_code=status,
+                response_templates={"application/json": json.dumps({"error": {"code": code, "message": message}})},
+                response_parameters={"gatewayresponse.header.Content-Type": "'application/json; charset=utf-8'",
+                                     "gatewayresponse.header.Cache-Control": "'no-store'"})
+
     def suppressions(self) -> None:
         """Each finding accepted on purpose, with the reason."""
         NagSuppressions.add_resource_suppressions_by_path(self, f"/{self.node.path}/AccessLogs/Resource", [
@@ -450,6 +485,8 @@ class KefuStack(Stack):
             (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",
              "DescribeContact on the account's Connect instances, whose ids merchants bring; the phone table "
              "routes each instance to one merchant."),
+            (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
+             "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
         ]
         for function in self.functions:

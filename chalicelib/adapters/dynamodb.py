@@ -4,8 +4,6 @@ and transactions. `AWS_ENDPOINT_URL_DYNAMODB` (settings.dynamodb_endpoint) is th
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -16,7 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.errors import Conflict, InvalidInput
+from chalicelib.core.errors import Conflict
 from chalicelib.settings import Settings
 
 _connection: Connection | None = None
@@ -105,28 +103,3 @@ def ping(model: type[Model]) -> dict[str, Any]:
     client = model._get_connection().connection.client
     table = client.describe_table(TableName=model.Meta.table_name)["Table"]
     return {"table": table["TableName"], "status": table["TableStatus"]}
-
-
-def write_cursor(key: dict[str, Any] | None) -> str | None:
-    """The `next` cursor of a page: DynamoDB's LastEvaluatedKey, opaque to callers."""
-    if not key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def read_cursor(cursor: str | None, index_partition: tuple[str, str], index_sort: str) -> dict[str, Any] | None:
-    """A cursor from a previous page of an index query; refused unless it points into the caller's own list
-    (the index partition given: a tenant can never page into another's)."""
-    if not cursor:
-        return None
-    name, value = index_partition
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (isinstance(key, dict) and key.get(name, {}).get("S") == value
-                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-                 and set(key) == {"pk", "sk", name, index_sort})
-    except (ValueError, TypeError, AttributeError):
-        valid = False
-    if not valid:
-        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
-    return key

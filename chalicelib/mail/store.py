@@ -44,6 +44,8 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import cursors
+from chalicelib.core.errors import InvalidInput
 from chalicelib.mail.model import Delivery, TicketStatus, key_hash
 
 
@@ -345,11 +347,12 @@ class MailStore:
     def list_tickets(self, licensee_id: str, status: str, limit: int,
                      cursor: str | None) -> tuple[list[Ticket], str | None]:
         """A page of tickets in a status, newest activity first, and the cursor of the next page."""
-        start = dynamodb.read_cursor(cursor, ("activity_pk", _activity(licensee_id, status)), "activity_sk")
+        scope = f"mail-tickets|{licensee_id}|{status}"
+        start = _read_cursor(cursors.decode(cursor, scope), _activity(licensee_id, status))
         page = MailItem.activity_index.query(_activity(licensee_id, status), scan_index_forward=False, limit=limit,
                                              last_evaluated_key=start)
         items = [_ticket(i) for i in page if isinstance(i, TicketItem)]
-        return items, dynamodb.write_cursor(page.last_evaluated_key)
+        return items, cursors.encode(page.last_evaluated_key, scope)
 
     def messages(self, licensee_id: str, ticket_id: str, limit: int = 500) -> list[Message]:
         return [_message(i) for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit)
@@ -485,7 +488,15 @@ class MailStore:
 
     def take_acknowledgement(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         """Count one acknowledgement to `sender` in this hour; False when `limit` were sent already."""
-        item = RateItem(pk=f"ACKRATE#{licensee_id}#{sender}", sk=bucket)
+        return self._take("ACKRATE", licensee_id, sender, now, bucket, limit)
+
+    def take_new_ticket(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        """Count one new ticket from `sender` in this hour; False when `limit` were opened already."""
+        return self._take("TICKETRATE", licensee_id, sender, now, bucket, limit)
+
+    @staticmethod
+    def _take(kind: str, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        item = RateItem(pk=f"{kind}#{licensee_id}#{sender}", sk=bucket)
         try:
             item.update(actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
                                  MailItem.item_type.set(RateItem)],
@@ -597,3 +608,14 @@ def _get(pk: str, sk: str, consistent: bool = True) -> MailItem | None:
         return MailItem.get(pk, sk, consistent_read=consistent)
     except MailItem.DoesNotExist:
         return None
+
+
+def _read_cursor(key: dict[str, Any] | None, activity_pk: str) -> dict[str, Any] | None:
+    """A signed cursor's key, checked once more to point into the caller's own list."""
+    if key is None:
+        return None
+    valid = (key.get("activity_pk") == {"S": activity_pk} and set(key) == {"pk", "sk", "activity_pk", "activity_sk"}
+             and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()))
+    if not valid:
+        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
+    return key

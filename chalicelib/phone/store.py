@@ -42,6 +42,7 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import cursors
 from chalicelib.phone.model import CallEvent, CallRecord, Direction, EventType, Source, TaskStatus, with_notes
 
 
@@ -381,13 +382,14 @@ class PhoneStore:
                                  (CallItem.agent, agent), (CallItem.customer, customer)):
             if value is not None:
                 filters = (attribute == value) if filters is None else filters & (attribute == value)
-        start = dynamodb.read_cursor(cursor, ("calls_pk", licensee_id), "calls_sk")
+        scope = f"phone-calls|{licensee_id}"  # a signed cursor: it pages only this merchant's calls
+        start = cursors.decode(cursor, scope)
         page = PhoneItem.calls_index.query(licensee_id, condition, filter_condition=filters, scan_index_forward=False,
                                            limit=limit, last_evaluated_key=start)
         calls = [record_from_json(i.record) for i in page if isinstance(i, CallItem)]
         notes = self._notes(licensee_id, [c.call_id for c in calls])
         calls = [with_notes(c, *notes[c.call_id]) if c.call_id in notes else c for c in calls]
-        return calls, dynamodb.write_cursor(page.last_evaluated_key)
+        return calls, cursors.encode(page.last_evaluated_key, scope)
 
     def calls_between(self, licensee_id: str, since: datetime, until: datetime) -> list[CallRecord]:
         """Every call of a merchant that started in a period (reports): one paged Query of the index."""

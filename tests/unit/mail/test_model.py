@@ -26,6 +26,7 @@ from chalicelib.mail.model import (
     support_address,
 )
 from chalicelib.mail.parsing import parse
+from tests.mail_helpers import through_sns
 from tests.unit.mail.helpers import parse_fixture
 
 DOMAIN = "kefu.example"
@@ -118,8 +119,10 @@ def test_a_support_address_is_lower_case_on_the_licensors_domain() -> None:
     assert support_address("Demo-Tea", DOMAIN) == f"demo-tea@{DOMAIN}"
 
 
-def test_the_same_message_id_in_any_case_is_one_key_and_a_mail_without_one_uses_the_ses_id() -> None:
-    assert idempotency_key("ABC@Host", "s1") == idempotency_key("abc@host", "s2")
+def test_message_ids_are_one_key_per_rfc_5322_and_a_mail_without_one_uses_the_ses_id() -> None:
+    # the domain is case-insensitive, the local part is not (RFC 5322, 3.6.4 with 3.4.1)
+    assert idempotency_key("ABC@Host", "s1") == idempotency_key("ABC@host", "s2") == "ABC@host"
+    assert idempotency_key("ABC@host", "s1") != idempotency_key("abc@host", "s1")
     assert idempotency_key(None, "s1") == "ses:s1" != idempotency_key(None, "s2")
 
 
@@ -132,9 +135,28 @@ def test_an_ses_receipt_event_reads_back_its_id_recipients_and_verdicts() -> Non
     assert (record.verdicts.spam, record.verdicts.dmarc_policy) == ("FAIL", "reject")
 
 
+def test_the_same_receipt_through_sns_from_the_receiving_region_reads_back_the_same() -> None:
+    at = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
+    event = ses_event("abc123", ["Shop@Kefu.Example", "other@kefu.example"], "a@b.example", at,
+                      Verdicts(spam="PASS", virus="FAIL", dmarc="FAIL", dmarc_policy="quarantine"))
+    assert inbound_events(through_sns(event)) == inbound_events(event)
+    [record] = inbound_events(through_sns(event))
+    assert record.recipients == ("shop@kefu.example", "other@kefu.example") and record.verdicts.virus == "FAIL"
+
+
 def test_records_that_are_not_ses_receipts_or_carry_a_strange_id_are_skipped() -> None:
     assert inbound_events({"Records": [{"s3": {}}, {"ses": {"mail": {"messageId": "../etc/passwd"}}}]}) == []
     assert inbound_events({}) == []
+    receipt = ses_event("abc123", ["shop@kefu.example"], "a@b.example", datetime(2026, 6, 15, tzinfo=UTC))
+    wrapped = through_sns(receipt)
+    message = json.loads(wrapped["Records"][0]["Sns"]["Message"])
+    # Another notification of SES on the same topic, a message that is not JSON, a strange id: nothing.
+    for changed in ({**message, "notificationType": "Bounce"}, "not json",
+                    {**message, "mail": {**message["mail"], "messageId": "../../etc"}}):
+        record = {**wrapped["Records"][0], "Sns": {**wrapped["Records"][0]["Sns"],
+                                                   "Message": changed if isinstance(changed, str) else
+                                                   json.dumps(changed)}}
+        assert inbound_events({"Records": [record]}) == []
 
 
 def test_bounce_and_complaint_notifications_through_sns_are_read_with_their_tags() -> None:
@@ -175,3 +197,21 @@ def test_a_long_body_is_stored_cut_on_a_character_boundary_within_the_byte_limit
     stored, cut = stored_body(text, 1000)
     assert cut and len(stored.encode()) <= 1000 and text.startswith(stored)
     assert stored_body("short") == ("short", False)
+
+
+@pytest.mark.parametrize("sender", [
+    "victim@example.com <attacker@evil.example>",          # unquoted: two mailboxes
+    '"victim@example.com" <attacker@evil.example>',        # the name shows another address
+    "Customer Service (support@shop.example) <x@evil.example>",
+    "Anna <anna@example.org>, Bob <bob@example.org>",     # more than one author
+])
+def test_a_sender_that_shows_another_address_or_several_is_held_as_suspicious(sender: str) -> None:
+    parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
+    assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is HoldReason.SUSPICIOUS_SENDER
+
+
+@pytest.mark.parametrize("sender", ["Anna <anna@example.org>", '"anna@example.org" <ANNA@example.org>',
+                                    "anna@example.org", "张三 <zhang@example.cn>"])
+def test_one_mailbox_whose_name_shows_its_own_address_or_none_is_accepted(sender: str) -> None:
+    parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
+    assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is None
