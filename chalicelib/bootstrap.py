@@ -15,6 +15,7 @@ from chalicelib.settings import Settings
 # The areas are imported when the services are built, not when a route module imports this one: app.py's
 # import stays small (cold start), and a function that never builds services never loads them.
 if TYPE_CHECKING:
+    from chalicelib.adapters.awslambda import LambdaInvoker
     from chalicelib.billing.service import BillingService
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
@@ -41,6 +42,13 @@ class Services:
     @property
     def tables(self) -> tuple[type, ...]:
         return tuple(model for model, _ in _models(self.settings))
+
+    @cached_property
+    def invoker(self) -> LambdaInvoker:
+        """Asynchronous invocations of Lambda functions (a long run continuing itself), made on first use."""
+        from chalicelib.adapters.awslambda import LambdaInvoker
+
+        return LambdaInvoker(self.settings.region)
 
     @cached_property
     def failed_events(self) -> FailedEvents:
@@ -109,7 +117,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
 def _models(settings: Settings) -> list[tuple[Any, str]]:
     """Every table's model and its name in this stage."""
     from chalicelib.audit.store import AuditItem
-    from chalicelib.billing.store import BillingItem
+    from chalicelib.billing.items import BillingItem
     from chalicelib.chat.store import ChatItem
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem

@@ -35,7 +35,7 @@ RECORDING_PREFIX = "recordings/"
 # The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
 # and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.
 AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager",
-                                 "sqs", "connect")
+                                 "lambda", "sqs", "connect")
 
 # The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
 # process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.

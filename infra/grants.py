@@ -46,6 +46,7 @@ class Targets:
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
     raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
+    own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
@@ -157,6 +158,12 @@ def connect_describe(t: Targets) -> list[iam.PolicyStatement]:
                                            "contact/*"])]
 
 
+def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
+    """A long run that is short of time continues in a new invocation of its own function, and only that."""
+    return [iam.PolicyStatement(sid="InvokeItself", actions=["lambda:InvokeFunction"],
+                                resources=[t.own_function_arn, f"{t.own_function_arn}:*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
@@ -171,9 +178,10 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     # (from DescribeContact); reading recordings is the API's, which signs agents' links.
     PHONE_EVENTS_FUNCTION: (phone_table, kms_data, connect_describe),
     # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
-    "billing-run": (table_data, kms_data, mailer_send),
-    "overdue-run": (table_data, kms_data, mailer_send),
-    "renewal-run": (table_data, kms_data, mailer_send),
+    # ... and a run short of time continues itself with a cursor.
+    "billing-run": (table_data, kms_data, mailer_send, invoke_itself),
+    "overdue-run": (table_data, kms_data, mailer_send, invoke_itself),
+    "renewal-run": (table_data, kms_data, mailer_send, invoke_itself),
 }
 
 

@@ -5,6 +5,7 @@ dashboard and alarms. Its construct id is the stage, which is how Chalice's cons
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -200,7 +201,10 @@ class KefuStack(Stack):
             # Set on the imported role itself (not as an override), so that cdk-nag checks the real policy.
             role = self.app.get_resource(function.role_logical_id)
             assert isinstance(role, iam.CfnRole)
-            statements = grants.statements(function.name, targets, log_groups)
+            # By name, not by the function's Arn: the function depends on its role, so the role cannot on it.
+            own = replace(targets, own_function_arn=f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+                                                    f":function:{Aws.STACK_NAME}-{function.logical_id}-*")
+            statements = grants.statements(function.name, own, log_groups)
             statements.append(iam.PolicyStatement(sid="Traces", actions=["xray:PutTraceSegments",
                                                                          "xray:PutTelemetryRecords"],
                                                   resources=["*"]))
@@ -476,6 +480,8 @@ class KefuStack(Stack):
             (r"/^Resource::\*$/g", "ListBackups, ses:GetAccount, ses:GetSendQuota and X-Ray's PutTraceSegments and "
                                    "PutTelemetryRecords take no resource in IAM; these statements hold only such "
                                    "actions."),
+            (r"/^Resource::.*:function:.*-\*(:\*)?$/g", "A run continues in its own function (and its versions), "
+                                                        "whose name CloudFormation makes from the stack's."),
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),

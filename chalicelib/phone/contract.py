@@ -32,6 +32,10 @@ CALL_DETAIL = {**CALL, "properties": {**CALL["properties"],
                                                                 expires_at=nullable(INSTANT))),
                                       "callback": nullable(TASK)},
                "required": sorted([*CALL["required"], "recording", "callback"])}
+COUNTS = {"type": "object", "additionalProperties": INTEGER}
+RATE = nullable({"type": "number"})
+REPORT = obj(since=INSTANT, until=INSTANT, calls=INTEGER, by_outcome=COUNTS, answered_by_agent=COUNTS,
+             answer_rate=RATE, average_wait_seconds=RATE, talk_seconds=INTEGER)
 _CALL = "/v1/agent/calls/{call_id}"
 SIGNED = {"X-Kefu-Merchant": STRING, "X-Kefu-Timestamp": STRING, "X-Kefu-Signature": STRING}
 
@@ -57,5 +61,5 @@ OPERATIONS = [
     operation("PUT", "/v1/agent/callbacks/{call_id}", "Assign a callback task or set its status", AGENT, ok=TASK,
               body=request({}, {"assignee": text_of(100, 0), "status": enum("open", "done")}), errors=(409,)),
     operation("GET", "/v1/agent/reports/calls", "Calls of a period: outcomes, answered per agent, answer rate", AGENT,
-              query={"since": STRING, "until": STRING}),
+              query={"since": STRING, "until": STRING}, ok=REPORT),
 ]

@@ -34,7 +34,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.exceptions import PutError
 from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -261,7 +261,7 @@ class PhoneStore:
                                                   consistent_read=True) if isinstance(i, NumberItem)]
 
     def number_owner(self, number: str) -> str | None:
-        item = _get(f"NUMBER#{number}", "NUMBER", consistent=False)
+        item = dynamodb.get(PhoneItem, f"NUMBER#{number}", "NUMBER", consistent=False)
         return item.licensee_id if isinstance(item, RouteItem) else None
 
     def set_instance(self, licensee_id: str, instance: str, previous: str | None, audit: AuditRecord) -> None:
@@ -276,11 +276,11 @@ class PhoneStore:
             audit_store.add_to(tx, audit)
 
     def instance(self, licensee_id: str) -> str | None:
-        item = _get(_merchant(licensee_id), "INSTANCE")
+        item = dynamodb.get(PhoneItem, _merchant(licensee_id), "INSTANCE")
         return item.instance if isinstance(item, InstanceItem) else None
 
     def instance_owner(self, instance: str) -> str | None:
-        item = _get(f"INSTANCE#{instance}", "INSTANCE", consistent=False)
+        item = dynamodb.get(PhoneItem, f"INSTANCE#{instance}", "INSTANCE", consistent=False)
         return item.licensee_id if isinstance(item, RouteItem) else None
 
     # -- webhook secrets -------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class PhoneStore:
             audit_store.add_to(tx, audit)
 
     def secrets(self, licensee_id: str) -> Secrets | None:
-        item = _get(_merchant(licensee_id), "WEBHOOKSECRET", consistent=False)
+        item = dynamodb.get(PhoneItem, _merchant(licensee_id), "WEBHOOKSECRET", consistent=False)
         if not isinstance(item, SecretItem):
             return None
         return Secrets(item.current, item.previous, item.previous_until, item.rotated_at)
@@ -318,7 +318,7 @@ class PhoneStore:
                         customer=record.caller if record.direction is Direction.INBOUND else record.callee,
                         calls_sk=f"{_utc(record.started_at)}#{record.call_id}")
         for _ in range(3):
-            current = _get(_merchant(licensee_id), f"CALL#{record.call_id}")
+            current = dynamodb.get(PhoneItem, _merchant(licensee_id), f"CALL#{record.call_id}")
             if not isinstance(current, CallItem):
                 condition = PhoneItem.pk.does_not_exist()
             else:
@@ -331,7 +331,7 @@ class PhoneStore:
             try:
                 item.save(condition=condition)
             except PutError as exc:
-                if not _conditional(exc):
+                if not dynamodb.condition_failed(exc):
                     raise
                 continue  # another writer came first: look again
             return item.counted is not None
@@ -339,15 +339,9 @@ class PhoneStore:
 
     def mark_counted(self, licensee_id: str, call_id: str, at: datetime) -> bool:
         """Mark an ended call's metrics as emitted; True only for the first caller (metrics once per call)."""
-        try:
-            CallItem(pk=_merchant(licensee_id), sk=f"CALL#{call_id}").update(
-                actions=[CallItem.counted.set(at)],
-                condition=PhoneItem.pk.exists() & CallItem.counted.does_not_exist())
-        except UpdateError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: CallItem(pk=_merchant(licensee_id), sk=f"CALL#{call_id}").update(
+            actions=[CallItem.counted.set(at)],
+            condition=PhoneItem.pk.exists() & CallItem.counted.does_not_exist()))
 
     def record(self, licensee_id: str, call_id: str) -> tuple[CallRecord, bool] | None:
         """A call record with its notes, and whether its metrics were emitted."""
@@ -421,16 +415,10 @@ class PhoneStore:
 
     def cancel_task(self, licensee_id: str, call_id: str, at: datetime) -> bool:
         """Close an open task of a call that turned out answered (its events came out of order)."""
-        try:
-            TaskItem(pk=_merchant(licensee_id), sk=f"TASK#{call_id}").update(
-                actions=[TaskItem.status.set(TaskStatus.CANCELLED.value), TaskItem.updated_at.set(at),
-                         TaskItem.updated_by.set("system:answered")],
-                condition=TaskItem.status == TaskStatus.OPEN.value)
-        except UpdateError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: TaskItem(pk=_merchant(licensee_id), sk=f"TASK#{call_id}").update(
+            actions=[TaskItem.status.set(TaskStatus.CANCELLED.value), TaskItem.updated_at.set(at),
+                     TaskItem.updated_by.set("system:answered")],
+            condition=TaskItem.status == TaskStatus.OPEN.value))
 
     def tasks(self, licensee_id: str, status: TaskStatus | None = None, limit: int = 100) -> list[Task]:
         found = PhoneItem.query(_merchant(licensee_id), PhoneItem.sk.startswith("TASK#"), consistent_read=True,
@@ -439,7 +427,7 @@ class PhoneStore:
         return sorted(tasks, key=lambda t: t.created_at, reverse=True)[:limit]
 
     def task(self, licensee_id: str, call_id: str) -> Task | None:
-        item = _get(_merchant(licensee_id), f"TASK#{call_id}")
+        item = dynamodb.get(PhoneItem, _merchant(licensee_id), f"TASK#{call_id}")
         return _task(item) if isinstance(item, TaskItem) else None
 
     def update_task(self, licensee_id: str, task: Task, status: TaskStatus, assignee: str | None,
@@ -482,22 +470,4 @@ def _utc(instant: datetime) -> str:
 
 def _put_new(item: PhoneItem) -> bool:
     """Write an item that must not exist yet; False when it does (a retry, a duplicate): nothing is changed."""
-    try:
-        item.save(condition=PhoneItem.pk.does_not_exist())
-    except PutError as exc:
-        if _conditional(exc):
-            return False
-        raise
-    return True
-
-
-def _conditional(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
-
-
-def _get(pk: str, sk: str, consistent: bool = True) -> PhoneItem | None:
-    try:
-        return PhoneItem.get(pk, sk, consistent_read=consistent)
-    except PhoneItem.DoesNotExist:
-        return None
+    return dynamodb.conditionally(lambda: item.save(condition=PhoneItem.pk.does_not_exist()))

@@ -3,18 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import (
-    Cadence,
-    ChargeKey,
-    ChargeReason,
-    DateRange,
-    DeliveredSession,
-    FeeChange,
-    FeeKind,
-    Timing,
-    charges_between,
-    due_charges,
-)
+from chalicelib.billing.charges import ChargeKey, ChargeReason, charges_between, due_charges
+from chalicelib.billing.fees import DeliveredSession, FeeChange, FeeKind, Timing
+from chalicelib.billing.periods import Cadence, DateRange
 from tests.unit.billing.helpers import fee, window
 
 
