@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
     from chalicelib.operations.service import OperationsService
+    from chalicelib.phone.service import PhoneService
     from chalicelib.realtime.service import RealtimeService
 
 
@@ -67,6 +68,11 @@ class Services:
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
         return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer, self.mail.raw_mail)
+
+    @cached_property
+    def phone(self) -> PhoneService:
+        """Call records (issue 14), built on first use."""
+        return _phone(self)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -120,9 +126,30 @@ def _models(settings: Settings) -> list[tuple[Any, str]]:
     from chalicelib.chat.store import ChatItem
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem
+    from chalicelib.phone.store import PhoneItem
 
     return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table)]
+            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table),
+            (PhoneItem, settings.phone_table)]
+
+
+def _phone(built: Services) -> PhoneService:
+    """The phone channel: DescribeContact from Amazon Connect on AWS, a local stand-in in local mode."""
+    from chalicelib.phone.service import Contacts, PhoneService
+    from chalicelib.phone.store import PhoneStore
+
+    contacts: Contacts
+    if built.settings.contacts == "connect":
+        from chalicelib.adapters.connect import ConnectContacts
+
+        contacts = ConnectContacts(built.settings.region)
+    else:
+        from chalicelib.local.connect import LocalContacts
+
+        contacts = LocalContacts()
+    # Recording links are signed with the newest reply secret (its own context string keeps the uses apart).
+    return PhoneService(PhoneStore(), built.licensing, contacts, built.blobs, built.clock, built.settings,
+                        built.metrics, lambda: built.mail.secrets[0])
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -71,6 +71,10 @@ class Settings:
     @property
     def raw_mail_region(self) -> str:
         return self.receiving_region or self.region
+    # Phone (issue 14): call records, and where Connect's recordings are kept in kefu's bucket.
+    phone_table: str = "kefu-local-phone"
+    recording_prefix: str = "recordings/"
+    contacts: str = "local"  # local | connect: who answers DescribeContact
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,4 +120,8 @@ class Settings:
                           if env.get("KEFU_METRICS") == "file" else None),
             inbound_bucket=env.get("KEFU_MAIL_INBOUND_BUCKET") or None,
             receiving_region=env.get("KEFU_MAIL_RECEIVING_REGION") or None,
+            phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
+            recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
+            # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.
+            contacts=env.get("KEFU_CONTACTS", "local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "connect"),
         )

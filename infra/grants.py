@@ -22,6 +22,8 @@ from chalicelib.resources import (
     INBOUND_PREFIX,
     MAIL_EVENTS_FUNCTION,
     MAIL_INBOUND_FUNCTION,
+    PHONE_EVENTS_FUNCTION,
+    RECORDING_PREFIX,
 )
 
 # What PynamoDB and the services do with items: reads, conditional writes, transactions (which IAM checks as
@@ -89,13 +91,17 @@ def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[b.bucket_arn for b in buckets])]
 
 
-def mail_table(t: Targets) -> list[iam.PolicyStatement]:
-    """The mail table's items, and reading licenses (the mail gate); nothing else of the database."""
-    mail, licensing = t.tables["MailItem"], t.tables["LicensingItem"]
-    return [iam.PolicyStatement(sid="MailTable", actions=TABLE_DATA,
-                                resources=[mail.table_arn, f"{mail.table_arn}/index/*"]),
+def _area_table(t: Targets, model: str, sid: str) -> list[iam.PolicyStatement]:
+    """One area's table's items, and reading licenses (the area's gate); nothing else of the database."""
+    own, licensing = t.tables[model], t.tables["LicensingItem"]
+    return [iam.PolicyStatement(sid=sid, actions=TABLE_DATA, resources=[own.table_arn, f"{own.table_arn}/index/*"]),
             iam.PolicyStatement(sid="LicenseRead", actions=TABLE_READ,
                                 resources=[licensing.table_arn, f"{licensing.table_arn}/index/*"])]
+
+
+def mail_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The mail table's items, and reading licenses (the mail gate)."""
+    return _area_table(t, "MailItem", "MailTable")
 
 
 def inbound_read(t: Targets) -> list[iam.PolicyStatement]:
@@ -141,6 +147,25 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
                                            f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
+def phone_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The phone table's items, and reading licenses (the phone gate)."""
+    return _area_table(t, "PhoneItem", "PhoneTable")
+
+
+def recordings_read(t: Targets) -> list[iam.PolicyStatement]:
+    """Connect's call recordings under the recording prefix: read (agents' links are signed by this role)."""
+    return [iam.PolicyStatement(sid="RecordingsRead", actions=["s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{RECORDING_PREFIX}*")])]
+
+
+def connect_describe(t: Targets) -> list[iam.PolicyStatement]:
+    """DescribeContact on contacts of any Connect instance of the account (each merchant brings its own
+    instance, routed in the phone table); no other Connect action."""
+    return [iam.PolicyStatement(sid="ConnectDescribeContact", actions=["connect:DescribeContact"],
+                                resources=[f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/*/"
+                                           "contact/*"])]
+
+
 def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
     """A long run that is short of time continues in a new invocation of its own function, and only that."""
     return [iam.PolicyStatement(sid="InvokeItself", actions=["lambda:InvokeFunction"],
@@ -157,7 +182,9 @@ def push(t: Targets) -> list[iam.PolicyStatement]:
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files),
+    # Phone (issue 14): agents open recordings through links this role signs.
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files,
+                    recordings_read),
     # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
     "websocket_connect": (table_data, kms_data),
     "websocket_disconnect": (table_data, kms_data),
@@ -167,6 +194,9 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
+    # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
+    # (from DescribeContact); reading recordings is the API's, which signs agents' links.
+    PHONE_EVENTS_FUNCTION: (phone_table, kms_data, connect_describe),
     # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
     # ... and a run short of time continues itself with a cursor.
     "billing-run": (table_data, kms_data, mailer_send, invoke_itself),

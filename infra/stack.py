@@ -12,6 +12,7 @@ from typing import Any
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -51,6 +52,8 @@ ACCESS_LOG_FORMAT = {
     "method": "$context.httpMethod", "route": "$context.resourcePath", "status": "$context.status",
     "latencyMs": "$context.responseLatency", "integrationMs": "$context.integration.latency",
     "bytes": "$context.responseLength", "waf": "$context.waf.status", "error": "$context.error.message"}
+# Contact events are retried for a day if the function fails (EventBridge's limits); events are idempotent.
+EVENT_RETRIES, EVENT_MAX_AGE_SECONDS = 185, 86400
 
 
 class KefuChalice(Chalice):
@@ -119,6 +122,7 @@ class KefuStack(Stack):
                      for f in self.functions]
         watched = dashboard.Watched(functions, f"kefu-{stage}", API_STAGE, self.dead_letters, self.failed_events,
                                     self.options.api_latency_p95_ms)
+        self.phone()
         dashboard.dashboard(self, stage, watched)
         dashboard.alarms(self, watched, self.alarm_topic)
         self.suppressions()
@@ -388,6 +392,27 @@ class KefuStack(Stack):
                 resources=[self.dead_letters.queue_arn],
                 conditions={"ArnEquals": {"aws:SourceArn": self.mail_topic.topic_arn}}))
 
+    # -- phone --------------------------------------------------------------------------------------------
+    def phone(self) -> None:
+        """Amazon Connect's contact events of voice calls, from every instance of the account, to the phone
+        function (when app.py declares it); the function routes each instance to its merchant."""
+        function = self.function(resources.PHONE_EVENTS_FUNCTION)
+        if function is None:
+            return
+        rule = events.CfnRule(self, "ConnectContactEvents", name=f"kefu-{self.stage}-connect-contact-events",
+                              description="Amazon Connect contact events of voice calls, to kefu's phone function",
+                              state="ENABLED", event_pattern={
+                                  "source": ["aws.connect"], "detail-type": ["Amazon Connect Contact Event"],
+                                  "detail": {"channel": ["VOICE"]}},
+                              targets=[events.CfnRule.TargetProperty(
+                                  id="phone-events", arn=self.function_arn(function),
+                                  retry_policy=events.CfnRule.RetryPolicyProperty(
+                                      maximum_retry_attempts=EVENT_RETRIES,
+                                      maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS))])
+        lambda_.CfnPermission(self, "PhoneEventsFromEventBridge", action="lambda:InvokeFunction",
+                              function_name=self.function_arn(function), principal="events.amazonaws.com",
+                              source_arn=rule.attr_arn)
+
     # -- schedules ----------------------------------------------------------------------------------------
     def schedules(self) -> None:
         """One EventBridge Scheduler schedule per entry of schedules.JOBS, in the entry's time zone, with
@@ -470,9 +495,12 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat)\/\*$/g",
-             "Objects under one prefix of the mail bucket (raw mail, attachments, or chat files), whose keys are "
-             "message or upload ids."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat|recordings)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, attachments, chat files or call recordings), "
+             "whose keys are message, upload or contact ids."),
+            (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",
+             "DescribeContact on the account's Connect instances, whose ids merchants bring; the phone table "
+             "routes each instance to one merchant."),
             (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
              "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),

@@ -45,4 +45,13 @@ def _ops(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tup
     return ops_extra(built, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime, _ops)
+def _phone(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    """Phone needs no server locally: `./kefu phone simulate` sends Connect's events through the handler."""
+    from chalicelib.local.demo import phone_number
+
+    demo["phone_number"] = phone_number(built, demo["merchant_id"])
+    return (f"phone          {demo['phone_number']}   (./kefu phone simulate {demo['merchant_id']} "
+            "--from +8613800138000 --answered-after 8 --duration 60)", lambda: None)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime, _ops, _phone)

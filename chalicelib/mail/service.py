@@ -4,8 +4,6 @@ replies out through the one mailer, bounces and complaints back. Every function 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,6 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 
 import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import links
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
@@ -47,6 +46,7 @@ from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_HELD, MAIL_RECEIVED, M
 from chalicelib.settings import Settings
 
 _WRITE_ATTEMPTS = 8
+_ATTACHMENT_LINK = b"kefu/attachment/v1"
 LINK_SECONDS = 3600
 MAX_REPLY_CHARS = 50_000
 # Held mail staff may release to its merchant: what SES or the sender's domain judged (staff can overrule),
@@ -472,15 +472,13 @@ class MailService:
 
     def attachment_signature(self, licensee_id: str, ticket_id: str, message_key: str, index: int,
                              expires: int) -> str:
-        payload = f"{licensee_id}|{ticket_id}|{message_key}|{index}|{expires}".encode()
-        return hmac.new(self.secrets[0], b"kefu/attachment/v1\x00" + payload, hashlib.sha256).hexdigest()[:32]
+        return links.signature(self.secrets[0], _ATTACHMENT_LINK, f"{licensee_id}|{ticket_id}|{message_key}|{index}",
+                               expires)
 
     def check_attachment_link(self, licensee_id: str, ticket_id: str, message_key: str, index: int,
                               expires: int, signature: str) -> bool:
-        if expires < self.clock.now().timestamp():
-            return False
-        return hmac.compare_digest(signature, self.attachment_signature(licensee_id, ticket_id, message_key, index,
-                                                                        expires))
+        return links.valid(self.secrets[0], _ATTACHMENT_LINK, f"{licensee_id}|{ticket_id}|{message_key}|{index}",
+                           expires, signature, self.clock.now().timestamp())
 
     def held(self, licensee_id: str | None) -> list[dict[str, Any]]:
         """Mail kept back for a merchant (or, for staff, mail that reached no merchant), newest first."""
@@ -552,8 +550,8 @@ class MailService:
             if part.blob_key is not None:
                 signature = self.attachment_signature(licensee_id, m.ticket_id, m.message_key, n, expires)
                 url = self.blobs.link(part.blob_key, part.name, LINK_SECONDS) or (
-                    f"/v1/agent/tickets/{m.ticket_id}/messages/{m.message_key}/attachments/{n}?m={licensee_id}"
-                    f"&exp={expires}&sig={signature}")
+                    f"/v1/agent/tickets/{m.ticket_id}/messages/{m.message_key}/attachments/{n}?"
+                    + links.query(licensee_id, expires, signature))
             attachments.append({"filename": part.filename, "content_type": part.content_type, "size": part.size,
                                 "inline": part.inline, "content_id": part.content_id, "url": url})
         return m.as_dict(attachments)

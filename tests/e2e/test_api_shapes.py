@@ -16,6 +16,10 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.chat.model import identity_hash
 from chalicelib.contract import openapi
+from chalicelib.core.ids import new_id
+from chalicelib.licensing.model import Channel
+from chalicelib.local.connect import LocalContacts, connect_events
+from chalicelib.phone import model as phone_model
 from tests.e2e.conftest import Api
 from tests.factories import ORIGIN, Factory
 from tests.mail_helpers import deliver, mail_merchant
@@ -29,12 +33,17 @@ _MAIL = {"id", "direction", "from", "from_name", "to", "cc", "subject", "text", 
 _MAIL_SETTINGS = {"support_addresses", "acknowledge", "acknowledgement_text", "acknowledgements_per_hour"}
 _AGENT = {"id", "name", "status", "online", "open", "capacity", "me"}
 _INVOICE = {"number", "licensee", "kind", "period", "issue_date", "due_date", "currency", "total", "balance", "status"}
+_TASK = {"call_id", "status", "reason", "caller", "call_started_at", "created_at", "assignee", "updated_at"}
+_CALL = {"id", "source", "contact_id", "direction", "caller", "callee", "started_at", "queued_at", "answered_at",
+         "ended_at", "waiting_seconds", "talk_seconds", "queue", "agent", "outcome", "notes", "disposition",
+         "has_recording", "recording", "callback"}
 _CONV = "/v1/agent/conversations/{conversation_id}"
 _SHOPPER = "/v1/widget/conversations/{conversation_id}"
 _VISITOR = f"{_SHOPPER}/messages"
 _UPLOADS = f"{_SHOPPER}/uploads"
 _VISITOR_CONVERSATION = {"id", "status", "agent_name", "created_at", "last_activity", "handed_over", "rated"}
 _TICKETS = "/v1/agent/tickets/{ticket_id}"
+_CALLS = "/v1/agent/calls/{call_id}"
 
 PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/health"): {"status", "api", "database", "stage"},
@@ -88,6 +97,15 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
                                                   "issued_at", "paid_on", "note"},
     ("GET", "/v1/invoices/{number}/print"): None,
     ("GET", "/v1/i18n/{namespace}"): {"locale", "locales", "texts"},
+    ("POST", "/v1/phone/events"): {"result"},
+    ("GET", "/v1/agent/calls"): {"items", "next"},
+    ("GET", _CALLS): _CALL,
+    ("PUT", f"{_CALLS}/notes"): _CALL,
+    ("GET", f"{_CALLS}/recording"): None,
+    ("GET", "/v1/agent/callbacks"): {"items", "next"},
+    ("PUT", "/v1/agent/callbacks/{call_id}"): _TASK,
+    ("GET", "/v1/agent/reports/calls"): {"since", "until", "calls", "by_outcome", "answered_by_agent", "answer_rate",
+                                         "average_wait_seconds", "talk_seconds"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -123,7 +141,10 @@ class Calls:
 
     def __init__(self, api: Api, factory: Factory, services: bootstrap.Services) -> None:
         self.api = api
-        merchant, self.address = mail_merchant(services, factory)
+        # Licensed for every channel, so that every agent route answers (the phone ones refuse a license
+        # without phone with CHANNEL_NOT_LICENSED, which tests/e2e/test_phone.py asserts).
+        merchant, self.address = mail_merchant(services, factory,
+                                               channels=(Channel.CHAT, Channel.EMAIL, Channel.PHONE))
         self.merchant = merchant
         self.agent = {"authorization": f"Bearer {merchant.agent_key}"}
         self.widget = {"x-widget-key": merchant.widget_key, "origin": ORIGIN}
@@ -159,10 +180,44 @@ class Calls:
 
         services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 15)))
         self.invoice = services.billing.invoices(merchant.licensee_id)[0].number
+        self._calls(services)
+
+    def _calls(self, services: bootstrap.Services) -> None:
+        """An answered call with a recording kept by kefu, a missed one with its callback task, and a webhook
+        secret for the call centre's signed events."""
+        licensee_id = self.merchant.licensee_id
+        suffix = licensee_id[-8:]
+        self.number = services.phone.add_number(licensee_id, "+8621" + str(int(suffix, 36) % 10**8).zfill(8),
+                                                "test:shapes")
+        instance = services.phone.set_instance(licensee_id, f"inst-{suffix}", "test:shapes")
+        self.webhook_secret = services.phone.rotate_secret(licensee_id, "test:shapes")
+        contacts = services.phone.contacts
+        assert isinstance(contacts, LocalContacts)
+        answered, missed = new_id("ct"), new_id("ct")
+        key = f"recordings/{instance}/{answered}.wav"
+        services.blobs.put(key, b"RIFF....WAVE", "audio/wav")
+        contacts.add(instance, answered, {"Recordings": [{"Location": f"bucket/{key}"}]})
+        now = services.clock.now()
+        for event in [*connect_events(instance, answered, now, answered_after=5, duration=60),
+                      *connect_events(instance, missed, now, answered_after=None, duration=20)]:
+            services.phone.connect_event(event)
+        self.call, self.missed_call = f"connect-{answered}", f"connect-{missed}"
+        self.now = now
+        self.webhook_event = {"contact_id": f"cc-{suffix}", "event": "initiated", "at": now.isoformat(),
+                              "from": "+8613700137000", "to": self.number}
+
+    def _signed(self, event: dict[str, Any]) -> dict[str, str]:
+        """The headers a call centre signs its event with (over the body as the test sends it)."""
+        stamp = str(int(self.now.timestamp()))
+        signature = "sha256=" + phone_model.webhook_signature(self.webhook_secret, stamp, json.dumps(event).encode())
+        return {"x-kefu-merchant": self.merchant.licensee_id, "x-kefu-timestamp": stamp,
+                "x-kefu-signature": signature}
 
     def request(self, method: str, path: str) -> tuple[str, str, dict[str, str], Any]:
         """(method, concrete path, headers, body) for one operation."""
-        concrete = (path.replace("{conversation_id}", self.conversation).replace("{ticket_id}", self.ticket)
+        call = self.missed_call if path.startswith("/v1/agent/callbacks/") else self.call
+        concrete = (path.replace("{call_id}", call).replace("{conversation_id}", self.conversation)
+                    .replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
                     .replace("{number}", self.invoice).replace("{namespace}", "console")
                     .replace("{upload_id}", self.upload["upload_id"]))
@@ -179,6 +234,9 @@ class Calls:
             ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
             ("POST", f"{_SHOPPER}/handover"): {"email": "lina@customer.example"},
             ("POST", f"{_SHOPPER}/rating"): {"rating": 5, "comment": "很快"},
+            ("POST", "/v1/phone/events"): self.webhook_event,
+            ("PUT", f"{_CALLS}/notes"): {"notes": "问订单物流", "disposition": "resolved"},
+            ("PUT", "/v1/agent/callbacks/{call_id}"): {"status": "done"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
@@ -192,6 +250,10 @@ class Calls:
             _, outbox, _ = self.api.call("GET", "/v1/agent/outbox", headers=self.agent)
             concrete = outbox["items"][0]["url"]
             headers = {**headers, "accept": "application/octet-stream"}  # binary answers need it in Chalice
+        if path == "/v1/phone/events":
+            headers = self._signed(self.webhook_event)
+        if path == f"{_CALLS}/recording":
+            headers = {**headers, "accept": "audio/wav"}
         if "/attachments/" in path:
             headers = {**headers, "accept": "image/png"}
         if path == f"{_UPLOADS}/{{upload_id}}":  # where the upload's link says, as the widget sends it

@@ -216,8 +216,9 @@ def test_mail_delivery_events_touches_no_bucket_no_mailer_and_no_secret(synthesi
 @pytest.mark.parametrize("stage", STAGES)
 def test_agents_can_reply_by_mail_and_download_attachments(synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, "api_handler")
-    # attachments of mail, and shoppers' chat files (which it also lets browsers post, under chat/ only)
-    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "chat/*"}
+    # Attachments, shoppers' chat files (which it also lets browsers post, under chat/ only), and (the phone
+    # channel's) call recordings: never the raw mail.
+    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "chat/*", "recordings/*"}
     assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"chat/*"}
     assert f":identity/{stage_environment(stage)['KEFU_MAIL_DOMAIN']}" in json.dumps(
         _granted(statements, "ses:SendRawEmail"))
