@@ -13,6 +13,7 @@ from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
 from chalicelib.schedules import event_time
+from chalicelib.support.api import support_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
@@ -76,3 +77,11 @@ def renewal_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     return run("renewal", event)
 app.register_blueprint(chat_api)
+app.register_blueprint(support_api)
+
+
+@app.lambda_function(name="support-check")
+def support_check(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Every 15 minutes: breaches of support targets recorded once, approaching ones counted (clause 3.2)."""
+    built = services()
+    return built.support.check(event_time(event, built.clock.now()))

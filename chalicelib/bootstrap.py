@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
     from chalicelib.operations.service import OperationsService
+    from chalicelib.support.service import SupportService
 
 
 @dataclass
@@ -44,6 +46,11 @@ class Services:
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
         return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer)
+
+    @cached_property
+    def support(self) -> SupportService:
+        """Technical support (clauses 1.1.4, 3.2), built on first use."""
+        return _support(self)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -91,9 +98,24 @@ def _models(settings: Settings) -> list[tuple[Any, str]]:
     from chalicelib.chat.store import ChatItem
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem
+    from chalicelib.support.store import SupportItem
 
     return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table)]
+            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table),
+            (SupportItem, settings.support_table)]
+
+
+def _support(built: Services) -> SupportService:
+    """Support reads force majeure through billing's public list of periods (clause 13.5), not its storage."""
+    from chalicelib.support.service import SupportService
+    from chalicelib.support.store import SupportStore
+
+    def force_majeure(licensee_id: str) -> list[tuple[date, date]]:
+        return [(p.days.start, p.days.end) for p in built.billing.force_majeure()
+                if p.licensee_id in (None, licensee_id)]
+
+    return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
+                          lambda licensee_id: built.licensing.license(licensee_id) is not None)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -9,7 +9,7 @@ import click
 from chalicelib.core.cli import cli
 
 AREAS = ("chalicelib.licensing.cli", "chalicelib.operations.cli", "chalicelib.billing.cli", "chalicelib.jobs_cli",
-         "chalicelib.chat.cli", "chalicelib.mail.cli")
+         "chalicelib.chat.cli", "chalicelib.mail.cli", "chalicelib.support.cli")
 
 
 def install_all() -> click.Group:

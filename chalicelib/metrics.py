@@ -55,10 +55,17 @@ CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messa
 CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
 
+SUPPORT_TARGETS = Metric("SupportTargets", "Count", ("target", "state"), "support",
+                         "Support targets (first_response, resolution) breached, each recorded once, or approaching "
+                         "their due time", alarm_on=(("state", "breached"),))
+SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", (), "support",
+                                  "From 1 December: next year's support calendar is still provisional; import the "
+                                  "State Council's schedule", alarm_on=())
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
-                                 CHAT_REFUSALS)
+                                 CHAT_REFUSALS, SUPPORT_TARGETS, SUPPORT_CALENDAR_MISSING)
 
 
 class MetricsSink(Protocol):

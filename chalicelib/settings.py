@@ -49,6 +49,7 @@ class Settings:
     chat_presence_cache_seconds: float = 10.0
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -85,4 +86,5 @@ class Settings:
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            support_table=env.get("KEFU_TABLE_SUPPORT", f"kefu-{stage}-support"),
         )
