@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.mail.service import MailService
     from chalicelib.operations.service import OperationsService
     from chalicelib.support.service import SupportService
+    from chalicelib.training.service import TrainingService
 
 
 @dataclass
@@ -51,6 +52,11 @@ class Services:
     def support(self) -> SupportService:
         """Technical support (clauses 1.1.4, 3.2), built on first use."""
         return _support(self)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        """Training sessions (clauses 1.1.5, 3.3), built on first use; their notices go out as billing's do."""
+        return _training(self)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -116,6 +122,18 @@ def _support(built: Services) -> SupportService:
 
     return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
                           lambda licensee_id: built.licensing.license(licensee_id) is not None)
+
+
+def _training(built: Services) -> TrainingService:
+    from chalicelib.billing.records import NoticeKind
+    from chalicelib.training.service import TrainingService
+    from chalicelib.training.store import TrainingStore
+
+    def notify(licensee_id: str, key: str, subject: str, text: str) -> bool:
+        return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
+
+    return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
+                           lambda licensee_id: built.licensing.license(licensee_id) is not None)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -9,7 +9,8 @@ import click
 from chalicelib.core.cli import cli
 
 AREAS = ("chalicelib.licensing.cli", "chalicelib.operations.cli", "chalicelib.billing.cli", "chalicelib.jobs_cli",
-         "chalicelib.chat.cli", "chalicelib.mail.cli", "chalicelib.support.cli")
+         "chalicelib.chat.cli", "chalicelib.mail.cli", "chalicelib.support.cli",
+         "chalicelib.training.cli")
 
 
 def install_all() -> click.Group:

@@ -734,6 +734,11 @@ class BillingService:
         return max(min(upcoming, default=end + ONE_DAY), day)
 
     # -- notices (clause 13.1) ---------------------------------------------------------------------------------
+    def send_notice(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str) -> bool:
+        """Another area's notice (a training session) through the same record, delivery and retry as billing's own;
+        False when one under this key was recorded before."""
+        return self._notify(licensee_id, kind, key, subject, text)
+
     def _notify(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str,
                 html: str | None = None) -> bool:
         """Record a notice under its business key and send it; False when it was recorded before."""

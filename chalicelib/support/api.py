@@ -65,6 +65,13 @@ def add_message(request_id: str) -> Response:
                                                            text))
 
 
+@support_api.route("/v1/training/sessions", methods=["GET"])
+def training_sessions() -> Response:
+    """The calling merchant's training sessions (clause 3.3), in order of their start."""
+    principal = _agent()
+    return json_response({"sessions": services().training.sessions(principal.licensee_id)})
+
+
 @cache
 def _static(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
@@ -62,7 +62,8 @@ class SupportItem(Model):
     item_type = DiscriminatorAttribute(attr_name="type")
     schema_version = NumberAttribute(default=1)
     licensee_id = UnicodeAttribute(null=True)
-    opened_key = UnicodeAttribute(null=True)  # "<opened ISO>#<id>": newest last, never colliding
+    # "REQUEST#<opened ISO>#<id>" or "TRAINING#<start ISO>#<id>": one index lists each kind, in time order
+    opened_key = UnicodeAttribute(null=True)
     queue = UnicodeAttribute(null=True)       # "open" until closed, then removed (sparse)
     by_licensee = ByLicenseeIndex()
     queue_index = QueueIndex()
@@ -124,6 +125,26 @@ class TargetsItem(SupportItem, discriminator="targets"):
     resolution_minutes = NumberAttribute()
 
 
+class SessionItem(SupportItem, discriminator="training_session"):
+    """A training session (chalicelib/training/store.py reads and writes these); here so that the table's layout is
+    declared in one place."""
+
+    session_id = UnicodeAttribute()
+    starts_at = UTCDateTimeAttribute()
+    duration_minutes = NumberAttribute()
+    method = UnicodeAttribute()
+    topics = ListAttribute(of=UnicodeAttribute)
+    place = UnicodeAttribute(default="")
+    link = UnicodeAttribute(default="")
+    trainer = UnicodeAttribute(default="")
+    attendees = ListAttribute(of=UnicodeAttribute, default=list)
+    status = UnicodeAttribute()
+    reason = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    changed_at = UTCDateTimeAttribute()
+    revision = NumberAttribute(default=1)
+
+
 def _pk(request_id: str) -> str:
     return f"REQUEST#{request_id}"
 
@@ -178,7 +199,8 @@ class SupportStore:
     def of_licensee(self, licensee_id: str, limit: int = 100) -> list[SupportRequest]:
         """A merchant's requests, newest first, without their messages."""
         return [_request(i, (), frozenset()) for i in SupportItem.by_licensee.query(
-            licensee_id, scan_index_forward=False, limit=limit) if isinstance(i, RequestItem)]
+            licensee_id, SupportItem.opened_key.startswith("REQUEST#"), scan_index_forward=False, limit=limit)
+            if isinstance(i, RequestItem)]
 
     def queue(self, limit: int = 200) -> list[SupportRequest]:
         """Every request not closed yet, oldest first (the order staff work them in)."""
@@ -239,7 +261,7 @@ class SupportStore:
 def _request_item(request: SupportRequest, revision: int) -> RequestItem:
     return RequestItem(
         pk=_pk(request.request_id), sk="REQUEST", licensee_id=request.licensee_id,
-        opened_key=f"{request.opened_at.isoformat()}#{request.request_id}",
+        opened_key=f"REQUEST#{_utc(request.opened_at)}#{request.request_id}",
         queue=None if request.status is Status.CLOSED else OPEN_QUEUE,
         request_id=request.request_id, subject=request.subject, category=request.category.value,
         status=request.status.value, opened_at=request.opened_at, opened_by=request.opened_by, via=request.via,
@@ -248,6 +270,11 @@ def _request_item(request: SupportRequest, revision: int) -> RequestItem:
         waiting=[PauseMap(start=p.start, end=p.end, reason=p.reason) for p in request.waiting],
         first_response_at=request.first_response_at, closed_at=request.closed_at, revision=revision,
         messages_count=len(request.messages))
+
+
+def _utc(instant: datetime) -> str:
+    """Instants in keys are UTC, so that keys sort in time order whatever zone they were given in."""
+    return instant.astimezone(UTC).isoformat()
 
 
 def _message_item(request_id: str, message: Message) -> MessageItem:

@@ -97,3 +97,19 @@ def test_the_scheduled_check_runs_as_the_schedule_runs_it(services: bootstrap.Se
 
     report = support_check({"time": "2026-12-01T02:00:00Z"}, None)
     assert report["calendar_missing"] == 2027
+
+
+def test_staff_schedule_and_deliver_training_and_the_merchant_sees_it(api: Api, kefu,  # type: ignore[no-untyped-def]
+                                                                      factory: Factory, clock: FixedClock) -> None:
+    clock.current = datetime(2026, 6, 15, 10, 0, tzinfo=SHANGHAI)
+    merchant = factory.merchant()
+    session = json.loads(kefu("training", "schedule", merchant.licensee_id, "--at", "2026-06-18T14:00+08:00",
+                              "--method", "online", "--link", "https://meet.example/x",
+                              "--topics", "system_operation,客服话术", "--json"))
+    assert session["topics"] == ["system_operation", "客服话术"]
+    status, seen, _ = api.call("GET", "/v1/training/sessions", headers=agent(merchant.agent_key))
+    assert status == 200 and [s["id"] for s in seen["sessions"]] == [session["id"]]
+    clock.current = datetime(2026, 6, 18, 16, 0, tzinfo=SHANGHAI)
+    assert "delivered" in kefu("training", "deliver", session["id"], "--attendees", "张三，李四")
+    assert "张三, 李四" in kefu("training", "list", "--licensee", merchant.licensee_id)
+    kefu("training", "cancel", session["id"], "--reason", "late", expect=2)
