@@ -93,8 +93,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
-    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail, billing=billing, chat=chat)
+    built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
+                     blobs=blobs, mail=mail, billing=billing, chat=chat)
+    # per_session training fees bill the sessions training records as delivered (clause 3.3).
+    billing.sessions = built.training
+    return built
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
@@ -133,7 +136,8 @@ def _training(built: Services) -> TrainingService:
         return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
 
     return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
-                           lambda licensee_id: built.licensing.license(licensee_id) is not None)
+                           lambda licensee_id: built.licensing.license(licensee_id) is not None,
+                           delivered=built.billing.session_delivered)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from itertools import pairwise
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.audit.model import AuditRecord
@@ -25,10 +25,13 @@ from chalicelib.billing.model import (
     AccountPosition,
     AgreementWindow,
     BalanceChange,
+    Cadence,
     Charge,
     DateRange,
+    DeliveredSession,
     FeeChange,
     FeeItem,
+    FeeKind,
     Invoice,
     InvoiceLine,
     LicensedUnits,
@@ -73,6 +76,24 @@ from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import BILLING_INVOICES, BILLING_NOTICES, BILLING_PAYMENTS, BILLING_RUN_FAILURES, MetricsSink
 
 ONE_DAY = timedelta(days=1)
+
+
+class SessionFact(Protocol):
+    """A delivered training session as billing needs it: which one (bills it once), its day and its topics."""
+
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def day(self) -> date: ...
+    @property
+    def topics(self) -> str: ...
+
+
+class BillableSessions(Protocol):
+    """Where billing reads delivered sessions for `per_session` fees (clause 3.3); the training area implements it.
+    Billing never reads training's storage, and training never computes a charge."""
+
+    def delivered_between(self, licensee_id: str, first: date, last: date) -> Sequence[SessionFact]: ...
 ATTEMPTS = 8
 ACTOR = "system:billing"
 # The license changes billing follows (clauses 4.2, 10, 11.3); the others (keys, suspensions) cost nothing.
@@ -95,6 +116,8 @@ class BillingService:
         self._numbers = threading.Lock()
         self._attempted: set[tuple[str, str]] = set()
         self._licensor: Party | None = None
+        # Delivered training sessions for per_session fees; bootstrap sets it (the training area).
+        self.sessions: BillableSessions | None = None
 
     # -- fee schedules (clauses 5.1, 5.3, 6.3, 8, 10) --------------------------------------------------------
     def account(self, licensee_id: str) -> Account:
@@ -113,6 +136,7 @@ class BillingService:
         previous = self.store.account(licensee_id)
         items = tuple(fee_items)
         _check_items(items)
+        self._check_sessions_billable(items)
         account = Account(
             licensee_id=licensee_id, agreement_id=lic.agreement.agreement_id, fee_items=items,
             terms=terms or (previous.terms if previous else AccountTerms()),
@@ -244,6 +268,7 @@ class BillingService:
                                                  self.store.invoiced_charges(account.licensee_id),
                                                  f"terms-v{account.terms_version}")
                 charges = [c for c in charges if _key(c) not in claimed] + fixes
+            charges += self._session_charges(account, items, window, day)
             after = self._rescheduled(replace(account, billed_through=day, revision=account.revision + 1), lic, day)
             if dry_run:
                 if charges:
@@ -267,6 +292,56 @@ class BillingService:
             except Contended:
                 fresh = True  # another run got there first, or the facts moved: look again
         raise Conflict(f"Could not bill {account.licensee_id}: it kept changing.", code="CONCURRENT_CHANGE")
+
+    def _check_sessions_billable(self, items: Sequence[FeeItem]) -> None:
+        """A `per_session` fee bills delivered training sessions: it is refused for any other kind of fee, and when
+        nothing supplies sessions, rather than accepted and silently never billed."""
+        for item in items:
+            if item.cadence is not Cadence.PER_SESSION:
+                continue
+            if item.kind is not FeeKind.TRAINING:
+                raise InvalidInput(f"Fee item {item.id}: only training is billed per session (clause 3.3); a "
+                                   f"{item.kind.value} fee needs a periodic or one-off cadence.",
+                                   code="PER_SESSION_NOT_BILLABLE")
+            if self.sessions is None:
+                raise InvalidInput(f"Fee item {item.id}: no training sessions can be read here, so a per_session fee "
+                                   "would never bill.", code="PER_SESSION_NOT_BILLABLE")
+
+    def _session_charges(self, account: Account, items: Sequence[FeeItem], window: AgreementWindow | None,
+                         day: date) -> list[Charge]:
+        """Charges for the delivered sessions of the agreement not billed yet, each once (claimed by session, like
+        every charge, so a retried run bills nothing twice). Looked at from the agreement's start, not from the last
+        billed day: a session is often marked delivered days after it was held."""
+        per_session = [i for i in items if i.cadence is Cadence.PER_SESSION]
+        if not per_session or window is None or self.sessions is None or day < window.start:
+            return []
+        delivered = []
+        for fact in self.sessions.delivered_between(account.licensee_id, window.start, min(day, window.end)):
+            covering = [i for i in per_session if i.start <= fact.day and (i.end is None or fact.day <= i.end)]
+            if covering:  # the latest-starting training fee in force on the session's day bills it
+                item = max(covering, key=lambda i: (i.start, i.id))
+                delivered.append(DeliveredSession(item.id, fact.session_id, fact.day, fact.topics))
+        charges = charges_between(per_session, window, window.start, day, delivered) if delivered else []
+        if not charges:
+            return []
+        claimed = self.store.charges_claimed(account.licensee_id, [_key(c) for c in charges])
+        return [c for c in charges if _key(c) not in claimed]
+
+    def session_delivered(self, licensee_id: str, day: date) -> None:
+        """Training tells billing a session was delivered: the account becomes due that day, so that the next run
+        bills the session even when nothing else of the account is due."""
+        for _ in range(ATTEMPTS):
+            account = self.store.account(licensee_id)
+            if account is None or account.settled or (account.next_due is not None and account.next_due <= day) \
+                    or not any(i.cadence is Cadence.PER_SESSION for i in account.fee_items):
+                return
+            batch = Batch()
+            self.store.save_account(batch, replace(account, next_due=day, revision=account.revision + 1), account)
+            try:
+                batch.commit()
+                return
+            except Contended:
+                continue
 
     # -- following the license (clauses 4.2, 10, 11.3) -------------------------------------------------------
     def license_changed(self, licensee_id: str, action: str) -> None:
@@ -585,7 +660,8 @@ class BillingService:
         open_invoices = self._open(licensee_id)
         sent = {_reminder(n.key) for n in self.store.notices(licensee_id, "reminder#")}
         state = overdue_state([i.as_open() for i in open_invoices], day, account.terms.billing,
-                              reminders_sent=sent, suspended=account.suspended_by_billing)
+                              reminders_sent=sent, suspended=account.suspended_by_billing,
+                              pauses=self._pauses(licensee_id))
         by_number = {i.number: i for i in open_invoices}
         for reminder in state.reminders_due:
             if dry_run:

@@ -34,9 +34,10 @@ class DeliveredSession:
 
 class TrainingService:
     def __init__(self, store: TrainingStore, clock: Clock, tz: ZoneInfo, notify: Notify,
-                 licensee_known: LicenseeKnown) -> None:
+                 licensee_known: LicenseeKnown, delivered: Callable[[str, date], None] | None = None) -> None:
         self.store, self.clock, self.tz = store, clock, tz
         self._notify, self._licensee_known = notify, licensee_known
+        self._delivered = delivered  # billing: the account becomes due, so the next run bills the session
 
     def schedule(self, licensee_id: str, starts_at: datetime, method: str, topics: list[str], actor: str, *,
                  place: str = "", link: str = "", trainer: str = "", duration_minutes: int = 120) -> dict[str, Any]:
@@ -50,9 +51,13 @@ class TrainingService:
         return session.as_dict(self.tz)
 
     def deliver(self, session_id: str, attendees: list[str], actor: str) -> dict[str, Any]:
+        """Delivered, with who attended: billable from now on under the licensee's per_session training fee."""
         session = self._load(session_id)
-        done = self.store.save(session, model.deliver(session, attendees, self.clock.now()),
+        now = self.clock.now()
+        done = self.store.save(session, model.deliver(session, attendees, now),
                                self._audit(session, "training.delivered", actor, {"attendees": attendees}))
+        if self._delivered is not None:
+            self._delivered(done.licensee_id, now.astimezone(self.tz).date())
         return done.as_dict(self.tz)
 
     def cancel(self, session_id: str, reason: str, actor: str) -> dict[str, Any]:
