@@ -124,7 +124,11 @@ def _support(built: Services) -> SupportService:
                 if p.licensee_id in (None, licensee_id)]
 
     return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
-                          lambda licensee_id: built.licensing.license(licensee_id) is not None)
+                          partial(_has_agreement, built))
+
+
+def _has_agreement(built: Services, licensee_id: str) -> bool:
+    return built.licensing.license(licensee_id) is not None
 
 
 def _training(built: Services) -> TrainingService:
@@ -136,7 +140,7 @@ def _training(built: Services) -> TrainingService:
         return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
 
     return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
-                           lambda licensee_id: built.licensing.license(licensee_id) is not None,
+                           partial(_has_agreement, built),
                            delivered=built.billing.session_delivered)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
+from chalicelib.core.cli import Context, json_option, out, parse_day, parse_instant, pass_ctx
 
 
 def _due(value: str | None) -> str:
@@ -32,18 +32,6 @@ def _request(r: dict[str, Any]) -> str:
         lines.append(f"  [{m['number']}] {m['at']} {m['side']} {m['author']}:")
         lines.extend(f"      {text}" for text in m["text"].splitlines())
     return "\n".join(lines)
-
-
-def _instant(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise click.BadParameter("use an ISO time with offset, e.g. 2026-09-30T17:00+08:00") from exc
-    if instant.tzinfo is None:
-        raise click.BadParameter("give the offset, e.g. 2026-09-30T17:00+08:00")
-    return instant
 
 
 @click.group()
@@ -76,7 +64,7 @@ def support_show(ctx: Context, request_id: str, as_json: bool) -> None:
 @click.option("--text", required=True)
 @click.option("--category", type=click.Choice(["installation", "configuration", "upgrade", "fault"]),
               default="fault", show_default=True)
-@click.option("--at", "at", callback=_instant, help="When it was reported (e.g. taken by phone), ISO with offset.")
+@click.option("--at", "at", callback=parse_instant, help="When it was reported (e.g. taken by phone), ISO with offset.")
 @json_option
 @pass_ctx
 def support_open(ctx: Context, licensee_id: str, subject: str, text: str, category: str, at: datetime | None,

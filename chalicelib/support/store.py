@@ -261,7 +261,7 @@ class SupportStore:
 def _request_item(request: SupportRequest, revision: int) -> RequestItem:
     return RequestItem(
         pk=_pk(request.request_id), sk="REQUEST", licensee_id=request.licensee_id,
-        opened_key=f"REQUEST#{_utc(request.opened_at)}#{request.request_id}",
+        opened_key=f"REQUEST#{utc_key(request.opened_at)}#{request.request_id}",
         queue=None if request.status is Status.CLOSED else OPEN_QUEUE,
         request_id=request.request_id, subject=request.subject, category=request.category.value,
         status=request.status.value, opened_at=request.opened_at, opened_by=request.opened_by, via=request.via,
@@ -272,7 +272,7 @@ def _request_item(request: SupportRequest, revision: int) -> RequestItem:
         messages_count=len(request.messages))
 
 
-def _utc(instant: datetime) -> str:
+def utc_key(instant: datetime) -> str:
     """Instants in keys are UTC, so that keys sort in time order whatever zone they were given in."""
     return instant.astimezone(UTC).isoformat()
 

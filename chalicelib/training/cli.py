@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from chalicelib.core.cli import Context, json_option, out, pass_ctx
+from chalicelib.core.cli import Context, json_option, out, parse_instant, pass_ctx
 
 
 def _line(s: dict[str, Any]) -> str:
@@ -28,7 +28,8 @@ def training() -> None:
 
 @training.command("schedule")
 @click.argument("licensee_id")
-@click.option("--at", "at", required=True, help="Start, ISO time with offset, e.g. 2026-10-15T14:00+08:00.")
+@click.option("--at", "starts_at", required=True, callback=parse_instant,
+              help="Start, ISO time with offset, e.g. 2026-10-15T14:00+08:00.")
 @click.option("--method", type=click.Choice(["online", "onsite"]), required=True)
 @click.option("--link", default="", help="The meeting link (online).")
 @click.option("--place", default="", help="Where (onsite).")
@@ -38,13 +39,9 @@ def training() -> None:
 @click.option("--minutes", "duration", type=int, default=120, show_default=True)
 @json_option
 @pass_ctx
-def training_schedule(ctx: Context, licensee_id: str, at: str, method: str, link: str, place: str, topics: str,
-                      trainer: str, duration: int, as_json: bool) -> None:
+def training_schedule(ctx: Context, licensee_id: str, starts_at: datetime, method: str, link: str, place: str,
+                      topics: str, trainer: str, duration: int, as_json: bool) -> None:
     """Schedule a session; its notice goes to the licensee's notice address."""
-    try:
-        starts_at = datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise click.BadParameter("use an ISO time with offset", param_hint="--at") from exc
     session = ctx.services.training.schedule(licensee_id, starts_at, method, _split(topics), ctx.actor, place=place,
                                              link=link, trainer=trainer, duration_minutes=duration)
     out(session, as_json, _line)

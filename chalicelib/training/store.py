@@ -4,12 +4,13 @@ revision with their audit record, in one transaction."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.support.store import SessionItem, SupportItem
+from chalicelib.support.store import SessionItem, SupportItem, utc_key
 from chalicelib.training.model import Method, Status, TrainingSession
 
 QUEUE = "training"
@@ -22,8 +23,6 @@ class TrainingStore:
             audit_store.add_to(tx, audit)
 
     def save(self, before: TrainingSession, after: TrainingSession, audit: AuditRecord) -> TrainingSession:
-        from dataclasses import replace
-
         saved = replace(after, revision=before.revision + 1)
         with dynamodb.transaction("The session changed while this change was being made; try again.") as tx:
             tx.save(_item(saved), condition=SessionItem.revision == before.revision)
@@ -40,8 +39,8 @@ class TrainingStore:
     def of_licensee(self, licensee_id: str, since: datetime | None = None,
                     until: datetime | None = None) -> list[TrainingSession]:
         """A licensee's sessions in order of their start, optionally those starting in [since, until)."""
-        low = f"TRAINING#{_utc(since)}" if since else "TRAINING#"
-        high = f"TRAINING#{_utc(until)}" if until else "TRAINING#~"
+        low = f"TRAINING#{utc_key(since)}" if since else "TRAINING#"
+        high = f"TRAINING#{utc_key(until)}" if until else "TRAINING#~"
         return [_session(i) for i in SupportItem.by_licensee.query(
             licensee_id, SupportItem.opened_key.between(low, high)) if isinstance(i, SessionItem)
             and (until is None or i.starts_at < until)]
@@ -51,14 +50,10 @@ class TrainingStore:
                 if isinstance(i, SessionItem)]
 
 
-def _utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat()
-
-
 def _item(session: TrainingSession) -> SessionItem:
     return SessionItem(
         pk=f"TRAINING#{session.session_id}", sk="SESSION", licensee_id=session.licensee_id,
-        opened_key=f"TRAINING#{_utc(session.starts_at)}#{session.session_id}", queue=QUEUE,
+        opened_key=f"TRAINING#{utc_key(session.starts_at)}#{session.session_id}", queue=QUEUE,
         session_id=session.session_id, starts_at=session.starts_at, duration_minutes=session.duration_minutes,
         method=session.method.value, topics=list(session.topics), place=session.place, link=session.link,
         trainer=session.trainer, attendees=list(session.attendees), status=session.status.value,

@@ -113,3 +113,13 @@ def test_staff_schedule_and_deliver_training_and_the_merchant_sees_it(api: Api, 
     assert "delivered" in kefu("training", "deliver", session["id"], "--attendees", "张三，李四")
     assert "张三, 李四" in kefu("training", "list", "--licensee", merchant.licensee_id)
     kefu("training", "cancel", session["id"], "--reason", "late", expect=2)
+
+
+def test_the_support_tab_script_is_served_like_the_consoles_own(api: Api) -> None:
+    script = api.http.request("GET", "/console/support.js")
+    own = api.http.request("GET", "/console.js")
+    assert script.status_code == 200 and b"kefuConsole.register" in script.body and b"innerHTML" not in script.body
+    for header in ("Content-Type", "X-Content-Type-Options", "Cache-Control", "Referrer-Policy", "X-Frame-Options"):
+        assert script.headers[header] == own.headers[header]
+    page = api.http.request("GET", "/console")
+    assert b'<script src="console/support.js"></script>' in page.body
