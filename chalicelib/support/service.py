@@ -4,6 +4,7 @@ a scheduled check records breaches and raises metrics, staff keep the support ca
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -62,8 +63,8 @@ class SupportService:
 
     def of_licensee(self, licensee_id: str) -> list[dict[str, Any]]:
         """A merchant's requests, newest first, with their due times."""
-        now = self.clock.now()
-        return [self._view(r, now, with_messages=False) for r in self.store.of_licensee(licensee_id)]
+        now, pauses = self.clock.now(), self._pauses(licensee_id)
+        return [self._view(r, now, with_messages=False, pauses=pauses) for r in self.store.of_licensee(licensee_id)]
 
     def show_for(self, licensee_id: str, request_id: str) -> dict[str, Any]:
         """One of the merchant's own requests; another tenant's is as unknown as a missing one."""
@@ -78,9 +79,9 @@ class SupportService:
     # -- licensor staff -------------------------------------------------------------------------------------------
     def queue(self, licensee_id: str | None = None) -> list[dict[str, Any]]:
         """Requests not closed yet, oldest first; for one licensee, all of its requests, newest first."""
-        now = self.clock.now()
+        now, pauses = self.clock.now(), _PausesByLicensee(self._pauses)
         requests = self.store.of_licensee(licensee_id) if licensee_id else self.store.queue()
-        return [self._view(r, now, with_messages=False) for r in requests]
+        return [self._view(r, now, with_messages=False, pauses=pauses(r.licensee_id)) for r in requests]
 
     def show(self, request_id: str) -> dict[str, Any]:
         return self._view(self._load(request_id), self.clock.now())
@@ -115,9 +116,10 @@ class SupportService:
         """Every request not closed: record each breach once (with its audit record), count breaches and targets
         approaching their due time. From 1 December, say when next year's schedule is still missing."""
         breached = approaching = 0
+        pauses = _PausesByLicensee(self._pauses)
         for request in self.store.queue(limit=10_000):
-            current, recorded = self._breaches(self._load(request.request_id), now)
-            breached += recorded
+            current, recorded = self._breaches(self._load(request.request_id), now, pauses(request.licensee_id))
+            breached += len(recorded)
             for target in current.approaching:
                 approaching += 1
                 self.metrics.count(SUPPORT_TARGETS, target=target.value, state="approaching")
@@ -161,36 +163,38 @@ class SupportService:
         return self.calendar_year(day.year)
 
     # -- internals ---------------------------------------------------------------------------------------------------
-    def _clocks(self, request: SupportRequest, now: datetime) -> Clocks:
-        return model.clocks(request, now, self.calendar(), self.tz, self._pauses(request.licensee_id))
+    def _clocks(self, request: SupportRequest, now: datetime, pauses: list[Pause] | None = None) -> Clocks:
+        return model.clocks(request, now, self.calendar(), self.tz,
+                            self._pauses(request.licensee_id) if pauses is None else pauses)
 
     def _pauses(self, licensee_id: str) -> list[Pause]:
         return model.force_majeure_pauses(self._force_majeure(licensee_id), self.tz)
 
-    def _view(self, request: SupportRequest, now: datetime, *, with_messages: bool = True) -> dict[str, Any]:
-        return model.as_dict(request, self._clocks(request, now), self.tz, with_messages=with_messages)
+    def _view(self, request: SupportRequest, now: datetime, *, with_messages: bool = True,
+              pauses: list[Pause] | None = None) -> dict[str, Any]:
+        return model.as_dict(request, self._clocks(request, now, pauses), self.tz, with_messages=with_messages)
 
     def _change(self, before: SupportRequest, after: SupportRequest, action: str, actor: str,
                 details: dict[str, Any] | None = None) -> dict[str, Any]:
         saved = self.store.save(before, after, self._audit(after, action, actor,
                                                            {"request": after.request_id, **(details or {})}))
-        now = self.clock.now()
-        current, _ = self._breaches(saved, now)
-        return model.as_dict(self.store.load(saved.request_id) or saved, current, self.tz)
+        current, recorded = self._breaches(saved, self.clock.now())
+        return model.as_dict(replace(saved, breaches=saved.breaches | recorded), current, self.tz)
 
-    def _breaches(self, request: SupportRequest, now: datetime) -> tuple[Clocks, int]:
+    def _breaches(self, request: SupportRequest, now: datetime,
+                  pauses: list[Pause] | None = None) -> tuple[Clocks, frozenset[model.Target]]:
         """Record the breaches not recorded yet; each once, whoever notices first (the check or a reply)."""
-        current = self._clocks(request, now)
-        recorded = 0
+        current = self._clocks(request, now, pauses)
+        recorded: set[model.Target] = set()
         for target in sorted(model.new_breaches(request, current)):
             due = current.first_response_due if target is model.Target.FIRST_RESPONSE else current.resolution_due
             assert due is not None
             audit = self._audit(request, "support.breached", "system:support",
                                 {"request": request.request_id, "target": target.value, "due": due.isoformat()})
             if self.store.record_breach(request, target, due, audit):
-                recorded += 1
+                recorded.add(target)
                 self.metrics.count(SUPPORT_TARGETS, target=target.value, state="breached")
-        return current, recorded
+        return current, frozenset(recorded)
 
     def _own(self, licensee_id: str, request_id: str) -> SupportRequest:
         request = self.store.load(request_id)
@@ -206,3 +210,16 @@ class SupportService:
 
     def _audit(self, request: SupportRequest, action: str, actor: str, details: dict[str, Any]) -> AuditRecord:
         return AuditRecord(f"licensee:{request.licensee_id}", action, actor, self.clock.now(), details)
+
+
+class _PausesByLicensee:
+    """Force-majeure pauses read once per licensee for a listing or a check, not once per request."""
+
+    def __init__(self, read: Callable[[str], list[Pause]]) -> None:
+        self._read = read
+        self._seen: dict[str, list[Pause]] = {}
+
+    def __call__(self, licensee_id: str) -> list[Pause]:
+        if licensee_id not in self._seen:
+            self._seen[licensee_id] = self._read(licensee_id)
+        return self._seen[licensee_id]
