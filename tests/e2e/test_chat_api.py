@@ -11,6 +11,7 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.chat.model import identity_hash
 from chalicelib.core.clock import FixedClock
+from chalicelib.i18n import text
 from chalicelib.licensing.model import Channel
 from tests.e2e.conftest import Api
 from tests.factories import ORIGIN, Factory, Merchant
@@ -281,8 +282,9 @@ def test_the_widget_script_and_the_console_are_served(api: Api) -> None:
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/javascript")
     assert b"attachShadow" in response.body and b"innerHTML" not in response.body
     page = api.http.request("GET", "/console")
-    # the page's texts come from the catalogue (zh-CN first); its tabs are there whatever the language
-    assert page.status_code == 200 and b'data-tab="conversations"' in page.body and b'data-tab="tickets"' in page.body
+    assert page.status_code == 200 and b'lang="zh-CN"' in page.body  # Chinese first; tabs named from the catalogue
+    for key in ("nav.conversations", "nav.tickets"):
+        assert f'data-i18n="{key}">{text("console", key, "zh-CN")}<'.encode() in page.body
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     script = api.http.request("GET", "/console.js")
     assert script.status_code == 200 and b"innerHTML" not in script.body
