@@ -8,6 +8,7 @@ from chalicelib.billing.api import billing_api
 from chalicelib.bootstrap import services
 from chalicelib.chat.api import chat_api
 from chalicelib.core.http import error_middleware
+from chalicelib.core.observability import event_middleware
 from chalicelib.i18n.api import i18n_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
@@ -17,6 +18,7 @@ from chalicelib.support.api import support_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
+app.register_middleware(event_middleware, "pure_lambda")  # context, correlation id and trace per event function
 app.register_blueprint(licensing_api)
 app.register_blueprint(operations_api)
 app.register_blueprint(mail_api)

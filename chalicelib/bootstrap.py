@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.billing.service import BillingService
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
+    from chalicelib.core.failures import FailedEvents
     from chalicelib.core.mailer import Mailer
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
@@ -44,6 +45,18 @@ class Services:
         return tuple(model for model, _ in _models(self.settings))
 
     @cached_property
+    def failed_events(self) -> FailedEvents:
+        """Events the asynchronous functions could not process: the on-failure queue on AWS, a folder locally."""
+        if self.settings.failed_events == "sqs":
+            from chalicelib import resources
+            from chalicelib.adapters.sqs import SqsFailedEvents
+
+            return SqsFailedEvents(resources.failed_events_queue_name(self.settings.stage), self.settings.region)
+        from chalicelib.local.failures import FolderFailedEvents
+
+        return FolderFailedEvents(self.settings.data_dir / "failed")
+
+    @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
         return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer)
@@ -65,9 +78,9 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     clock = clock or SystemClock()
     if metrics is None:
         if settings.metrics_enabled:
-            from chalicelib.adapters.cloudwatch import EmfSink
+            from chalicelib.adapters.cloudwatch import EmfFile, EmfSink
 
-            metrics = EmfSink()
+            metrics = EmfSink(EmfFile(settings.metrics_file)) if settings.metrics_file else EmfSink()
         else:
             metrics = MemorySink()
     from chalicelib.adapters import dynamodb
@@ -216,7 +229,8 @@ def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...
         check = getattr(adapter, "check", None)
         if callable(check):
             probes.append(Probe(component, check))
-    return OperationsService(tables, backups, probes, settings.timezone, settings.backup_retention_days, metrics)
+    return OperationsService(tables, backups, probes, settings.timezone, settings.backup_retention_days, metrics,
+                             reachable=partial(dynamodb.reachable, models[0]) if models else None)
 
 
 _current: Services | None = None

@@ -10,14 +10,27 @@ NAMESPACE = "kefu"
 
 
 @dataclass(frozen=True)
+class Heartbeat:
+    """A metric that must arrive: with these dimension values, at least once every `seconds`. Its alarm treats
+    missing data as breaching, so a job that stopped running is noticed as surely as one that fails."""
+
+    where: tuple[tuple[str, str], ...]
+    seconds: int
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     unit: str
     dimensions: tuple[str, ...]
     area: str
     description: str
-    # Alarm when the metric, with these dimension values, counts anything in a 5-minute period (infra/).
+    # Alarm when the metric, with these dimension values, counts anything in a 5-minute period (infra/);
+    # `()` alarms on any value of the metric.
     alarm_on: tuple[tuple[str, str], ...] | None = None
+    heartbeat: Heartbeat | None = None
+    # What on-call does when the alarm rings (docs/operations.md lists them all).
+    runbook: str = ""
 
 
 LICENSE_VALIDATIONS = Metric("LicenseValidations", "Count", ("code",), "licensing",
@@ -26,28 +39,42 @@ LICENSE_CHANGES = Metric("LicenseChanges", "Count", ("action",), "licensing",
                          "Agreement, license and key changes, by action")
 HEALTH_CHECKS = Metric("HealthChecks", "Count", ("component", "result"), "operations",
                        "Health checks of the API's dependencies, by component and result",
-                       alarm_on=(("result", "failed"),))
+                       alarm_on=(("result", "failed"),), heartbeat=Heartbeat((), 15 * 60),
+                       runbook="The health job's report names the component and the error type; no data means "
+                               "the health job itself stopped (see its Errors alarm and the failed-events queue).")
 
 MAIL_RECEIVED = Metric("MailReceived", "Count", ("outcome",), "mail",
                        "Inbound mails per merchant delivery, by outcome: delivered, duplicate, quarantined, held")
 MAIL_HELD = Metric("MailHeld", "Count", ("reason",), "mail",
                    "Inbound mails kept back from agents (quarantined or undeliverable), by reason")
 MAIL_SENT = Metric("MailSent", "Count", ("kind", "result"), "mail",
-                   "Replies and acknowledgements: sent, failed, or withheld by the acknowledgement rules")
+                   "Replies and acknowledgements: sent, failed, or withheld by the acknowledgement rules",
+                   alarm_on=(("result", "failed"),),
+                   runbook="SES refused a reply or acknowledgement: check the SES account (sending paused, "
+                           "quota) and the mailer health check; agents see the failed reply on the ticket.")
 MAIL_DELIVERY_EVENTS = Metric("MailDeliveryEvents", "Count", ("kind", "matched"), "mail",
                               "SES bounce and complaint notifications, and whether they matched a sent mail")
 
 BACKUPS = Metric("Backups", "Count", ("result",), "operations",
                  "Table backups by result: created, failed, expired (deleted past the retention window)",
-                 alarm_on=(("result", "failed"),))
+                 alarm_on=(("result", "failed"),), heartbeat=Heartbeat((("result", "created"),), 24 * 3600),
+                 runbook="The audit trail (subject table:<name>) says which table failed and why; run "
+                         "`./kefu --stage STAGE backups run` once fixed. No data: the nightly job did not run.")
 
 BILLING_INVOICES = Metric("InvoicesIssued", "Count", ("kind",), "billing",
                           "Invoices issued, by kind (regular, late_fee, settlement)")
 BILLING_PAYMENTS = Metric("PaymentsRecorded", "Count", ("method",), "billing", "Payments recorded by staff, by method")
 BILLING_NOTICES = Metric("NoticesSent", "Count", ("kind", "delivery"), "billing",
-                         "Notices to licensees (clause 13.1), by kind and delivery outcome")
+                         "Notices to licensees (clause 13.1), by kind and delivery outcome",
+                         alarm_on=(("delivery", "failed"),),
+                         runbook="A notice (clause 13.1) was not delivered: check the SES account and the notice "
+                                 "address of the agreement; the notice is recorded with its failed delivery.")
 BILLING_RUN_FAILURES = Metric("BillingRunFailures", "Count", ("job",), "billing",
-                              "Accounts a scheduled billing, overdue or renewal run could not process")
+                              "Accounts a scheduled billing, overdue or renewal run could not process",
+                              alarm_on=(),
+                              runbook="The run's log (correlation id <job>:<date>) names each account and error; "
+                                      "fix, then `./kefu --stage STAGE jobs run JOB --date DATE` (runs are "
+                                      "idempotent: nothing is invoiced twice).")
 
 CHAT_CONVERSATIONS = Metric("ChatConversations", "Count", ("outcome",), "chat",
                             "Conversations started, by outcome: assigned, unassigned, handed_over")
@@ -55,17 +82,33 @@ CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messa
 CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
 
+API_ERRORS = Metric("ApiErrors", "Count", ("route", "code"), "operations",
+                    "API requests answered 500, by route and error code", alarm_on=(),
+                    runbook="Search the API's log for the request id the caller got (`X-Request-Id`); the "
+                            "`unhandled error` line has the stack trace.")
+
 SUPPORT_TARGETS = Metric("SupportTargets", "Count", ("target", "state"), "support",
                          "Support targets (first_response, resolution) breached, each recorded once, or approaching "
-                         "their due time", alarm_on=(("state", "breached"),))
+                         "their due time", alarm_on=(("state", "breached"),),
+                         runbook="`./kefu support list` shows the request with BREACHED; answer it (`./kefu support "
+                                 "reply`) and tell the licensee why; the breach stays recorded as evidence.")
 SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", (), "support",
                                   "From 1 December: next year's support calendar is still provisional; import the "
-                                  "State Council's schedule", alarm_on=())
+                                  "State Council's schedule", alarm_on=(),
+                                  runbook="Import next year's schedule: `./kefu calendar import YEAR FILE` "
+                                          "(docs/support.md).")
 
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
-                                 CHAT_REFUSALS, SUPPORT_TARGETS, SUPPORT_CALENDAR_MISSING)
+                                 CHAT_REFUSALS, API_ERRORS, SUPPORT_TARGETS, SUPPORT_CALENDAR_MISSING)
+
+
+def dimension_set(metric: Metric) -> tuple[str, ...]:
+    """The one dimension set a metric is emitted with. CloudWatch keeps a metric per exact set of dimension
+    names, and the dashboard's SEARCH and the alarms' queries name this set: an emitter that adds a dimension
+    (Powertools adds `service` when POWERTOOLS_SERVICE_NAME is set) makes its metrics invisible to both."""
+    return metric.dimensions
 
 
 class MetricsSink(Protocol):

@@ -24,7 +24,8 @@ MAIL_EVENTS_FUNCTION = "mail_delivery_events"
 
 # The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
 # and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.
-AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager")
+AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager",
+                                 "sqs")
 
 # The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
 # process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.
@@ -47,3 +48,8 @@ def configuration_set_name(stage: str) -> str:
 
 def reply_secret_name(stage: str) -> str:
     return f"kefu-{stage}/reply-token-secrets"
+
+
+def failed_events_queue_name(stage: str) -> str:
+    """The on-failure destination of every asynchronously invoked function: what `./kefu mail replay` reads."""
+    return f"kefu-{stage}-failed-events"

@@ -25,7 +25,7 @@ class Settings:
     license_cache_ttl_seconds: float
     expiring_window_days: int
     data_dir: Path
-    metrics_enabled: bool
+    metrics_enabled: bool  # EMF lines (KEFU_METRICS=emf to standard output, =file to data_dir/metrics/)
     mailer: str  # outbox | smtp | ses
     # Email (issue 4). Defaults let code that builds Settings by hand keep working.
     mail_table: str = "kefu-local-mail"
@@ -50,6 +50,8 @@ class Settings:
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
     support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
+    metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
+    failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +67,7 @@ class Settings:
             license_cache_ttl_seconds=float(env.get("KEFU_LICENSE_CACHE_TTL", "60")),
             expiring_window_days=int(env.get("KEFU_EXPIRING_WINDOW_DAYS", "30")),
             data_dir=Path(env.get("KEFU_DATA_DIR", ".data")),
-            metrics_enabled=env.get("KEFU_METRICS", "emf") == "emf",
+            metrics_enabled=env.get("KEFU_METRICS", "emf") in ("emf", "file"),
             mailer=env.get("KEFU_MAILER", "outbox"),
             mail_table=env.get("KEFU_TABLE_MAIL", f"kefu-{stage}-mail"),
             mail_domain=env.get("KEFU_MAIL_DOMAIN", "kefu.local").strip().lower(),
@@ -87,4 +89,7 @@ class Settings:
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
             support_table=env.get("KEFU_TABLE_SUPPORT", f"kefu-{stage}-support"),
+            failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
+            metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
+                          if env.get("KEFU_METRICS") == "file" else None),
         )

@@ -16,8 +16,17 @@ from chalicelib.resources import AWS_SERVICES
 BOTOCORE_DATA = "botocore/data/"
 
 
+def native(name: str) -> bool:
+    """A compiled extension, built for the machine that packaged (Chalice picks wheels for it, not for the
+    functions' arm64 and pinned runtime). The dependencies that ship one (wrapt) fall back to pure Python."""
+    return name.endswith((".so", ".pyd")) or ".so." in name.rsplit("/", 1)[-1]
+
+
 def kept(name: str, services: tuple[str, ...] = AWS_SERVICES) -> bool:
-    """Whether a file of the package stays: everything except other services' botocore models."""
+    """Whether a file of the package stays: everything except other services' botocore models and native
+    extensions (the package is pure Python, so it runs on any architecture and runtime version)."""
+    if native(name):
+        return False
     if not name.startswith(BOTOCORE_DATA):
         return True
     rest = name[len(BOTOCORE_DATA):]

@@ -18,6 +18,9 @@ API_HANDLER = "api_handler"
 # Functions that are not scheduled jobs: memory and timeout for their work.
 API_MEMORY_MB, API_TIMEOUT_SECONDS = 512, 29          # API Gateway gives up after 29 s
 EVENT_MEMORY_MB, EVENT_TIMEOUT_SECONDS = 512, 120     # mail in and mail events: parsing, a few writes
+# Every function runs on this runtime and architecture, whichever Python synthesizes (Chalice would take the
+# synthesizing Python's version): the package holds pure Python only (bundle.py drops native extensions).
+RUNTIME, ARCHITECTURE = "python3.12", "arm64"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,12 @@ class FunctionSpec:
     memory_mb: int
     timeout_seconds: int
     job: Job | None
+
+    @property
+    def asynchronous(self) -> bool:
+        """Invoked asynchronously (SES, SNS, EventBridge Scheduler): everything but the API handler. Lambda
+        retries such an event twice, then hands it to the function's on-failure destination."""
+        return self.name != API_HANDLER
 
 
 def stage_environment(stage: str) -> dict[str, str]:

@@ -1,9 +1,11 @@
-"""The licensor's dashboard and alarms, built from the metric catalogue (one row per area) and from the
-functions Chalice packages. Nothing here names a kefu metric by hand: a test keeps code and dashboard honest."""
+"""The licensor's dashboard and alarms, built from the metric catalogue (the rows of chalicelib/operations/board.py)
+and from the functions Chalice packages. Nothing here names a kefu metric by hand, and every query names the
+dimension set `metrics.dimension_set` decides: tests/infra/test_metric_dimensions.py emits each metric as the
+code does and compares."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -12,110 +14,184 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from chalicelib.metrics import CATALOGUE, NAMESPACE, Metric
+from chalicelib.metrics import CATALOGUE, NAMESPACE, Heartbeat, Metric, dimension_set
+from chalicelib.operations.board import PERIOD_SECONDS, Panel, layout
 
-AREAS = ("chat", "email", "licensing", "billing", "operations")
-PERIOD = Duration.minutes(5)
+PERIOD = Duration.seconds(PERIOD_SECONDS)
+# Metrics Insights queries see the last 3 hours only; a longer heartbeat needs a plain metric alarm.
+INSIGHTS_RANGE_SECONDS = 3 * 3600
+FAILED_EVENTS_MAX_AGE = Duration.days(4)  # replay well before the queue's 14 days run out
 COLD_STARTS = ('filter @type = "REPORT" and ispresent(@initDuration) '
                "| stats count(*) as cold_starts, avg(@initDuration) as init_ms, max(@initDuration) as max_init_ms "
                "by bin(1h)")
 
 
+@dataclass(frozen=True)
+class Function:
+    name: str          # Chalice's name
+    function_name: str  # the deployed function's name (a token)
+    log_group: str
+    asynchronous: bool
+
+
+@dataclass(frozen=True)
+class Watched:
+    """What the dashboard and alarms watch besides the catalogue."""
+
+    functions: list[Function]
+    api_name: str
+    api_stage: str
+    dead_letters: sqs.IQueue
+    failed_events: sqs.IQueue
+    latency_p95_ms: int
+
+
 def search(metric: Metric) -> str:
     """Every dimension combination the code emits, without listing the values (codes, reasons, tables)."""
-    schema = ",".join((NAMESPACE, *metric.dimensions))
-    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', 'Sum', {int(PERIOD.to_seconds())})"
+    schema = ",".join((NAMESPACE, *dimension_set(metric)))
+    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', 'Sum', {PERIOD_SECONDS})"
 
 
-def insights_query(metric: Metric) -> str:
+def insights_query(metric: Metric, where_values: tuple[tuple[str, str], ...] | None = None) -> str:
     """A Metrics Insights query summing the metric over the dimension values it alarms on."""
-    schema = ", ".join(f'"{d}"' for d in (NAMESPACE, *metric.dimensions))
-    where = " AND ".join(f"\"{name}\" = '{value}'" for name, value in metric.alarm_on or ())
+    schema = ", ".join(f'"{d}"' for d in (NAMESPACE, *dimension_set(metric)))
+    pairs = metric.alarm_on if where_values is None else where_values
+    where = " AND ".join(f"\"{name}\" = '{value}'" for name, value in pairs or ())
     # Names come from the catalogue in code, never from input.
     return f'SELECT SUM("{metric.name}") FROM SCHEMA({schema})' + (f" WHERE {where}" if where else "")  # noqa: S608
 
 
-def metric_widget(metric: Metric) -> cw.GraphWidget:
-    if metric.dimensions:
+def metric_widget(panel: Panel) -> cw.GraphWidget:
+    metric = panel.metric
+    if panel.split_by:
         line: cw.IMetric = cw.MathExpression(expression=search(metric), using_metrics={}, period=PERIOD, label="")
     else:
         line = cw.Metric(namespace=NAMESPACE, metric_name=metric.name, statistic="Sum", period=PERIOD)
-    by = f" by {', '.join(metric.dimensions)}" if metric.dimensions else ""
-    return cw.GraphWidget(title=f"{metric.description}{'' if by in metric.description else by}", left=[line],
-                          width=12, height=6)
+    return cw.GraphWidget(title=panel.title, left=[line], width=12, height=6)
 
 
-def area_rows(catalogue: Sequence[Metric]) -> list[cw.IWidget]:
+def area_rows() -> list[cw.IWidget]:
     rows: list[cw.IWidget] = []
-    areas = [*AREAS, *sorted({m.area for m in catalogue} - set(AREAS))]
-    for area in areas:
-        metrics = [m for m in catalogue if m.area == area]
-        rows.append(cw.TextWidget(markdown=f"## {area}" + ("" if metrics else "\nNo metrics in the catalogue yet."),
-                                  width=24, height=1 if metrics else 2))
-        rows += [metric_widget(m) for m in metrics]
+    for row in layout(CATALOGUE):
+        rows.append(cw.TextWidget(markdown=f"## {row.area}" + ("" if row.panels else
+                                                              "\nNo metrics in the catalogue yet."),
+                                  width=24, height=1 if row.panels else 2))
+        rows += [metric_widget(panel) for panel in row.panels]
     return rows
 
 
-def function_rows(functions: dict[str, str], dead_letters: sqs.IQueue) -> list[cw.IWidget]:
-    """Errors, throttles, duration and cold starts per function (`functions`: Chalice name -> function name)."""
+def _lambda_metric(name: str, function: Function, statistic: str) -> cw.Metric:
+    return cw.Metric(namespace="AWS/Lambda", metric_name=name, dimensions_map={"FunctionName": function.function_name},
+                     statistic=statistic, period=PERIOD, label=function.name)
 
-    def lambda_metric(name: str, function: str, statistic: str) -> cw.Metric:
-        return cw.Metric(namespace="AWS/Lambda", metric_name=name, dimensions_map={"FunctionName": function},
-                         statistic=statistic, period=PERIOD, label=label_of[function])
 
-    label_of = {function: name for name, function in functions.items()}
-    names = list(functions.values())
+def _api_metric(watched: Watched, name: str, statistic: str) -> cw.Metric:
+    return cw.Metric(namespace="AWS/ApiGateway", metric_name=name, statistic=statistic, period=PERIOD,
+                     dimensions_map={"ApiName": watched.api_name, "Stage": watched.api_stage}, label=name)
+
+
+def function_rows(watched: Watched) -> list[cw.IWidget]:
+    """The API, then errors, throttles, duration and cold starts per function, then the queues of lost work."""
+    functions = watched.functions
+    queues = [watched.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD, label="dead letters"),
+              watched.failed_events.metric_approximate_number_of_messages_visible(period=PERIOD,
+                                                                                 label="failed events")]
     return [
+        cw.TextWidget(markdown="### API", width=24, height=1),
+        cw.GraphWidget(title="API requests and errors", width=12, height=6,
+                       left=[_api_metric(watched, n, "Sum") for n in ("Count", "4XXError", "5XXError")]),
+        cw.GraphWidget(title="API latency p95 (ms)", width=12, height=6,
+                       left=[_api_metric(watched, "Latency", "p95"), _api_metric(watched, "IntegrationLatency", "p95")],
+                       left_annotations=[cw.HorizontalAnnotation(value=watched.latency_p95_ms, label="alarm")]),
         cw.TextWidget(markdown="### functions", width=24, height=1),
-        cw.GraphWidget(title="Errors per function", left=[lambda_metric("Errors", f, "Sum") for f in names],
+        cw.GraphWidget(title="Errors per function", left=[_lambda_metric("Errors", f, "Sum") for f in functions],
                        width=8, height=6),
-        cw.GraphWidget(title="Throttles per function", left=[lambda_metric("Throttles", f, "Sum") for f in names],
+        cw.GraphWidget(title="Throttles per function", left=[_lambda_metric("Throttles", f, "Sum") for f in functions],
                        width=8, height=6),
         cw.GraphWidget(title="Duration p95 per function (ms)",
-                       left=[lambda_metric("Duration", f, "p95") for f in names], width=8, height=6),
-        cw.LogQueryWidget(title="Cold starts (all functions)", log_group_names=[f"/aws/lambda/{f}" for f in names],
+                       left=[_lambda_metric("Duration", f, "p95") for f in functions], width=8, height=6),
+        cw.LogQueryWidget(title="Cold starts (all functions)", log_group_names=[f.log_group for f in functions],
                           query_string=COLD_STARTS, width=16, height=6),
-        cw.GraphWidget(title="Scheduler dead letters", width=8, height=6,
-                       left=[dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD)]),
+        cw.GraphWidget(title="Dead letters and failed events", width=8, height=6, left=queues),
     ]
 
 
-def dashboard(scope: Construct, stage: str, functions: dict[str, str], dead_letters: sqs.IQueue) -> cw.Dashboard:
-    board = cw.Dashboard(scope, "Dashboard", dashboard_name=f"kefu-{stage}",
-                         default_interval=Duration.days(1))
-    for widget in [*area_rows(CATALOGUE), *function_rows(functions, dead_letters)]:
+def dashboard(scope: Construct, stage: str, watched: Watched) -> cw.Dashboard:
+    board = cw.Dashboard(scope, "Dashboard", dashboard_name=f"kefu-{stage}", default_interval=Duration.days(1))
+    for widget in [*area_rows(), *function_rows(watched)]:
         board.add_widgets(widget)
     return board
 
 
-def alarms(scope: Construct, functions: dict[str, str], dead_letters: sqs.IQueue, topic: sns.ITopic) -> None:
-    """Errors and throttles of every function, dead letters, and each catalogue metric that asks for one."""
+def _any(scope: Construct, construct_id: str, metric: cw.IMetric, description: str, action: cw_actions.SnsAction,
+         threshold: float = 1, periods: int = 1) -> cw.Alarm:
+    alarm = metric.create_alarm(scope, construct_id, threshold=threshold, evaluation_periods=periods,
+                                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                                treat_missing_data=cw.TreatMissingData.NOT_BREACHING, alarm_description=description)
+    alarm.add_alarm_action(action)
+    return alarm
+
+
+def alarms(scope: Construct, watched: Watched, topic: sns.ITopic) -> None:
+    """Errors and throttles of every function, dropped and undeliverable async events, the API's 5XX and
+    latency, dead letters and failed events, each catalogue metric that asks for one, and heartbeats.
+    docs/operations.md says what each means and what to do."""
     action = cw_actions.SnsAction(topic)
-    for name, function in functions.items():
-        for metric_name in ("Errors", "Throttles"):
-            alarm = cw.Metric(namespace="AWS/Lambda", metric_name=metric_name, statistic="Sum", period=PERIOD,
-                              dimensions_map={"FunctionName": function}).create_alarm(
-                scope, f"{metric_name}{_camel(name)}", threshold=1, evaluation_periods=1,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-                alarm_description=f"{metric_name} in the {name} function")
-            alarm.add_alarm_action(action)
-    dead = dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD).create_alarm(
-        scope, "DeadLetters", threshold=1, evaluation_periods=1,
-        comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    for function in watched.functions:
+        names = ["Errors", "Throttles"]
+        if function.asynchronous:
+            names += ["AsyncEventsDropped", "DestinationDeliveryFailures"]
+        for metric_name in names:
+            _any(scope, f"{metric_name}{_camel(function.name)}", _lambda_metric(metric_name, function, "Sum"),
+                 f"{metric_name} in the {function.name} function", action)
+    _any(scope, "Api5xx", _api_metric(watched, "5XXError", "Sum"),
+         "The API answered 5XX (API Gateway's count: includes integration failures and timeouts)", action)
+    latency = _api_metric(watched, "Latency", "p95").create_alarm(
+        scope, "ApiLatencyP95", threshold=watched.latency_p95_ms, evaluation_periods=3, datapoints_to_alarm=3,
+        comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-        alarm_description="A scheduled job's event could not be delivered after its retries")
-    dead.add_alarm_action(action)
+        alarm_description=f"The API's p95 latency above {watched.latency_p95_ms} ms for 15 minutes")
+    latency.add_alarm_action(action)
+    _any(scope, "DeadLetters", watched.dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
+         "A scheduled job's event or a mail notification could not be delivered to its function after retries",
+         action)
+    waiting = watched.failed_events.metric_approximate_number_of_messages_visible(period=PERIOD)
+    _any(scope, "FailedEventsWaiting", waiting,
+         "An asynchronous invocation failed after Lambda's retries and waits in the failed-events queue", action)
+    _any(scope, "FailedEventsAge", watched.failed_events.metric_approximate_age_of_oldest_message(period=PERIOD),
+         "A failed event has waited 4 days: replay or clear it before the queue's 14 days run out", action,
+         threshold=FAILED_EVENTS_MAX_AGE.to_seconds())
     for metric in CATALOGUE:
-        if metric.alarm_on is None:
-            continue
-        cw.CfnAlarm(scope, f"Metric{metric.name}", alarm_description=f"{metric.name}: {metric.description}",
-                    comparison_operator="GreaterThanThreshold", threshold=0, evaluation_periods=1,
-                    treat_missing_data="notBreaching", alarm_actions=[topic.topic_arn],
-                    metrics=[cw.CfnAlarm.MetricDataQueryProperty(id="q", expression=insights_query(metric),
-                                                                 period=int(PERIOD.to_seconds()),
-                                                                 return_data=True)])
+        if metric.alarm_on is not None:
+            cw.CfnAlarm(scope, f"Metric{metric.name}", alarm_description=_described(metric),
+                        comparison_operator="GreaterThanThreshold", threshold=0, evaluation_periods=1,
+                        treat_missing_data="notBreaching", alarm_actions=[topic.topic_arn],
+                        metrics=[cw.CfnAlarm.MetricDataQueryProperty(id="q", expression=insights_query(metric),
+                                                                     period=PERIOD_SECONDS, return_data=True)])
+        if metric.heartbeat is not None:
+            heartbeat(scope, metric, metric.heartbeat, topic)
+
+
+def heartbeat(scope: Construct, metric: Metric, beat: Heartbeat, topic: sns.ITopic) -> cw.CfnAlarm:
+    """An alarm that rings when the metric stops arriving: missing data breaches."""
+    description = f"No {metric.name} for {beat.seconds // 60} minutes: {metric.description}. {metric.runbook}"
+    common = {"alarm_description": description, "comparison_operator": "LessThanThreshold", "threshold": 1,
+              "treat_missing_data": "breaching", "alarm_actions": [topic.topic_arn]}
+    if {name for name, _ in beat.where} == set(dimension_set(metric)):  # one exact series: a plain metric alarm
+        return cw.CfnAlarm(scope, f"Heartbeat{metric.name}", namespace=NAMESPACE, metric_name=metric.name,
+                           dimensions=[cw.CfnAlarm.DimensionProperty(name=n, value=v) for n, v in beat.where],
+                           statistic="Sum", period=beat.seconds, evaluation_periods=1, **common)
+    if beat.seconds > INSIGHTS_RANGE_SECONDS:
+        raise ValueError(f"{metric.name}: a heartbeat over part of its dimensions can span 3 hours at most")
+    return cw.CfnAlarm(scope, f"Heartbeat{metric.name}", evaluation_periods=beat.seconds // PERIOD_SECONDS,
+                       metrics=[cw.CfnAlarm.MetricDataQueryProperty(
+                           id="q", expression=insights_query(metric, beat.where), period=PERIOD_SECONDS,
+                           return_data=True)], **common)
+
+
+def _described(metric: Metric) -> str:
+    return f"{metric.name}: {metric.description}" + (f". {metric.runbook}" if metric.runbook else "")
 
 
 def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
+    return "".join(part.capitalize() for part in name.replace("-", "_").split("_"))

@@ -26,7 +26,8 @@ TABLE_DATA = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dy
               "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
 KMS_DATA = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 # Actions IAM does not scope to a resource, so that "*" is their only possible resource.
-UNSCOPED = {"dynamodb:ListBackups", "ses:GetAccount", "ses:GetSendQuota"}
+UNSCOPED = {"dynamodb:ListBackups", "ses:GetAccount", "ses:GetSendQuota", "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords"}
 
 
 @dataclass(frozen=True)

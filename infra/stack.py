@@ -8,17 +8,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_wafv2 as wafv2
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from chalice.cdk import Chalice
 from constructs import Construct
@@ -26,6 +29,7 @@ from constructs import Construct
 from chalicelib import resources
 from infra import bundle, catalogue, dashboard, grants
 from infra.catalogue import FunctionSpec, TableSpec
+from infra.options import StageOptions, options
 
 ROOT = Path(__file__).resolve().parents[1]
 ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
@@ -36,6 +40,15 @@ RAW_MAIL_DAYS = 180        # raw mail; what was parsed from it lives in the tabl
 ACCESS_LOG_DAYS = 90
 SCHEDULE_RETRIES, SCHEDULE_MAX_AGE_SECONDS = 3, 3600
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler's context attribute
+# Lambda's own retries of an asynchronous event (at most 2), and how long it keeps trying, before the event
+# goes to the on-failure destination; failed events wait there for `./kefu mail replay` or a look, 14 days.
+ASYNC_RETRIES, ASYNC_MAX_AGE_SECONDS, FAILED_EVENTS_DAYS = 2, 6 * 3600, 14
+API_STAGE = "v1"  # .chalice/config.json's api_gateway_stage for dev and prod
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId", "ip": "$context.identity.sourceIp", "time": "$context.requestTime",
+    "method": "$context.httpMethod", "route": "$context.resourcePath", "status": "$context.status",
+    "latencyMs": "$context.responseLatency", "integrationMs": "$context.integration.latency",
+    "bytes": "$context.responseLength", "waf": "$context.waf.status", "error": "$context.error.message"}
 
 
 class KefuChalice(Chalice):
@@ -53,10 +66,17 @@ class KefuChalice(Chalice):
         return json.loads((Path(self._sam_package_dir) / "sam.json").read_text())
 
 
+def apigateway_account(scope: Construct, role: iam.Role) -> Any:
+    from aws_cdk import aws_apigateway as apigateway
+
+    return apigateway.CfnAccount(scope, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+
+
 class KefuStack(Stack):
     def __init__(self, scope: Construct, stage: str, **kwargs: Any) -> None:
         super().__init__(scope, stage, stack_name=f"kefu-{stage}", description=f"kefu ({stage})", **kwargs)
         self.stage = stage
+        self.options: StageOptions = options(stage)
         prod = stage == "prod"
         self.removal = RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY
 
@@ -68,15 +88,31 @@ class KefuStack(Stack):
 
         self.app = KefuChalice(self, "App")
         self.functions = catalogue.functions(self.app.packaged_template)
+        self.dead_letters = sqs.Queue(self, "ScheduleDeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
+                                      enforce_ssl=True, retention_period=Duration.days(14))
+        self.failed_events = sqs.Queue(
+            self, "FailedEvents", queue_name=resources.failed_events_queue_name(stage),
+            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            retention_period=Duration.days(FAILED_EVENTS_DAYS))
+        self.log_groups: dict[str, logs.CfnLogGroup] = {}
         self.configure_functions()
+        self.api_log_group = self.configure_api()
 
         self.alarm_topic = self.topic("Alarms", "cloudwatch.amazonaws.com")
+        for subscriber in self.options.alarm_subscribers:
+            self.alarm_topic.add_subscription(subscriptions.EmailSubscription(subscriber.endpoint)
+                                              if subscriber.protocol == "email"
+                                              else subscriptions.UrlSubscription(subscriber.endpoint))
         self.mail_topic = self.topic("MailEvents", "ses.amazonaws.com")
         self.mail()
-        self.dead_letters = self.schedules()
-        names = {f.name: self.app.get_resource(f.logical_id).ref for f in self.functions}
-        dashboard.dashboard(self, stage, names, self.dead_letters)
-        dashboard.alarms(self, names, self.dead_letters, self.alarm_topic)
+        self.schedules()
+        functions = [dashboard.Function(f.name, self.app.get_resource(f.logical_id).ref,
+                                        self.log_groups[f.name].ref, f.asynchronous)
+                     for f in self.functions]
+        watched = dashboard.Watched(functions, f"kefu-{stage}", API_STAGE, self.dead_letters, self.failed_events,
+                                    self.options.api_latency_p95_ms)
+        dashboard.dashboard(self, stage, watched)
+        dashboard.alarms(self, watched, self.alarm_topic)
         self.suppressions()
 
     # -- tables -------------------------------------------------------------------------------------------
@@ -142,6 +178,7 @@ class KefuStack(Stack):
             cfn = self.app.get_resource(function.logical_id)
             cfn.add_property_override("MemorySize", function.memory_mb)
             cfn.add_property_override("Timeout", function.timeout_seconds)
+            self.production_settings(function, cfn)
             for name, value in environment.items():
                 self.app.add_environment_variable(name, value, function.logical_id)
             if grants.reads_reply_secret(function.name):  # only where the role may read it
@@ -150,9 +187,104 @@ class KefuStack(Stack):
             # Set on the imported role itself (not as an override), so that cdk-nag checks the real policy.
             role = self.app.get_resource(function.role_logical_id)
             assert isinstance(role, iam.CfnRole)
+            statements = grants.statements(function.name, targets, log_groups)
+            statements.append(iam.PolicyStatement(sid="Traces", actions=["xray:PutTraceSegments",
+                                                                         "xray:PutTelemetryRecords"],
+                                                  resources=["*"]))
+            if function.asynchronous:
+                statements.append(iam.PolicyStatement(sid="FailedEvents", actions=["sqs:SendMessage"],
+                                                      resources=[self.failed_events.queue_arn]))
             role.policies = [iam.CfnRole.PolicyProperty(
                 policy_name=f"{function.role_logical_id}Policy",
-                policy_document=iam.PolicyDocument(statements=grants.statements(function.name, targets, log_groups)))]
+                policy_document=iam.PolicyDocument(statements=statements))]
+
+    def production_settings(self, function: FunctionSpec, cfn: Any) -> None:
+        """What every function runs with on AWS: traced, on arm64 and a pinned runtime, its own log group with
+        the stage's retention, a correlation-friendly name in its environment, and, when invoked
+        asynchronously, an on-failure destination so that no event is lost after Lambda's retries."""
+        cfn.add_property_override("Tracing", "Active")
+        cfn.add_property_override("Architectures", [catalogue.ARCHITECTURE])
+        cfn.add_property_override("Runtime", catalogue.RUNTIME)
+        group = self.log_group(f"Logs{function.logical_id}", f"/aws/lambda/kefu-{self.stage}-{function.name}")
+        self.log_groups[function.name] = group
+        cfn.add_property_override("LoggingConfig", {"LogGroup": group.ref})
+        self.app.add_environment_variable("KEFU_FUNCTION", function.name, function.logical_id)
+        reserved = self.options.reserved_concurrency.get(function.name)
+        if reserved is not None:
+            cfn.add_property_override("ReservedConcurrentExecutions", reserved)
+        if function.asynchronous:
+            cfn.add_property_override("EventInvokeConfig", {
+                "MaximumRetryAttempts": ASYNC_RETRIES, "MaximumEventAgeInSeconds": ASYNC_MAX_AGE_SECONDS,
+                "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": self.failed_events.queue_arn}}})
+
+    # -- the API stage --------------------------------------------------------------------------------------
+    def log_group(self, construct_id: str, name: str) -> logs.CfnLogGroup:
+        """A log group with the stage's retention (CloudWatch would keep a group Lambda makes forever)."""
+        group = logs.CfnLogGroup(self, construct_id, log_group_name=name,
+                                 retention_in_days=self.options.log_retention_days)
+        group.apply_removal_policy(self.removal)
+        return group
+
+    def configure_api(self) -> logs.CfnLogGroup:
+        """The REST API as the public meets it: regional, traced, throttled, access-logged, optionally behind
+        a custom domain whose root maps to the stage (public URLs read .../v1/... once), and a WAF web ACL."""
+        api = self.app.get_resource("RestAPI")
+        access_logs = self.log_group("ApiAccessLogs", f"/aws/apigateway/kefu-{self.stage}")
+        api.add_property_override("Name", f"kefu-{self.stage}")
+        api.add_property_override("EndpointConfiguration", {"Type": "REGIONAL"})
+        api.add_property_override("TracingEnabled", True)
+        api.add_property_override("MethodSettings", [{
+            "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": self.options.api_rate_per_second,
+            "ThrottlingBurstLimit": self.options.api_burst, "MetricsEnabled": True, "LoggingLevel": "ERROR",
+            "DataTraceEnabled": False}])
+        api.add_property_override("AccessLogSetting", {"DestinationArn": access_logs.attr_arn,
+                                                       "Format": json.dumps(ACCESS_LOG_FORMAT)})
+        domain = self.options.domain
+        if domain is not None:
+            api.add_property_override("Domain", {
+                "DomainName": domain.name, "CertificateArn": domain.certificate_arn,
+                "EndpointConfiguration": "REGIONAL", "SecurityPolicy": "TLS_1_2", "BasePath": ["/"]})
+        # API Gateway writes logs through one role per account and region (the stage's logging needs it).
+        logging_role = iam.Role(self, "ApiGatewayLogging", assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                                managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(
+                                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs")])
+        account = apigateway_account(self, logging_role)
+        api.node.add_dependency(account)
+        if self.options.waf is not None:
+            self.web_acl(api)
+        return access_logs
+
+    def web_acl(self, api: Any) -> None:
+        """Rate limits per 5 minutes before requests reach the API: per client IP, and per widget key (a key
+        copied off a storefront cannot be used to flood one merchant's chat). Over the limit: 403 from WAF."""
+        waf = self.options.waf
+        assert waf is not None
+        no_transformation = [{"Priority": 0, "Type": "NONE"}]
+
+        def rate_rule(name: str, priority: int, limit: int, keys: dict[str, Any]) -> dict[str, Any]:
+            return {"Name": name, "Priority": priority, "Action": {"Block": {}},
+                    "Statement": {"RateBasedStatement": {**keys, "Limit": limit, "EvaluationWindowSec": 300}},
+                    "VisibilityConfig": {"CloudWatchMetricsEnabled": True, "MetricName": name,
+                                         "SampledRequestsEnabled": True}}
+
+        widget_key = {"AggregateKeyType": "CUSTOM_KEYS", "CustomKeys": [
+            {"Header": {"Name": "x-widget-key", "TextTransformations": no_transformation}}],
+            "ScopeDownStatement": {"SizeConstraintStatement": {
+                "FieldToMatch": {"SingleHeader": {"Name": "x-widget-key"}}, "ComparisonOperator": "GT", "Size": 0,
+                "TextTransformations": no_transformation}}}
+        acl = wafv2.CfnWebACL(
+            self, "WebAcl", name=f"kefu-{self.stage}-api", scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=f"kefu-{self.stage}-api", sampled_requests_enabled=True))
+        acl.add_property_override("Rules", [
+            rate_rule("PerClientIp", 0, waf.per_ip_per_5_minutes, {"AggregateKeyType": "IP"}),
+            rate_rule("PerWidgetKey", 1, waf.per_widget_key_per_5_minutes, widget_key)])
+        # `RestAPI.Stage` is SAM's reference to the stage it makes of the API: the association waits for it.
+        wafv2.CfnWebACLAssociation(
+            self, "WebAclAssociation", web_acl_arn=acl.attr_arn,
+            resource_arn=Fn.sub("arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/"
+                                "${RestAPI.Stage}"))
 
     def function(self, name: str) -> FunctionSpec | None:
         return next((f for f in self.functions if f.name == name), None)
@@ -215,15 +347,20 @@ class KefuStack(Stack):
             lambda_.CfnPermission(self, "MailEventsFromSns", action="lambda:InvokeFunction",
                                   function_name=self.function_arn(events), principal="sns.amazonaws.com",
                                   source_arn=self.mail_topic.topic_arn)
+            # A notification SNS cannot deliver after its retries goes to the dead-letter queue, not away.
             sns.CfnSubscription(self, "MailEventsSubscription", protocol="lambda", topic_arn=self.mail_topic.topic_arn,
-                                endpoint=self.function_arn(events))
+                                endpoint=self.function_arn(events),
+                                redrive_policy={"deadLetterTargetArn": self.dead_letters.queue_arn})
+            self.dead_letters.add_to_resource_policy(iam.PolicyStatement(
+                principals=[iam.ServicePrincipal("sns.amazonaws.com")], actions=["sqs:SendMessage"],
+                resources=[self.dead_letters.queue_arn],
+                conditions={"ArnEquals": {"aws:SourceArn": self.mail_topic.topic_arn}}))
 
     # -- schedules ----------------------------------------------------------------------------------------
-    def schedules(self) -> sqs.Queue:
+    def schedules(self) -> None:
         """One EventBridge Scheduler schedule per entry of schedules.JOBS, in the entry's time zone, with
         retries and a dead-letter queue. The event carries the scheduled instant: `{"time": ...}`."""
-        dead_letters = sqs.Queue(self, "ScheduleDeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
-                                 enforce_ssl=True, retention_period=Duration.days(14))
+        dead_letters = self.dead_letters
         jobs = [f for f in self.functions if f.job is not None]
         role = iam.Role(self, "SchedulerRole", assumed_by=iam.ServicePrincipal(
             "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}}))
@@ -246,7 +383,6 @@ class KefuStack(Stack):
                         maximum_retry_attempts=SCHEDULE_RETRIES,
                         maximum_event_age_in_seconds=SCHEDULE_MAX_AGE_SECONDS),
                     dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dead_letters.queue_arn)))
-        return dead_letters
 
     # -- cdk-nag ------------------------------------------------------------------------------------------
     def suppressions(self) -> None:
@@ -259,6 +395,15 @@ class KefuStack(Stack):
             NagPackSuppression(id="AwsSolutions-SQS3", reason="This queue is itself the dead-letter queue of the "
                                                               "EventBridge Scheduler schedules."),
         ])
+        NagSuppressions.add_resource_suppressions_by_path(self, f"/{self.node.path}/FailedEvents/Resource", [
+            NagPackSuppression(id="AwsSolutions-SQS3", reason="This queue is itself the on-failure destination of "
+                                                              "the asynchronously invoked functions."),
+        ])
+        NagSuppressions.add_resource_suppressions_by_path(self, f"/{self.node.path}/ApiGatewayLogging/Resource", [
+            NagPackSuppression(id="AwsSolutions-IAM4", reason="API Gateway's account-wide logging role takes AWS's "
+                               "own policy for it, which follows the log actions API Gateway needs.",
+                               applies_to=[RegexAppliesTo(regex=r"/AmazonAPIGatewayPushToCloudWatchLogs$/g")]),
+        ])
         NagSuppressions.add_resource_suppressions(self.reply_secret, [
             NagPackSuppression(id="AwsSolutions-SMG4", reason="Rotated by hand in two steps (a new secret added "
                                "behind, then moved in front) so that reply addresses already in customers' "
@@ -268,8 +413,9 @@ class KefuStack(Stack):
             (r"/^Resource::.*\/index\/\*$/g", "Queries use the table's indexes, which IAM names under the table."),
             (r"/^Resource::.*\/backup\/\*$/g", "Backup ARNs end in an id DynamoDB makes at backup time; the "
                                                "grant is limited to backups of kefu's own tables."),
-            (r"/^Resource::\*$/g", "ListBackups, ses:GetAccount and ses:GetSendQuota take no resource in IAM; "
-                                   "these statements hold only such actions."),
+            (r"/^Resource::\*$/g", "ListBackups, ses:GetAccount, ses:GetSendQuota and X-Ray's PutTraceSegments and "
+                                   "PutTelemetryRecords take no resource in IAM; these statements hold only such "
+                                   "actions."),
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),

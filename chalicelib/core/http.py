@@ -10,7 +10,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib.core.errors import KefuError
-from chalicelib.core.observability import bind, logger, unbind
+from chalicelib.core.observability import bind, logger, traced_request, unbind
 from chalicelib.core.validation import Fields, parse_json_object
 
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
@@ -31,24 +31,41 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
     request_id = context.get("requestId") or str(uuid.uuid4())
     bind(request_id=request_id, merchant_id="-")
     try:
-        response = get_response(request)
+        with traced_request(str(context.get("resourcePath") or "-")):
+            response = get_response(request)
         if isinstance(response.body, dict) and set(response.body) == {"Code", "Message"}:
             code = _CHALICE_CODES.get(str(response.body["Code"]), "BAD_REQUEST")
             message = str(response.body["Message"])
             if response.status_code >= 500:  # Chalice caught and logged an unexpected error in a view
                 code, message = "INTERNAL_ERROR", _internal(request_id)
+                _count_error(context, code)
             response = json_response({"error": {"code": code, "message": message}},
                                      response.status_code, {k: str(v) for k, v in response.headers.items()})
     except KefuError as exc:
         logger.info("request refused", extra={"code": exc.code, "status": exc.status})
         response = json_response(exc.body(), exc.status, exc.headers)
+        if exc.status >= 500:
+            _count_error(context, exc.code)
     except Exception:
         logger.exception("unhandled error")
         response = json_response({"error": {"code": "INTERNAL_ERROR", "message": _internal(request_id)}}, 500)
+        _count_error(context, "INTERNAL_ERROR")
     finally:
         unbind()
     response.headers["X-Request-Id"] = request_id
     return response
+
+
+def _count_error(context: dict[str, Any], code: str) -> None:
+    """An error answered as a response is no Lambda error: count it here, by route (the template, never the
+    path with its ids) and code, so that the ApiErrors alarm sees it."""
+    from chalicelib.bootstrap import services
+    from chalicelib.metrics import API_ERRORS
+
+    try:
+        services().metrics.count(API_ERRORS, route=str(context.get("resourcePath") or "-"), code=code)
+    except Exception:  # the services themselves may be what failed; the log line above still tells
+        logger.exception("could not count the error")
 
 
 def body_fields(request: Request) -> Fields:

@@ -33,4 +33,10 @@ def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, 
     return storefront_extra(built, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront)
+def _ops(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.ops import ops_extra
+
+    return ops_extra(built, args, demo)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _ops)

@@ -227,17 +227,21 @@ Invoke = Callable[[Job, dict[str, Any]], Any]
 
 
 def lambda_functions() -> dict[str, Callable[[dict[str, Any], Any], Any]]:
-    """app.py's Lambda functions by name: what EventBridge would invoke."""
-    from app import app
+    """app.py's Lambda functions by name: what EventBridge would invoke, i.e. the handler Lambda loads by its
+    handler string (`app.billing_run`), wrapped in the app's middleware, not the bare function."""
+    import app as module
 
-    return {function.name: function for function in app.pure_lambda_functions}
+    return {function.name: getattr(module, function.handler_string.split(".", 1)[1])
+            for function in module.app.pure_lambda_functions}
 
 
 def invoke(job: Job, event: dict[str, Any]) -> Any:
     functions = lambda_functions()
     if job.name not in functions:
         raise KeyError(f"Job {job.name} has no @app.lambda_function(name={job.name!r}) in app.py")
-    return functions[job.name](event, None)
+    from chalicelib.core.observability import LocalContext
+
+    return functions[job.name](event, LocalContext(job.name))
 
 
 class Scheduler:

@@ -14,6 +14,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.observability import logger
 from chalicelib.mail.handler import on_inbound
 from chalicelib.mail.model import Verdicts, ses_event
+from chalicelib.resources import MAIL_INBOUND_FUNCTION
 
 # Nothing scans mail locally: spam and virus pass, sender authentication is unknown.
 LOCAL_VERDICTS = Verdicts(spam="PASS", virus="PASS")
@@ -39,7 +40,15 @@ class SesLikeHandler:
         services = self.services
         ses_id = new_id("ses").replace("_", "")
         services.blobs.put(f"{services.settings.inbound_prefix}{ses_id}", raw, "message/rfc822")
-        return on_inbound(ses_event(ses_id, recipients, source, services.clock.now(), LOCAL_VERDICTS), services)
+        event = ses_event(ses_id, recipients, source, services.clock.now(), LOCAL_VERDICTS)
+        try:
+            return on_inbound(event, services)
+        except Exception as exc:
+            # What Lambda's on-failure destination does on AWS: the event is kept for `./kefu mail replay`.
+            record = getattr(services.failed_events, "record", None)
+            if callable(record):
+                record(MAIL_INBOUND_FUNCTION, event, type(exc).__name__, services.clock.now())
+            raise
 
 
 def start(services: Services, listen: str) -> Callable[[], None]:

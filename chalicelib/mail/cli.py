@@ -66,6 +66,39 @@ def release(ctx: Context, licensee_id: str, ses_id: str, as_json: bool) -> None:
         else f"{r['result'].replace('_', ' ')} (ticket {r['ticket_id'] or '-'}); nothing delivered")
 
 
+@mail.command("replay")
+@click.argument("ses_ids", nargs=-1)
+@click.option("--since", default=None, help="Every inbound mail that failed since this instant (ISO-8601, e.g. "
+                                           "2026-06-15T08:00+08:00).")
+@json_option
+@pass_ctx
+def replay(ctx: Context, ses_ids: tuple[str, ...], since: str | None, as_json: bool) -> None:
+    """Run failed inbound mail again, by SES message id (SES_IDS) or every failure --since a time.
+
+    The mail is read from the raw store (the stage's mail bucket, or .data/blobs locally). Replaying twice
+    stores nothing twice: a mail already delivered comes back as a duplicate."""
+    from datetime import datetime
+
+    from chalicelib.mail.replay import replay as run_replay
+
+    if not ses_ids and since is None:
+        raise click.UsageError("Name SES message ids, or give --since.")
+    try:
+        after = datetime.fromisoformat(since) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(f"{since!r} is not an ISO-8601 instant", param_hint="--since") from exc
+    if after is not None and after.tzinfo is None:
+        after = after.replace(tzinfo=ctx.services.settings.timezone)
+    services = ctx.services
+    results = run_replay(services.mail, services.failed_events, services.clock.now(), ctx.actor,
+                         ses_ids=ses_ids, since=after)
+    out(results, as_json, lambda rs: "\n".join(
+        f"{r['ses_id']}: {r['result']} ({r['source']})" + (f" {r['error']}" if r.get("error") else "")
+        + "".join(f"\n  {o['licensee_id'] or '-'}: {o['result']}" + (f" ticket {o['ticket_id']}"
+                                                                     if o.get("ticket_id") else "")
+                  for o in r["outcomes"]) for r in rs) or "no failed inbound mail to replay")
+
+
 @mail.group()
 def undeliverable() -> None:
     """Customer addresses a bounce marked undeliverable (agents cannot reply to them by mail)."""

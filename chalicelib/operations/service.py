@@ -5,6 +5,7 @@ chooses it, the service only says what to back up and when."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.adapters.backups import Backup, BackupStore, TableRef
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.errors import KefuError
 from chalicelib.core.observability import logger
 from chalicelib.metrics import BACKUPS, HEALTH_CHECKS, MetricsSink
@@ -37,15 +39,41 @@ class Restorable(Protocol):
     def days(self) -> list[str]: ...
 
 
+# How long `/v1/health` reuses its answer: a load balancer or uptime check polling it costs one read per
+# instance per window, however often it asks.
+API_HEALTH_CACHE_SECONDS = 10.0
+
+
 class OperationsService:
     def __init__(self, tables: Sequence[TableRef], backups: BackupStore, probes: Sequence[Probe], tz: ZoneInfo,
-                 retention_days: int, metrics: MetricsSink) -> None:
+                 retention_days: int, metrics: MetricsSink, reachable: Callable[[], Any] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.tables = tables
         self.backups = backups
         self.probes = probes
         self.tz = tz
         self.retention_days = retention_days
         self.metrics = metrics
+        self.reachable = reachable
+        self._api_health: TtlCache[dict[str, Any]] = TtlCache(API_HEALTH_CACHE_SECONDS, monotonic)
+        self._monotonic = monotonic
+
+    def api_health(self) -> dict[str, Any]:
+        """What `/v1/health` answers: the database reachable on the data plane, from a short cache. The deep
+        check of every table, the bucket and the mailer is the scheduled `health` job's (`health`)."""
+        return self._api_health.get("database", self._database_health)
+
+    def _database_health(self) -> dict[str, Any]:
+        started = self._monotonic()
+        try:
+            if self.reachable is not None:
+                self.reachable()
+            database: dict[str, Any] = {"status": "ok", "latency_ms": round((self._monotonic() - started) * 1000, 1)}
+        except Exception as exc:  # the health check reports the failure instead of failing itself
+            logger.warning("database health check failed", extra={"error": type(exc).__name__})
+            database = {"status": "unavailable", "error": type(exc).__name__}
+        self.metrics.count(HEALTH_CHECKS, component="database", result="ok" if database["status"] == "ok" else "failed")
+        return database
 
     def back_up(self, at: datetime) -> BackupReport:
         """Back up every table as of `at`, then delete the backups past the retention window. Each result

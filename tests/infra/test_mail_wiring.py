@@ -97,7 +97,10 @@ def test_bounces_and_complaints_of_the_configuration_set_reach_mail_delivery_eve
     event_destination = destination["Properties"]["EventDestination"]
     assert event_destination["Enabled"] and sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
     topic = event_destination["SnsDestination"]["TopicARN"]
-    _, subscription = _one(synthesized, stage, "AWS::SNS::Subscription")
+    [subscription] = [s for s in synthesized.resources(stage, "AWS::SNS::Subscription").values()
+                      if s["Properties"]["Protocol"] == "lambda"]
+    redrive = subscription["Properties"].pop("RedrivePolicy")  # undeliverable notifications are kept
+    assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0].startswith("ScheduleDeadLetters")
     assert subscription["Properties"] == {"Endpoint": _arn_of(MAIL_EVENTS_FUNCTION), "Protocol": "lambda",
                                           "TopicArn": topic}
     permissions = [v["Properties"] for v in synthesized.resources(stage, "AWS::Lambda::Permission").values()
