@@ -92,7 +92,7 @@ SUPPORT_TARGETS = Metric("SupportTargets", "Count", ("target", "state"), "suppor
                          "their due time", alarm_on=(("state", "breached"),),
                          runbook="`./kefu support list` shows the request with BREACHED; answer it (`./kefu support "
                                  "reply`) and tell the licensee why; the breach stays recorded as evidence.")
-SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", (), "support",
+SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", ("year",), "support",
                                   "From 1 December: next year's support calendar is still provisional; import the "
                                   "State Council's schedule", alarm_on=(),
                                   runbook="Import next year's schedule: `./kefu calendar import YEAR FILE` "

@@ -125,7 +125,7 @@ class SupportService:
                 self.metrics.count(SUPPORT_TARGETS, target=target.value, state="approaching")
         missing = schedule_missing(self.calendar(), now.astimezone(self.tz).date())
         if missing is not None:
-            self.metrics.count(SUPPORT_CALENDAR_MISSING, 1)
+            self.metrics.count(SUPPORT_CALENDAR_MISSING, year=str(missing))
         return {"breaches_recorded": breached, "approaching": approaching,
                 "calendar_missing": missing}
 

@@ -153,4 +153,4 @@ def test_from_december_the_check_says_next_years_schedule_is_missing(services: b
                                                                      metrics: MemorySink) -> None:
     assert services.support.check(at("2026-11-30 10:00"))["calendar_missing"] is None
     assert services.support.check(at("2026-12-01 10:00"))["calendar_missing"] == 2027
-    assert metrics.total("SupportCalendarMissing") == 1
+    assert metrics.total("SupportCalendarMissing", year="2027") == 1
