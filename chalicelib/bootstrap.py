@@ -88,6 +88,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     from chalicelib.billing.store import BillingStore
     from chalicelib.chat.service import ChatService
     from chalicelib.chat.store import ChatStore
+    from chalicelib.core import cursors
     from chalicelib.licensing.service import LicensingService
     from chalicelib.licensing.store import LicensingStore
     from chalicelib.mail.service import MailService
@@ -104,6 +105,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    # Page cursors are signed with the system's reply secret (one per stage, in Secrets Manager on AWS).
+    cursors.use_secret(lambda: mail.secrets[0])
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
     built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,

@@ -21,6 +21,9 @@ def install_all() -> click.Group:
 
 
 def main() -> None:
+    from chalicelib.core.observability import log_to_stderr
+
+    log_to_stderr()
     install_all()(prog_name="kefu")
 
 

@@ -47,6 +47,8 @@ class Settings:
     chat_conversations_per_ip_hour: int = 10
     chat_messages_per_minute: int = 20
     chat_presence_cache_seconds: float = 10.0
+    chat_polls_per_visitor_minute: int = 120  # the widget polls every few seconds; more is a script
+    mail_tickets_per_sender_hour: int = 20    # new tickets one address may open at one merchant per hour
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
     support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
@@ -87,6 +89,8 @@ class Settings:
             chat_conversations_per_ip_hour=int(env.get("KEFU_CHAT_CONVERSATIONS_PER_IP_HOUR", "10")),
             chat_messages_per_minute=int(env.get("KEFU_CHAT_MESSAGES_PER_MINUTE", "20")),
             chat_presence_cache_seconds=float(env.get("KEFU_CHAT_PRESENCE_CACHE_SECONDS", "10")),
+            chat_polls_per_visitor_minute=int(env.get("KEFU_CHAT_POLLS_PER_VISITOR_MINUTE", "120")),
+            mail_tickets_per_sender_hour=int(env.get("KEFU_MAIL_TICKETS_PER_SENDER_HOUR", "20")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
             support_table=env.get("KEFU_TABLE_SUPPORT", f"kefu-{stage}-support"),
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -97,6 +98,7 @@ class KefuStack(Stack):
         self.log_groups: dict[str, logs.CfnLogGroup] = {}
         self.configure_functions()
         self.api_log_group = self.configure_api()
+        self.gateway_responses()
 
         self.alarm_topic = self.topic("Alarms", "cloudwatch.amazonaws.com")
         for subscriber in self.options.alarm_subscribers:
@@ -385,6 +387,23 @@ class KefuStack(Stack):
                     dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(arn=dead_letters.queue_arn)))
 
     # -- cdk-nag ------------------------------------------------------------------------------------------
+    # -- answers API Gateway gives itself ---------------------------------------------------------------
+    def gateway_responses(self) -> None:
+        """What API Gateway answers before a function runs comes in the API's one error shape too: an unknown
+        route is a 404 (API Gateway's own 403 echoes the Authorization header back), and other refusals say
+        so without repeating the request. Local mode does the same in chalicelib/local/http_server.py."""
+        api = self.app.get_resource("RestAPI").ref
+        for name, kind, status, code, message in (
+                ("UnknownRoute", "MISSING_AUTHENTICATION_TOKEN", "404", "NOT_FOUND",
+                 "There is no such route in this API."),
+                ("Refused", "DEFAULT_4XX", None, "REFUSED", "The request was refused before it reached the API."),
+                ("Failed", "DEFAULT_5XX", None, "UNAVAILABLE", "The API is unavailable; try again shortly.")):
+            apigateway.CfnGatewayResponse(
+                self, f"Gateway{name}", rest_api_id=api, response_type=kind, status_code=status,
+                response_templates={"application/json": json.dumps({"error": {"code": code, "message": message}})},
+                response_parameters={"gatewayresponse.header.Content-Type": "'application/json; charset=utf-8'",
+                                     "gatewayresponse.header.Cache-Control": "'no-store'"})
+
     def suppressions(self) -> None:
         """Each finding accepted on purpose, with the reason."""
         NagSuppressions.add_resource_suppressions_by_path(self, f"/{self.node.path}/AccessLogs/Resource", [

@@ -560,7 +560,7 @@ class BillingService:
             raise InvalidInput("A payment cannot be received in the future.", code="PAYMENT_IN_FUTURE")
         for _ in range(ATTEMPTS):
             account = self.account(licensee_id)
-            if self.store.reference_used(licensee_id, reference):
+            if self.store.reference_used(licensee_id, method.value, reference):
                 raise Conflict(f"A payment with reference {reference} is recorded already.",
                                code="DUPLICATE_PAYMENT_REFERENCE")
             open_invoices = {i.number: i for i in self.store.invoices(licensee_id)

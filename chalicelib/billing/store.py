@@ -264,6 +264,10 @@ def _pk(licensee_id: str) -> str:
     return f"BILLING#{licensee_id}"
 
 
+def _reference_pk(method: str) -> str:
+    return f"BILLING#PAYREF#{method}"
+
+
 def number_text(n: int) -> str:
     return f"{INVOICE_PREFIX}{n:06d}"
 
@@ -522,7 +526,10 @@ class BillingStore:
     # -- payments ----------------------------------------------------------------------------------------
     def add_payment(self, batch: Batch, payment: Payment) -> None:
         pk = _pk(payment.licensee_id)
-        batch.save("reference", ClaimItem(pk=pk, sk=f"PAYREF#{payment.reference.casefold()}",
+        # clause 5.2: a bank transfer's (or cheque's) reference names one payment to the licensor, whichever
+        # licensee it came from, so the claim is the licensor's per method, not the licensee's.
+        batch.save("reference", ClaimItem(pk=_reference_pk(payment.method.value),
+                                          sk=f"PAYREF#{payment.reference.casefold()}",
                                           claimed_by=payment.payment_id), BillingItem.pk.does_not_exist())
         batch.save(f"payment:{payment.payment_id}", PaymentItem(
             pk=pk, sk=f"PAYMENT#{payment.received_on.isoformat()}#{payment.payment_id}", payment_id=payment.payment_id,
@@ -532,8 +539,10 @@ class BillingStore:
             credit=str(payment.credit), recorded_at=payment.recorded_at, recorded_by=payment.recorded_by),
             BillingItem.pk.does_not_exist())
 
-    def reference_used(self, licensee_id: str, reference: str) -> bool:
-        return _get(_pk(licensee_id), f"PAYREF#{reference.casefold()}", True) is not None
+    def reference_used(self, licensee_id: str, method: str, reference: str) -> bool:
+        """Whether the reference is taken for this method (or, as recorded before, by this licensee)."""
+        sk = f"PAYREF#{reference.casefold()}"
+        return _get(_reference_pk(method), sk, True) is not None or _get(_pk(licensee_id), sk, True) is not None
 
     def payments(self, licensee_id: str) -> list[Payment]:
         return [_payment(i) for i in BillingItem.query(_pk(licensee_id), BillingItem.sk.startswith("PAYMENT#"),

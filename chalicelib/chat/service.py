@@ -19,6 +19,7 @@ from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, Forbidden, KefuError, NotFound
 from chalicelib.core.ids import new_id, new_secret
+from chalicelib.core.limits import WindowLimiter
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS, MetricsSink
@@ -55,6 +56,7 @@ class ChatService:
         self.metrics = metrics
         self.message_rule = RateLimit(settings.chat_messages_per_minute, 60)
         self.conversation_rule = RateLimit(settings.chat_conversations_per_ip_hour, 3600)
+        self.polls = WindowLimiter(settings.chat_polls_per_visitor_minute, 60, clock.monotonic)
         # Warm functions read neither a merchant's chat settings nor its agents' presence on every request.
         self._settings: TtlCache[ChatSettings] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
         self._agents: TtlCache[list[Agent]] = TtlCache(settings.chat_presence_cache_seconds, clock.monotonic)
@@ -190,6 +192,12 @@ class ChatService:
 
     def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: int) -> Poll:
         """What is new in a conversation since the cursor: one Query, half a read unit when nothing is."""
+        wait = self.polls.take(f"{licensee_id}|{visitor.visitor_id}")
+        if wait is not None:
+            self.metrics.count(CHAT_REFUSALS, code="TOO_MANY_POLLS")
+            seconds = max(1, int(wait + 0.999))
+            raise KefuError("This conversation is asked too often; wait a little.", code="TOO_MANY_POLLS",
+                            status=429, details={"retry_after": seconds}, headers={"Retry-After": str(seconds)})
         conversation, messages, numbers = self.store.poll(licensee_id, conversation_id, after)
         if conversation is None or conversation.visitor_id != visitor.visitor_id:
             raise _not_found()

@@ -19,8 +19,6 @@ per-IP counters of new conversations expire when their window has passed."""
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -42,6 +40,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, Status
+from chalicelib.core import cursors
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
 
@@ -254,20 +253,6 @@ class Touched:
     assignee_id: str | None
 
 
-def _encode_key(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode() if key else None
-
-
-def _decode_key(token: str | None) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except ValueError:
-        return None
-    return key if isinstance(key, dict) else None
-
-
 class ChatStore:
     """The only code that knows how chat is laid out in DynamoDB."""
 
@@ -475,14 +460,15 @@ class ChatStore:
     def inbox(self, licensee_id: str, status: Status, limit: int,
               next_token: str | None) -> tuple[list[Conversation], str | None]:
         """A page of conversations in one status, newest activity first."""
+        scope = f"chat-inbox|{licensee_id}|{status.value}"
         page = ChatItem.inbox_index.query(inbox_key(licensee_id, status), scan_index_forward=False, limit=limit,
-                                          last_evaluated_key=_decode_key(next_token))
+                                          last_evaluated_key=cursors.decode(next_token, scope))
         keys = [(i.pk, i.sk) for i in page]
         found = [_conversation(i) for i in ChatItem.batch_get(keys) if isinstance(i, ConversationItem)] if keys else []
         # the index sorts by minute; within a page, the exact instant decides
         found = [c for c in found if c.status is status]
         found.sort(key=lambda c: c.last_activity, reverse=True)
-        return found, _encode_key(page.last_evaluated_key)
+        return found, cursors.encode(page.last_evaluated_key, scope)
 
     def visitor_conversations(self, licensee_id: str, visitor_id: str) -> list[Conversation]:
         refs = [i for i in ChatItem.query(_visitor_pk(licensee_id, visitor_id), scan_index_forward=False, limit=50)

@@ -8,7 +8,7 @@ import html
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 PAGE = """<!doctype html>
@@ -32,6 +32,7 @@ def page(api: str, widget_key: str) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     body = b""
+    headers_out: ClassVar[dict[str, str]] = {}
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path not in ("/", "/index.html"):
@@ -41,6 +42,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(self.body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in self.headers_out.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(self.body)
 
@@ -48,9 +51,19 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
+def security(api: str) -> dict[str, str]:
+    """The headers a merchant's page should send with the widget on it: scripts and calls to the API only."""
+    from chalicelib.core.http import PAGE_HEADERS
+
+    socket = api.replace("http", "ws", 1)
+    return {**PAGE_HEADERS, "Content-Security-Policy": (
+        f"default-src 'self'; script-src {api}; connect-src {api} {socket}; style-src 'unsafe-inline' {api}; "
+        f"img-src 'self' data: {api}; font-src {api}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")}
+
+
 def serve(host: str, port: int, api: str, widget_key: str) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
     """Serve the page in a thread; returns the server and a function that stops it."""
-    handler = type("StorefrontHandler", (_Handler,), {"body": page(api, widget_key)})
+    handler = type("StorefrontHandler", (_Handler,), {"body": page(api, widget_key), "headers_out": security(api)})
     server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name="storefront", daemon=True).start()
 

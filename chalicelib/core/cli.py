@@ -31,13 +31,28 @@ class Context:
         if self._services is None:
             from chalicelib.local.config import stage_environment
 
-            for name, value in stage_environment(self.stage).items():
+            for name, value in {**stage_environment(self.stage), **self._instance()}.items():
                 os.environ.setdefault(name, value)
             from chalicelib import bootstrap
 
             self._services = bootstrap.build()
             bootstrap.use(self._services)
         return self._services
+
+
+    def _instance(self) -> dict[str, str]:
+        """On the local stage, the endpoints and data folder of the `make run` that is running (whatever its
+        ports), unless the environment names a database itself."""
+        if self.stage != "local" or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+            return {}
+        from chalicelib.local import instance
+
+        running = instance.running()
+        if running is None:
+            click.echo(f"error NO_LOCAL_INSTANCE: no local kefu is running ({instance.path().name} records none); "
+                       "start one with `make run`, or name a stage with --stage.", err=True)
+            sys.exit(2)
+        return running.environment()
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -9,9 +9,10 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.core.errors import KefuError
+from chalicelib.core.errors import InvalidInput, KefuError, NotFound
 from chalicelib.core.observability import bind, logger, traced_request, unbind
-from chalicelib.core.validation import Fields, parse_json_object
+from chalicelib.core.text import encodable
+from chalicelib.core.validation import Fields, check_text, parse_json_object
 
 JSON = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store"}
 # Chalice answers some failures itself (405, 415, 400 on its own parsing); give them our shape and codes.
@@ -21,7 +22,8 @@ _CHALICE_CODES = {"MethodNotAllowedError": "METHOD_NOT_ALLOWED", "UnsupportedMed
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False, default=str), status_code=status,
+    # `encodable`: one bad stored string (from before the edge refused them) must not empty the whole answer
+    return Response(body=encodable(json.dumps(body, ensure_ascii=False, default=str)), status_code=status,
                     headers={**JSON, **(headers or {})})
 
 
@@ -31,6 +33,7 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
     request_id = context.get("requestId") or str(uuid.uuid4())
     bind(request_id=request_id, merchant_id="-")
     try:
+        check_parameters(request)
         with traced_request(str(context.get("resourcePath") or "-")):
             response = get_response(request)
         if isinstance(response.body, dict) and set(response.body) == {"Code", "Message"}:
@@ -53,7 +56,43 @@ def error_middleware(request: Request, get_response: Callable[[Request], Respons
     finally:
         unbind()
     response.headers["X-Request-Id"] = request_id
+    if str(response.headers.get("Content-Type", "")).startswith("text/html"):
+        page_headers(response.headers)
     return response
+
+
+# Every HTML page: no framing by other sites, no type sniffing, no referrer leaking a signed path. A page that
+# sets its own Content-Security-Policy keeps it (gaining frame-ancestors if it lacks one).
+PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'")
+
+
+def page_headers(headers: Any) -> None:
+    """Add the security headers every HTML page carries to a response's headers, in place."""
+    for name, value in PAGE_HEADERS.items():
+        headers.setdefault(name, value)
+    policy = str(headers.get("Content-Security-Policy") or PAGE_CSP)
+    if "frame-ancestors" not in policy:
+        policy = f"{policy.rstrip('; ')}; frame-ancestors 'none'"
+    headers["Content-Security-Policy"] = policy
+
+
+MAX_ID_LENGTH = 256  # no id of ours is longer; DynamoDB refuses keys over 2 KB with an error, not a miss
+MAX_QUERY_LENGTH = 2048
+
+
+def check_parameters(request: Request) -> None:
+    """Path ids and query values, checked once for every route: clean text, bounded length."""
+    for name, value in (request.uri_params or {}).items():
+        if len(value) > MAX_ID_LENGTH:
+            raise NotFound(f"No such {name.replace('_', ' ')}.", code="NOT_FOUND")
+        check_text(value, name)
+    for name, value in (request.query_params or {}).items():
+        if len(value) > MAX_QUERY_LENGTH:
+            raise InvalidInput(f"The query parameter '{name}' is longer than {MAX_QUERY_LENGTH} characters.",
+                               code="FIELD_TOO_LONG", details={"field": name})
+        check_text(value, name)
 
 
 def _count_error(context: dict[str, Any], code: str) -> None:

@@ -11,6 +11,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Protocol
 
+from chalicelib.core.text import one_line
+
 
 @dataclass(frozen=True)
 class MailAttachment:
@@ -32,6 +34,15 @@ class OutboundMail:
     attachments: tuple[MailAttachment, ...] = ()
     # Labels that come back with delivery events (e.g. licensee, kind of mail); no personal data.
     tags: tuple[tuple[str, str], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        # Names and subjects come from people (a licensee's name, a customer's subject): a line break in a
+        # header would end it and start another, or make every mail of that merchant fail. One line each.
+        object.__setattr__(self, "sender", one_line(self.sender))
+        object.__setattr__(self, "subject", one_line(self.subject))
+        if self.reply_to is not None:
+            object.__setattr__(self, "reply_to", one_line(self.reply_to))
+        object.__setattr__(self, "headers", tuple((one_line(n), one_line(v)) for n, v in self.headers))
 
 
 @dataclass(frozen=True)

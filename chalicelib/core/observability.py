@@ -1,12 +1,14 @@
 """One structured logger for the whole app: JSON lines with the request id and the merchant id, and on event
 functions the Lambda context and a correlation id; one tracer (X-Ray through Powertools) for every function.
 
-Keys, secrets and personal data are never passed to it; ids are."""
+Keys, secrets and personal data are never passed to it; ids are. Should one slip in anyway (an exception's
+text, a path with a signed query), the redacting filter takes keys, tokens and signatures out of every line."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,10 +18,13 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
+from chalicelib.core.redaction import RedactingFilter
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 logger = Logger(service="kefu")
+logger.registered_handler.addFilter(RedactingFilter())
 SERVICE = "kefu"
 _tracer: Tracer | None = None
 
@@ -31,6 +36,11 @@ def bind(**keys: str) -> None:
 
 def unbind() -> None:
     logger.thread_safe_clear_keys()
+
+
+def log_to_stderr() -> None:
+    """Command lines print their answers on stdout (`--json` for scripts): their log lines go to stderr."""
+    logger.registered_handler.setStream(sys.stderr)  # type: ignore[attr-defined]
 
 
 def tracer() -> Tracer:

@@ -9,8 +9,10 @@ from datetime import date
 from typing import Any
 
 from chalicelib.core.errors import InvalidInput
+from chalicelib.core.text import NOT_TEXT
 
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 8  # objects and lists inside one another: our bodies need 2
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
 
@@ -23,11 +25,42 @@ def parse_json_object(raw: bytes | str | None) -> dict[str, Any]:
                            status=413)
     try:
         value = json.loads(raw)
+    except RecursionError as exc:
+        raise _too_deep() from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("The request body is not valid JSON.", code="MALFORMED_JSON") from exc
     if not isinstance(value, dict):
         raise InvalidInput("The request body must be a JSON object.", code="MALFORMED_JSON")
+    check_json(value)
     return value
+
+
+def check_json(value: Any) -> None:
+    """Every string of a parsed body (keys too) is clean text, and nothing is nested deeper than MAX_DEPTH."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            check_text(item)
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+
+
+def check_text(value: str, field: str | None = None) -> str:
+    """Refuse text with unpaired surrogates or control characters (tab, CR and LF are fine)."""
+    found = NOT_TEXT.search(value)
+    if found:
+        where = f"The field '{field}'" if field else "The request"
+        raise InvalidInput(f"{where} holds a character that is not text (U+{ord(found.group()):04X}).",
+                           code="INVALID_TEXT", details={"field": field} if field else None)
+    return value
+
+
+def _too_deep() -> InvalidInput:
+    return InvalidInput(f"The request body is nested deeper than {MAX_DEPTH} levels.", code="TOO_DEEP")
 
 
 class Fields:

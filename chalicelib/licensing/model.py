@@ -67,6 +67,7 @@ class Party:
 
 
 _PARTY_LIMITS = {"full_name": 200, "short_name": 60, "address": 300, "contact_person": 100, "phone": 40}
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85\ud800-\udfff]")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,38}[0-9]$")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 
@@ -81,6 +82,8 @@ def party_problems(party: Party) -> list[str]:
             problems.append(f"{name} is required")
         elif len(value) > limit:
             problems.append(f"{name} is longer than {limit} characters")
+        elif _NOT_ONE_LINE.search(value):  # names reach mail headers (From) and printed invoices
+            problems.append(f"{name} holds a line break or a control character")
     if party.phone and party.phone.strip() and not _PHONE.match(party.phone.strip()):
         problems.append("phone is not a phone number")
     return problems

@@ -343,6 +343,11 @@ class LicensingService:
             return Validation(Code.UNKNOWN_KEY, None)
         licensee_id, key_id = ref
         lic = self.license(licensee_id)
+        if lic is not None and not any(k.key_id == key_id for k in lic.keys):
+            # A key issued since this process cached the license: read the license again (strongly) instead
+            # of refusing a key that exists, so a new key works here as soon as its lookup does.
+            self._licenses.forget(licensee_id)
+            lic = self._licenses.get(licensee_id, lambda: self.store.load(licensee_id, consistent=True))
         now = self.clock.now()
         code, status = model.check(lic, key_id, channel, now, self.tz, self.expiring_window_days)
         if code is Code.UNKNOWN_KEY or lic is None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.adapters.backups import Backup, TableRef
 from chalicelib.core.errors import Conflict, NotFound
+from chalicelib.core.text import encodable
 
 MANIFEST = "manifest.json"
 
@@ -30,7 +31,10 @@ class FileBackups:
         count = 0
         with partial.open("w", encoding="utf-8") as out:
             for item in self._scan(table.name):
-                out.write(json.dumps(item, ensure_ascii=False, sort_keys=True) + "\n")
+                line = json.dumps(item, ensure_ascii=False, sort_keys=True)
+                if encodable(line) != line:  # an item stored before text was checked: escaped, kept exactly
+                    line = json.dumps(item, sort_keys=True)
+                out.write(line + "\n")
                 count += 1
         partial.replace(target)  # a crash mid-export never leaves a file that looks complete
         if not _is_day(name):

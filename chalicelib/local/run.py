@@ -14,17 +14,44 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from chalicelib.local import instance
 from chalicelib.local.config import ROOT, stage_environment
+
+_PORT_TAKEN = "port {port} is already in use, so {what} cannot start there; stop what holds it or pick another " \
+              "port (make run {flag}=...)."
+
+
+def _taken_ports(args: argparse.Namespace) -> list[str]:
+    """One line per port that is not free, before anything starts."""
+    from chalicelib.local.dynamodb import port_in_use
+
+    wanted = [(args.api_port, "the API", "API_PORT"), (args.dynamodb_port, "DynamoDB Local", "DYNAMODB_PORT"),
+              (args.smtp_port, "inbound SMTP", "SMTP_PORT"), (args.storefront_port, "the demo storefront",
+                                                              "STOREFRONT_PORT")]
+    lines, seen = [], set()
+    for port, what, flag in wanted:
+        if port in seen:
+            lines.append(f"port {port} is given twice; {what} needs a port of its own (make run {flag}=...).")
+        elif port_in_use(port):
+            lines.append(_PORT_TAKEN.format(port=port, what=what, flag=flag))
+        seen.add(port)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make run", description=__doc__)
     parser.add_argument("--api-port", type=int, default=8000)
     parser.add_argument("--dynamodb-port", type=int, default=8600)
-    parser.add_argument("--storefront-origin", default="http://127.0.0.1:8001")
+    parser.add_argument("--storefront-port", type=int, default=8001, help="the demo storefront (widget origin)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
     parser.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (mail to support addresses)")
     args = parser.parse_args(argv)
+    args.storefront_origin = f"http://127.0.0.1:{args.storefront_port}"
+    taken = _taken_ports(args)
+    if taken:
+        for line in taken:
+            print(f"kefu: {line}", file=sys.stderr)
+        return 1
 
     # The stage's settings go into the environment before any app code is imported, as on Lambda.
     os.environ.update(stage_environment("local"))
@@ -48,12 +75,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _serve(args: argparse.Namespace, endpoint: str) -> int:
     from chalice.config import Config
-    from chalice.local import create_local_server
 
     from chalicelib import bootstrap
     from chalicelib.adapters.dynamodb import ensure_tables
     from chalicelib.local.demo import seed
     from chalicelib.local.dynamodb import port_in_use
+    from chalicelib.local.http_server import create_server
 
     built = bootstrap.build()
     bootstrap.use(built)
@@ -61,8 +88,8 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     api = f"http://127.0.0.1:{args.api_port}"
     demo = seed(built, args.data_dir, api, args.storefront_origin)
 
-    if port_in_use(args.api_port):
-        print(f"kefu: port {args.api_port} is already in use, so the API cannot start there.", file=sys.stderr)
+    if port_in_use(args.api_port):  # taken while DynamoDB Local started
+        print(f"kefu: {_PORT_TAKEN.format(port=args.api_port, what='the API', flag='API_PORT')}", file=sys.stderr)
         return 1
     # Ctrl-C from here on stops everything cleanly, even while the rest is still starting.
     stop = threading.Event()
@@ -83,7 +110,7 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
     from app import app
 
     config = Config.create(chalice_stage="local", app_name="kefu", chalice_app=app)
-    server = create_local_server(app, config, "127.0.0.1", args.api_port)
+    server = create_server(app, config, "127.0.0.1", args.api_port)
     thread = threading.Thread(target=server.serve_forever, name="api", daemon=True)
     thread.start()
 
@@ -100,7 +127,12 @@ def _serve(args: argparse.Namespace, endpoint: str) -> int:
         print(f"  {line}")
     print("Staff commands: ./kefu --help.  Press Ctrl-C to stop everything.", flush=True)
 
+    record = instance.write(instance.Instance(api=api, dynamodb=endpoint, smtp=built.settings.smtp_listen,
+                                              storefront=args.storefront_origin, data_dir=str(args.data_dir),
+                                              pid=os.getpid()))
+    print(f"  instance       {record}   (./kefu acts on this instance)", flush=True)
     stop.wait()
+    instance.clear(os.getpid())
     print("\nkefu: stopping.", flush=True)
     for _, stop_extra in reversed(started):
         stop_extra()

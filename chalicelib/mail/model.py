@@ -45,6 +45,8 @@ class HoldReason(StrEnum):
     NO_SENDER = "no_sender"
     DELIVERY_REPORT = "delivery_report"
     OWN_ADDRESS = "own_address"
+    SUSPICIOUS_SENDER = "suspicious_sender"  # From is not one mailbox whose shown name is its own address
+    TOO_MANY_TICKETS = "too_many_tickets"  # one sender opened more new tickets this hour than the limit
 
 
 READABLE: dict[HoldReason, str] = {
@@ -58,12 +60,17 @@ READABLE: dict[HoldReason, str] = {
     HoldReason.NO_SENDER: "The mail has no sender address one could answer.",
     HoldReason.DELIVERY_REPORT: "A delivery failure report from a mail server, not a customer's mail.",
     HoldReason.OWN_ADDRESS: "Sent from one of our own addresses: answering it would start a mail loop.",
+    HoldReason.TOO_MANY_TICKETS: "This sender opened more new tickets this hour than allowed; kept back so "
+                                 "that one address cannot flood the agents.",
+    HoldReason.SUSPICIOUS_SENDER: "The sender is not clear: From names more than one mailbox, or its name shows "
+                                  "another address than the one it comes from.",
 }
 
 PROBLEM_TEXT: dict[Problem, str] = {
     Problem.UNPARSEABLE: "The mail could not be read.",
     Problem.MISSING_FROM: "No sender address.",
     Problem.MISSING_MESSAGE_ID: "No Message-ID header.",
+    Problem.REUSED_MESSAGE_ID: "Another mail with other content came earlier with the same Message-ID.",
     Problem.BAD_ADDRESS: "An address in To, Cc or Reply-To could not be read and was skipped.",
     Problem.BAD_DATE: "The Date header could not be read.",
     Problem.BAD_CHARSET: "Some text was in an unknown or wrong character set and was decoded by guessing.",
@@ -244,13 +251,34 @@ def screen(parsed: ParsedMail, verdicts: Verdicts, classification: Classificatio
         return HoldReason.DELIVERY_REPORT
     if is_own_address(parsed.from_address, domain):
         return HoldReason.OWN_ADDRESS
+    if sender_disguised(parsed):
+        return HoldReason.SUSPICIOUS_SENDER
     return None
+
+
+_SHOWN_ADDRESS = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[^\s@<>\"'(),;:]+")
+
+
+def sender_disguised(parsed: ParsedMail) -> bool:
+    """Whether From could make an agent (or threading, which trusts the address) take the mail for someone
+    else's: not exactly one mailbox, or a display name showing an address that is not the mailbox's own."""
+    if parsed.from_count != 1:
+        return True
+    shown = {m.group().lower().rstrip(".") for m in _SHOWN_ADDRESS.finditer(parsed.from_name)}
+    return bool(shown - {(parsed.from_address or "").lower()})
 
 
 def idempotency_key(message_id: str | None, ses_id: str) -> str:
     """What makes the same mail one message: its Message-ID (the same key threading looks replies up by),
     or SES's id when it has none (so a retried event is still one message)."""
-    return message_id.strip().lower() if message_id and message_id.strip() else f"ses:{ses_id}"
+    return normal_message_id(message_id) if message_id and message_id.strip() else f"ses:{ses_id}"
+
+
+def normal_message_id(value: str) -> str:
+    """A Message-ID as RFC 5322 compares it: the domain is case-insensitive, the local part is not."""
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}" if at else value
 
 
 def provider_key(provider_id: str) -> str:
@@ -260,7 +288,25 @@ def provider_key(provider_id: str) -> str:
 
 def key_hash(value: str) -> str:
     """A bounded, uniform stand-in for a Message-ID (which may be up to 998 characters) in keys."""
-    return hashlib.sha256(value.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return hashlib.sha256(normal_message_id(value).encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
+def lookup_hashes(value: str) -> list[str]:
+    """The keys a stored Message-ID may be under: today's, and the one of records written when ids were
+    compared ignoring case (clause 6.2: old records still load)."""
+    legacy = hashlib.sha256(value.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return list(dict.fromkeys((key_hash(value), legacy)))
+
+
+def reused_key(key: str, fingerprint: str) -> str:
+    """The idempotency key of a mail that reuses another's Message-ID with other content: kept apart."""
+    return f"{key}\x00reused:{fingerprint}"
+
+
+def fingerprint(from_address: str, subject: str, body: str) -> str:
+    """What makes two mails with one Message-ID the same mail (a redelivery), whatever their trace headers."""
+    joined = "\x00".join((from_address.lower(), subject, body))
+    return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()[:16]
 
 
 # -- acknowledgements --------------------------------------------------------------------------------------------

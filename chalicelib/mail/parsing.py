@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email import errors as mail_errors
 from email.message import Message
@@ -18,6 +18,7 @@ from email.policy import compat32
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
+from chalicelib.core.text import clean_text
 from chalicelib.mail.charsets import decode_bytes
 from chalicelib.mail.headers import (
     Address,
@@ -64,6 +65,7 @@ class Problem(StrEnum):
     BROKEN_MIME = "broken_mime"  # boundaries or structure damaged; the readable parts were kept
     NO_BODY = "no_body"  # neither text nor HTML to read
     OVERSIZE_ATTACHMENT = "oversize_attachment"  # listed, bytes dropped
+    REUSED_MESSAGE_ID = "reused_message_id"  # another mail, with other content, came first with this id
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class ParsedMail:
     references: tuple[str, ...] = ()
     from_address: str | None = None
     from_name: str = ""
+    from_count: int = 0  # mailboxes in From: a customer's mail has exactly one
     to: tuple[Address, ...] = ()
     cc: tuple[Address, ...] = ()
     reply_to: tuple[Address, ...] = ()
@@ -111,13 +114,29 @@ def parse(raw: bytes, *, max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTE
     except Exception:  # not bytes at all
         return ParsedMail(problems=(Problem.UNPARSEABLE,))
     with suppress(Exception):  # the contract is to never raise: fall back to what can still be read
-        return _Reader(data, max_attachment_bytes).read()
+        return _cleaned(_Reader(data, max_attachment_bytes).read())
     try:
         # The body defeated the parser (nesting deep enough to exhaust the stack, say):
         # the headers alone still tell who wrote and what it answers.
-        return _Reader(data, max_attachment_bytes, headers_only=True).read()
+        return _cleaned(_Reader(data, max_attachment_bytes, headers_only=True).read())
     except Exception:
         return ParsedMail(problems=(Problem.UNPARSEABLE,))
+
+
+def _cleaned(mail: ParsedMail) -> ParsedMail:
+    """The same rule as the API's edge: what is kept is text (unpaired surrogates, which undecodable header
+    bytes become, turn into U+FFFD; control characters go), so that no stored mail can break a read."""
+    def addresses(found: tuple[Address, ...]) -> tuple[Address, ...]:
+        return tuple(Address(clean_text(a.address), clean_text(a.name)) for a in found)
+
+    return replace(
+        mail, from_address=clean_text(mail.from_address) if mail.from_address else mail.from_address,
+        from_name=clean_text(mail.from_name), subject=clean_text(mail.subject), text=clean_text(mail.text),
+        new_text=clean_text(mail.new_text), html=clean_text(mail.html) if mail.html is not None else None,
+        to=addresses(mail.to), cc=addresses(mail.cc), reply_to=addresses(mail.reply_to),
+        headers={name: clean_text(value) for name, value in mail.headers.items()},
+        attachments=tuple(replace(a, filename=clean_text(a.filename) if a.filename else a.filename)
+                          for a in mail.attachments))
 
 
 class _Reader:
@@ -179,6 +198,7 @@ class _Reader:
             references=tuple(references),
             from_address=sender[0].address if sender else None,
             from_name=sender[0].name if sender else "",
+            from_count=len(sender),
             to=tuple(self.addresses("to")),
             cc=tuple(self.addresses("cc")),
             reply_to=tuple(self.addresses("reply-to")),

@@ -25,7 +25,7 @@ from chalicelib.licensing.service import LicensingService
 from chalicelib.mail import model
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import Delivery, DeliveryEvent, HoldReason, InboundEvent, TicketStatus
-from chalicelib.mail.parsing import ParsedMail, parse
+from chalicelib.mail.parsing import ParsedMail, Problem, parse
 from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Release, Ticket
 from chalicelib.mail.threads import ThreadDecision, ThreadVia, TicketCandidate, choose_ticket, lookups
 from chalicelib.mail.tokens import extract_reply_token, make_token, read_token
@@ -39,7 +39,8 @@ MAX_REPLY_CHARS = 50_000
 # and what the license kept back (delivered once the license allows it). Never a virus, a mail with no sender,
 # a delivery report or a mail from our own addresses (a loop).
 RELEASABLE = frozenset({HoldReason.SPAM, HoldReason.SPOOFED, HoldReason.CHANNEL_NOT_LICENSED,
-                        HoldReason.LICENSE_NOT_IN_FORCE})
+                        HoldReason.LICENSE_NOT_IN_FORCE, HoldReason.SUSPICIOUS_SENDER,
+                        HoldReason.TOO_MANY_TICKETS})
 
 
 @dataclass(frozen=True)
@@ -139,12 +140,23 @@ class MailService:
         reason = model.screen(parsed, event.verdicts, classification, self.domain)
         if reason is not None and release is None:  # staff releasing a held mail overrule the screen
             return self._hold(licensee_id, key, event, parsed, raw_key, reason)
+        if release is None and self._reuses_an_id(licensee_id, key, parsed):
+            key = model.reused_key(key, self._fingerprint(parsed))
+            parsed = replace(parsed, problems=(*parsed.problems, Problem.REUSED_MESSAGE_ID))
         assert parsed.from_address is not None
         own_hash = model.key_hash(key)
+        counted = release is not None  # staff releasing a held mail overrule the limit too
         for attempt in range(_WRITE_ATTEMPTS):
-            decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None)
+            decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None,
+                                                     key=key)
             if stored:
                 return self._duplicate(licensee_id, event)
+            if decision.ticket_id is None and not counted:
+                counted = True
+                now = self.clock.now()
+                if not self.store.take_new_ticket(licensee_id, parsed.from_address, now, model.hour_bucket(now),
+                                                  self.settings.mail_tickets_per_sender_hour):
+                    return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.TOO_MANY_TICKETS)
             message = self._inbound_message(licensee_id, parsed, classification, event, raw_key, own_hash,
                                             decision.ticket_id)
             cc = [a.address for a in parsed.cc if not model.is_own_address(a.address, self.domain)]
@@ -187,15 +199,36 @@ class MailService:
         logger.info("mail already stored", extra={"ses_id": event.ses_id, "merchant": licensee_id})
         return Outcome(licensee_id, "duplicate")
 
+    def _fingerprint(self, parsed: ParsedMail) -> str:
+        return model.fingerprint(parsed.from_address or "", parsed.subject[:1000], model.stored_body(parsed.text)[0])
+
+    def _reuses_an_id(self, licensee_id: str, key: str, parsed: ParsedMail) -> bool:
+        """Whether a mail with this Message-ID is stored already with other content: then this one is another
+        mail that reuses the id (a broken client, or someone hoping to have theirs dropped), kept and flagged."""
+        if not parsed.message_id:
+            return False
+        seen = self.store.seen(licensee_id, model.lookup_hashes(key))
+        hit = next((v for v in seen.values() if v[0] and v[1]), None)
+        if hit is None:
+            return False
+        stored = self.store.message(licensee_id, hit[0], hit[1])  # type: ignore[arg-type]
+        if stored is None or stored.direction != "inbound":
+            return False
+        same_id = model.normal_message_id(stored.rfc_message_id or "") == model.normal_message_id(parsed.message_id)
+        return not same_id or model.fingerprint(stored.from_address, stored.subject, stored.body) != \
+            self._fingerprint(parsed)
+
     def _thread(self, licensee_id: str, parsed: ParsedMail, own_hash: str,
-                released: bool = False) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
+                released: bool = False, key: str = "") -> tuple[ThreadDecision, dict[str, Ticket], bool]:
         """The threading decision (reply token, then Message-IDs, then subject tag; only for a sender on the
         ticket), the tickets it looked at, and whether this very mail is stored already (for a release: stored
         in a ticket, not only held)."""
         found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
-        hashes = [model.key_hash(i) for i in found.message_ids]
-        seen = self.store.seen(licensee_id, [own_hash, *hashes])
-        if own_hash in seen and (not released or seen[own_hash][0] is not None):
+        hashes = [h for i in found.message_ids for h in model.lookup_hashes(i)]
+        own = model.lookup_hashes(key) if key else []
+        seen = self.store.seen(licensee_id, [own_hash, *own, *hashes])
+        mine = next((h for h in (own_hash, *own) if h in seen), None)
+        if mine is not None and (not released or seen[mine][0] is not None):
             return ThreadDecision(None, ThreadVia.NEW), {}, True
         by_id = [seen[h][0] for h in hashes if h in seen and seen[h][0]]
         tag_ticket = (self.store.ticket_by_number(licensee_id, found.subject_ticket_number)
@@ -326,7 +359,7 @@ class MailService:
         if event.permanent:
             for address in event.recipients:
                 self.store.mark_undeliverable(licensee_id, address, event.detail, now)
-        hit = self.store.seen(licensee_id, [model.key_hash(model.provider_key(event.provider_id))])
+        hit = self.store.seen(licensee_id, model.lookup_hashes(model.provider_key(event.provider_id)))
         for ticket_id, message_key in hit.values():
             if ticket_id and message_key:
                 delivery = (Delivery.COMPLAINED if event.kind == "complaint"

@@ -20,8 +20,6 @@ or two deliveries of the same mail at once, write it once.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +44,7 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import cursors
 from chalicelib.core.errors import InvalidInput
 from chalicelib.mail.model import Delivery, TicketStatus, key_hash
 
@@ -348,11 +347,12 @@ class MailStore:
     def list_tickets(self, licensee_id: str, status: str, limit: int,
                      cursor: str | None) -> tuple[list[Ticket], str | None]:
         """A page of tickets in a status, newest activity first, and the cursor of the next page."""
-        start = _read_cursor(cursor, _activity(licensee_id, status))
+        scope = f"mail-tickets|{licensee_id}|{status}"
+        start = _read_cursor(cursors.decode(cursor, scope), _activity(licensee_id, status))
         page = MailItem.activity_index.query(_activity(licensee_id, status), scan_index_forward=False, limit=limit,
                                              last_evaluated_key=start)
         items = [_ticket(i) for i in page if isinstance(i, TicketItem)]
-        return items, _write_cursor(page.last_evaluated_key)
+        return items, cursors.encode(page.last_evaluated_key, scope)
 
     def messages(self, licensee_id: str, ticket_id: str, limit: int = 500) -> list[Message]:
         return [_message(i) for i in MailItem.query(_thread(licensee_id, ticket_id), limit=limit)
@@ -488,7 +488,15 @@ class MailStore:
 
     def take_acknowledgement(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         """Count one acknowledgement to `sender` in this hour; False when `limit` were sent already."""
-        item = RateItem(pk=f"ACKRATE#{licensee_id}#{sender}", sk=bucket)
+        return self._take("ACKRATE", licensee_id, sender, now, bucket, limit)
+
+    def take_new_ticket(self, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        """Count one new ticket from `sender` in this hour; False when `limit` were opened already."""
+        return self._take("TICKETRATE", licensee_id, sender, now, bucket, limit)
+
+    @staticmethod
+    def _take(kind: str, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
+        item = RateItem(pk=f"{kind}#{licensee_id}#{sender}", sk=bucket)
         try:
             item.update(actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
                                  MailItem.item_type.set(RateItem)],
@@ -602,24 +610,12 @@ def _get(pk: str, sk: str, consistent: bool = True) -> MailItem | None:
         return None
 
 
-def _write_cursor(key: dict[str, Any] | None) -> str | None:
-    if not key:
+def _read_cursor(key: dict[str, Any] | None, activity_pk: str) -> dict[str, Any] | None:
+    """A signed cursor's key, checked once more to point into the caller's own list."""
+    if key is None:
         return None
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _read_cursor(cursor: str | None, activity_pk: str) -> dict[str, Any] | None:
-    """A cursor from a previous page; refused unless it points into the caller's own list."""
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        valid = (isinstance(key, dict) and key.get("activity_pk", {}).get("S") == activity_pk
-                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
-                 and set(key) == {"pk", "sk", "activity_pk", "activity_sk"})
-    except (ValueError, TypeError, AttributeError):
-        valid = False
+    valid = (key.get("activity_pk") == {"S": activity_pk} and set(key) == {"pk", "sk", "activity_pk", "activity_sk"}
+             and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()))
     if not valid:
         raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
     return key
-

@@ -19,3 +19,11 @@ def health() -> Response:
     ok = database["status"] == "ok"
     return json_response({"status": "ok" if ok else "degraded", "api": {"status": "ok"}, "database": database,
                           "stage": built.settings.stage}, 200 if ok else 503)
+
+
+@operations_api.route("/v1/openapi.json", methods=["GET"])
+def openapi_document() -> Response:
+    """The published API as an OpenAPI 3.1 document: every v1 route, its inputs, answers and errors."""
+    from chalicelib.contract import openapi
+
+    return json_response(openapi(), headers={"Cache-Control": "public, max-age=300"})

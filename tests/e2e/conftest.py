@@ -78,3 +78,45 @@ def kefu(test_env: dict[str, str], services: bootstrap.Services, monkeypatch: py
         return result.output
 
     return run
+
+
+class Instance:
+    """A `make run` on free ports with its own data folder: what a newcomer starts, as they start it."""
+
+    def __init__(self, data_dir: Any, api: str, ports: dict[str, int], process: Any) -> None:
+        self.data_dir, self.api, self.ports, self.process = data_dir, api, ports, process
+        self.output: list[str] = []  # what it printed and logged, read as it comes (a full pipe would block it)
+
+    def drain(self) -> None:
+        import threading
+
+        def read() -> None:
+            for line in self.process.stdout:
+                self.output.append(line)
+
+        threading.Thread(target=read, name="instance-output", daemon=True).start()
+
+    @property
+    def demo(self) -> dict[str, Any]:
+        return dict(json.loads((self.data_dir / "demo.json").read_text()))
+
+
+@pytest.fixture(scope="session")
+def local_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    from chalicelib.local.dynamodb import free_port
+    from tests.e2e.test_local_run import start, wait_healthy
+
+    data_dir = tmp_path_factory.mktemp("instance")
+    ports = {"api": free_port(), "dynamodb": free_port(), "smtp": free_port(), "storefront": free_port()}
+    process = start(data_dir, ports["api"], ports["dynamodb"], ports["smtp"], ports["storefront"])
+    api = f"http://127.0.0.1:{ports['api']}"
+    try:
+        wait_healthy(api, process)
+    except BaseException:
+        process.kill()
+        raise
+    running = Instance(data_dir, api, ports, process)
+    running.drain()
+    yield running
+    process.send_signal(__import__("signal").SIGINT)
+    process.wait(timeout=30)

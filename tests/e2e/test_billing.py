@@ -49,10 +49,11 @@ def test_staff_set_fees_run_billing_for_a_date_read_invoices_record_payments_and
     page = tmp_path / "invoice.html"
     shown_invoice = kefu("invoices", "show", invoice["number"], "--html", str(page))
     assert "TOTAL CNY" in shown_invoice and invoice["number"] in page.read_text()
+    reference = f"BT-{licensee}"
     kefu("payments", "record", licensee, "--amount", "10000.00", "--method", "bank_transfer", "--reference",
-         "BT-1", "--date", "2026-03-05")
-    refused = kefu("payments", "record", licensee, "--amount", "1", "--method", "cash", "--reference", "BT-1",
-                   expect=2)
+         reference, "--date", "2026-03-05")
+    refused = kefu("payments", "record", licensee, "--amount", "1", "--method", "bank_transfer", "--reference",
+                   reference.upper(), expect=2)
     assert "DUPLICATE_PAYMENT_REFERENCE" in refused
     statement = json.loads(kefu("statement", licensee, "--json"))
     assert statement["owed"] == "0.00" and statement["credit"] == "400.00"

@@ -20,12 +20,15 @@ from chalicelib.local.dynamodb import free_port, port_in_use
 pytestmark = pytest.mark.e2e
 
 
-def start(data_dir: Path, api_port: int, db_port: int, smtp_port: int | None = None) -> subprocess.Popen[str]:
+def start(data_dir: Path, api_port: int, db_port: int, smtp_port: int | None = None,
+          storefront_port: int | None = None) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "AWS_ENDPOINT"))}
     env["PYTHONPATH"] = str(ROOT)
+    env["KEFU_INSTANCE_FILE"] = str(data_dir / "instance.json")  # never the developer's own record
     return subprocess.Popen(
         [sys.executable, "-m", "chalicelib.local.run", "--api-port", str(api_port), "--dynamodb-port", str(db_port),
-         "--data-dir", str(data_dir), "--smtp-port", str(smtp_port or free_port())], cwd=ROOT, env=env,
+         "--data-dir", str(data_dir), "--smtp-port", str(smtp_port or free_port()),
+         "--storefront-port", str(storefront_port or free_port())], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -57,9 +60,9 @@ def post(url: str, body: dict, headers: dict[str, str] | None = None) -> dict:  
 
 
 def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    api_port, db_port, smtp_port = free_port(), free_port(), free_port()
+    api_port, db_port, smtp_port, shop_port = free_port(), free_port(), free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
-    process = start(tmp_path, api_port, db_port, smtp_port)
+    process = start(tmp_path, api_port, db_port, smtp_port, shop_port)
     try:
         health = wait_healthy(api, process)
     except BaseException:
@@ -67,14 +70,18 @@ def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Pat
         raise
     assert health["database"]["status"] == "ok"
     demo = json.loads((tmp_path / "demo.json").read_text())
-    assert demo["api"] == api and demo["allowed_origin"] == "http://127.0.0.1:8001"
+    assert demo["api"] == api and demo["allowed_origin"] == f"http://127.0.0.1:{shop_port}"
+    record = json.loads((tmp_path / "instance.json").read_text())  # what ./kefu acts on
+    assert record["api"] == api and record["dynamodb"] == f"http://127.0.0.1:{db_port}"
+    assert record["smtp"] == f"127.0.0.1:{smtp_port}" and record["data_dir"] == str(tmp_path)
     assert post(f"{api}/v1/licenses/validate", {"key": demo["widget_key"], "channel": "chat"})["code"] == "VALID"
     assert post(f"{api}/v1/licenses/validate", {"key": demo["agent_key"], "channel": "email"})["code"] == "VALID"
     out = stop(process)
     assert demo["widget_key"] in out and api in out
     assert not port_in_use(db_port) and not port_in_use(api_port)  # nothing left running
+    assert not (tmp_path / "instance.json").exists()  # ./kefu now says that none runs
 
-    again = start(tmp_path, api_port, db_port, smtp_port)
+    again = start(tmp_path, api_port, db_port, smtp_port, shop_port)
     try:
         wait_healthy(api, again)
         assert json.loads((tmp_path / "demo.json").read_text()) == demo  # the same data, nothing seeded twice
@@ -90,4 +97,19 @@ def test_make_run_refuses_a_busy_database_port_instead_of_hanging(tmp_path: Path
         process = start(tmp_path, free_port(), busy)
         out, _ = process.communicate(timeout=60)
     assert process.returncode == 1
-    assert f"Port {busy} is already in use" in out
+    assert out.strip() == (f"kefu: port {busy} is already in use, so DynamoDB Local cannot start there; stop what "
+                           "holds it or pick another port (make run DYNAMODB_PORT=...).")
+
+
+@pytest.mark.parametrize("flag", ["--api-port", "--smtp-port", "--storefront-port"])
+def test_every_taken_port_gives_one_clear_line_and_a_stop(tmp_path: Path, flag: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = holder.getsockname()[1]
+        ports = {"--api-port": free_port(), "--smtp-port": free_port(), "--storefront-port": free_port(), flag: busy}
+        process = start(tmp_path, ports["--api-port"], free_port(), ports["--smtp-port"], ports["--storefront-port"])
+        out, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert len(out.strip().splitlines()) == 1 and f"port {busy} is already in use" in out
+    assert "Traceback" not in out

@@ -164,3 +164,16 @@ def test_alarms_notify_the_alarm_topic(synthesized: Synthesized, stage: str) -> 
               if v["Properties"]["TopicName"].endswith("-alarms")]
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topics[0]}]
+
+
+def test_api_gateways_own_answers_come_in_the_error_shape_and_an_unknown_route_is_a_404(
+        synthesized: Synthesized) -> None:
+    for stage in ("dev", "prod"):
+        responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                     for r in synthesized.resources(stage, "AWS::ApiGateway::GatewayResponse").values()}
+        assert set(responses) == {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"}
+        unknown = responses["MISSING_AUTHENTICATION_TOKEN"]
+        assert unknown["StatusCode"] == "404" and unknown["RestApiId"] == {"Ref": "RestAPI"}
+        for response in responses.values():
+            body = json.loads(response["ResponseTemplates"]["application/json"])
+            assert set(body["error"]) == {"code", "message"} and "$" not in json.dumps(body)

@@ -27,8 +27,9 @@ def first_invoices(services, billed):  # type: ignore[no-untyped-def]
 
 
 def pay(services, licensee_id: str, amount: str, reference: str, on: date = date(2026, 1, 10)):  # type: ignore[no-untyped-def]
-    return services.billing.record_payment(licensee_id, PaymentMethod.BANK_TRANSFER, reference, Decimal(amount), on,
-                                           "staff:test")
+    # references are the licensor's, per method: each test's own (tests share one database)
+    return services.billing.record_payment(licensee_id, PaymentMethod.BANK_TRANSFER, f"{reference}/{licensee_id}",
+                                           Decimal(amount), on, "staff:test")
 
 
 def test_payments_go_to_the_oldest_invoice_first_and_overpayment_is_kept_as_credit(services, billed) -> None:
@@ -57,6 +58,22 @@ def test_the_same_payment_reference_is_refused_the_second_time_and_nothing_is_wr
         pay(services, merchant.licensee_id, "100.00", "chq-42")
     assert refused.value.code == "DUPLICATE_PAYMENT_REFERENCE"
     assert services.billing.invoices(merchant.licensee_id)[0].balance == Decimal("900.00")
+
+
+def test_a_payment_reference_is_unique_per_licensor_and_method_not_per_licensee(services, billed) -> None:
+    first, second = first_invoices(services, billed), first_invoices(services, billed)
+    reference = f"CNAPS-{first.licensee_id}"
+    services.billing.record_payment(first.licensee_id, PaymentMethod.BANK_TRANSFER, reference, Decimal("100.00"),
+                                    date(2026, 1, 10), "staff:test")
+    with pytest.raises(Conflict) as refused:  # the same bank transfer booked to another licensee as well
+        services.billing.record_payment(second.licensee_id, PaymentMethod.BANK_TRANSFER, reference.lower(),
+                                        Decimal("100.00"), date(2026, 1, 10), "staff:test")
+    assert refused.value.code == "DUPLICATE_PAYMENT_REFERENCE"
+    assert services.billing.invoices(second.licensee_id)[0].balance == Decimal("1000.00")
+    # a cheque may carry the same number as a transfer's reference: another method, another payment
+    cheque = services.billing.record_payment(second.licensee_id, PaymentMethod.CHEQUE, reference, Decimal("100.00"),
+                                             date(2026, 1, 10), "staff:test")
+    assert cheque.reference == reference
 
 
 def test_late_payment_suspends_after_the_grace_days_and_full_payment_reinstates_at_once(services, billed,

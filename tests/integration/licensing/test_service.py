@@ -283,6 +283,26 @@ def test_a_key_issued_elsewhere_works_here_within_the_negative_ttl(
     assert services.licensing.validate(secret, Channel.CHAT).code is Code.VALID
 
 
+def test_a_key_issued_elsewhere_works_within_the_negative_ttl_even_where_the_license_is_warm(
+        factory: Factory, services: bootstrap.Services, settings, clock,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """F7: the README promises 10 s; before, a license cached by the merchant's other keys hid the new key for up
+    to the whole license TTL (60 s)."""
+    from chalicelib.licensing.service import UNKNOWN_KEY_TTL_SECONDS
+
+    merchant = factory.merchant()
+    assert services.licensing.validate(merchant.agent_key, Channel.CHAT).valid  # the license is now cached here
+    staff = bootstrap.build(settings, clock, MemorySink()).licensing  # another process
+    secret = "kf_agent_" + ids.new_id("x")
+    assert services.licensing.validate(secret, Channel.CHAT).code is Code.UNKNOWN_KEY
+    monkeypatch.setattr("chalicelib.licensing.service.new_secret", lambda prefix: secret)
+    staff.issue_agent_key(merchant.licensee_id, "New", "new@shop.example", "staff:alice")
+    clock.advance(timedelta(seconds=UNKNOWN_KEY_TTL_SECONDS))
+    assert UNKNOWN_KEY_TTL_SECONDS <= 10 < settings.license_cache_ttl_seconds
+    assert services.licensing.validate(secret, Channel.CHAT).code is Code.VALID
+    assert services.licensing.validate(merchant.agent_key, Channel.CHAT).valid
+
+
 def test_an_agent_holds_one_key_at_a_time(factory: Factory, services: bootstrap.Services) -> None:
     merchant = factory.merchant(seats=5)
     with pytest.raises(Conflict) as refused:

@@ -47,3 +47,16 @@ def test_the_cache_stays_within_its_size_dropping_the_least_recently_used() -> N
     cache.get("c", lambda: "c")          # evicts b
     assert cache.get("a", lambda: "reloaded") == "a"
     assert cache.get("b", lambda: "b2") == "b2"
+
+
+def test_a_window_limiter_counts_per_key_and_opens_again_with_the_next_window() -> None:
+    from chalicelib.core.limits import WindowLimiter
+
+    now = [120.0]
+    limiter = WindowLimiter(2, 60, lambda: now[0])
+    assert [limiter.take("a"), limiter.take("a")] == [None, None]
+    assert limiter.take("a") == 60.0 and limiter.take("b") is None
+    now[0] = 179.5
+    assert limiter.take("a") == 0.5
+    now[0] = 180.0
+    assert limiter.take("a") is None

@@ -208,6 +208,8 @@ def test_a_complete_party_record_has_no_problems() -> None:
     ("short_name", "x" * 61, "short_name is longer than 60 characters"),
     ("contact_person", "   ", "contact_person is required"),
     ("phone", "call me", "phone is not a phone number"),
+    ("short_name", "Shop\r\nBcc: everyone@example.com", "short_name holds a line break or a control character"),
+    ("full_name", "Shop\u2028Co", "full_name holds a line break or a control character"),
 ])
 def test_each_missing_or_malformed_party_field_is_named(field: str, value: str, problem: str) -> None:
     fields = {"full_name": "Full", "short_name": "Short", "address": "Addr", "contact_person": "Wang",

@@ -118,8 +118,10 @@ def test_a_support_address_is_lower_case_on_the_licensors_domain() -> None:
     assert support_address("Demo-Tea", DOMAIN) == f"demo-tea@{DOMAIN}"
 
 
-def test_the_same_message_id_in_any_case_is_one_key_and_a_mail_without_one_uses_the_ses_id() -> None:
-    assert idempotency_key("ABC@Host", "s1") == idempotency_key("abc@host", "s2")
+def test_message_ids_are_one_key_per_rfc_5322_and_a_mail_without_one_uses_the_ses_id() -> None:
+    # the domain is case-insensitive, the local part is not (RFC 5322, 3.6.4 with 3.4.1)
+    assert idempotency_key("ABC@Host", "s1") == idempotency_key("ABC@host", "s2") == "ABC@host"
+    assert idempotency_key("ABC@host", "s1") != idempotency_key("abc@host", "s1")
     assert idempotency_key(None, "s1") == "ses:s1" != idempotency_key(None, "s2")
 
 
@@ -175,3 +177,21 @@ def test_a_long_body_is_stored_cut_on_a_character_boundary_within_the_byte_limit
     stored, cut = stored_body(text, 1000)
     assert cut and len(stored.encode()) <= 1000 and text.startswith(stored)
     assert stored_body("short") == ("short", False)
+
+
+@pytest.mark.parametrize("sender", [
+    "victim@example.com <attacker@evil.example>",          # unquoted: two mailboxes
+    '"victim@example.com" <attacker@evil.example>',        # the name shows another address
+    "Customer Service (support@shop.example) <x@evil.example>",
+    "Anna <anna@example.org>, Bob <bob@example.org>",     # more than one author
+])
+def test_a_sender_that_shows_another_address_or_several_is_held_as_suspicious(sender: str) -> None:
+    parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
+    assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is HoldReason.SUSPICIOUS_SENDER
+
+
+@pytest.mark.parametrize("sender", ["Anna <anna@example.org>", '"anna@example.org" <ANNA@example.org>',
+                                    "anna@example.org", "张三 <zhang@example.cn>"])
+def test_one_mailbox_whose_name_shows_its_own_address_or_none_is_accepted(sender: str) -> None:
+    parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
+    assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is None

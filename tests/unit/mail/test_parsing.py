@@ -267,3 +267,15 @@ def test_gbk_labelled_text_with_a_gb18030_four_byte_character_is_read_without_pr
     mail = parse(header + "𠮷野家".encode("gb18030"))
     assert mail.text == "𠮷野家"
     assert mail.problems == ()
+
+
+def test_what_parsing_keeps_is_text_undecodable_bytes_and_control_characters_are_cleaned() -> None:
+    import re
+
+    raw = (b"From: =?utf-8?b?7aCA?= <a@example.org>\r\nTo: s@kefu.local\r\n"
+           b"Subject: =?utf-8?q?bad_=ED=A0=80_x?= \x01\x1b[2J\r\nMessage-ID: <1@x>\r\n\r\nbody \xed\xa0\x80 \x00 text")
+    parsed = parse(raw)
+    for value in (parsed.subject, parsed.from_name, parsed.text, parsed.new_text):
+        assert not re.search(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", value), repr(value)
+        value.encode("utf-8")  # every kept string can be sent
+    assert "bad" in parsed.subject and "body" in parsed.text
