@@ -33,6 +33,9 @@ _CONV = "/v1/agent/conversations/{conversation_id}"
 _VISITOR = "/v1/widget/conversations/{conversation_id}/messages"
 _TICKETS = "/v1/agent/tickets/{ticket_id}"
 
+_SUPPORT = {"id", "licensee", "subject", "category", "status", "via", "opened_at", "opened_by", "first_response_at",
+            "closed_at", "targets", "first_response_due", "resolution_due", "first_response_met", "resolution_met",
+            "breached", "approaching", "paused", "provisional", "breaches_recorded", "messages"}
 PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/health"): {"status", "api", "database", "stage"},
     ("GET", "/v1/openapi.json"): {"openapi", "info", "paths", "components"},
@@ -73,6 +76,11 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
                                                   "issued_at", "paid_on", "note"},
     ("GET", "/v1/invoices/{number}/print"): None,
     ("GET", "/v1/i18n/{namespace}"): {"locale", "locales", "texts"},
+    ("POST", "/v1/support/requests"): _SUPPORT,
+    ("GET", "/v1/support/requests"): {"requests"},
+    ("GET", "/v1/support/requests/{request_id}"): _SUPPORT,
+    ("POST", "/v1/support/requests/{request_id}/messages"): _SUPPORT,
+    ("GET", "/v1/training/sessions"): {"sessions"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -133,12 +141,14 @@ class Calls:
 
         services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 15)))
         self.invoice = services.billing.invoices(merchant.licensee_id)[0].number
+        self.support = services.support.open(merchant.licensee_id, "Shapes", "A request.", None, "agent", "api")["id"]
 
     def request(self, method: str, path: str) -> tuple[str, str, dict[str, str], Any]:
         """(method, concrete path, headers, body) for one operation."""
         concrete = (path.replace("{conversation_id}", self.conversation).replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
-                    .replace("{number}", self.invoice).replace("{namespace}", "console"))
+                    .replace("{number}", self.invoice).replace("{namespace}", "console")
+                    .replace("{request_id}", self.support))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -149,6 +159,8 @@ class Calls:
             ("POST", f"{_CONV}/status"): {"status": "pending"}, ("PUT", "/v1/agent/presence"): {"status": "online"},
             ("POST", f"{_TICKETS}/replies"): {"text": "已发货"}, ("POST", f"{_TICKETS}/status"): {"status": "open"},
             ("PUT", "/v1/agent/mail/settings"): {"acknowledge": True},
+            ("POST", "/v1/support/requests"): {"subject": "安装", "text": "如何安装？"},
+            ("POST", "/v1/support/requests/{request_id}/messages"): {"text": "补充说明"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
