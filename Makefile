@@ -25,7 +25,7 @@ help:
 	@echo "make run    start kefu locally (DynamoDB Local, API on http://127.0.0.1:8000, demo data)"
 	@echo "make test   lint, type-check and run every test against DynamoDB Local"
 	@echo "make bench  run the benchmarks under bench/ and print their figures"
-	@echo "make synth  write the CloudFormation templates of stages dev and prod into infra/cdk.out/ (offline)"
+	@echo "make synth  write the CloudFormation templates of stages dev and prod, and their mail-ingress stacks, into infra/cdk.out/ (offline)"
 	@echo "make deploy STAGE=prod   deploy a stage to the AWS account of your credentials (docs/operations.md)"
 	@echo "./kefu      staff commands (./kefu --help)"
 

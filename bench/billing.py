@@ -26,9 +26,10 @@ class NullMailer:
 def seed(total: int, due: int) -> None:
     """`total` licensees with a signed agreement and a monthly fee schedule; `due` of them due on RUN_DAY.
     Written with BatchWriteItem, as a migration would, to keep the benchmark quick."""
-    from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
-    from chalicelib.billing.records import Account, AccountTerms
-    from chalicelib.billing.store import BillingItem, _account_item
+    from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+    from chalicelib.billing.items import BillingItem, account_item
+    from chalicelib.billing.model import Account, AccountTerms
+    from chalicelib.billing.periods import Cadence
     from chalicelib.licensing.store import AgreementItem, LicensingItem, PartyItem, PeriodItem, TermsItem
 
     usage = FeeItem("usage", FeeKind.USAGE, "System usage fee", __import__("decimal").Decimal("1200.00"),
@@ -50,7 +51,7 @@ def seed(total: int, due: int) -> None:
             licensing.save(PeriodItem(pk=pk, sk="PERIOD#000001", number=1, start=START.isoformat(),
                                       end="2026-12-31", period_kind="initial"))
             is_due = n < due
-            billing.save(_account_item(Account(
+            billing.save(account_item(Account(
                 licensee_id=licensee_id, agreement_id=f"agr_bench{n:06d}", fee_items=(usage,), terms=AccountTerms(),
                 billed_through=date(2026, 5, 31) if is_due else RUN_DAY,
                 next_due=RUN_DAY if is_due else date(2026, 7, 1), revision=1)))

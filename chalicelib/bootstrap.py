@@ -16,6 +16,7 @@ from chalicelib.settings import Settings
 # The areas are imported when the services are built, not when a route module imports this one: app.py's
 # import stays small (cold start), and a function that never builds services never loads them.
 if TYPE_CHECKING:
+    from chalicelib.adapters.awslambda import LambdaInvoker
     from chalicelib.billing.service import BillingService
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
@@ -45,6 +46,13 @@ class Services:
         return tuple(model for model, _ in _models(self.settings))
 
     @cached_property
+    def invoker(self) -> LambdaInvoker:
+        """Asynchronous invocations of Lambda functions (a long run continuing itself), made on first use."""
+        from chalicelib.adapters.awslambda import LambdaInvoker
+
+        return LambdaInvoker(self.settings.region)
+
+    @cached_property
     def failed_events(self) -> FailedEvents:
         """Events the asynchronous functions could not process: the on-failure queue on AWS, a folder locally."""
         if self.settings.failed_events == "sqs":
@@ -59,7 +67,7 @@ class Services:
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
-        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer)
+        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer, self.mail.raw_mail)
 
     @cached_property
     def support(self) -> SupportService:
@@ -73,7 +81,7 @@ class Services:
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
-          mailer: Mailer | None = None, blobs: BlobStore | None = None) -> Services:
+          mailer: Mailer | None = None, blobs: BlobStore | None = None, raw_mail: BlobStore | None = None) -> Services:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     if metrics is None:
@@ -101,7 +109,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     mailer = mailer or _mailer(settings, clock)
     blobs = blobs or _blobs(settings)
     mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics,
-                       reply_secrets=_reply_secrets(settings))
+                       reply_secrets=_reply_secrets(settings), raw_mail=raw_mail or _raw_mail(settings, blobs))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
     chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
@@ -119,7 +127,7 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
 def _models(settings: Settings) -> list[tuple[Any, str]]:
     """Every table's model and its name in this stage."""
     from chalicelib.audit.store import AuditItem
-    from chalicelib.billing.store import BillingItem
+    from chalicelib.billing.items import BillingItem
     from chalicelib.chat.store import ChatItem
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem
@@ -148,7 +156,7 @@ def _has_agreement(built: Services, licensee_id: str) -> bool:
 
 
 def _training(built: Services) -> TrainingService:
-    from chalicelib.billing.records import NoticeKind
+    from chalicelib.billing.model import NoticeKind
     from chalicelib.training.service import TrainingService
     from chalicelib.training.store import TrainingStore
 
@@ -190,6 +198,17 @@ def _blobs(settings: Settings) -> BlobStore:
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
 
 
+def _raw_mail(settings: Settings, blobs: BlobStore) -> BlobStore:
+    """Where SES stored the raw inbound mail: the receiving region's bucket when SES receives in another region
+    than the main one (infra/ingress.py), else the blob store itself."""
+    if settings.blobs == "s3" and (settings.raw_mail_bucket, settings.raw_mail_region) != (settings.mail_bucket,
+                                                                                         settings.region):
+        from chalicelib.adapters.s3 import S3Blobs
+
+        return S3Blobs(settings.raw_mail_bucket, settings.raw_mail_region)
+    return blobs
+
+
 def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None:
     """Where the reply secrets come from: KEFU_REPLY_SECRET (local mode, tests) or, on AWS, the Secrets Manager
     secret KEFU_REPLY_SECRET_ARN names, read on first use only (functions that never sign pay nothing). Staff
@@ -209,7 +228,7 @@ def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None
 
 
 def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...], blobs: BlobStore | None = None,
-                mailer: Mailer | None = None) -> OperationsService:
+                mailer: Mailer | None = None, raw_mail: BlobStore | None = None) -> OperationsService:
     """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
@@ -228,7 +247,9 @@ def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...
     # Each area adds probes for what it depends on here: the tables, the blob store (the mail bucket on AWS, a
     # folder locally) and the mailer (SES's sending status on AWS, the outbox folder locally).
     probes = [Probe(f"table:{m.Meta.table_name}", partial(dynamodb.ping, m)) for m in models]
-    for component, adapter in (("blobs", blobs), ("mailer", mailer)):
+    # The receiving region's raw-mail bucket, where SES receives in another region than this one.
+    raw = raw_mail if raw_mail is not blobs else None
+    for component, adapter in (("blobs", blobs), ("mailer", mailer), ("raw_mail", raw)):
         check = getattr(adapter, "check", None)
         if callable(check):
             probes.append(Probe(component, check))

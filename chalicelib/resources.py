@@ -11,6 +11,11 @@ from __future__ import annotations
 MAIL_BUCKET_ENV = "KEFU_MAIL_BUCKET"
 INBOUND_PREFIX = "inbound/"
 
+# SES receives mail only in some regions: where the main region does not, a mail-ingress stack in a receiving
+# region (infra/ingress.py) stores raw mail in a bucket of its own, which mail_inbound reads there.
+INBOUND_BUCKET_ENV = "KEFU_MAIL_INBOUND_BUCKET"
+RECEIVING_REGION_ENV = "KEFU_MAIL_RECEIVING_REGION"
+
 # SES: the receipt rule set (made active once by hand, CloudFormation cannot) and the configuration set
 # every outbound message names, whose bounce and complaint events reach MAIL_EVENTS_FUNCTION.
 RECEIPT_RULE_SET_ENV = "KEFU_SES_RULE_SET"
@@ -25,7 +30,7 @@ MAIL_EVENTS_FUNCTION = "mail_delivery_events"
 # The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
 # and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.
 AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager",
-                                 "sqs")
+                                 "lambda", "sqs")
 
 # The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
 # process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.
@@ -36,6 +41,11 @@ ATTACHMENTS_PREFIX = "attachments/"
 
 def bucket_name(stage: str, account: str) -> str:
     return f"kefu-{stage}-mail-{account}"
+
+
+def inbound_bucket_name(stage: str, account: str, region: str) -> str:
+    """The receiving region's raw-mail bucket (the region in the name: a bucket name is global)."""
+    return f"kefu-{stage}-inbound-{account}-{region}"
 
 
 def rule_set_name(stage: str) -> str:

@@ -54,6 +54,18 @@ class Settings:
     support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
     failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
+    # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
+    # only in some regions; infra/ingress.py): that region's bucket. Unset: the mail bucket, in this region.
+    inbound_bucket: str | None = None
+    receiving_region: str | None = None
+
+    @property
+    def raw_mail_bucket(self) -> str:
+        return self.inbound_bucket or self.mail_bucket
+
+    @property
+    def raw_mail_region(self) -> str:
+        return self.receiving_region or self.region
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -96,4 +108,6 @@ class Settings:
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),
+            inbound_bucket=env.get("KEFU_MAIL_INBOUND_BUCKET") or None,
+            receiving_region=env.get("KEFU_MAIL_RECEIVING_REGION") or None,
         )

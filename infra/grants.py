@@ -38,6 +38,8 @@ class Targets:
     mail_domain: str = ""                         # the SES domain identity mail is sent from
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
+    raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
+    own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
@@ -74,7 +76,10 @@ def audit_append(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
-    return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"], resources=[t.bucket.bucket_arn])]
+    """HeadBucket of the mail bucket, and of the receiving region's raw-mail bucket where there is one."""
+    buckets = [t.bucket, *([t.raw_mail] if t.raw_mail is not None and t.raw_mail is not t.bucket else [])]
+    return [iam.PolicyStatement(sid="BucketCheck", actions=["s3:ListBucket"],
+                                resources=[b.bucket_arn for b in buckets])]
 
 
 def mail_table(t: Targets) -> list[iam.PolicyStatement]:
@@ -87,9 +92,11 @@ def mail_table(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def inbound_read(t: Targets) -> list[iam.PolicyStatement]:
-    """The raw mail SES stored under the inbound prefix: read, never written or deleted by kefu."""
+    """The raw mail SES stored under the inbound prefix (in the receiving region's bucket where SES receives in
+    another region): read, never written or deleted by kefu."""
+    raw_mail = t.raw_mail or t.bucket
     return [iam.PolicyStatement(sid="InboundRead", actions=["s3:GetObject"],
-                                resources=[t.bucket.arn_for_objects(f"{INBOUND_PREFIX}*")])]
+                                resources=[raw_mail.arn_for_objects(f"{INBOUND_PREFIX}*")])]
 
 
 def attachments_write(t: Targets) -> list[iam.PolicyStatement]:
@@ -121,6 +128,12 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
                                            f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
+def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
+    """A long run that is short of time continues in a new invocation of its own function, and only that."""
+    return [iam.PolicyStatement(sid="InvokeItself", actions=["lambda:InvokeFunction"],
+                                resources=[t.own_function_arn, f"{t.own_function_arn}:*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
@@ -131,9 +144,10 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
     # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
-    "billing-run": (table_data, kms_data, mailer_send),
-    "overdue-run": (table_data, kms_data, mailer_send),
-    "renewal-run": (table_data, kms_data, mailer_send),
+    # ... and a run short of time continues itself with a cursor.
+    "billing-run": (table_data, kms_data, mailer_send, invoke_itself),
+    "overdue-run": (table_data, kms_data, mailer_send, invoke_itself),
+    "renewal-run": (table_data, kms_data, mailer_send, invoke_itself),
 }
 
 

@@ -5,6 +5,7 @@ dashboard and alarms. Its construct id is the stage, which is how Chalice's cons
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib import resources
-from infra import bundle, catalogue, dashboard, grants
+from infra import bundle, catalogue, dashboard, grants, ingress
 from infra.catalogue import FunctionSpec, TableSpec
 from infra.options import StageOptions, options
 
@@ -74,10 +75,13 @@ def apigateway_account(scope: Construct, role: iam.Role) -> Any:
 
 
 class KefuStack(Stack):
-    def __init__(self, scope: Construct, stage: str, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, stage: str, layout: ingress.Layout, **kwargs: Any) -> None:
         super().__init__(scope, stage, stack_name=f"kefu-{stage}", description=f"kefu ({stage})", **kwargs)
         self.stage = stage
         self.options: StageOptions = options(stage)
+        # SES receives here, or in the receiving region's ingress stack (infra/ingress.py).
+        self.layout = layout
+        self.ingress = ingress.IngressNames(stage, layout.receiving_region) if layout.split else None
         prod = stage == "prod"
         self.removal = RemovalPolicy.RETAIN if prod else RemovalPolicy.DESTROY
 
@@ -85,6 +89,8 @@ class KefuStack(Stack):
                            description="kefu: tables, topics", removal_policy=self.removal)
         self.tables = {spec.key: self.table(spec, prod) for spec in catalogue.tables(stage)}
         self.bucket = self.mail_bucket()
+        self.raw_mail = self.bucket if self.ingress is None else s3.Bucket.from_bucket_attributes(
+            self, "RawMail", bucket_name=self.ingress.bucket_name, region=self.ingress.region)
         self.reply_secret = self.reply_token_secret()
 
         self.app = KefuChalice(self, "App")
@@ -171,9 +177,11 @@ class KefuStack(Stack):
     def configure_functions(self) -> None:
         mail_domain = catalogue.stage_environment(self.stage)[resources.MAIL_DOMAIN_ENV]
         targets = grants.Targets(self.tables, self.key, self.bucket, mail_domain,
-                                 resources.configuration_set_name(self.stage), self.reply_secret)
+                                 resources.configuration_set_name(self.stage), self.reply_secret, self.raw_mail)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
         environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
+                       resources.INBOUND_BUCKET_ENV: self.raw_mail.bucket_name,
+                       resources.RECEIVING_REGION_ENV: self.layout.receiving_region,
                        resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
                        resources.CONFIGURATION_SET_ENV: resources.configuration_set_name(self.stage)}
         for function in self.functions:
@@ -189,7 +197,10 @@ class KefuStack(Stack):
             # Set on the imported role itself (not as an override), so that cdk-nag checks the real policy.
             role = self.app.get_resource(function.role_logical_id)
             assert isinstance(role, iam.CfnRole)
-            statements = grants.statements(function.name, targets, log_groups)
+            # By name, not by the function's Arn: the function depends on its role, so the role cannot on it.
+            own = replace(targets, own_function_arn=f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+                                                    f":function:{Aws.STACK_NAME}-{function.logical_id}-*")
+            statements = grants.statements(function.name, own, log_groups)
             statements.append(iam.PolicyStatement(sid="Traces", actions=["xray:PutTraceSegments",
                                                                          "xray:PutTelemetryRecords"],
                                                   resources=["*"]))
@@ -308,8 +319,17 @@ class KefuStack(Stack):
 
     # -- SES ----------------------------------------------------------------------------------------------
     def mail(self) -> None:
-        """Inbound: store in the bucket, then invoke the inbound function (when app.py declares it).
+        """Inbound: store in the bucket, then invoke the inbound function (when app.py declares it); or, where
+        SES receives in another region, the inbound function subscribed to that region's ingress topic.
         Outbound: a configuration set whose bounces and complaints go to the mail events function."""
+        inbound = self.function(resources.MAIL_INBOUND_FUNCTION)
+        if self.ingress is None:
+            self.receiving(inbound)
+        elif inbound is not None:
+            ingress.deliver_to(self, self.ingress, self.function_arn(inbound))
+        self.sending()
+
+    def receiving(self, inbound: FunctionSpec | None) -> None:
         self.bucket.add_to_resource_policy(iam.PolicyStatement(
             principals=[iam.ServicePrincipal("ses.amazonaws.com")], actions=["s3:PutObject"],
             resources=[self.bucket.arn_for_objects(f"{resources.INBOUND_PREFIX}*")],
@@ -318,7 +338,6 @@ class KefuStack(Stack):
                                          rule_set_name=resources.rule_set_name(self.stage))
         actions = [ses.CfnReceiptRule.ActionProperty(s3_action=ses.CfnReceiptRule.S3ActionProperty(
             bucket_name=self.bucket.bucket_name, object_key_prefix=resources.INBOUND_PREFIX))]
-        inbound = self.function(resources.MAIL_INBOUND_FUNCTION)
         permission = None
         if inbound is not None:
             permission = lambda_.CfnPermission(self, "InboundFromSes", action="lambda:InvokeFunction",
@@ -334,6 +353,7 @@ class KefuStack(Stack):
         if permission is not None:
             rule.add_dependency(permission)
 
+    def sending(self) -> None:
         configuration_set = ses.CfnConfigurationSet(
             self, "ConfigurationSet", name=resources.configuration_set_name(self.stage),
             delivery_options=ses.CfnConfigurationSet.DeliveryOptionsProperty(tls_policy="REQUIRE"),
@@ -435,11 +455,15 @@ class KefuStack(Stack):
             (r"/^Resource::\*$/g", "ListBackups, ses:GetAccount, ses:GetSendQuota and X-Ray's PutTraceSegments and "
                                    "PutTelemetryRecords take no resource in IAM; these statements hold only such "
                                    "actions."),
+            (r"/^Resource::.*:function:.*-\*(:\*)?$/g", "A run continues in its own function (and its versions), "
+                                                        "whose name CloudFormation makes from the stack's."),
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
             (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments)\/\*$/g",
              "Objects under one prefix of the mail bucket (raw mail, or attachments), whose keys are message ids."),
+            (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
+             "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
         ]
         for function in self.functions:

@@ -1,20 +1,26 @@
-"""DynamoDB through PynamoDB: where each model's table and endpoint come from, tables made idempotently,
-and transactions. `AWS_ENDPOINT_URL_DYNAMODB` (settings.dynamodb_endpoint) is the one switch to DynamoDB Local.
+"""DynamoDB through PynamoDB: where each model's table and endpoint come from, tables made idempotently, and
+what every store shares: one transaction helper (`Batch`, `transaction`), one answer to "did the condition
+fail?", one `get` and one page-cursor codec. `AWS_ENDPOINT_URL_DYNAMODB` (settings.dynamodb_endpoint) is the
+one switch to DynamoDB Local.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.core.errors import Conflict
+from chalicelib.core.errors import Conflict, InvalidInput
 from chalicelib.settings import Settings
 
 _connection: Connection | None = None
@@ -78,17 +84,133 @@ def _wait_for_indexes(client: Any, table_name: str, timeout: float = 300.0) -> N
     raise TimeoutError(f"The indexes of {table_name} did not become active within {timeout:.0f} s.")
 
 
+class Contended(Exception):
+    """A transaction lost a race. ``failed`` names the writes whose condition did not hold (their labels), or
+    is ``["transaction-conflict"]`` when another transaction touched the same items at the same time."""
+
+    def __init__(self, failed: list[str]) -> None:
+        super().__init__(", ".join(failed))
+        self.failed = failed
+
+
+TRANSACTION_CONFLICT = "transaction-conflict"
+
+
+class Batch:
+    """The writes of one transaction, each with a label, so a lost race says which condition failed. The
+    methods take what PynamoDB's TransactWrite takes; nothing is sent before ``commit``."""
+
+    def __init__(self) -> None:
+        self._writes: list[tuple[str, Callable[[TransactWrite], None]]] = []
+
+    def save(self, item: Model, condition: Condition | None = None, *, label: str | None = None) -> None:
+        self._add(label, lambda tx: tx.save(item, condition=condition))
+
+    def update(self, item: Model, actions: list[Action], condition: Condition | None = None, *,
+               label: str | None = None) -> None:
+        self._add(label, lambda tx: tx.update(item, actions=actions, condition=condition))
+
+    def delete(self, item: Model, condition: Condition | None = None, *, label: str | None = None) -> None:
+        self._add(label, lambda tx: tx.delete(item, condition=condition))
+
+    def condition_check(self, model: type[Model], hash_key: str, range_key: str | None = None, *,
+                        condition: Condition, label: str | None = None) -> None:
+        self._add(label, lambda tx: tx.condition_check(model, hash_key, range_key, condition=condition))
+
+    def _add(self, label: str | None, write: Callable[[TransactWrite], None]) -> None:
+        self._writes.append((label or f"write-{len(self._writes) + 1}", write))
+
+    def __len__(self) -> int:
+        return len(self._writes)
+
+    def commit(self) -> None:
+        """All of the writes or none. Raises Contended when a condition failed or another transaction won."""
+        if not self._writes:
+            return
+        try:
+            with TransactWrite(connection=connection()) as tx:
+                for _, write in self._writes:
+                    write(tx)
+        except TransactWriteError as exc:
+            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+            failed = [self._writes[i][0] for i, code in enumerate(reasons)
+                      if code == "ConditionalCheckFailed" and i < len(self._writes)]
+            if failed or any(code == "TransactionConflict" for code in reasons):
+                raise Contended(failed or [TRANSACTION_CONFLICT]) from exc
+            raise
+
+
 @contextmanager
-def transaction(conflict_message: str) -> Iterator[TransactWrite]:
-    """All of a change or none of it. A failed condition becomes a Conflict with the given message."""
+def transaction(conflict_message: str) -> Iterator[Batch]:
+    """All of a change or none of it, committed when the block ends. A failed condition, or another
+    transaction on the same items at once, becomes a Conflict with the given message."""
+    batch = Batch()
+    yield batch
     try:
-        with TransactWrite(connection=connection()) as tx:
-            yield tx
-    except TransactWriteError as exc:
-        reasons = [getattr(r, "code", r) for r in (exc.cancellation_reasons or []) if r is not None]
-        if any(r == "ConditionalCheckFailed" for r in reasons):
-            raise Conflict(conflict_message, code="CONCURRENT_CHANGE") from exc
+        batch.commit()
+    except Contended as lost:
+        raise Conflict(conflict_message, code="CONCURRENT_CHANGE") from lost
+
+
+def condition_failed(exc: BaseException) -> bool:
+    """Whether a write failed because its condition did not hold (not because the database failed)."""
+    if isinstance(exc, Contended):
+        return exc.failed != [TRANSACTION_CONFLICT]
+    if isinstance(exc, TransactWriteError):
+        return any(getattr(r, "code", None) == "ConditionalCheckFailed" for r in (exc.cancellation_reasons or []))
+    return (getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+            or "ConditionalCheckFailed" in str(exc))
+
+
+def conditionally(write: Callable[[], object]) -> bool:
+    """Run one conditional write (a save, update or delete); False when its condition did not hold."""
+    try:
+        write()
+    except (PutError, UpdateError, DeleteError, TransactWriteError) as exc:
+        if condition_failed(exc):
+            return False
         raise
+    return True
+
+
+M = TypeVar("M", bound=Model)
+
+
+def get(model: type[M], hash_key: str, range_key: str | None = None, *, consistent: bool = True) -> M | None:
+    """One item by its key, or None."""
+    try:
+        return model.get(hash_key, range_key, consistent_read=consistent)
+    except model.DoesNotExist:
+        return None
+
+
+# --- page cursors -------------------------------------------------------------------------------------
+# A Query's LastEvaluatedKey goes out as an opaque `next` token and comes back as the start of the next page.
+# Both directions live here so that signing a cursor, or binding it to its caller, is a change of this one place.
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    """The token of the next page (None when there is none)."""
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None, attributes: Collection[str], bound: Mapping[str, str]) -> dict[str, Any] | None:
+    """The start key a token stands for; refused (INVALID_CURSOR) unless it names exactly ``attributes``, all
+    strings, and points into the caller's own list: each attribute in ``bound`` has the value given there."""
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        valid = (isinstance(key, dict) and set(key) == set(attributes)
+                 and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values())
+                 and all(key[name]["S"] == value for name, value in bound.items()))
+    except (ValueError, TypeError, AttributeError, KeyError):
+        valid = False
+    if not valid:
+        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
+    return key
 
 
 def reachable(model: type[Model]) -> None:

@@ -7,8 +7,8 @@ from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters.dynamodb import Batch
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core.ids import new_id
 
@@ -37,7 +37,7 @@ def _item(record: AuditRecord) -> AuditItem:
     )
 
 
-def add_to(tx: TransactWrite, record: AuditRecord) -> None:
+def add_to(tx: Batch, record: AuditRecord) -> None:
     """Record the change inside the transaction that makes it."""
     tx.save(_item(record), condition=AuditItem.subject.does_not_exist())
 

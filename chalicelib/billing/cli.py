@@ -11,9 +11,11 @@ from typing import Any
 
 import click
 
-from chalicelib.billing.model import BillingTerms, Cadence, FeeChange, FeeItem, FeeKind, Per, Timing
-from chalicelib.billing.records import AccountTerms, IssuedInvoice, PaymentMethod, RunReport
-from chalicelib.billing.store import fee_item_from_dict, fee_item_to_dict, terms_from_dict, terms_to_dict
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
+from chalicelib.billing.invoices import BillingTerms
+from chalicelib.billing.items import fee_item_from_dict, fee_item_to_dict, terms_from_dict, terms_to_dict
+from chalicelib.billing.model import AccountTerms, IssuedInvoice, PaymentMethod, RunReport
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.money import parse_amount
@@ -190,7 +192,7 @@ def payments_record(ctx: Context, licensee_id: str, amount: Decimal, method: str
                     day: date | None, as_json: bool) -> None:
     """Record a payment: applied to the oldest open invoice first, any surplus kept as credit."""
     billing_service = ctx.services.billing
-    received = day or billing_service._today()
+    received = day or billing_service.today()
     payment = billing_service.record_payment(licensee_id, PaymentMethod(method), reference, amount, received,
                                              ctx.actor)
     out(payment.as_dict(), as_json, lambda d: f"recorded {d['payment_id']}: {d['amount']} "

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
-from chalicelib.billing.records import IssuedInvoice
+from chalicelib.billing.model import IssuedInvoice
 from chalicelib.core.money import format_amount
 from chalicelib.licensing.model import Party
 

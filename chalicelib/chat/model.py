@@ -271,3 +271,51 @@ class Conversation:
     assignee_name: str = ""
     handover_email: str = ""
     handed_over_at: datetime | None = None
+
+
+# -- what chat keeps, as the service works with it ------------------------------------------------------
+@dataclass(frozen=True)
+class ChatSettings:
+    token_secret: str
+    identity_secret: str | None
+    hours: str
+    timezone: str
+    retention_days: int | None
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    licensee_id: str
+    conversation_id: str
+    visitor_id: str
+    customer_id: str | None
+    visitor_name: str
+    visitor_email: str
+    at: datetime
+    expires_at: datetime
+    first: Message
+    client_hash: str | None
+    rate_window: int
+    handover_email: str = ""
+
+
+@dataclass
+class Tail:
+    """What a writer must know of a conversation's chain to append to it: the last item's number and rate
+    window, the status as the chain says it, the client ids of the latest messages and the activity bucket
+    the conversation item holds."""
+
+    number: int
+    rate_window: int
+    rate_count: int
+    status: Status
+    visitor_id: str
+    bucket: str
+    sent: dict[str, Message]
+    stored_status: Status
+
+
+@dataclass(frozen=True)
+class Touched:
+    prior_status: Status
+    assignee_id: str | None

@@ -12,8 +12,20 @@ from typing import Any
 
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat import model, tokens
-from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, RateLimit, Status
-from chalicelib.chat.store import TAIL_READ, ChatSettings, ChatStore, NewConversation, Tail, activity_minute
+from chalicelib.chat.model import (
+    Agent,
+    Author,
+    ChatSettings,
+    Conversation,
+    Message,
+    NewConversation,
+    Note,
+    Presence,
+    RateLimit,
+    Status,
+    Tail,
+)
+from chalicelib.chat.store import TAIL_READ, ChatStore, activity_minute
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock

@@ -19,7 +19,7 @@ per-IP counters of new conversations expire when their window has passed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
@@ -39,7 +38,19 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.chat.model import Agent, Author, Conversation, Message, Note, Presence, Status
+from chalicelib.chat.model import (
+    Agent,
+    Author,
+    ChatSettings,
+    Conversation,
+    Message,
+    NewConversation,
+    Note,
+    Presence,
+    Status,
+    Tail,
+    Touched,
+)
 from chalicelib.core import cursors
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
@@ -203,54 +214,7 @@ def _agent(item: AgentItem) -> Agent:
                  int(item.capacity), item.last_assigned_at)
 
 
-@dataclass(frozen=True)
-class ChatSettings:
-    token_secret: str
-    identity_secret: str | None
-    hours: str
-    timezone: str
-    retention_days: int | None
-
-
-@dataclass(frozen=True)
-class NewConversation:
-    licensee_id: str
-    conversation_id: str
-    visitor_id: str
-    customer_id: str | None
-    visitor_name: str
-    visitor_email: str
-    at: datetime
-    expires_at: datetime
-    first: Message
-    client_hash: str | None
-    rate_window: int
-    handover_email: str = ""
-
-
 TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
-
-
-@dataclass
-class Tail:
-    """What a writer must know of a conversation's chain to append to it: the last item's number and rate
-    window, the status as the chain says it, the client ids of the latest messages and the activity bucket
-    the conversation item holds."""
-
-    number: int
-    rate_window: int
-    rate_count: int
-    status: Status
-    visitor_id: str
-    bucket: str
-    sent: dict[str, Message]
-    stored_status: Status
-
-
-@dataclass(frozen=True)
-class Touched:
-    prior_status: Status
-    assignee_id: str | None
 
 
 class ChatStore:
@@ -266,12 +230,8 @@ class ChatStore:
 
     def create_settings(self, licensee_id: str, token_secret: str) -> None:
         """First use of chat by a merchant: its token secret. A concurrent first use keeps the other's."""
-        try:
-            SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT", token_secret=token_secret).save(
-                condition=ChatItem.pk.does_not_exist())
-        except Exception as exc:  # PutError on the condition: someone else created it first
-            if "ConditionalCheckFailed" not in str(exc):
-                raise
+        dynamodb.conditionally(lambda: SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT", token_secret=token_secret)
+                               .save(condition=ChatItem.pk.does_not_exist()))
 
     def update_settings(self, licensee_id: str, audit: AuditRecord, **fields: Any) -> None:
         item = SettingsItem(pk=f"SETTINGS#{licensee_id}", sk="CHAT")
@@ -301,15 +261,9 @@ class ChatStore:
                                expires_at: datetime) -> bool:
         """Count one new conversation from an address in its window; False when the window is full."""
         item = RateItem(pk=f"RATE#{licensee_id}#{ip_hash}", sk=f"W#{window}")
-        try:
-            item.update(actions=[RateItem.hits.add(1), RateItem.expires_at.set(expires_at),
-                                 RateItem.item_type.set(RateItem)],
-                        condition=RateItem.hits.does_not_exist() | (RateItem.hits < limit))
-        except UpdateError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[RateItem.hits.add(1), RateItem.expires_at.set(expires_at), RateItem.item_type.set(RateItem)],
+            condition=RateItem.hits.does_not_exist() | (RateItem.hits < limit)))
 
     def create(self, new: NewConversation, assignee: Agent | None, audits: list[AuditRecord]) -> None:
         """The conversation, its first message and the visitor's pointer to it, all or nothing; with an
@@ -374,13 +328,7 @@ class ChatStore:
         """Write the message as chain item `message.number`; False when that number is taken already."""
         item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at,
                              rate_window, rate_count)
-        try:
-            item.save(condition=ChatItem.pk.does_not_exist())
-        except PutError as exc:
-            if _conditional(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.save(condition=ChatItem.pk.does_not_exist()))
 
     def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, number: int, expires_at: datetime,
               reopen: bool) -> Touched | None:
@@ -400,12 +348,8 @@ class ChatStore:
             condition &= ConversationItem.status != Status.OPEN.value
         else:  # a slower writer never moves the activity back
             condition &= ConversationItem.seq < number
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as exc:
-            if _conditional(exc):
-                return None
-            raise
+        if not dynamodb.conditionally(lambda: item.update(actions=actions, condition=condition)):
+            return None
         return Touched(Status(item.prior_status or item.status), item.assignee_id)
 
     def conversation(self, licensee_id: str, conversation_id: str) -> tuple[Conversation, ConversationItem] | None:
@@ -460,7 +404,7 @@ class ChatStore:
     def inbox(self, licensee_id: str, status: Status, limit: int,
               next_token: str | None) -> tuple[list[Conversation], str | None]:
         """A page of conversations in one status, newest activity first."""
-        scope = f"chat-inbox|{licensee_id}|{status.value}"
+        scope = f"chat-inbox|{licensee_id}|{status.value}"  # signed and bound to this merchant's inbox
         page = ChatItem.inbox_index.query(inbox_key(licensee_id, status), scan_index_forward=False, limit=limit,
                                           last_evaluated_key=cursors.decode(next_token, scope))
         keys = [(i.pk, i.sk) for i in page]
@@ -544,12 +488,5 @@ def _message_item(pk: str, message: Message, client_hash: str | None, expires_at
 
 
 def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:
-    try:
-        return ChatItem.get(pk, sk, consistent_read=consistent)
-    except ChatItem.DoesNotExist:
-        return None
+    return dynamodb.get(ChatItem, pk, sk, consistent=consistent)
 
-
-def _conditional(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in str(exc)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from collections.abc import Callable
 from datetime import date, datetime
@@ -21,38 +20,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Context:
-    def __init__(self, stage: str, actor: str) -> None:
+    """What a command is given: the stage, the actor, and the stage's services, built on first use by the
+    function the root command line installs (`chalicelib.cli`), so that this module builds nothing itself."""
+
+    def __init__(self, stage: str, actor: str, build: Callable[[str], Any] | None = None) -> None:
         self.stage = stage
         self.actor = actor
+        self._build = build
         self._services: Any = None
 
     @property
     def services(self) -> Any:
         if self._services is None:
-            from chalicelib.local.config import stage_environment
-
-            for name, value in {**stage_environment(self.stage), **self._instance()}.items():
-                os.environ.setdefault(name, value)
-            from chalicelib import bootstrap
-
-            self._services = bootstrap.build()
-            bootstrap.use(self._services)
+            if self._build is None:
+                raise click.UsageError("No services for this command line; run it as ./kefu.")
+            self._services = self._build(self.stage)
         return self._services
-
-
-    def _instance(self) -> dict[str, str]:
-        """On the local stage, the endpoints and data folder of the `make run` that is running (whatever its
-        ports), unless the environment names a database itself."""
-        if self.stage != "local" or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
-            return {}
-        from chalicelib.local import instance
-
-        running = instance.running()
-        if running is None:
-            click.echo(f"error NO_LOCAL_INSTANCE: no local kefu is running ({instance.path().name} records none); "
-                       "start one with `make run`, or name a stage with --stage.", err=True)
-            sys.exit(2)
-        return running.environment()
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -99,7 +82,7 @@ class KefuGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, stage: str, actor: str | None) -> None:
     """kefu staff commands: licensees, agreements, licenses and keys."""
-    ctx.obj = Context(stage, actor or f"staff:{getpass.getuser()}")
+    ctx.obj = Context(stage, actor or f"staff:{getpass.getuser()}", ctx.obj)  # ctx.obj: how to build services
 
 
 def parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:

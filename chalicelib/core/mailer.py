@@ -9,9 +9,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from enum import StrEnum
 from typing import Protocol
 
 from chalicelib.core.text import one_line
+
+
+class Delivery(StrEnum):
+    """What became of a mail kefu sends (a reply to a customer, a notice to a licensee)."""
+
+    PENDING = "pending"  # recorded, not tried yet
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # the mailer refused it
+    NOT_DELIVERED = "not_delivered"  # a permanent bounce
+    DELAYED = "delayed"  # a transient bounce
+    COMPLAINED = "complained"  # the recipient marked it as spam
 
 
 @dataclass(frozen=True)

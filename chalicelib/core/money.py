@@ -61,6 +61,23 @@ def require_fen_exact(amount: Decimal, what: str = "amount") -> Decimal:
     return amount.quantize(FEN)
 
 
+def require_non_negative(amount: Decimal, what: str) -> Decimal:
+    """``amount`` if it is exact to the fen and not negative, else ValueError naming ``what``."""
+    require_fen_exact(amount, what)
+    if amount < 0:
+        raise ValueError(f"{what} cannot be negative, not {amount}")
+    return amount
+
+
+def require_rate(rate: Decimal, what: str) -> Decimal:
+    """A rate (a late fee per day, a tax rate): a finite, non-negative Decimal, never a float."""
+    if isinstance(rate, float) or not isinstance(rate, Decimal) or not rate.is_finite():
+        raise ValueError(f"{what} must be a finite Decimal such as Decimal('0.0005'), not {rate!r}")
+    if rate < 0:
+        raise ValueError(f"{what} cannot be negative, not {rate}")
+    return rate
+
+
 def prorate(amount: Decimal, numerator: int, denominator: int) -> Decimal:
     """``amount * numerator / denominator`` rounded once with the money rule, computed exactly.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +16,17 @@ from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.ids import new_id, new_secret, secret_hash
 from chalicelib.core.observability import logger
 from chalicelib.licensing import model
+from chalicelib.licensing.events import (
+    AgreementAmended,
+    KeyIssued,
+    KeyRevoked,
+    LicenseChanged,
+    LicenseExtended,
+    LicenseReinstated,
+    LicenseSuspended,
+    LicenseTerminated,
+    Listener,
+)
 from chalicelib.licensing.model import (
     Agreement,
     Channel,
@@ -37,8 +47,6 @@ MAX_ORIGINS = 20
 # A key nobody knows is remembered for a shorter time, so a key issued elsewhere works quickly.
 UNKNOWN_KEY_TTL_SECONDS = 10.0
 
-# Told (licensee id, action) after a change of the license has been stored, e.g. "license.terminate".
-Listener = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -227,7 +235,7 @@ class LicensingService:
         period = model.next_period(lic, years, start)
         self.store.add_period(lic, period, self._audit(licensee_id, "license.extended", actor, {
             "period": period.number, "start": period.start, "end": period.end}))
-        return self._changed(licensee_id, "license.extended")
+        return self._changed(LicenseExtended(licensee_id))
 
     def amend(self, licensee_id: str, effective_date: date, actor: str, *, channels: frozenset[Channel] | None = None,
               seats: int | None = None, payment_terms_days: int | None = None, notice_address: str | None = None,
@@ -251,7 +259,7 @@ class LicensingService:
         self.store.add_terms(lic, terms, self._audit(licensee_id, "agreement.amended", actor, {
             "version": terms.version, "effective_date": effective_date, "channels": sorted(terms.channels),
             "seats": terms.seats, "payment_terms_days": terms.payment_terms_days, "note": note}))
-        return self._changed(licensee_id, "agreement.amended")
+        return self._changed(AgreementAmended(licensee_id, effective_date))
 
     def suspend(self, licensee_id: str, reason: str, actor: str) -> LicenseView:
         """Suspend use at once (clause 8: late payment, among others); keys stop within the cache TTL."""
@@ -260,6 +268,23 @@ class LicensingService:
         if model.is_suspended(lic, self.clock.now()):
             raise Conflict("The license is already suspended.", code="ALREADY_SUSPENDED")
         return self._event(lic, EventKind.SUSPEND, None, reason, actor)
+
+    def ensure_suspended(self, licensee_id: str, reason: str, actor: str) -> bool:
+        """Suspend unless suspended already (billing's hold for late payment); True when this call suspended."""
+        lic = self._license(licensee_id)
+        self._refuse_if_terminated(lic)
+        if model.is_suspended(lic, self.clock.now()):
+            return False
+        self._event(lic, EventKind.SUSPEND, None, reason, actor)
+        return True
+
+    def ensure_reinstated(self, licensee_id: str, reason: str, actor: str) -> bool:
+        """Lift a suspension; False when there is none to lift, or the agreement has been terminated."""
+        lic = self._license(licensee_id)
+        if model.termination(lic) is not None or not model.is_suspended(lic, self.clock.now()):
+            return False
+        self._event(lic, EventKind.REINSTATE, None, reason, actor)
+        return True
 
     def reinstate(self, licensee_id: str, reason: str, actor: str) -> LicenseView:
         lic = self._license(licensee_id)
@@ -324,7 +349,7 @@ class LicensingService:
             raise Conflict("That key is already revoked.", code="ALREADY_REVOKED")
         self.store.revoke_key(lic, key, self._audit(licensee_id, "key.revoked", actor, {
             "key_id": key_id, "kind": key.kind.value}))
-        self._changed(licensee_id, "key.revoked")
+        self._changed(KeyRevoked(licensee_id, key_id))
         return next(k for k in self._license(licensee_id).keys if k.key_id == key_id)
 
     # -- validation (clauses 1.1.3, 3.1.1) -------------------------------------------------------------
@@ -357,6 +382,13 @@ class LicensingService:
         return Validation(code, status, licensee_id, key, model.ends_on(lic),
                           model.terms_on(lic, today).channels)
 
+    def current(self, licensee_id: str, *, consistent: bool = True) -> License:
+        """The license as stored now, not cached; NotFound without a licensee or a signed agreement."""
+        return self._license(licensee_id, consistent=consistent)
+
+    def licensee(self, licensee_id: str) -> Party | None:
+        return self.store.licensee(licensee_id)
+
     def license(self, licensee_id: str) -> License | None:
         """The license as requests see it: cached in the process for the TTL, read eventually consistent.
         Other areas that gate on the license (mail, chat) use this instead of a cache of their own."""
@@ -378,7 +410,7 @@ class LicensingService:
         self.store.add_key(lic, key, secret_hash(secret), seats, self._audit(licensee_id, "key.issued", actor, {
             "key_id": key.key_id, "kind": kind.value, "prefix": key.prefix,
             "allowed_origins": list(key.allowed_origins)}))
-        self._changed(licensee_id, "key.issued")
+        self._changed(KeyIssued(licensee_id, key.key_id))
         return IssuedKey(key, secret)
 
     def _event(self, lic: License, kind: EventKind, effective_date: date | None, reason: str,
@@ -386,20 +418,28 @@ class LicensingService:
         event = LicenseEvent(len(lic.events) + 1, kind, self.clock.now(), effective_date, reason)
         self.store.add_event(lic, event, self._audit(lic.licensee_id, f"license.{kind.value}", actor, {
             "reason": reason, "effective_date": effective_date}))
-        return self._changed(lic.licensee_id, f"license.{kind.value}")
+        announced: LicenseChanged
+        if kind is EventKind.TERMINATE and effective_date is not None:
+            announced = LicenseTerminated(lic.licensee_id, effective_date)
+        elif kind is EventKind.SUSPEND:
+            announced = LicenseSuspended(lic.licensee_id)
+        else:
+            announced = LicenseReinstated(lic.licensee_id)
+        return self._changed(announced)
 
-    def _changed(self, licensee_id: str, action: str) -> LicenseView:
-        self._licenses.forget(licensee_id)
-        self.metrics.count(LICENSE_CHANGES, action=action)
+    def _changed(self, event: LicenseChanged) -> LicenseView:
+        self._licenses.forget(event.licensee_id)
+        self.metrics.count(LICENSE_CHANGES, action=event.action)
         for listener in self._listeners:
             try:
-                listener(licensee_id, action)
+                listener(event)
             except Exception:  # the change is stored; a listener catches up on its own (see add_listener)
-                logger.exception("a license listener failed", extra={"licensee_id": licensee_id, "action": action})
-        return self.show(licensee_id)
+                logger.exception("a license listener failed", extra={"licensee_id": event.licensee_id,
+                                                                    "action": event.action})
+        return self.show(event.licensee_id)
 
-    def _license(self, licensee_id: str) -> License:
-        lic = self.store.load(licensee_id)
+    def _license(self, licensee_id: str, *, consistent: bool = True) -> License:
+        lic = self.store.load(licensee_id, consistent=consistent)
         if lic is None:
             if self.store.licensee(licensee_id) is None:
                 raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")

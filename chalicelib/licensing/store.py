@@ -21,9 +21,9 @@ from pynamodb.attributes import (
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import dynamodb
+from chalicelib.adapters.dynamodb import Batch
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.licensing.model import (
@@ -299,7 +299,7 @@ class _Change:
         self.lic, self.delta, self.seats = lic, agent_keys_delta, seats
         self._cm = dynamodb.transaction("The license changed while this change was being made; try again.")
 
-    def __enter__(self) -> TransactWrite:
+    def __enter__(self) -> Batch:
         tx = self._cm.__enter__()
         agreement = AgreementItem(pk=_pk(self.lic.licensee_id), sk="AGREEMENT")
         actions: list[Action] = [AgreementItem.revision.set(self.lic.agreement.revision + 1)]
@@ -316,10 +316,7 @@ class _Change:
 
 
 def _get(pk: str, sk: str, consistent: bool = True) -> LicensingItem | None:
-    try:
-        return LicensingItem.get(pk, sk, consistent_read=consistent)
-    except LicensingItem.DoesNotExist:
-        return None
+    return dynamodb.get(LicensingItem, pk, sk, consistent=consistent)
 
 
 def _terms(item: TermsItem) -> Terms:

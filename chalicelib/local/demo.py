@@ -9,8 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
+from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+from chalicelib.billing.periods import Cadence
 from chalicelib.bootstrap import Services
+from chalicelib.core.errors import NotFound
 from chalicelib.licensing.model import Channel, Code, Party, Signatory
 from chalicelib.licensing.service import AgreementDraft
 
@@ -31,9 +33,9 @@ def seed(built: Services, data_dir: Path, api: str, allowed_origin: str) -> dict
 
     if licensing.licensor() is None:
         licensing.set_licensor(LICENSOR, ACTOR)
-    if licensing.store.licensee(DEMO_LICENSEE) is None:
+    if licensing.licensee(DEMO_LICENSEE) is None:
         licensing.create_licensee(MERCHANT, ACTOR, licensee_id=DEMO_LICENSEE)
-    if licensing.store.load(DEMO_LICENSEE) is None:
+    if not _signed(licensing, DEMO_LICENSEE):
         today = built.clock.now().astimezone(built.settings.timezone).date()
         start = today.replace(day=1)
         licensing.sign(DEMO_LICENSEE, AgreementDraft(
@@ -78,3 +80,11 @@ def demo_fee_schedule(start: date) -> list[FeeItem]:
         FeeItem("support", FeeKind.SUPPORT, "Technical support fee", Decimal("300.00"), Cadence.MONTHLY,
                 Timing.ARREARS, start),
     ]
+
+
+def _signed(licensing: Any, licensee_id: str) -> bool:
+    try:
+        licensing.current(licensee_id)
+    except NotFound:
+        return False
+    return True

@@ -39,7 +39,7 @@ class SesLikeHandler:
     def receive(self, raw: bytes, recipients: list[str], source: str) -> dict[str, Any]:
         services = self.services
         ses_id = new_id("ses").replace("_", "")
-        services.blobs.put(f"{services.settings.inbound_prefix}{ses_id}", raw, "message/rfc822")
+        services.mail.raw_mail.put(f"{services.settings.inbound_prefix}{ses_id}", raw, "message/rfc822")
         event = ses_event(ses_id, recipients, source, services.clock.now(), LOCAL_VERDICTS)
         try:
             return on_inbound(event, services)

@@ -105,7 +105,7 @@ def attachment(ticket_id: str, message_id: str, index: str) -> Response:
     disposition = "inline" if content_type in _INLINE_TYPES else "attachment"
     return Response(body=data, status_code=200, headers={
         "Content-Type": content_type, "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(part.filename, safe='')}"})
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(part.name, safe='')}"})
 
 
 @mail_api.route("/v1/agent/outbox", methods=["GET"])

@@ -75,7 +75,7 @@ def release(ctx: Context, licensee_id: str, ses_id: str, as_json: bool) -> None:
 def replay(ctx: Context, ses_ids: tuple[str, ...], since: str | None, as_json: bool) -> None:
     """Run failed inbound mail again, by SES message id (SES_IDS) or every failure --since a time.
 
-    The mail is read from the raw store (the stage's mail bucket, or .data/blobs locally). Replaying twice
+    The mail is read from the raw store (the stage's raw-mail bucket, or .data/blobs locally). Replaying twice
     stores nothing twice: a mail already delivered comes back as a duplicate."""
     from datetime import datetime
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from chalicelib.bootstrap import Services
 
 
-def on_inbound(event: dict[str, Any], services: Services) -> dict[str, Any]:
+def on_inbound(event: dict[str, Any], services: Services, context: Any = None) -> dict[str, Any]:
     """SES received mail (receipt rule: S3 action, then this). Reads each raw mail from the blob store by its
     SES message id, and delivers or keeps it. Raising makes Lambda retry, which stores nothing twice."""
     outcomes: list[dict[str, Any]] = []
@@ -21,7 +21,7 @@ def on_inbound(event: dict[str, Any], services: Services) -> dict[str, Any]:
     return {"outcomes": outcomes}
 
 
-def on_delivery_events(event: dict[str, Any], services: Services) -> dict[str, Any]:
+def on_delivery_events(event: dict[str, Any], services: Services, context: Any = None) -> dict[str, Any]:
     """SES bounce and complaint notifications (through SNS or EventBridge)."""
     matched = [services.mail.record_delivery_event(e) for e in delivery_events(event)]
     return {"events": len(matched), "matched": sum(matched)}

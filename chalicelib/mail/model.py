@@ -15,10 +15,12 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from chalicelib.audit.model import AuditRecord
+from chalicelib.core.mailer import Delivery as Delivery  # what became of a mail sent: one enum for all mail
 from chalicelib.licensing import model as licensing
 from chalicelib.licensing.model import Channel, License, Status
 from chalicelib.mail.loops import Classification, MailKind
-from chalicelib.mail.parsing import ParsedMail, Problem
+from chalicelib.mail.parsing import Attachment, ParsedMail, Problem
 from chalicelib.mail.tokens import REPLY_PREFIX, subject_tag
 
 # DynamoDB keeps an item under 400 KB, and every KB written costs a write unit (two in a transaction): the body
@@ -86,17 +88,6 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
-class Delivery(StrEnum):
-    """What became of a mail we sent."""
-
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"  # the mailer refused it
-    NOT_DELIVERED = "not_delivered"  # a permanent bounce
-    DELAYED = "delayed"  # a transient bounce
-    COMPLAINED = "complained"  # the recipient marked it as spam
-
-
 # -- SES events --------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Verdicts:
@@ -123,28 +114,49 @@ class InboundEvent:
 
 
 def inbound_events(event: Mapping[str, Any]) -> list[InboundEvent]:
-    """The mails of an SES receipt-rule Lambda event. Records that are not SES receipts are skipped."""
+    """The mails of an SES receipt event, in either shape SES hands over: a receipt rule's Lambda action
+    (`Records[].ses`), or its S3 action's notification through SNS (`Records[].Sns.Message`, the JSON of
+    `{"notificationType": "Received", "mail", "receipt"}`), which is how mail received in another region
+    reaches the main one. Records that are neither are skipped."""
     found = []
     for record in event.get("Records") or []:
-        ses = record.get("ses") if isinstance(record, Mapping) else None
-        if not isinstance(ses, Mapping):
-            continue
-        mail, receipt = ses.get("mail") or {}, ses.get("receipt") or {}
-        ses_id = str(mail.get("messageId") or "")
-        if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", ses_id):
-            continue
-        recipients = receipt.get("recipients") or mail.get("destination") or []
-
-        def status(name: str, receipt: Mapping[str, Any] = receipt) -> str:
-            verdict = receipt.get(name) or {}
-            return str(verdict.get("status", "GRAY")).upper() if isinstance(verdict, Mapping) else "GRAY"
-
-        verdicts = Verdicts(spam=status("spamVerdict"), virus=status("virusVerdict"), spf=status("spfVerdict"),
-                            dkim=status("dkimVerdict"), dmarc=status("dmarcVerdict"),
-                            dmarc_policy=str(receipt.get("dmarcPolicy") or "").lower())
-        found.append(InboundEvent(ses_id, tuple(dict.fromkeys(str(r).strip().lower() for r in recipients)),
-                                  verdicts))
+        receipt = _received(record) if isinstance(record, Mapping) else None
+        if receipt is not None:
+            found.append(receipt)
     return found
+
+
+def _received(record: Mapping[str, Any]) -> InboundEvent | None:
+    ses = record.get("ses")
+    if ses is None:  # SNS: SES's notification of a mail its S3 action stored
+        message = _sns_message(record)
+        ses = message if isinstance(message, Mapping) and message.get("notificationType") == "Received" else None
+    if not isinstance(ses, Mapping):
+        return None
+    mail, receipt = ses.get("mail") or {}, ses.get("receipt") or {}
+    ses_id = str(mail.get("messageId") or "")
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", ses_id):
+        return None
+    recipients = receipt.get("recipients") or mail.get("destination") or []
+
+    def status(name: str) -> str:
+        verdict = receipt.get(name) or {}
+        return str(verdict.get("status", "GRAY")).upper() if isinstance(verdict, Mapping) else "GRAY"
+
+    verdicts = Verdicts(spam=status("spamVerdict"), virus=status("virusVerdict"), spf=status("spfVerdict"),
+                        dkim=status("dkimVerdict"), dmarc=status("dmarcVerdict"),
+                        dmarc_policy=str(receipt.get("dmarcPolicy") or "").lower())
+    return InboundEvent(ses_id, tuple(dict.fromkeys(str(r).strip().lower() for r in recipients)), verdicts)
+
+
+def _sns_message(record: Mapping[str, Any]) -> Any:
+    """The parsed JSON message of an SNS record, or None."""
+    sns = record.get("Sns")
+    body = sns.get("Message") if isinstance(sns, Mapping) else None
+    try:
+        return json.loads(body) if isinstance(body, str) else None
+    except ValueError:
+        return None
 
 
 def ses_event(ses_id: str, recipients: Iterable[str], source: str, at: datetime,
@@ -181,11 +193,7 @@ def delivery_events(event: Mapping[str, Any]) -> list[DeliveryEvent]:
     configuration-set `eventType`), or an EventBridge event (`detail`). Anything else is skipped."""
     messages: list[Mapping[str, Any]] = []
     for record in event.get("Records") or []:
-        body = (record.get("Sns") or {}).get("Message") if isinstance(record, Mapping) else None
-        try:
-            parsed = json.loads(body) if isinstance(body, str) else None
-        except ValueError:
-            parsed = None
+        parsed = _sns_message(record) if isinstance(record, Mapping) else None
         if isinstance(parsed, Mapping):
             messages.append(parsed)
     if isinstance(event.get("detail"), Mapping):
@@ -372,3 +380,124 @@ def stored_body(text: str, limit: int = MAX_STORED_BODY_BYTES) -> tuple[str, boo
     if len(data) <= limit:
         return text, False
     return data[:limit].decode("utf-8", "ignore"), True
+
+
+# -- what mail keeps: tickets, their messages, contacts, held mail, settings -------------------------------------
+@dataclass(frozen=True)
+class Message:
+    message_key: str
+    ticket_id: str
+    direction: str
+    from_address: str
+    created_at: datetime
+    from_name: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    subject: str = ""
+    text: str = ""
+    body: str = ""
+    body_truncated: bool = False
+    rfc_message_id: str | None = None
+    provider_id: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    problems: tuple[str, ...] = ()
+    kind: str = "person"
+    author: str | None = None
+    delivery: str | None = None
+    delivery_detail: str | None = None
+    raw_key: str | None = None
+    verdicts: dict[str, str] | None = None
+
+    def as_dict(self, attachments: list[dict[str, Any]]) -> dict[str, Any]:
+        """The message as agents see it, with its ``attachments`` as the caller may link them."""
+        problems = []
+        for code in self.problems:
+            try:
+                problems.append({"code": code, "text": PROBLEM_TEXT[Problem(code)]})
+            except (KeyError, ValueError):
+                problems.append({"code": code, "text": code})
+        return {"id": self.message_key, "direction": self.direction, "from": self.from_address,
+                "from_name": self.from_name, "to": list(self.to), "cc": list(self.cc), "subject": self.subject,
+                "text": self.text, "body": self.body, "body_truncated": self.body_truncated,
+                "created_at": self.created_at.isoformat(), "kind": self.kind, "author": self.author,
+                "attachments": attachments, "problems": problems,
+                "delivery": {"status": self.delivery, "detail": self.delivery_detail} if self.delivery else None,
+                "authentication": self.verdicts}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    ticket_id: str
+    number: int
+    subject: str
+    contact: str
+    status: str
+    support_address: str
+    created_at: datetime
+    last_activity_at: datetime
+    message_count: int = 0
+    participants: frozenset[str] = field(default_factory=frozenset)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.ticket_id, "number": self.number, "subject": self.subject,
+                "contact": self.contact, "status": self.status, "channel": "email",
+                "support_address": self.support_address, "created_at": self.created_at.isoformat(),
+                "last_activity_at": self.last_activity_at.isoformat(), "message_count": self.message_count}
+
+
+@dataclass(frozen=True)
+class Contact:
+    address: str
+    name: str | None = None
+    undeliverable: bool = False
+    undeliverable_reason: str | None = None
+    undeliverable_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Held:
+    licensee_id: str | None
+    reason: str
+    at: datetime
+    ses_id: str
+    raw_key: str
+    from_address: str | None
+    subject: str
+    recipients: tuple[str, ...]
+    held_key: str = ""  # its sort key in the merchant's held mail
+    released_at: datetime | None = None
+    released_by: str | None = None
+    ticket_id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "reason_text": READABLE.get(HoldReason(self.reason), self.reason),
+                "at": self.at.isoformat(), "from": self.from_address, "subject": self.subject, "raw": self.raw_key,
+                "ses_id": self.ses_id, "recipients": list(self.recipients),
+                "released": ({"at": self.released_at.isoformat(), "by": self.released_by, "ticket_id": self.ticket_id}
+                             if self.released_at else None)}
+
+
+@dataclass(frozen=True)
+class Release:
+    """A held mail staff deliver after all: stored in the same transaction as the message it becomes."""
+
+    held_key: str
+    audit: AuditRecord
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    acknowledge: bool = True
+    acknowledgement_text: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one mail for one merchant."""
+
+    licensee_id: str | None
+    result: str  # delivered | duplicate | quarantined | held
+    ticket_id: str | None = None
+    reason: str | None = None
+    new_ticket: bool = False
+    acknowledged: bool = False

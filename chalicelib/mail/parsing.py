@@ -70,6 +70,9 @@ class Problem(StrEnum):
 
 @dataclass(frozen=True)
 class Attachment:
+    """An attachment of a mail: as read from the MIME (its bytes in ``data``, None when too large to keep) and as
+    stored with its message (the bytes in the blob store under ``blob_key``, None when they were not kept)."""
+
     filename: str | None
     content_type: str
     size: int
@@ -77,6 +80,16 @@ class Attachment:
     inline: bool = False
     too_large: bool = False
     data: bytes | None = field(default=None, repr=False)
+    blob_key: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file name to offer (a kept attachment always has one)."""
+        return self.filename or "attachment"
+
+    def kept(self, blob_key: str | None, filename: str) -> Attachment:
+        """The attachment as its message keeps it: named, its bytes in the blob store (or not kept)."""
+        return replace(self, filename=filename, blob_key=blob_key, data=None)
 
 
 @dataclass(frozen=True)

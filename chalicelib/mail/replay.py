@@ -1,7 +1,7 @@
 """Staff run failed inbound mail again (`./kefu mail replay`): the failed events Lambda kept (locally, the
 SMTP ingress) go through the same `MailService.receive` as on arrival, reading the raw mail from the raw store
-(S3 on AWS, .data/blobs locally). Running again is harmless: the Message-ID rule stores one copy only, so a
-mail that did arrive after all comes back as `duplicate`."""
+(S3 on AWS: the receiving region's raw-mail bucket; .data/blobs locally). Running again is harmless: the
+Message-ID rule stores one copy only, so a mail that did arrive after all comes back as `duplicate`."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def replay(mail: MailService, failures: FailedEvents, at: datetime, actor: str, 
         results += _run(mail, records, at, actor, "failed-events", failed, failures)
     for ses_id in sorted(wanted - {r["ses_id"] for r in results}):
         try:
-            raw = mail.blobs.get(f"{mail.settings.inbound_prefix}{ses_id}")
+            raw = mail.raw_mail.get(f"{mail.settings.inbound_prefix}{ses_id}")
         except BlobNotFound:
             results.append({"ses_id": ses_id, "result": "not_found", "source": "raw", "outcomes": []})
             continue

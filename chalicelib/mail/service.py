@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from email.utils import formataddr
 from typing import Any
 
@@ -21,12 +21,24 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import Mailer, OutboundMail
 from chalicelib.core.observability import logger
 from chalicelib.licensing.model import License
-from chalicelib.licensing.service import LicensingService
+from chalicelib.licensing.reader import LicenseReader
 from chalicelib.mail import model
 from chalicelib.mail.loops import Classification, classify
-from chalicelib.mail.model import Delivery, DeliveryEvent, HoldReason, InboundEvent, TicketStatus
-from chalicelib.mail.parsing import ParsedMail, Problem, parse
-from chalicelib.mail.store import Attachment, Held, MailSettings, MailStore, Message, Release, Ticket
+from chalicelib.mail.model import (
+    Delivery,
+    DeliveryEvent,
+    Held,
+    HoldReason,
+    InboundEvent,
+    MailSettings,
+    Message,
+    Outcome,
+    Release,
+    Ticket,
+    TicketStatus,
+)
+from chalicelib.mail.parsing import Attachment, ParsedMail, Problem, parse
+from chalicelib.mail.store import MailStore
 from chalicelib.mail.threads import ThreadDecision, ThreadVia, TicketCandidate, choose_ticket, lookups
 from chalicelib.mail.tokens import extract_reply_token, make_token, read_token
 from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_HELD, MAIL_RECEIVED, MAIL_SENT, MetricsSink
@@ -43,25 +55,15 @@ RELEASABLE = frozenset({HoldReason.SPAM, HoldReason.SPOOFED, HoldReason.CHANNEL_
                         HoldReason.TOO_MANY_TICKETS})
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one mail for one merchant."""
-
-    licensee_id: str | None
-    result: str  # delivered | duplicate | quarantined | held
-    ticket_id: str | None = None
-    reason: str | None = None
-    new_ticket: bool = False
-    acknowledged: bool = False
-
-
 class MailService:
-    def __init__(self, store: MailStore, licensing: LicensingService, blobs: BlobStore, mailer: Mailer,
+    def __init__(self, store: MailStore, licensing: LicenseReader, blobs: BlobStore, mailer: Mailer,
                  clock: Clock, settings: Settings, metrics: MetricsSink,
-                 reply_secrets: Callable[[], tuple[bytes, ...]] | None = None) -> None:
+                 reply_secrets: Callable[[], tuple[bytes, ...]] | None = None,
+                 raw_mail: BlobStore | None = None) -> None:
         self.store = store
         self.licensing = licensing
-        self.blobs = blobs
+        self.blobs = blobs  # attachments
+        self.raw_mail = raw_mail or blobs  # what SES stored: the receiving region's bucket, or the same store
         self.mailer = mailer
         self.clock = clock
         self.settings = settings
@@ -84,7 +86,7 @@ class MailService:
         """One mail SES received: read the raw message it stored, then deliver it to each merchant it is
         addressed to, or keep it with the reason it cannot be. Safe to run again for the same event."""
         raw_key = f"{self.settings.inbound_prefix}{event.ses_id}"
-        raw = self.blobs.get(raw_key)  # missing raw mail raises, so the event is retried
+        raw = self.raw_mail.get(raw_key)  # missing raw mail raises, so the event is retried
         parsed = parse(raw)
         key = model.idempotency_key(parsed.message_id, event.ses_id)
         targets: dict[str, str] = {}
@@ -256,8 +258,7 @@ class MailService:
             if part.data is not None:
                 blob_key = f"attachments/{licensee_id}/{own_hash}/{n}"
                 self.blobs.put(blob_key, part.data, part.content_type)  # same key on a retry: no copies
-            attachments.append(Attachment(part.filename or f"attachment-{n + 1}", part.content_type, part.size,
-                                          blob_key, part.inline, part.content_id))
+            attachments.append(part.kept(blob_key, part.filename or f"attachment-{n + 1}"))
         assert parsed.from_address is not None
         return Message(
             message_key=new_id("msg"), ticket_id=ticket_id or _new_ticket_id(), direction="inbound",
@@ -419,15 +420,7 @@ class MailService:
 
     def held(self, licensee_id: str | None) -> list[dict[str, Any]]:
         """Mail kept back for a merchant (or, for staff, mail that reached no merchant), newest first."""
-        return [self._held_dict(h) for h in self.store.held(licensee_id)]
-
-    @staticmethod
-    def _held_dict(h: Held) -> dict[str, Any]:
-        return {"reason": h.reason, "reason_text": model.READABLE.get(HoldReason(h.reason), h.reason),
-                "at": h.at.isoformat(), "from": h.from_address, "subject": h.subject, "raw": h.raw_key,
-                "ses_id": h.ses_id, "recipients": list(h.recipients),
-                "released": ({"at": h.released_at.isoformat(), "by": h.released_by, "ticket_id": h.ticket_id}
-                             if h.released_at else None)}
+        return [h.as_dict() for h in self.store.held(licensee_id)]
 
     def release(self, licensee_id: str, ses_id: str, actor: str) -> dict[str, Any]:
         """Staff deliver a held mail to its merchant after all, through the same path as mail that arrives,
@@ -437,17 +430,20 @@ class MailService:
             raise NotFound("The merchant has no held mail with this id (see ./kefu mail held --licensee).",
                            code="UNKNOWN_HELD_MAIL")
         if held.released_at is not None:
-            return {"result": "already_released", "ticket_id": held.ticket_id, "held": self._held_dict(held)}
+            return {"result": "already_released", "ticket_id": held.ticket_id, "held": held.as_dict()}
         reason = HoldReason(held.reason)
         if reason not in RELEASABLE:
             raise Conflict(f"Mail held as {reason.value} cannot be released: "
                            f"{model.READABLE.get(reason, reason.value)}", code="NOT_RELEASABLE")
-        gate = model.mail_gate(self.licensing.store.load(licensee_id), self.clock.now(), self.settings.timezone,
-                               self.settings.expiring_window_days)
+        try:
+            stored: License | None = self.licensing.current(licensee_id)
+        except NotFound:
+            stored = None
+        gate = model.mail_gate(stored, self.clock.now(), self.settings.timezone, self.settings.expiring_window_days)
         if gate is not None:
             raise Conflict(f"The license still keeps this mail back: {model.READABLE[gate]}",
                            code="LICENSE_BLOCKS_MAIL")
-        parsed = parse(self.blobs.get(held.raw_key))
+        parsed = parse(self.raw_mail.get(held.raw_key))
         if not parsed.from_address:
             raise Conflict("The mail has no sender address one could answer.", code="NOT_RELEASABLE")
         address = next((r for r in held.recipients if self._route(r) == licensee_id), None) or next(
@@ -462,7 +458,7 @@ class MailService:
         if outcome.result == "duplicate":  # a release that ran at the same time delivered it
             current = self.store.held_mail(licensee_id, ses_id) or held
             return {"result": "already_released" if current.released_at else "already_delivered",
-                    "ticket_id": current.ticket_id, "held": self._held_dict(current)}
+                    "ticket_id": current.ticket_id, "held": current.as_dict()}
         logger.info("held mail released", extra={"ses_id": ses_id, "merchant": licensee_id, "reason": reason.value})
         return {"result": "released", "ticket_id": outcome.ticket_id, "new_ticket": outcome.new_ticket}
 
@@ -482,10 +478,7 @@ class MailService:
         return {"licensee_id": licensee_id, "address": address, "undeliverable": False}
 
     def ticket_dict(self, ticket: Ticket) -> dict[str, Any]:
-        return {"id": ticket.ticket_id, "number": ticket.number, "subject": ticket.subject,
-                "contact": ticket.contact, "status": ticket.status, "channel": "email",
-                "support_address": ticket.support_address, "created_at": ticket.created_at.isoformat(),
-                "last_activity_at": ticket.last_activity_at.isoformat(), "message_count": ticket.message_count}
+        return ticket.as_dict()
 
     def message_dict(self, licensee_id: str, m: Message) -> dict[str, Any]:
         expires = int(self.clock.now().timestamp()) + LINK_SECONDS
@@ -494,23 +487,12 @@ class MailService:
             url = None
             if part.blob_key is not None:
                 signature = self.attachment_signature(licensee_id, m.ticket_id, m.message_key, n, expires)
-                url = self.blobs.link(part.blob_key, part.filename, LINK_SECONDS) or (
+                url = self.blobs.link(part.blob_key, part.name, LINK_SECONDS) or (
                     f"/v1/agent/tickets/{m.ticket_id}/messages/{m.message_key}/attachments/{n}?m={licensee_id}"
                     f"&exp={expires}&sig={signature}")
             attachments.append({"filename": part.filename, "content_type": part.content_type, "size": part.size,
                                 "inline": part.inline, "content_id": part.content_id, "url": url})
-        problems = []
-        for code in m.problems:
-            try:
-                problems.append({"code": code, "text": model.PROBLEM_TEXT[model.Problem(code)]})
-            except (KeyError, ValueError):
-                problems.append({"code": code, "text": code})
-        return {"id": m.message_key, "direction": m.direction, "from": m.from_address, "from_name": m.from_name,
-                "to": list(m.to), "cc": list(m.cc), "subject": m.subject, "text": m.text, "body": m.body,
-                "body_truncated": m.body_truncated, "created_at": m.created_at.isoformat(), "kind": m.kind,
-                "author": m.author, "attachments": attachments, "problems": problems,
-                "delivery": {"status": m.delivery, "detail": m.delivery_detail} if m.delivery else None,
-                "authentication": m.verdicts}
+        return m.as_dict(attachments)
 
     # -- merchant settings ---------------------------------------------------------------------------------------
     def add_address(self, licensee_id: str, local_part: str, actor: str) -> str:
@@ -519,7 +501,7 @@ class MailService:
             address = model.support_address(local_part, self.domain)
         except ValueError as exc:
             raise InvalidInput(str(exc), code="INVALID_ADDRESS") from exc
-        if self.licensing.store.licensee(licensee_id) is None:
+        if self.licensing.licensee(licensee_id) is None:
             raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
         self.store.add_address(licensee_id, address, AuditRecord(
             subject=f"licensee:{licensee_id}", action="mail.address_added", actor=actor, at=self.clock.now(),
@@ -553,7 +535,7 @@ class MailService:
         return ticket
 
     def _merchant_name(self, licensee_id: str) -> str:
-        party = self.licensing.store.licensee(licensee_id)
+        party = self.licensing.licensee(licensee_id)
         return party.short_name if party else "Customer service"
 
 

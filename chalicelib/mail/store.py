@@ -21,7 +21,6 @@ or two deliveries of the same mail at once, write it once.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,7 +35,6 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -46,7 +44,21 @@ from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core import cursors
 from chalicelib.core.errors import InvalidInput
-from chalicelib.mail.model import Delivery, TicketStatus, key_hash
+from chalicelib.mail.model import (
+    Contact,
+    Delivery,
+    Held,
+    MailSettings,
+    Message,
+    Release,
+    Ticket,
+    TicketStatus,
+    key_hash,
+)
+from chalicelib.mail.parsing import Attachment
+
+# What a page cursor of the ticket lists names: the table's key and the activity index's.
+PAGE_KEY = ("pk", "sk", "activity_pk", "activity_sk")
 
 
 class ActivityIndex(GlobalSecondaryIndex["MailItem"]):
@@ -177,96 +189,6 @@ class RateItem(MailItem, discriminator="rate"):
     sent = NumberAttribute(default=0)
 
 
-# -- plain records the service works with ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    size: int
-    blob_key: str | None
-    inline: bool = False
-    content_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Message:
-    message_key: str
-    ticket_id: str
-    direction: str
-    from_address: str
-    created_at: datetime
-    from_name: str = ""
-    to: tuple[str, ...] = ()
-    cc: tuple[str, ...] = ()
-    subject: str = ""
-    text: str = ""
-    body: str = ""
-    body_truncated: bool = False
-    rfc_message_id: str | None = None
-    provider_id: str | None = None
-    attachments: tuple[Attachment, ...] = ()
-    problems: tuple[str, ...] = ()
-    kind: str = "person"
-    author: str | None = None
-    delivery: str | None = None
-    delivery_detail: str | None = None
-    raw_key: str | None = None
-    verdicts: dict[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Ticket:
-    ticket_id: str
-    number: int
-    subject: str
-    contact: str
-    status: str
-    support_address: str
-    created_at: datetime
-    last_activity_at: datetime
-    message_count: int = 0
-    participants: frozenset[str] = field(default_factory=frozenset)
-
-
-@dataclass(frozen=True)
-class Contact:
-    address: str
-    name: str | None = None
-    undeliverable: bool = False
-    undeliverable_reason: str | None = None
-    undeliverable_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Held:
-    licensee_id: str | None
-    reason: str
-    at: datetime
-    ses_id: str
-    raw_key: str
-    from_address: str | None
-    subject: str
-    recipients: tuple[str, ...]
-    held_key: str = ""  # its sort key in the merchant's held mail
-    released_at: datetime | None = None
-    released_by: str | None = None
-    ticket_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Release:
-    """A held mail staff deliver after all: stored in the same transaction as the message it becomes."""
-
-    held_key: str
-    audit: AuditRecord
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    acknowledge: bool = True
-    acknowledgement_text: str | None = None
-
-
 def _merchant(licensee_id: str) -> str:
     return f"MERCHANT#{licensee_id}"
 
@@ -347,10 +269,12 @@ class MailStore:
     def list_tickets(self, licensee_id: str, status: str, limit: int,
                      cursor: str | None) -> tuple[list[Ticket], str | None]:
         """A page of tickets in a status, newest activity first, and the cursor of the next page."""
-        scope = f"mail-tickets|{licensee_id}|{status}"
-        start = _read_cursor(cursors.decode(cursor, scope), _activity(licensee_id, status))
-        page = MailItem.activity_index.query(_activity(licensee_id, status), scan_index_forward=False, limit=limit,
-                                             last_evaluated_key=start)
+        activity = _activity(licensee_id, status)
+        scope = f"mail-tickets|{licensee_id}|{status}"  # signed and bound to this merchant's list
+        start = cursors.decode(cursor, scope)
+        if start is not None and (set(start) != set(PAGE_KEY) or start.get("activity_pk") != {"S": activity}):
+            raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
+        page = MailItem.activity_index.query(activity, scan_index_forward=False, limit=limit, last_evaluated_key=start)
         items = [_ticket(i) for i in page if isinstance(i, TicketItem)]
         return items, cursors.encode(page.last_evaluated_key, scope)
 
@@ -497,15 +421,10 @@ class MailStore:
     @staticmethod
     def _take(kind: str, licensee_id: str, sender: str, now: datetime, bucket: str, limit: int) -> bool:
         item = RateItem(pk=f"{kind}#{licensee_id}#{sender}", sk=bucket)
-        try:
-            item.update(actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
-                                 MailItem.item_type.set(RateItem)],
-                        condition=RateItem.sent.does_not_exist() | (RateItem.sent < limit))
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
+                     MailItem.item_type.set(RateItem)],
+            condition=RateItem.sent.does_not_exist() | (RateItem.sent < limit)))
 
     # -- delivery events -----------------------------------------------------------------------------------------
     def mark_undeliverable(self, licensee_id: str, address: str, reason: str, at: datetime) -> None:
@@ -526,12 +445,9 @@ class MailStore:
     def mark_delivery(self, licensee_id: str, ticket_id: str, message_key: str, delivery: Delivery,
                       detail: str) -> None:
         item = MessageItem(pk=_thread(licensee_id, ticket_id), sk=f"MSG#{message_key}")
-        try:
-            item.update(actions=[MessageItem.delivery.set(delivery.value), MessageItem.delivery_detail.set(detail)],
-                        condition=MailItem.pk.exists())
-        except UpdateError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        dynamodb.conditionally(lambda: item.update(
+            actions=[MessageItem.delivery.set(delivery.value), MessageItem.delivery_detail.set(detail)],
+            condition=MailItem.pk.exists()))
 
 
 def _message_id_item(licensee_id: str, message_hash: str, message: Message) -> MessageIdItem:
@@ -596,26 +512,14 @@ def _message(i: MessageItem) -> Message:
         cc=tuple(str(a) for a in i.cc or ()),
         subject=i.subject, text=i.text, body=i.body, body_truncated=bool(i.body_truncated),
         rfc_message_id=i.rfc_message_id, provider_id=i.provider_id,
-        attachments=tuple(Attachment(a.filename, a.content_type, int(a.size), a.blob_key, bool(a.inline),
-                                     a.content_id) for a in i.attachments or ()),
+        attachments=tuple(Attachment(filename=a.filename, content_type=a.content_type, size=int(a.size),
+                                     blob_key=a.blob_key, inline=bool(a.inline), content_id=a.content_id)
+                          for a in i.attachments or ()),
         problems=tuple(str(p) for p in i.problems or ()), kind=i.kind, author=i.author, delivery=i.delivery,
         delivery_detail=i.delivery_detail, raw_key=i.raw_key,
         verdicts=dict(i.verdicts.as_dict()) if i.verdicts is not None else None)
 
 
 def _get(pk: str, sk: str, consistent: bool = True) -> MailItem | None:
-    try:
-        return MailItem.get(pk, sk, consistent_read=consistent)
-    except MailItem.DoesNotExist:
-        return None
+    return dynamodb.get(MailItem, pk, sk, consistent=consistent)
 
-
-def _read_cursor(key: dict[str, Any] | None, activity_pk: str) -> dict[str, Any] | None:
-    """A signed cursor's key, checked once more to point into the caller's own list."""
-    if key is None:
-        return None
-    valid = (key.get("activity_pk") == {"S": activity_pk} and set(key) == {"pk", "sk", "activity_pk", "activity_sk"}
-             and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()))
-    if not valid:
-        raise InvalidInput("The 'next' cursor is not one this list gave out.", code="INVALID_CURSOR")
-    return key

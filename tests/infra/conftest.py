@@ -17,10 +17,18 @@ STAGES = ("dev", "prod")
 
 
 class Synthesized:
-    def __init__(self, outdir: Path, stages: tuple[str, ...] = STAGES) -> None:
+    """Every template of one synthesis, by stack id: `dev`, `prod`, and `dev-ingress`, `prod-ingress` where SES
+    receives in another region than the stage's own (those of `stages` only, when given)."""
+
+    def __init__(self, outdir: Path, stages: tuple[str, ...] | None = None) -> None:
         self.outdir = outdir
         self.templates: dict[str, dict[str, Any]] = {
-            stage: json.loads((outdir / f"{stage}.template.json").read_text()) for stage in stages}
+            path.name.removesuffix(".template.json"): json.loads(path.read_text())
+            for path in outdir.glob("*.template.json")
+            if stages is None or path.name.removesuffix(".template.json").removesuffix("-ingress") in stages}
+        manifest = json.loads((outdir / "manifest.json").read_text())
+        self.regions = {name: artifact["environment"].rsplit("/", 1)[1]
+                        for name, artifact in manifest["artifacts"].items() if name in self.templates}
         self._transformed: dict[str, dict[str, Any]] = {}
 
     def transformed(self, stage: str) -> dict[str, Any]:
@@ -32,19 +40,43 @@ class Synthesized:
         return {k: v for k, v in self.templates[stage]["Resources"].items() if v["Type"] == kind}
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    synthesize(outdir)
-    yield Synthesized(outdir)
+def flat(value: Any) -> str:
+    """A template value as one string: `Fn::Join` joined, `Ref` and `Fn::GetAtt` written `${Name}` and
+    `${Name.Attribute}`, as CloudFormation's `Fn::Sub` would write them."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(flat(part) for part in parts)
+    if isinstance(value, dict) and "Ref" in value:
+        return f"${{{value['Ref']}}}"
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return f"${{{'.'.join(value['Fn::GetAtt'])}}}"
+    raise AssertionError(f"not a value this helper reads: {value!r}")
 
 
-def synthesize(outdir: Path, **extra_env: str) -> None:
+def synthesize(outdir: Path, stages: tuple[str, ...] = STAGES, layouts: str = "", **extra_env: str) -> Synthesized:
+    """`python -m infra.main` in a fresh process, offline; `layouts` is Python for `main`'s layouts argument."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CDK_"))}  # no account, no endpoint
-    env.update({"CDK_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT), **extra_env})
-    done = subprocess.run([sys.executable, "-m", "infra.main"], cwd=ROOT, env=env, capture_output=True, text=True,
+    env.update({"CDK_OUTDIR": str(outdir), "PYTHONPATH": str(ROOT), "KEFU_STAGES": ",".join(stages), **extra_env})
+    command = ["-m", "infra.main"] if not layouts else [
+        "-c", f"import sys; from infra.ingress import Layout; from infra.main import main; sys.exit(main({layouts}))"]
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    return Synthesized(outdir)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    yield synthesize(tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def single_region(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Stage dev as it is synthesized where the main region receives mail itself: one setting, one stack."""
+    return synthesize(tmp_path_factory.mktemp("cdk.out.single"), ("dev",),
+                      "{'dev': Layout('dev', 'us-east-1', 'us-east-1')}")
 
 
 class _NoManagedPolicies:

@@ -1,6 +1,7 @@
 """The seams between the email code and the infrastructure: what app.py declares for mail is wired in the
 templates (SES receipt rule, bounce and complaint events, environment, grants, TTL, the reply secret), so that
-a change on either side that breaks mail on AWS fails here first."""
+a change on either side that breaks mail on AWS fails here first. Where SES receives in another region than
+the stage's own, the receiving side is pinned by tests/infra/test_ingress.py; the single-region layout here."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from chalicelib.resources import (
     reply_secret_name,
 )
 from chalicelib.settings import Settings
-from tests.infra.conftest import STAGES, Synthesized
+from tests.infra.conftest import STAGES, Synthesized, flat
 
 pytestmark = pytest.mark.infra
 
@@ -73,10 +74,18 @@ def _object_prefixes(resources: list[Any]) -> set[str]:
     return prefixes
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_the_receipt_rule_stores_raw_mail_then_invokes_mail_inbound_which_ses_may_invoke(
-        synthesized: Synthesized, stage: str) -> None:
+def _receipt_rule(synthesized: Synthesized, stage: str) -> dict[str, Any]:
+    """The stage's receipt rule, in the ingress stack of its receiving region or in its own stack."""
+    stack = f"{stage}-ingress" if f"{stage}-ingress" in synthesized.templates else stage
+    return dict(_one(synthesized, stack, "AWS::SES::ReceiptRule")[1]["Properties"]["Rule"])
+
+
+def test_where_the_main_region_receives_the_receipt_rule_stores_raw_mail_then_invokes_mail_inbound(
+        single_region: Synthesized) -> None:
+    synthesized, stage = single_region, "dev"
+    assert set(synthesized.templates) == {"dev"}  # one setting, no second stack
     _, rule = _one(synthesized, stage, "AWS::SES::ReceiptRule")
+    assert (rule["Properties"]["Rule"]["TlsPolicy"], rule["Properties"]["Rule"]["ScanEnabled"]) == ("Require", True)
     actions = rule["Properties"]["Rule"]["Actions"]
     bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
     assert actions[0] == {"S3Action": {"BucketName": {"Ref": bucket}, "ObjectKeyPrefix": "inbound/"}}
@@ -86,6 +95,15 @@ def test_the_receipt_rule_stores_raw_mail_then_invokes_mail_inbound_which_ses_ma
                    if v["Properties"]["FunctionName"] == _arn_of(MAIL_INBOUND_FUNCTION)}
     assert [p["Principal"] for p in permissions.values()] == ["ses.amazonaws.com"]
     assert set(permissions) <= set(rule["DependsOn"])  # SES checks the permission when the rule is created
+    # The raw mail is in the stage's own mail bucket, and mail_inbound reads it there, in its own region.
+    assert synthesized.regions[stage] == "us-east-1"
+    assert _object_prefixes(_granted(_statements(synthesized, stage, MAIL_INBOUND_FUNCTION), "s3:GetObject")) == {
+        "inbound/*"}
+    env = _function(synthesized, stage, MAIL_INBOUND_FUNCTION)["Environment"]["Variables"]
+    assert env["KEFU_MAIL_INBOUND_BUCKET"] == env["KEFU_MAIL_BUCKET"] == {"Ref": bucket}
+    assert env["KEFU_MAIL_RECEIVING_REGION"] == "us-east-1"
+    assert [v["Properties"]["Endpoint"] for v in synthesized.resources(stage, "AWS::SNS::Subscription").values()] == [
+        _arn_of(MAIL_EVENTS_FUNCTION)]  # bounces and complaints only: no subscription to another region
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -97,8 +115,9 @@ def test_bounces_and_complaints_of_the_configuration_set_reach_mail_delivery_eve
     event_destination = destination["Properties"]["EventDestination"]
     assert event_destination["Enabled"] and sorted(event_destination["MatchingEventTypes"]) == ["bounce", "complaint"]
     topic = event_destination["SnsDestination"]["TopicARN"]
+    assert synthesized.regions[stage] == stage_environment(stage)["KEFU_REGION"]  # SES sends from the main region
     [subscription] = [s for s in synthesized.resources(stage, "AWS::SNS::Subscription").values()
-                      if s["Properties"]["Protocol"] == "lambda"]
+                      if s["Properties"]["TopicArn"] == topic]
     redrive = subscription["Properties"].pop("RedrivePolicy")  # undeliverable notifications are kept
     assert redrive["deadLetterTargetArn"]["Fn::GetAtt"][0].startswith("ScheduleDeadLetters")
     assert subscription["Properties"] == {"Endpoint": _arn_of(MAIL_EVENTS_FUNCTION), "Protocol": "lambda",
@@ -116,10 +135,11 @@ def test_mail_functions_get_the_settings_the_mail_code_reads(synthesized: Synthe
     env = _function(synthesized, stage, name)["Environment"]["Variables"]
     bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
     assert env["KEFU_MAIL_BUCKET"] == {"Ref": bucket}
-    rule = next(iter(synthesized.resources(stage, "AWS::SES::ReceiptRule").values()))["Properties"]["Rule"]
+    rule = _receipt_rule(synthesized, stage)
     resolved = {k: v for k, v in env.items() if isinstance(v, str)}
     settings = Settings.from_env(resolved)
     assert settings.inbound_prefix == rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"]
+    assert settings.raw_mail_region == synthesized.regions[f"{stage}-ingress"] != settings.region
     assert settings.ses_configuration_set == configuration_set_name(stage)
     assert settings.mail_domain == stage_environment(stage)["KEFU_MAIL_DOMAIN"] != "kefu.local"
     assert (settings.mailer, settings.blobs) == ("ses", "s3")
@@ -157,7 +177,9 @@ def _all_function_names() -> list[str]:
 def test_mail_inbound_reads_only_raw_mail_writes_only_attachments_and_sends_only_from_the_mail_domain(
         synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, MAIL_INBOUND_FUNCTION)
-    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"inbound/*"}
+    receiving = synthesized.regions[f"{stage}-ingress"]
+    assert [flat(r) for r in _granted(statements, "s3:GetObject")] == [
+        f"arn:${{AWS::Partition}}:s3:::kefu-{stage}-inbound-${{AWS::AccountId}}-{receiving}/inbound/*"]
     assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"attachments/*"}
     assert _granted(statements, "s3:DeleteObject") == []
     domain = stage_environment(stage)["KEFU_MAIL_DOMAIN"]
@@ -203,7 +225,9 @@ def test_the_health_function_may_ask_the_bucket_and_ses_and_nothing_more_of_them
                                                                                 stage: str) -> None:
     statements = _statements(synthesized, stage, "health")
     bucket = _logical(synthesized, stage, "AWS::S3::Bucket", "MailBucket")
-    assert _granted(statements, "s3:ListBucket") == [{"Fn::GetAtt": [bucket, "Arn"]}]
+    receiving = f"kefu-{stage}-inbound-${{AWS::AccountId}}-{synthesized.regions[f'{stage}-ingress']}"
+    assert [flat(r) for r in _granted(statements, "s3:ListBucket")] == [
+        f"${{{bucket}.Arn}}", f"arn:${{AWS::Partition}}:s3:::{receiving}"]  # and the receiving region's bucket
     assert _granted(statements, "ses:GetAccount") == ["*"]
     assert _granted(statements, "s3:GetObject") == _granted(statements, "ses:SendRawEmail") == []
 

@@ -154,7 +154,7 @@ def test_the_alarm_topic_notifies_the_stages_subscribers(synthesized: Synthesize
                if v["Properties"]["TopicName"] == f"kefu-{stage}-alarms"]
     subscribed = {(s["Properties"]["Protocol"], s["Properties"]["Endpoint"])
                   for s in _of(template, "AWS::SNS::Subscription").values()
-                  if _ref(s["Properties"]["TopicArn"]) == topic}
+                  if "Ref" in s["Properties"]["TopicArn"] and _ref(s["Properties"]["TopicArn"]) == topic}
     assert subscribed == {(s.protocol, s.endpoint) for s in options(stage).alarm_subscribers}
     alarms = _of(template, "AWS::CloudWatch::Alarm").values()
     assert all(a["Properties"]["AlarmActions"] == [{"Ref": topic}] for a in alarms)

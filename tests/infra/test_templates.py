@@ -19,13 +19,14 @@ pytestmark = pytest.mark.infra
 
 
 def test_cfn_lint_passes_on_every_template(synthesized: Synthesized) -> None:
-    templates = [str(synthesized.outdir / f"{stage}.template.json") for stage in STAGES]
+    templates = [str(synthesized.outdir / f"{stack}.template.json") for stack in synthesized.templates]
+    assert set(synthesized.templates) >= {*STAGES, *(f"{stage}-ingress" for stage in STAGES)}
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
     done = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("stage", [*STAGES, *(f"{stage}-ingress" for stage in STAGES)])
 def test_cdk_nag_raises_no_unsuppressed_finding_and_every_suppression_says_why(synthesized: Synthesized,
                                                                                stage: str) -> None:
     with (synthesized.outdir / f"AwsSolutions--kefu-{stage}-NagReport.csv").open() as report:
@@ -149,7 +150,7 @@ def test_the_mail_bucket_is_encrypted_private_tls_only_and_expires_raw_mail(synt
 @pytest.mark.parametrize("stage", STAGES)
 def test_ses_stores_inbound_mail_then_feeds_bounces_and_complaints_to_a_topic(synthesized: Synthesized,
                                                                               stage: str) -> None:
-    rule = next(iter(synthesized.resources(stage, "AWS::SES::ReceiptRule").values()))["Properties"]["Rule"]
+    rule = next(iter(synthesized.resources(f"{stage}-ingress", "AWS::SES::ReceiptRule").values()))["Properties"]["Rule"]
     assert rule["Actions"][0]["S3Action"]["ObjectKeyPrefix"] == "inbound/"
     destination = next(iter(synthesized.resources(stage, "AWS::SES::ConfigurationSetEventDestination").values()))
     assert sorted(destination["Properties"]["EventDestination"]["MatchingEventTypes"]) == ["bounce", "complaint"]

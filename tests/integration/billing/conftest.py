@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.billing.model import BillingTerms, Cadence, FeeItem, FeeKind, Timing
-from chalicelib.billing.records import AccountTerms
+from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+from chalicelib.billing.invoices import BillingTerms
+from chalicelib.billing.model import AccountTerms
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import OutboundMail, SentMail

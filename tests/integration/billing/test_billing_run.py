@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.billing.model import Cadence, FeeChange, FeeItem, FeeKind, Timing
-from chalicelib.billing.records import InvoiceStatus, NoticeKind
-from chalicelib.billing.store import INVOICE_PREFIX
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.items import INVOICE_PREFIX
+from chalicelib.billing.model import InvoiceStatus, NoticeKind
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.clock import FixedClock
 from chalicelib.metrics import MemorySink
 from chalicelib.settings import Settings
@@ -106,7 +107,7 @@ def test_a_run_that_dies_half_way_is_completed_by_the_next_without_doubling_anyt
     services.billing.run_billing(shanghai(date(2026, 6, 15)))
     day = shanghai(date(2026, 7, 1))
     dying = bootstrap.build(settings, FixedClock(day), MemorySink(), mailer=KeptMail())
-    real_issue = dying.billing._issue
+    real_issue = dying.billing.issuer.issue
     calls = {"n": 0}
 
     def issue_then_die(account, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -116,7 +117,7 @@ def test_a_run_that_dies_half_way_is_completed_by_the_next_without_doubling_anyt
                 raise Crash()
         return real_issue(account, *args, **kwargs)
 
-    monkeypatch.setattr(dying.billing, "_issue", issue_then_die)
+    monkeypatch.setattr(dying.billing.issuer, "issue", issue_then_die)
     with pytest.raises(Crash):
         dying.billing.run_billing(day)
     assert sum(len(services.billing.invoices(m)) for m in mine) == 4 + 2

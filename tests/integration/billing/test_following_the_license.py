@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.audit import store as audit_store
-from chalicelib.billing.model import Cadence, FeeChange, FeeItem, FeeKind, Per, Timing
-from chalicelib.billing.records import InvoiceKind, InvoiceStatus
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
+from chalicelib.billing.model import InvoiceKind, InvoiceStatus
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.errors import InvalidInput
+from chalicelib.licensing.events import LicenseTerminated
 from chalicelib.licensing.model import Channel
 from tests.integration.billing.conftest import shanghai
 
@@ -97,7 +99,7 @@ def test_telling_billing_of_the_same_termination_again_changes_nothing(services,
     run(services, merchant.licensee_id, date(2026, 6, 1))
     services.licensing.terminate(merchant.licensee_id, date(2026, 6, 20), "by notice", "staff:test")
     before = services.billing.account(merchant.licensee_id)
-    services.billing.license_changed(merchant.licensee_id, "license.terminate")
+    services.billing.license_changed(LicenseTerminated(merchant.licensee_id, date(2026, 6, 20)))
     assert services.billing.account(merchant.licensee_id) == before
 
 

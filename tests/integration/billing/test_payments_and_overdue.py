@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
-from chalicelib.billing.records import InvoiceKind, InvoiceStatus, NoticeKind, PaymentMethod
+from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+from chalicelib.billing.model import InvoiceKind, InvoiceStatus, NoticeKind, PaymentMethod
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.errors import Conflict
 from chalicelib.licensing.model import Channel
 from tests.integration.billing.conftest import shanghai

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import Cadence, FeeItem, FeeKind, Timing
+from chalicelib.billing.fees import Cadence, FeeItem, FeeKind, Timing
 from chalicelib.core.errors import InvalidInput
 from tests.integration.billing.conftest import shanghai
 from tests.integration.billing.test_payments_and_overdue import first_invoices

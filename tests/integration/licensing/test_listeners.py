@@ -7,13 +7,14 @@ from datetime import date
 import pytest
 
 from chalicelib.core.errors import InvalidInput
+from chalicelib.licensing.events import LicenseChanged
 from chalicelib.licensing.model import Status
 
 
 def test_listeners_are_told_each_stored_change_with_its_action(services, factory) -> None:
     merchant = factory.merchant()
     told: list[tuple[str, str]] = []
-    services.licensing.add_listener(lambda licensee_id, action: told.append((licensee_id, action)))
+    services.licensing.add_listener(lambda event: told.append((event.licensee_id, event.action)))
     services.licensing.amend(merchant.licensee_id, date(2026, 7, 1), "staff:test", seats=5)
     services.licensing.extend(merchant.licensee_id, 1, "staff:test")
     services.licensing.terminate(merchant.licensee_id, date(2026, 8, 1), "by notice", "staff:test")
@@ -24,7 +25,7 @@ def test_listeners_are_told_each_stored_change_with_its_action(services, factory
 def test_a_failing_listener_neither_undoes_the_change_nor_fails_the_staff_command(services, factory) -> None:
     merchant = factory.merchant()
 
-    def broken(licensee_id: str, action: str) -> None:
+    def broken(event: LicenseChanged) -> None:
         raise RuntimeError("listener down")
 
     services.licensing.add_listener(broken)
@@ -35,7 +36,7 @@ def test_a_failing_listener_neither_undoes_the_change_nor_fails_the_staff_comman
 def test_a_change_that_is_refused_tells_no_listener(services, factory) -> None:
     merchant = factory.merchant()
     told: list[str] = []
-    services.licensing.add_listener(lambda licensee_id, action: told.append(action))
+    services.licensing.add_listener(lambda event: told.append(event.action))
     with pytest.raises(InvalidInput):
         services.licensing.amend(merchant.licensee_id, date(2026, 7, 1), "staff:test")
     assert told == []

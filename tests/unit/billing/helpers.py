@@ -3,7 +3,8 @@
 from datetime import date
 from decimal import Decimal
 
-from chalicelib.billing.model import AgreementWindow, Cadence, FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.periods import AgreementWindow, Cadence
 
 
 def fee(

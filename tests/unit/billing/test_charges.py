@@ -3,18 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import (
-    Cadence,
-    ChargeKey,
-    ChargeReason,
-    DateRange,
-    DeliveredSession,
-    FeeChange,
-    FeeKind,
-    Timing,
-    charges_between,
-    due_charges,
-)
+from chalicelib.billing.charges import ChargeKey, ChargeReason, charges_between, due_charges
+from chalicelib.billing.fees import DeliveredSession, FeeChange, FeeKind, Timing
+from chalicelib.billing.periods import Cadence, DateRange
 from tests.unit.billing.helpers import fee, window
 
 
@@ -210,7 +201,8 @@ def test_a_fee_item_with_impossible_facts_is_refused(kwargs: dict[str, object], 
 
 
 def test_the_suspension_grace_skips_force_majeure_days() -> None:
-    from chalicelib.billing.model import DateRange, suspension_day
+    from chalicelib.billing.overdue import suspension_day
+    from chalicelib.billing.periods import DateRange
 
     due = date(2026, 1, 31)
     assert suspension_day(due, 15) == date(2026, 2, 16)

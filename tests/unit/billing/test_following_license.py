@@ -7,17 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import (
-    Cadence,
-    ChargeReason,
-    DateRange,
-    FeeChange,
-    LicensedUnits,
-    Per,
-    Timing,
-    as_billed,
-    charges_between,
-)
+from chalicelib.billing.charges import ChargeReason, charges_between
+from chalicelib.billing.fees import FeeChange, LicensedUnits, Per, Timing, as_billed
+from chalicelib.billing.periods import Cadence, DateRange
 from tests.unit.billing.helpers import fee, window
 
 SEATS = [LicensedUnits(date(2028, 1, 1), seats=3, channels=2)]

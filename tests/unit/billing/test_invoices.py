@@ -3,7 +3,17 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import BillingTerms, ChargeKey, InvoiceLine, draft_invoice, due_charges
+from chalicelib.billing.charges import ChargeKey, due_charges
+from chalicelib.billing.invoices import (
+    BillingTerms,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceStatus,
+    draft_invoice,
+    opening,
+)
+from chalicelib.core.money import ZERO
 from tests.unit.billing.helpers import fee, window
 
 TAXED = BillingTerms(net_days=30, tax_rate=Decimal("0.06"))
@@ -76,3 +86,34 @@ def test_a_charge_of_another_agreement_or_currency_is_refused() -> None:
 def test_a_line_with_a_fraction_of_a_fen_is_refused() -> None:
     with pytest.raises(ValueError, match="fraction of a fen"):
         InvoiceLine("x", Decimal("0.001"))
+
+
+# -- how an issued invoice opens: credit held first, a negative invoice becomes credit ----------------------------
+
+
+def _draft(total: str) -> Invoice:
+    amount = Decimal(total)
+    return Invoice("agreement-1", "CNY", date(2028, 2, 1), date(2028, 3, 2), (), amount, Decimal(0), ZERO, amount)
+
+
+def test_credit_held_pays_a_new_invoice_first_and_what_is_left_stays_owed() -> None:
+    opened = opening(_draft("100.00"), Decimal("30.00"), InvoiceKind.REGULAR)
+    assert (opened.balance, opened.credit, opened.status) == (Decimal("70.00"), ZERO, InvoiceStatus.OPEN)
+    assert [c.amount for c in opened.changes] == [Decimal("100.00"), Decimal("-30.00")]
+
+
+def test_credit_that_covers_the_invoice_pays_it_in_full() -> None:
+    opened = opening(_draft("100.00"), Decimal("150.00"), InvoiceKind.REGULAR)
+    assert (opened.balance, opened.credit, opened.status) == (ZERO, Decimal("50.00"), InvoiceStatus.PAID)
+
+
+def test_a_negative_invoice_becomes_credit_held() -> None:
+    opened = opening(_draft("-40.00"), Decimal("10.00"), InvoiceKind.REGULAR)
+    assert (opened.balance, opened.credit, opened.status) == (ZERO, Decimal("50.00"), InvoiceStatus.CREDIT)
+
+
+def test_a_settlement_neither_uses_nor_makes_credit_and_in_the_licensees_favour_is_a_refund_due() -> None:
+    owed = opening(_draft("100.00"), Decimal("30.00"), InvoiceKind.SETTLEMENT)
+    assert (owed.balance, owed.credit, owed.status) == (Decimal("100.00"), Decimal("30.00"), InvoiceStatus.OPEN)
+    refund = opening(_draft("-40.00"), ZERO, InvoiceKind.SETTLEMENT)
+    assert (refund.balance, refund.status) == (Decimal("-40.00"), InvoiceStatus.REFUND_DUE)

@@ -3,7 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import BalanceChange, DateRange, accrued_late_fee, late_fee
+from chalicelib.billing.invoices import BalanceChange
+from chalicelib.billing.overdue import accrued_late_fee, late_fee
+from chalicelib.billing.periods import DateRange
 
 RATE = Decimal("0.0005")  # 0.05% a day
 DUE = date(2028, 1, 31)

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import Application, OpenInvoice, allocate
+from chalicelib.billing.invoices import Application, OpenInvoice, allocate
 
 JANUARY = OpenInvoice("INV-1", date(2028, 1, 31), Decimal("300.00"))
 FEBRUARY = OpenInvoice("INV-2", date(2028, 2, 29), Decimal("300.00"))

@@ -3,7 +3,8 @@ from datetime import date
 
 import pytest
 
-from chalicelib.billing.model import Cadence, DateRange, add_months, billing_periods, period_containing
+from chalicelib.billing.periods import Cadence, DateRange, billing_periods, period_containing
+from chalicelib.core.dates import add_months
 
 
 @pytest.mark.parametrize(

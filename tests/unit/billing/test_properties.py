@@ -7,20 +7,11 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.billing.model import (
-    AccountPosition,
-    BillingTerms,
-    Cadence,
-    DateRange,
-    FeeChange,
-    FeeItem,
-    OpenInvoice,
-    Timing,
-    allocate,
-    charges_between,
-    period_containing,
-    settlement,
-)
+from chalicelib.billing.charges import charges_between
+from chalicelib.billing.fees import FeeChange, FeeItem, Timing
+from chalicelib.billing.invoices import BillingTerms, OpenInvoice, allocate
+from chalicelib.billing.periods import Cadence, DateRange, period_containing
+from chalicelib.billing.settlement import AccountPosition, settlement
 from chalicelib.core.money import from_fen, prorate
 from tests.unit.billing.helpers import fee, window
 

@@ -3,15 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import (
-    BillingTerms,
-    OpenInvoice,
-    Reminder,
-    ReminderWhen,
-    SuspensionAction,
-    overdue_state,
-    renewal_reminders_due,
-)
+from chalicelib.billing.invoices import BillingTerms, OpenInvoice
+from chalicelib.billing.overdue import Reminder, ReminderWhen, SuspensionAction, overdue_state, renewal_reminders_due
 
 TERMS = BillingTerms(grace_days=15, reminder_days_before=(7,), reminder_days_after=(1, 7))
 DUE = date(2028, 1, 31)

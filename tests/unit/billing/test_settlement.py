@@ -3,21 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.billing.model import (
-    AccountPosition,
-    BillingTerms,
-    Cadence,
-    Charge,
-    ChargeReason,
-    FeeChange,
-    FeeItem,
-    FeeKind,
-    Invoice,
-    OpenInvoice,
-    Timing,
-    charges_between,
-    settlement,
-)
+from chalicelib.billing.charges import Charge, ChargeReason, charges_between
+from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Timing
+from chalicelib.billing.invoices import BillingTerms, Invoice, OpenInvoice
+from chalicelib.billing.periods import Cadence
+from chalicelib.billing.settlement import AccountPosition, settlement
 from tests.unit.billing.helpers import fee, window
 
 TERMS = BillingTerms(net_days=15, tax_rate=Decimal("0.06"))

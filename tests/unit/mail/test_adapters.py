@@ -55,6 +55,32 @@ def test_s3_blobs_store_read_and_link_an_object_and_say_when_it_is_missing(aws: 
         blobs.get("inbound/missing")
 
 
+def test_raw_mail_is_read_from_the_receiving_regions_bucket_and_attachments_stay_in_the_main_one(aws: None) -> None:
+    import boto3
+
+    from chalicelib import bootstrap
+    from chalicelib.adapters.s3 import S3Blobs
+    from chalicelib.settings import Settings
+
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket="kefu-test-mail", CreateBucketConfiguration={"LocationConstraint": REGION})
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="kefu-test-inbound")
+    boto3.client("s3", region_name="us-east-1").put_object(Bucket="kefu-test-inbound", Key="inbound/ses1",
+                                                           Body=b"Subject: hi\r\n\r\nhello")
+    env = {"AWS_DEFAULT_REGION": REGION, "KEFU_BLOBS": "s3", "KEFU_MAIL_BUCKET": "kefu-test-mail"}
+    blobs = S3Blobs("kefu-test-mail", REGION)
+    split = bootstrap._raw_mail(Settings.from_env({**env, "KEFU_MAIL_INBOUND_BUCKET": "kefu-test-inbound",
+                                                   "KEFU_MAIL_RECEIVING_REGION": "us-east-1"}), blobs)
+    assert isinstance(split, S3Blobs) and (split.bucket, split.region) == ("kefu-test-inbound", "us-east-1")
+    assert split.get("inbound/ses1") == b"Subject: hi\r\n\r\nhello"
+    with pytest.raises(BlobNotFound):
+        blobs.get("inbound/ses1")
+    # One region that receives itself: the raw mail is in the mail bucket, read through the same store.
+    same = {**env, "KEFU_MAIL_INBOUND_BUCKET": "kefu-test-mail", "KEFU_MAIL_RECEIVING_REGION": REGION}
+    assert bootstrap._raw_mail(Settings.from_env(same), blobs) is blobs
+    assert bootstrap._raw_mail(Settings.from_env(env), blobs) is blobs
+
+
 def test_the_ses_mailer_sends_raw_mime_with_tags_and_returns_the_message_id_ses_gives_it(aws: None) -> None:
     import boto3
 

@@ -26,6 +26,7 @@ from chalicelib.mail.model import (
     support_address,
 )
 from chalicelib.mail.parsing import parse
+from tests.mail_helpers import through_sns
 from tests.unit.mail.helpers import parse_fixture
 
 DOMAIN = "kefu.example"
@@ -134,9 +135,28 @@ def test_an_ses_receipt_event_reads_back_its_id_recipients_and_verdicts() -> Non
     assert (record.verdicts.spam, record.verdicts.dmarc_policy) == ("FAIL", "reject")
 
 
+def test_the_same_receipt_through_sns_from_the_receiving_region_reads_back_the_same() -> None:
+    at = datetime(2026, 6, 15, 4, 0, tzinfo=UTC)
+    event = ses_event("abc123", ["Shop@Kefu.Example", "other@kefu.example"], "a@b.example", at,
+                      Verdicts(spam="PASS", virus="FAIL", dmarc="FAIL", dmarc_policy="quarantine"))
+    assert inbound_events(through_sns(event)) == inbound_events(event)
+    [record] = inbound_events(through_sns(event))
+    assert record.recipients == ("shop@kefu.example", "other@kefu.example") and record.verdicts.virus == "FAIL"
+
+
 def test_records_that_are_not_ses_receipts_or_carry_a_strange_id_are_skipped() -> None:
     assert inbound_events({"Records": [{"s3": {}}, {"ses": {"mail": {"messageId": "../etc/passwd"}}}]}) == []
     assert inbound_events({}) == []
+    receipt = ses_event("abc123", ["shop@kefu.example"], "a@b.example", datetime(2026, 6, 15, tzinfo=UTC))
+    wrapped = through_sns(receipt)
+    message = json.loads(wrapped["Records"][0]["Sns"]["Message"])
+    # Another notification of SES on the same topic, a message that is not JSON, a strange id: nothing.
+    for changed in ({**message, "notificationType": "Bounce"}, "not json",
+                    {**message, "mail": {**message["mail"], "messageId": "../../etc"}}):
+        record = {**wrapped["Records"][0], "Sns": {**wrapped["Records"][0]["Sns"],
+                                                   "Message": changed if isinstance(changed, str) else
+                                                   json.dumps(changed)}}
+        assert inbound_events({"Records": [record]}) == []
 
 
 def test_bounce_and_complaint_notifications_through_sns_are_read_with_their_tags() -> None:

@@ -1,0 +1,79 @@
+"""Notices (clause 13.1): each recorded under its business key, then sent to the agreement's notice address;
+one that could not be sent stays queued for the next run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.adapters.dynamodb import Batch, Contended
+from chalicelib.billing import documents
+from chalicelib.billing.context import ACTOR, Context
+from chalicelib.billing.facts import LicenseFacts
+from chalicelib.billing.model import Delivery, IssuedInvoice, Notice, NoticeKind
+from chalicelib.core.mailer import Mailer, OutboundMail
+from chalicelib.core.observability import logger
+from chalicelib.licensing.model import Party
+from chalicelib.metrics import BILLING_NOTICES
+
+
+class Notices:
+    def __init__(self, ctx: Context, mailer: Mailer, sender: str) -> None:
+        self.ctx = ctx
+        self.mailer = mailer
+        self.sender = sender
+        self._attempted: set[tuple[str, str]] = set()
+        self._licensor: Party | None = None
+
+    def start_run(self) -> None:
+        """A run reads the licensor's profile once, not once per invoice."""
+        self._licensor = None
+
+    def notify(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str,
+               html: str | None = None, facts: LicenseFacts | None = None) -> bool:
+        """Record a notice under its business key and send it; False when it was recorded before."""
+        facts = facts or self.ctx.facts(licensee_id)
+        recipient = facts.terms_on(self.ctx.today()).notice_address
+        notice = Notice(key, licensee_id, kind, recipient, subject, text, html, self.ctx.clock.now())
+        batch = Batch()
+        self.ctx.store.add_notice(batch, notice)
+        self.ctx.audit(batch, licensee_id, f"notice.{kind.value}", ACTOR, {"key": key})
+        try:
+            batch.commit()
+        except Contended:
+            return False
+        self.deliver(notice)
+        return True
+
+    def deliver(self, notice: Notice, html: str | None = None) -> Notice:
+        self._attempted.add((notice.licensee_id, notice.key))
+        try:
+            if html is None and notice.kind is NoticeKind.INVOICE:
+                html = self.invoice_page(self.ctx.own_invoice(notice.licensee_id, notice.key.split("#", 1)[1]))
+            sent = self.mailer.send(OutboundMail(
+                sender=self.sender, to=(notice.recipient,), subject=notice.subject, text=notice.text,
+                html=html or notice.html, headers=(("Auto-Submitted", "auto-generated"),),
+                tags=(("licensee", notice.licensee_id), ("kind", notice.kind.value))))
+            done = replace(notice, delivery=Delivery.SENT, attempts=notice.attempts + 1,
+                           sent_at=self.ctx.clock.now(), message_id=sent.message_id, error=None)
+        except Exception as exc:  # the notice stays queued and the next run tries again
+            logger.warning("notice delivery failed", extra={"licensee_id": notice.licensee_id,
+                                                            "kind": notice.kind.value, "error": type(exc).__name__})
+            done = replace(notice, delivery=Delivery.FAILED, attempts=notice.attempts + 1, error=type(exc).__name__)
+        self.ctx.store.mark_notice(done)
+        self.ctx.metrics.count(BILLING_NOTICES, kind=notice.kind.value, delivery=done.delivery.value)
+        return done
+
+    def deliver_pending(self) -> int:
+        """Send every notice recorded but not delivered (a crash between recording and sending, a mail outage)."""
+        attempted, self._attempted = self._attempted, set()  # not twice in one run: the next run tries again
+        return sum(1 for notice in self.ctx.store.pending_notices()
+                   if (notice.licensee_id, notice.key) not in attempted
+                   and self.deliver(notice).delivery is Delivery.SENT)
+
+    def notices(self, licensee_id: str) -> list[Notice]:
+        return sorted(self.ctx.store.notices(licensee_id), key=lambda n: n.created_at)
+
+    def invoice_page(self, invoice: IssuedInvoice) -> str:
+        if self._licensor is None:
+            self._licensor = self.ctx.licenses.licensor()  # read once per run, not once per invoice
+        return documents.invoice_html(invoice, self._licensor, self.ctx.licenses.licensee(invoice.licensee_id))

@@ -1,0 +1,31 @@
+"""Every event function's handler, by the function's name in app.py. app.py declares each function in one line
+that hands its event and context to `handle`; the handler's module is imported on first use, so a cold
+function loads only its own area. Every handler is called the same way: `handler(event, services, context)`.
+
+Scheduled functions are named after their job in `chalicelib.schedules`; infra/ reads both."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+HANDLERS: dict[str, str] = {
+    # Email (SES receipt rule: S3 action, then this; SES bounce and complaint notifications through SNS).
+    "mail_inbound": "chalicelib.mail.handler:on_inbound",
+    "mail_delivery_events": "chalicelib.mail.handler:on_delivery_events",
+    # Scheduled jobs: each gets the instant it stands for in the event's `time`.
+    "backups": "chalicelib.operations.jobs:backups",
+    "health": "chalicelib.operations.jobs:health",
+    "billing-run": "chalicelib.billing.jobs:billing",
+    "overdue-run": "chalicelib.billing.jobs:overdue",
+    "renewal-run": "chalicelib.billing.jobs:renewal",
+    "support-check": "chalicelib.support.jobs:check",
+}
+
+
+def handle(name: str, event: dict[str, Any], context: Any) -> Any:
+    """Run function ``name`` on one event, with the process's services."""
+    from chalicelib.bootstrap import services
+
+    module, attribute = HANDLERS[name].split(":")
+    return getattr(importlib.import_module(module), attribute)(event, services(), context)
