@@ -198,17 +198,3 @@ def test_fee_items_must_have_distinct_ids() -> None:
 def test_a_fee_item_with_impossible_facts_is_refused(kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         fee(**kwargs)  # type: ignore[arg-type]
-
-
-def test_the_suspension_grace_skips_force_majeure_days() -> None:
-    from chalicelib.billing.overdue import suspension_day
-    from chalicelib.billing.periods import DateRange
-
-    due = date(2026, 1, 31)
-    assert suspension_day(due, 15) == date(2026, 2, 16)
-    assert suspension_day(due, 15, [DateRange(date(2026, 2, 10), date(2026, 2, 14))]) == date(2026, 2, 21)
-    # a pause over the would-be suspension day moves it past the pause
-    assert suspension_day(due, 15, [DateRange(date(2026, 2, 16), date(2026, 2, 18))]) == date(2026, 2, 19)
-    assert suspension_day(due, 0, [DateRange(date(2026, 2, 1), date(2026, 2, 3))]) == date(2026, 2, 4)
-    # a pause before the due date changes nothing
-    assert suspension_day(due, 15, [DateRange(date(2026, 1, 1), date(2026, 1, 31))]) == date(2026, 2, 16)
