@@ -15,12 +15,13 @@ from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
 from chalicelib.phone.api import phone_api
+from chalicelib.support.api import support_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
 app.register_middleware(event_middleware, "pure_lambda")  # context, correlation id and trace per event function
 app.api.binary_types.extend(["image/webp", "application/pdf"])  # chat files served locally (image/png… are there)
-for blueprint in (licensing_api, operations_api, mail_api, i18n_api, billing_api, chat_api, phone_api):
+for blueprint in (licensing_api, operations_api, mail_api, i18n_api, billing_api, chat_api, phone_api, support_api):
     app.register_blueprint(blueprint)
 
 
@@ -61,6 +62,11 @@ def overdue_run(event: dict[str, Any], context: Any) -> Any:
 @app.lambda_function(name="renewal-run")
 def renewal_run(event: dict[str, Any], context: Any) -> Any:
     return handle("renewal-run", event, context)
+
+
+@app.lambda_function(name="support-check")
+def support_check(event: dict[str, Any], context: Any) -> Any:
+    return handle("support-check", event, context)
 
 
 # Phone: an EventBridge rule (infra/) sends Amazon Connect's contact events of voice calls here.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from chalicelib.operations.service import OperationsService
     from chalicelib.phone.service import PhoneService
     from chalicelib.realtime.service import RealtimeService
+    from chalicelib.support.service import SupportService
+    from chalicelib.training.service import TrainingService
 
 
 @dataclass
@@ -74,6 +77,16 @@ class Services:
         """Call records (issue 14), built on first use."""
         return _phone(self)
 
+    @cached_property
+    def support(self) -> SupportService:
+        """Technical support (clauses 1.1.4, 3.2), built on first use."""
+        return _support(self)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        """Training sessions (clauses 1.1.5, 3.3), built on first use; their notices go out as billing's do."""
+        return _training(self)
+
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
           mailer: Mailer | None = None, blobs: BlobStore | None = None, raw_mail: BlobStore | None = None) -> Services:
@@ -115,8 +128,11 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     cursors.use_secret(lambda: mail.secrets[0])
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
-    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
+    built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
+                     blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
+    # per_session training fees bill the sessions training records as delivered (clause 3.3).
+    billing.sessions = built.training
+    return built
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
@@ -127,10 +143,12 @@ def _models(settings: Settings) -> list[tuple[Any, str]]:
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem
     from chalicelib.phone.store import PhoneItem
+    from chalicelib.support.store import SupportItem
 
     return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
             (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table),
-            (PhoneItem, settings.phone_table)]
+            (PhoneItem, settings.phone_table),
+            (SupportItem, settings.support_table)]
 
 
 def _phone(built: Services) -> PhoneService:
@@ -150,6 +168,36 @@ def _phone(built: Services) -> PhoneService:
     # Recording links are signed with the newest reply secret (its own context string keeps the uses apart).
     return PhoneService(PhoneStore(), built.licensing, contacts, built.blobs, built.clock, built.settings,
                         built.metrics, lambda: built.mail.secrets[0])
+
+
+def _support(built: Services) -> SupportService:
+    """Support reads force majeure through billing's public list of periods (clause 13.5), not its storage."""
+    from chalicelib.support.service import SupportService
+    from chalicelib.support.store import SupportStore
+
+    def force_majeure(licensee_id: str) -> list[tuple[date, date]]:
+        return [(p.days.start, p.days.end) for p in built.billing.force_majeure()
+                if p.licensee_id in (None, licensee_id)]
+
+    return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
+                          partial(_has_agreement, built))
+
+
+def _has_agreement(built: Services, licensee_id: str) -> bool:
+    return built.licensing.license(licensee_id) is not None
+
+
+def _training(built: Services) -> TrainingService:
+    from chalicelib.billing.model import NoticeKind
+    from chalicelib.training.service import TrainingService
+    from chalicelib.training.store import TrainingStore
+
+    def notify(licensee_id: str, key: str, subject: str, text: str) -> bool:
+        return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
+
+    return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
+                           partial(_has_agreement, built),
+                           delivered=built.billing.session_delivered)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:

@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.core.openapi import document
 
 VERSION = "1.0.0"
-AREAS = ("licensing", "operations", "chat", "mail", "billing", "i18n", "phone")
+AREAS = ("licensing", "operations", "chat", "mail", "billing", "i18n", "phone", "support")
 
 
 @cache

@@ -21,6 +21,7 @@ HANDLERS: dict[str, str] = {
     "billing-run": "chalicelib.billing.jobs:billing",
     "overdue-run": "chalicelib.billing.jobs:overdue",
     "renewal-run": "chalicelib.billing.jobs:renewal",
+    "support-check": "chalicelib.support.jobs:check",
 }
 
 

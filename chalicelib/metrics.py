@@ -117,11 +117,22 @@ PHONE_EVENTS = Metric("PhoneEvents", "Count", ("source", "result"), "phone",
 PHONE_EVENTS_HELD = Metric("PhoneEventsHeld", "Count", ("reason",), "phone",
                            "Call events kept back from every inbox, by reason (unknown number, license, malformed)")
 
+SUPPORT_TARGETS = Metric("SupportTargets", "Count", ("target", "state"), "support",
+                         "Support targets (first_response, resolution) breached, each recorded once, or approaching "
+                         "their due time", alarm_on=(("state", "breached"),),
+                         runbook="`./kefu support list` shows the request with BREACHED; answer it (`./kefu support "
+                                 "reply`) and tell the licensee why; the breach stays recorded as evidence.")
+SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", ("year",), "support",
+                                  "From 1 December: next year's support calendar is still provisional; import the "
+                                  "State Council's schedule", alarm_on=(),
+                                  runbook="Import next year's schedule: `./kefu calendar import YEAR FILE` "
+                                          "(docs/support.md).")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
                                  CHAT_REFUSALS, API_ERRORS, REALTIME_PUSHES, PHONE_CALLS, PHONE_ANSWER_SECONDS,
-                                 PHONE_EVENTS, PHONE_EVENTS_HELD)
+                                 PHONE_EVENTS, PHONE_EVENTS_HELD, SUPPORT_TARGETS, SUPPORT_CALENDAR_MISSING)
 
 
 def dimension_set(metric: Metric) -> tuple[str, ...]:

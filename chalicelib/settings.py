@@ -57,6 +57,7 @@ class Settings:
     realtime_url: str = ""
     realtime_endpoint: str = ""
     realtime_connection_hours: int = 2  # a connection's record expires after this (API Gateway closes at 2 h)
+    support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
     failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
     # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
@@ -115,6 +116,7 @@ class Settings:
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
             realtime_url=env.get("KEFU_REALTIME_URL", ""),
             realtime_endpoint=env.get("KEFU_REALTIME_ENDPOINT", ""),
+            support_table=env.get("KEFU_TABLE_SUPPORT", f"kefu-{stage}-support"),
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),

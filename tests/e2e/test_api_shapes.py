@@ -45,6 +45,9 @@ _VISITOR_CONVERSATION = {"id", "status", "agent_name", "created_at", "last_activ
 _TICKETS = "/v1/agent/tickets/{ticket_id}"
 _CALLS = "/v1/agent/calls/{call_id}"
 
+_SUPPORT = {"id", "licensee", "subject", "category", "status", "via", "opened_at", "opened_by", "first_response_at",
+            "closed_at", "targets", "first_response_due", "resolution_due", "first_response_met", "resolution_met",
+            "breached", "approaching", "paused", "provisional", "breaches_recorded", "messages"}
 PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/health"): {"status", "api", "database", "stage"},
     ("GET", "/v1/openapi.json"): {"openapi", "info", "paths", "components"},
@@ -106,6 +109,11 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("PUT", "/v1/agent/callbacks/{call_id}"): _TASK,
     ("GET", "/v1/agent/reports/calls"): {"since", "until", "calls", "by_outcome", "answered_by_agent", "answer_rate",
                                          "average_wait_seconds", "talk_seconds"},
+    ("POST", "/v1/support/requests"): _SUPPORT,
+    ("GET", "/v1/support/requests"): {"requests"},
+    ("GET", "/v1/support/requests/{request_id}"): _SUPPORT,
+    ("POST", "/v1/support/requests/{request_id}/messages"): _SUPPORT,
+    ("GET", "/v1/training/sessions"): {"sessions"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -181,6 +189,7 @@ class Calls:
         services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 15)))
         self.invoice = services.billing.invoices(merchant.licensee_id)[0].number
         self._calls(services)
+        self.support = services.support.open(merchant.licensee_id, "Shapes", "A request.", None, "agent", "api")["id"]
 
     def _calls(self, services: bootstrap.Services) -> None:
         """An answered call with a recording kept by kefu, a missed one with its callback task, and a webhook
@@ -220,7 +229,8 @@ class Calls:
                     .replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
                     .replace("{number}", self.invoice).replace("{namespace}", "console")
-                    .replace("{upload_id}", self.upload["upload_id"]))
+                    .replace("{upload_id}", self.upload["upload_id"])
+                    .replace("{request_id}", self.support))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -237,6 +247,8 @@ class Calls:
             ("POST", "/v1/phone/events"): self.webhook_event,
             ("PUT", f"{_CALLS}/notes"): {"notes": "问订单物流", "disposition": "resolved"},
             ("PUT", "/v1/agent/callbacks/{call_id}"): {"status": "done"},
+            ("POST", "/v1/support/requests"): {"subject": "安装", "text": "如何安装？"},
+            ("POST", "/v1/support/requests/{request_id}/messages"): {"text": "补充说明"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
