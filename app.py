@@ -17,11 +17,14 @@ from chalicelib.inbox.api import inbox_api
 from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
+from chalicelib.phone.api import phone_api
 from chalicelib.reports.api import reports_api
+from chalicelib.support.api import support_api
 
 app = Chalice(app_name="kefu")
 app.register_middleware(error_middleware, "http")
 app.register_middleware(event_middleware, "pure_lambda")  # context, correlation id and trace per event function
+app.api.binary_types.extend(["image/webp", "application/pdf"])  # chat files served locally (image/png… are there)
 for blueprint in (
     licensing_api,
     operations_api,
@@ -33,6 +36,8 @@ for blueprint in (
     inbox_api,
     canned_api,
     reports_api,
+    phone_api,
+    support_api,
 ):
     app.register_blueprint(blueprint)
 
@@ -74,3 +79,42 @@ def overdue_run(event: dict[str, Any], context: Any) -> Any:
 @app.lambda_function(name="renewal-run")
 def renewal_run(event: dict[str, Any], context: Any) -> Any:
     return handle("renewal-run", event, context)
+
+
+@app.lambda_function(name="support-check")
+def support_check(event: dict[str, Any], context: Any) -> Any:
+    return handle("support-check", event, context)
+
+
+# Phone: an EventBridge rule (infra/) sends Amazon Connect's contact events of voice calls here.
+@app.lambda_function(name="phone_events")
+def phone_events(event: dict[str, Any], context: Any) -> Any:
+    return handle("phone_events", event, context)
+
+
+# Push (issue 11): API Gateway's WebSocket API calls these; chalicelib/realtime/handlers.py does the work.
+app.experimental_feature_flags.update({"WEBSOCKETS"})
+
+
+@app.on_ws_connect(name="realtime_connect")
+def realtime_connect(event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.realtime.handlers import on_connect
+
+    return on_connect(event.to_dict(), services())
+
+
+@app.on_ws_disconnect(name="realtime_disconnect")
+def realtime_disconnect(event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.realtime.handlers import on_disconnect
+
+    return on_disconnect(event.to_dict(), services())
+
+
+@app.on_ws_message(name="realtime_message")
+def realtime_message(event: Any) -> dict[str, Any]:
+    from chalicelib.bootstrap import services
+    from chalicelib.realtime.handlers import on_message
+
+    return on_message(event.to_dict(), services())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
     from chalicelib.operations.service import OperationsService
+    from chalicelib.phone.service import PhoneService
+    from chalicelib.realtime.service import RealtimeService
+    from chalicelib.support.service import SupportService
+    from chalicelib.training.service import TrainingService
 
 
 @dataclass
@@ -37,6 +42,7 @@ class Services:
     mail: MailService
     billing: BillingService
     chat: ChatService
+    realtime: RealtimeService
 
     @property
     def tables(self) -> tuple[type, ...]:
@@ -65,6 +71,21 @@ class Services:
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
         return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer, self.mail.raw_mail)
+
+    @cached_property
+    def phone(self) -> PhoneService:
+        """Call records (issue 14), built on first use."""
+        return _phone(self)
+
+    @cached_property
+    def support(self) -> SupportService:
+        """Technical support (clauses 1.1.4, 3.2), built on first use."""
+        return _support(self)
+
+    @cached_property
+    def training(self) -> TrainingService:
+        """Training sessions (clauses 1.1.5, 3.3), built on first use; their notices go out as billing's do."""
+        return _training(self)
 
 
 def build(settings: Settings | None = None, clock: Clock | None = None, metrics: MetricsSink | None = None,
@@ -99,14 +120,20 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                        reply_secrets=_reply_secrets(settings), raw_mail=raw_mail or _raw_mail(settings, blobs))
     billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
                              settings.notice_sender)
-    chat = ChatService(ChatStore(), clock, licensing, settings, metrics)
+    chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail, blobs=blobs)
+    realtime = _realtime(settings, clock, metrics)
+    if realtime.url:
+        chat.publish = realtime.publish
     # Page cursors are signed with the system's reply secret (one per stage, in Secrets Manager on AWS).
     cursors.use_secret(lambda: mail.secrets[0])
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
     licensing.add_listener(billing.license_changed)
     mail.use_presence(chat.available_agents)  # new tickets go in turn to the agents chat knows are online
-    return Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                    blobs=blobs, mail=mail, billing=billing, chat=chat)
+    built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
+                     blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
+    # per_session training fees bill the sessions training records as delivered (clause 3.3).
+    billing.sessions = built.training
+    return built
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
@@ -116,9 +143,62 @@ def _models(settings: Settings) -> list[tuple[Any, str]]:
     from chalicelib.chat.store import ChatItem
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem
+    from chalicelib.phone.store import PhoneItem
+    from chalicelib.support.store import SupportItem
 
     return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table)]
+            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table),
+            (PhoneItem, settings.phone_table),
+            (SupportItem, settings.support_table)]
+
+
+def _phone(built: Services) -> PhoneService:
+    """The phone channel: DescribeContact from Amazon Connect on AWS, a local stand-in in local mode."""
+    from chalicelib.phone.service import Contacts, PhoneService
+    from chalicelib.phone.store import PhoneStore
+
+    contacts: Contacts
+    if built.settings.contacts == "connect":
+        from chalicelib.adapters.connect import ConnectContacts
+
+        contacts = ConnectContacts(built.settings.region)
+    else:
+        from chalicelib.local.connect import LocalContacts
+
+        contacts = LocalContacts()
+    # Recording links are signed with the newest reply secret (its own context string keeps the uses apart).
+    return PhoneService(PhoneStore(), built.licensing, contacts, built.blobs, built.clock, built.settings,
+                        built.metrics, lambda: built.mail.secrets[0])
+
+
+def _support(built: Services) -> SupportService:
+    """Support reads force majeure through billing's public list of periods (clause 13.5), not its storage."""
+    from chalicelib.support.service import SupportService
+    from chalicelib.support.store import SupportStore
+
+    def force_majeure(licensee_id: str) -> list[tuple[date, date]]:
+        return [(p.days.start, p.days.end) for p in built.billing.force_majeure()
+                if p.licensee_id in (None, licensee_id)]
+
+    return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
+                          partial(_has_agreement, built))
+
+
+def _has_agreement(built: Services, licensee_id: str) -> bool:
+    return built.licensing.license(licensee_id) is not None
+
+
+def _training(built: Services) -> TrainingService:
+    from chalicelib.billing.model import NoticeKind
+    from chalicelib.training.service import TrainingService
+    from chalicelib.training.store import TrainingStore
+
+    def notify(licensee_id: str, key: str, subject: str, text: str) -> bool:
+        return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
+
+    return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
+                           partial(_has_agreement, built),
+                           delivered=built.billing.session_delivered)
 
 
 def _mailer(settings: Settings, clock: Clock) -> Mailer:
@@ -136,6 +216,21 @@ def _mailer(settings: Settings, clock: Clock) -> Mailer:
 
         return SesMailer(settings.region, clock, settings.mail_domain, settings.ses_configuration_set)
     raise ValueError(f"Unknown mailer {settings.mailer!r} (KEFU_MAILER)")
+
+
+def _realtime(settings: Settings, clock: Clock, metrics: MetricsSink) -> RealtimeService:
+    """Push through API Gateway's Management API when the stage names its endpoint; none otherwise (local
+    mode's loopback server plugs itself in once it listens)."""
+    from chalicelib.realtime.service import RealtimeService
+    from chalicelib.realtime.store import ConnectionStore
+
+    sender = None
+    if settings.realtime_endpoint:
+        from chalicelib.adapters.apigateway import ManagementApi
+
+        sender = ManagementApi(settings.realtime_endpoint, settings.region)
+    return RealtimeService(ConnectionStore(), sender, clock, metrics, settings.realtime_url,
+                           settings.realtime_connection_hours)
 
 
 def _blobs(settings: Settings) -> BlobStore:

@@ -12,7 +12,8 @@ from typing import Any
 from chalicelib.core.openapi import document
 
 VERSION = "1.0.0"
-AREAS = ("licensing", "operations", "chat", "mail", "billing", "i18n", "admin", "inbox", "canned", "reports")
+AREAS = ("licensing", "operations", "chat", "mail", "billing", "i18n", "admin", "inbox", "canned", "reports", "phone",
+         "support")
 
 
 @cache

@@ -13,12 +13,15 @@ HANDLERS: dict[str, str] = {
     # Email (SES receipt rule: S3 action, then this; SES bounce and complaint notifications through SNS).
     "mail_inbound": "chalicelib.mail.handler:on_inbound",
     "mail_delivery_events": "chalicelib.mail.handler:on_delivery_events",
+    # Phone (EventBridge rule on Amazon Connect's contact events of voice calls).
+    "phone_events": "chalicelib.phone.handler:on_connect_event",
     # Scheduled jobs: each gets the instant it stands for in the event's `time`.
     "backups": "chalicelib.operations.jobs:backups",
     "health": "chalicelib.operations.jobs:health",
     "billing-run": "chalicelib.billing.jobs:billing",
     "overdue-run": "chalicelib.billing.jobs:overdue",
     "renewal-run": "chalicelib.billing.jobs:renewal",
+    "support-check": "chalicelib.support.jobs:check",
 }
 
 

@@ -19,6 +19,20 @@ class Heartbeat:
 
 
 @dataclass(frozen=True)
+class RateAlarm:
+    """Alarm when, over `minutes`, the values `share` of `dimension` are more than `threshold` of all values
+    `of` (with the `fixed` dimensions), once at least `minimum` were counted (a quiet hour alarms on nothing)."""
+
+    dimension: str
+    share: tuple[str, ...]
+    of: tuple[str, ...]
+    fixed: tuple[tuple[str, str], ...]
+    threshold: float
+    minimum: int
+    minutes: int = 15
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     unit: str
@@ -28,6 +42,7 @@ class Metric:
     # Alarm when the metric, with these dimension values, counts anything in a 5-minute period (infra/);
     # `()` alarms on any value of the metric.
     alarm_on: tuple[tuple[str, str], ...] | None = None
+    rate_alarm: RateAlarm | None = None
     heartbeat: Heartbeat | None = None
     # What on-call does when the alarm rings (docs/operations.md lists them all).
     runbook: str = ""
@@ -81,16 +96,43 @@ CHAT_CONVERSATIONS = Metric("ChatConversations", "Count", ("outcome",), "chat",
 CHAT_MESSAGES = Metric("ChatMessages", "Count", ("author",), "chat", "Chat messages accepted, by author")
 CHAT_REFUSALS = Metric("ChatRefusals", "Count", ("code",), "chat",
                        "Chat requests refused by a limit, by code (rate limits, origins)")
+REALTIME_PUSHES = Metric("RealtimePushes", "Count", ("result",), "chat",
+                         "Events pushed to open WebSocket connections, by result: delivered, gone")
 
 API_ERRORS = Metric("ApiErrors", "Count", ("route", "code"), "operations",
                     "API requests answered 500, by route and error code", alarm_on=(),
                     runbook="Search the API's log for the request id the caller got (`X-Request-Id`); the "
                             "`unhandled error` line has the stack trace.")
+PHONE_CALLS = Metric("PhoneCalls", "Count", ("direction", "outcome"), "phone",
+                     "Calls that ended, by direction and outcome: answered, missed, abandoned, voicemail",
+                     rate_alarm=RateAlarm("outcome", ("missed", "abandoned", "voicemail"),
+                                          ("answered", "missed", "abandoned", "voicemail"),
+                                          (("direction", "inbound"),), threshold=0.3, minimum=10),
+                     runbook="Tell the merchant: its callback tasks are in the console's Calls tab. Many at once "
+                             "across merchants: check Connect's queues and hours, and PhoneEventsHeld.")
+PHONE_ANSWER_SECONDS = Metric("PhoneAnswerSeconds", "Seconds", ("source",), "phone",
+                              "Seconds an answered caller waited for an agent, by source (connect, webhook)")
+PHONE_EVENTS = Metric("PhoneEvents", "Count", ("source", "result"), "phone",
+                      "Call events stored, by source (connect, webhook) and result (stored, duplicate)")
+PHONE_EVENTS_HELD = Metric("PhoneEventsHeld", "Count", ("reason",), "phone",
+                           "Call events kept back from every inbox, by reason (unknown number, license, malformed)")
+
+SUPPORT_TARGETS = Metric("SupportTargets", "Count", ("target", "state"), "support",
+                         "Support targets (first_response, resolution) breached, each recorded once, or approaching "
+                         "their due time", alarm_on=(("state", "breached"),),
+                         runbook="`./kefu support list` shows the request with BREACHED; answer it (`./kefu support "
+                                 "reply`) and tell the licensee why; the breach stays recorded as evidence.")
+SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", ("year",), "support",
+                                  "From 1 December: next year's support calendar is still provisional; import the "
+                                  "State Council's schedule", alarm_on=(),
+                                  runbook="Import next year's schedule: `./kefu calendar import YEAR FILE` "
+                                          "(docs/support.md).")
 
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
-                                 CHAT_REFUSALS, API_ERRORS)
+                                 CHAT_REFUSALS, API_ERRORS, REALTIME_PUSHES, PHONE_CALLS, PHONE_ANSWER_SECONDS,
+                                 PHONE_EVENTS, PHONE_EVENTS_HELD, SUPPORT_TARGETS, SUPPORT_CALENDAR_MISSING)
 
 
 def dimension_set(metric: Metric) -> tuple[str, ...]:

@@ -26,17 +26,27 @@ MAIL_DOMAIN_ENV = "KEFU_MAIL_DOMAIN"
 # Until they exist, infra stores inbound mail in the bucket and leaves the Lambda step out.
 MAIL_INBOUND_FUNCTION = "mail_inbound"
 MAIL_EVENTS_FUNCTION = "mail_delivery_events"
+# Phone: Amazon Connect's contact events reach this function through an EventBridge rule; Connect stores call
+# recordings in the mail bucket under RECORDING_PREFIX (the function may read only there).
+PHONE_EVENTS_FUNCTION = "phone_events"
+PHONE_TABLE_ENV = "KEFU_TABLE_PHONE"
+RECORDING_PREFIX = "recordings/"
 
 # The only AWS services the package's code calls. The Lambda package keeps botocore's models for these
 # and drops the rest (botocore alone is 16 MB zipped); a test fails when code calls a service not listed.
 AWS_SERVICES: tuple[str, ...] = ("dynamodb", "s3", "ses", "sesv2", "sts", "cloudwatch", "logs", "secretsmanager",
-                                 "lambda", "sqs")
+                                 "lambda", "apigatewaymanagementapi", "sqs", "connect")
+
+# The API Gateway stage of every deployed stage (.chalice/config.json `api_gateway_stage`): REST and WebSocket.
+API_STAGE = "v1"
 
 # The secrets that sign reply+<token> addresses: comma-separated, newest first (Secrets Manager, read once per
 # process by chalicelib/adapters/secrets.py). Set only on the functions allowed to read it.
 REPLY_SECRET_ARN_ENV = "KEFU_REPLY_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
 # Where kefu writes attachments in the mail bucket (the mail code builds keys under it).
 ATTACHMENTS_PREFIX = "attachments/"
+# Where shoppers' chat files go (chalicelib/chat/service.py builds keys under it; browsers POST there directly).
+CHAT_FILES_PREFIX = "chat/"
 
 
 def bucket_name(stage: str, account: str) -> str:

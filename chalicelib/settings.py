@@ -51,6 +51,13 @@ class Settings:
     mail_tickets_per_sender_hour: int = 20    # new tickets one address may open at one merchant per hour
     # On AWS the reply secrets live in Secrets Manager (read once per process); KEFU_REPLY_SECRET wins if set.
     reply_secret_arn: str | None = None
+    # Push (issue 11): where widgets and consoles connect (wss://… of the WebSocket API, or ws://127.0.0.1:…
+    # locally); empty means push is off and the widget polls. The Management API endpoint it posts through is
+    # https://… of the same API and stage.
+    realtime_url: str = ""
+    realtime_endpoint: str = ""
+    realtime_connection_hours: int = 2  # a connection's record expires after this (API Gateway closes at 2 h)
+    support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
     failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
     # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
@@ -65,6 +72,10 @@ class Settings:
     @property
     def raw_mail_region(self) -> str:
         return self.receiving_region or self.region
+    # Phone (issue 14): call records, and where Connect's recordings are kept in kefu's bucket.
+    phone_table: str = "kefu-local-phone"
+    recording_prefix: str = "recordings/"
+    contacts: str = "local"  # local | connect: who answers DescribeContact
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,9 +114,16 @@ class Settings:
             chat_polls_per_visitor_minute=int(env.get("KEFU_CHAT_POLLS_PER_VISITOR_MINUTE", "120")),
             mail_tickets_per_sender_hour=int(env.get("KEFU_MAIL_TICKETS_PER_SENDER_HOUR", "20")),
             reply_secret_arn=env.get("KEFU_REPLY_SECRET_ARN") or None,
+            realtime_url=env.get("KEFU_REALTIME_URL", ""),
+            realtime_endpoint=env.get("KEFU_REALTIME_ENDPOINT", ""),
+            support_table=env.get("KEFU_TABLE_SUPPORT", f"kefu-{stage}-support"),
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),
             inbound_bucket=env.get("KEFU_MAIL_INBOUND_BUCKET") or None,
             receiving_region=env.get("KEFU_MAIL_RECEIVING_REGION") or None,
+            phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
+            recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
+            # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.
+            contacts=env.get("KEFU_CONTACTS", "local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "connect"),
         )

@@ -118,8 +118,12 @@ def functions(sam_template: dict[str, Any]) -> list[FunctionSpec]:
 
     from app import app
 
+    # Chalice names the WebSocket API's functions by route, whatever the handlers are called in app.py.
+    sockets = {"$connect": "websocket_connect", "$disconnect": "websocket_disconnect",
+               "$default": "websocket_message"}
     names = [API_HANDLER, *(f.name for f in app.pure_lambda_functions),
-             *(getattr(e, "name", "") for e in app.event_sources)]
+             *(getattr(e, "name", "") for e in app.event_sources),
+             *(sockets[key] for key in app.websocket_handlers)]
     by_role = {to_cfn_resource_name(f"{name}_role"): name for name in names if name}
     jobs = {job.name: job for job in JOBS}
     found = []

@@ -49,7 +49,8 @@ class Watched:
 def search(metric: Metric) -> str:
     """Every dimension combination the code emits, without listing the values (codes, reasons, tables)."""
     schema = ",".join((NAMESPACE, *dimension_set(metric)))
-    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', 'Sum', {PERIOD_SECONDS})"
+    statistic = "Average" if metric.unit == "Seconds" else "Sum"  # a sum of waiting times means nothing
+    return f"SEARCH('{{{schema}}} MetricName=\"{metric.name}\"', '{statistic}', {PERIOD_SECONDS})"
 
 
 def insights_query(metric: Metric, where_values: tuple[tuple[str, str], ...] | None = None) -> str:
@@ -66,7 +67,9 @@ def metric_widget(panel: Panel) -> cw.GraphWidget:
     if panel.split_by:
         line: cw.IMetric = cw.MathExpression(expression=search(metric), using_metrics={}, period=PERIOD, label="")
     else:
-        line = cw.Metric(namespace=NAMESPACE, metric_name=metric.name, statistic="Sum", period=PERIOD)
+        # Durations read as an average (a sum of seconds means nothing); counts as a sum.
+        line = cw.Metric(namespace=NAMESPACE, metric_name=metric.name, period=PERIOD,
+                         statistic="Average" if metric.unit == "Seconds" else "Sum")
     return cw.GraphWidget(title=panel.title, left=[line], width=12, height=6)
 
 
@@ -161,6 +164,7 @@ def alarms(scope: Construct, watched: Watched, topic: sns.ITopic) -> None:
     _any(scope, "FailedEventsAge", watched.failed_events.metric_approximate_age_of_oldest_message(period=PERIOD),
          "A failed event has waited 4 days: replay or clear it before the queue's 14 days run out", action,
          threshold=FAILED_EVENTS_MAX_AGE.to_seconds())
+    rate_alarms(scope, topic)
     for metric in CATALOGUE:
         if metric.alarm_on is not None:
             cw.CfnAlarm(scope, f"Metric{metric.name}", alarm_description=_described(metric),
@@ -191,6 +195,36 @@ def heartbeat(scope: Construct, metric: Metric, beat: Heartbeat, topic: sns.ITop
 
 def _described(metric: Metric) -> str:
     return f"{metric.name}: {metric.description}" + (f". {metric.runbook}" if metric.runbook else "")
+
+
+def rate_expression(metric: Metric) -> cw.MathExpression:
+    """The share the metric's rate alarm watches, as metric math over one metric per dimension value."""
+    rate = metric.rate_alarm
+    assert rate is not None
+    period = Duration.minutes(rate.minutes)
+    using = {f"m{i}": cw.Metric(namespace=NAMESPACE, metric_name=metric.name, statistic="Sum", period=period,
+                                dimensions_map={**dict(rate.fixed), rate.dimension: value})
+             for i, value in enumerate(rate.of)}
+    ids = dict(zip(rate.of, using, strict=True))
+    total = "+".join(f"FILL({i},0)" for i in using)
+    share = "+".join(f"FILL({ids[v]},0)" for v in rate.share)
+    return cw.MathExpression(expression=f"IF(({total}) >= {rate.minimum}, ({share})/({total}), 0)",
+                             using_metrics=using, period=period, label=f"{metric.name} share")
+
+
+def rate_alarms(scope: Construct, topic: sns.ITopic) -> None:
+    """One alarm per catalogue metric with a rate alarm (e.g. the share of inbound calls nobody answered)."""
+    for metric in CATALOGUE:
+        rate = metric.rate_alarm
+        if rate is None:
+            continue
+        alarm = rate_expression(metric).create_alarm(
+            scope, f"Rate{metric.name}", threshold=rate.threshold, evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"{metric.name}: more than {rate.threshold:.0%} {'/'.join(rate.share)} "
+                              f"in {rate.minutes} minutes (at least {rate.minimum} counted). {metric.runbook}")
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
 
 
 def _camel(name: str) -> str:

@@ -16,7 +16,15 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 
-from chalicelib.resources import ATTACHMENTS_PREFIX, INBOUND_PREFIX, MAIL_EVENTS_FUNCTION, MAIL_INBOUND_FUNCTION
+from chalicelib.resources import (
+    ATTACHMENTS_PREFIX,
+    CHAT_FILES_PREFIX,
+    INBOUND_PREFIX,
+    MAIL_EVENTS_FUNCTION,
+    MAIL_INBOUND_FUNCTION,
+    PHONE_EVENTS_FUNCTION,
+    RECORDING_PREFIX,
+)
 
 # What PynamoDB and the services do with items: reads, conditional writes, transactions (which IAM checks as
 # the item actions they contain), and DescribeTable for the health check. Never Scan, never a wildcard.
@@ -38,6 +46,7 @@ class Targets:
     mail_domain: str = ""                         # the SES domain identity mail is sent from
     configuration_set: str = ""                   # the SES configuration set outbound mail names
     reply_secret: secretsmanager.ISecret | None = None
+    websocket_api_id: str = ""                    # the WebSocket API (push) Chalice packaged, when there is one
     raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
     own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
 
@@ -82,13 +91,17 @@ def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[b.bucket_arn for b in buckets])]
 
 
-def mail_table(t: Targets) -> list[iam.PolicyStatement]:
-    """The mail table's items, and reading licenses (the mail gate); nothing else of the database."""
-    mail, licensing = t.tables["MailItem"], t.tables["LicensingItem"]
-    return [iam.PolicyStatement(sid="MailTable", actions=TABLE_DATA,
-                                resources=[mail.table_arn, f"{mail.table_arn}/index/*"]),
+def _area_table(t: Targets, model: str, sid: str) -> list[iam.PolicyStatement]:
+    """One area's table's items, and reading licenses (the area's gate); nothing else of the database."""
+    own, licensing = t.tables[model], t.tables["LicensingItem"]
+    return [iam.PolicyStatement(sid=sid, actions=TABLE_DATA, resources=[own.table_arn, f"{own.table_arn}/index/*"]),
             iam.PolicyStatement(sid="LicenseRead", actions=TABLE_READ,
                                 resources=[licensing.table_arn, f"{licensing.table_arn}/index/*"])]
+
+
+def mail_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The mail table's items, and reading licenses (the mail gate)."""
+    return _area_table(t, "MailItem", "MailTable")
 
 
 def inbound_read(t: Targets) -> list[iam.PolicyStatement]:
@@ -110,6 +123,12 @@ def attachments_read(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[t.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")])]
 
 
+def chat_files(t: Targets) -> list[iam.PolicyStatement]:
+    """Shoppers' files: the presigned POST and links this role signs act with its rights, under chat/ only."""
+    return [iam.PolicyStatement(sid="ChatFiles", actions=["s3:PutObject", "s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{CHAT_FILES_PREFIX}*")])]
+
+
 def reply_secret(t: Targets) -> list[iam.PolicyStatement]:
     assert t.reply_secret is not None
     return [iam.PolicyStatement(sid="ReplySecret", actions=["secretsmanager:GetSecretValue"],
@@ -128,21 +147,56 @@ def mailer_send(t: Targets) -> list[iam.PolicyStatement]:
                                            f"{ses_arn}:configuration-set/{t.configuration_set}"])]
 
 
+def phone_table(t: Targets) -> list[iam.PolicyStatement]:
+    """The phone table's items, and reading licenses (the phone gate)."""
+    return _area_table(t, "PhoneItem", "PhoneTable")
+
+
+def recordings_read(t: Targets) -> list[iam.PolicyStatement]:
+    """Connect's call recordings under the recording prefix: read (agents' links are signed by this role)."""
+    return [iam.PolicyStatement(sid="RecordingsRead", actions=["s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{RECORDING_PREFIX}*")])]
+
+
+def connect_describe(t: Targets) -> list[iam.PolicyStatement]:
+    """DescribeContact on contacts of any Connect instance of the account (each merchant brings its own
+    instance, routed in the phone table); no other Connect action."""
+    return [iam.PolicyStatement(sid="ConnectDescribeContact", actions=["connect:DescribeContact"],
+                                resources=[f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/*/"
+                                           "contact/*"])]
+
+
 def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
     """A long run that is short of time continues in a new invocation of its own function, and only that."""
     return [iam.PolicyStatement(sid="InvokeItself", actions=["lambda:InvokeFunction"],
                                 resources=[t.own_function_arn, f"{t.own_function_arn}:*"])]
 
 
+def push(t: Targets) -> list[iam.PolicyStatement]:
+    """Posting to the stack's own WebSocket connections (chat's push), nothing else of API Gateway."""
+    api = f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}"
+    return [iam.PolicyStatement(sid="Push", actions=["execute-api:ManageConnections"],
+                                resources=[f"{api}:{t.websocket_api_id or '*'}/*/POST/@connections/*"])]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret),
+    # Phone (issue 14): agents open recordings through links this role signs.
+    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files,
+                    recordings_read),
+    # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
+    "websocket_connect": (table_data, kms_data),
+    "websocket_disconnect": (table_data, kms_data),
+    "websocket_message": (table_data, kms_data, push),
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
+    # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
+    # (from DescribeContact); reading recordings is the API's, which signs agents' links.
+    PHONE_EVENTS_FUNCTION: (phone_table, kms_data, connect_describe),
     # Clause 13.1: invoices, reminders and renewal notices go out by mail from the mail domain.
     # ... and a run short of time continues itself with a cursor.
     "billing-run": (table_data, kms_data, mailer_send, invoke_itself),

@@ -12,6 +12,7 @@ from typing import Any
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -51,6 +52,8 @@ ACCESS_LOG_FORMAT = {
     "method": "$context.httpMethod", "route": "$context.resourcePath", "status": "$context.status",
     "latencyMs": "$context.responseLatency", "integrationMs": "$context.integration.latency",
     "bytes": "$context.responseLength", "waf": "$context.waf.status", "error": "$context.error.message"}
+# Contact events are retried for a day if the function fails (EventBridge's limits); events are idempotent.
+EVENT_RETRIES, EVENT_MAX_AGE_SECONDS = 185, 86400
 
 
 class KefuChalice(Chalice):
@@ -119,6 +122,7 @@ class KefuStack(Stack):
                      for f in self.functions]
         watched = dashboard.Watched(functions, f"kefu-{stage}", API_STAGE, self.dead_letters, self.failed_events,
                                     self.options.api_latency_p95_ms)
+        self.phone()
         dashboard.dashboard(self, stage, watched)
         dashboard.alarms(self, watched, self.alarm_topic)
         self.suppressions()
@@ -155,6 +159,10 @@ class KefuStack(Stack):
             encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True, versioned=True, removal_policy=self.removal,
             server_access_logs_bucket=access_logs, server_access_logs_prefix="mail/",
+            # Shoppers' browsers post chat files straight here, from any merchant's storefront; each POST carries
+            # a policy this stack's API signed for one key, one size range and one content type.
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], allowed_headers=["*"],
+                              max_age=600)],
             lifecycle_rules=[
                 s3.LifecycleRule(id="raw-mail", prefix=resources.INBOUND_PREFIX,
                                  expiration=Duration.days(RAW_MAIL_DAYS)),
@@ -176,14 +184,20 @@ class KefuStack(Stack):
     # -- functions ----------------------------------------------------------------------------------------
     def configure_functions(self) -> None:
         mail_domain = catalogue.stage_environment(self.stage)[resources.MAIL_DOMAIN_ENV]
+        websocket = self.app.get_resource("WebsocketAPI")  # Chalice's WebSocket API: chat's push
         targets = grants.Targets(self.tables, self.key, self.bucket, mail_domain,
-                                 resources.configuration_set_name(self.stage), self.reply_secret, self.raw_mail)
+                                 resources.configuration_set_name(self.stage), self.reply_secret, websocket.ref,
+                                 self.raw_mail)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
         environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
                        resources.INBOUND_BUCKET_ENV: self.raw_mail.bucket_name,
                        resources.RECEIVING_REGION_ENV: self.layout.receiving_region,
                        resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
                        resources.CONFIGURATION_SET_ENV: resources.configuration_set_name(self.stage)}
+        # Where widgets connect for push and where the functions post to them: the same API and stage.
+        socket_host = f"{websocket.ref}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{resources.API_STAGE}"
+        environment["KEFU_REALTIME_URL"] = f"wss://{socket_host}"
+        environment["KEFU_REALTIME_ENDPOINT"] = f"https://{socket_host}"
         for function in self.functions:
             cfn = self.app.get_resource(function.logical_id)
             cfn.add_property_override("MemorySize", function.memory_mb)
@@ -378,6 +392,27 @@ class KefuStack(Stack):
                 resources=[self.dead_letters.queue_arn],
                 conditions={"ArnEquals": {"aws:SourceArn": self.mail_topic.topic_arn}}))
 
+    # -- phone --------------------------------------------------------------------------------------------
+    def phone(self) -> None:
+        """Amazon Connect's contact events of voice calls, from every instance of the account, to the phone
+        function (when app.py declares it); the function routes each instance to its merchant."""
+        function = self.function(resources.PHONE_EVENTS_FUNCTION)
+        if function is None:
+            return
+        rule = events.CfnRule(self, "ConnectContactEvents", name=f"kefu-{self.stage}-connect-contact-events",
+                              description="Amazon Connect contact events of voice calls, to kefu's phone function",
+                              state="ENABLED", event_pattern={
+                                  "source": ["aws.connect"], "detail-type": ["Amazon Connect Contact Event"],
+                                  "detail": {"channel": ["VOICE"]}},
+                              targets=[events.CfnRule.TargetProperty(
+                                  id="phone-events", arn=self.function_arn(function),
+                                  retry_policy=events.CfnRule.RetryPolicyProperty(
+                                      maximum_retry_attempts=EVENT_RETRIES,
+                                      maximum_event_age_in_seconds=EVENT_MAX_AGE_SECONDS))])
+        lambda_.CfnPermission(self, "PhoneEventsFromEventBridge", action="lambda:InvokeFunction",
+                              function_name=self.function_arn(function), principal="events.amazonaws.com",
+                              source_arn=rule.attr_arn)
+
     # -- schedules ----------------------------------------------------------------------------------------
     def schedules(self) -> None:
         """One EventBridge Scheduler schedule per entry of schedules.JOBS, in the entry's time zone, with
@@ -460,16 +495,32 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments)\/\*$/g",
-             "Objects under one prefix of the mail bucket (raw mail, or attachments), whose keys are message ids."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat|recordings)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, attachments, chat files or call recordings), "
+             "whose keys are message, upload or contact ids."),
+            (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",
+             "DescribeContact on the account's Connect instances, whose ids merchants bring; the phone table "
+             "routes each instance to one merchant."),
             (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
              "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
+            (r"/^Resource::.*\/\*\/POST\/@connections\/\*$/g", "Posting to connections of this stack's own "
+                                                               "WebSocket API, whose ids API Gateway makes."),
         ]
         for function in self.functions:
             NagSuppressions.add_resource_suppressions(self.app.get_resource(function.role_logical_id), [
                 NagPackSuppression(id="AwsSolutions-IAM5", reason=reason, applies_to=[RegexAppliesTo(regex=regex)])
                 for regex, reason in wildcard_reasons])
+        for route in ("Connect", "Disconnect", "Message"):
+            NagSuppressions.add_resource_suppressions_by_path(
+                self, f"/{self.node.path}/App/ChaliceApp/Websocket{route}Route", [NagPackSuppression(
+                    id="AwsSolutions-APIG4", reason="The $connect function authorizes every socket (widget key and "
+                    "its origins with the visitor token of the conversation, or an agent key) and refuses the "
+                    "rest; $disconnect and $default reach only connections it let in.")])
+        NagSuppressions.add_resource_suppressions_by_path(
+            self, f"/{self.node.path}/App/ChaliceApp/WebsocketAPIStage", [NagPackSuppression(
+                id="AwsSolutions-APIG1", reason="Each connect, refusal and disconnect is logged by the functions "
+                "in structured logs with the connection id; the stage carries no messages of its own.")])
         NagSuppressions.add_resource_suppressions_by_path(
             self, f"/{self.node.path}/SchedulerRole/DefaultPolicy/Resource", [NagPackSuppression(
                 id="AwsSolutions-IAM5", reason="Granted by the queue construct for sending dead letters.",

@@ -46,6 +46,23 @@ class S3Blobs:
                     "ResponseContentDisposition": disposition,
                     "ResponseContentType": "application/octet-stream"}))
 
+    def upload_link(self, key: str, content_type: str, max_bytes: int, expires_seconds: int) -> dict[str, Any] | None:
+        # The policy pins the key, the size and the encryption: the browser can store this one object only.
+        post = client(self.region).generate_presigned_post(
+            Bucket=self.bucket, Key=key, ExpiresIn=expires_seconds,
+            Fields={"Content-Type": content_type, "x-amz-server-side-encryption": "AES256"},
+            Conditions=[["content-length-range", 1, max_bytes], {"Content-Type": content_type},
+                        {"x-amz-server-side-encryption": "AES256"}])
+        return {"method": "POST", "url": post["url"], "fields": post["fields"]}
+
+    def view_link(self, key: str, content_type: str, filename: str, expires_seconds: int) -> str | None:
+        # only types whose content was checked reach here; anything but an image is still a download
+        kind = "inline" if content_type.startswith("image/") else "attachment"
+        return str(client(self.region).generate_presigned_url(
+            "get_object", ExpiresIn=expires_seconds,
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
+                    "ResponseContentDisposition": f"{kind}; filename*=UTF-8''{quote(filename, safe='')}"}))
+
     def check(self) -> None:
         """Health: the bucket exists and this function may list it (HeadBucket; raises otherwise)."""
         client(self.region).head_bucket(Bucket=self.bucket)

@@ -60,7 +60,7 @@ class AdminService:
     def settings(self, licensee_id: str) -> dict[str, Any]:
         chat = self.chat.chat_settings(licensee_id)
         mail = self.mail.mail_settings(licensee_id)
-        widget = chat.widget_texts or {}
+        widget = chat.texts
         return {"timezone": chat.timezone,
                 "chat_hours": chat.hours,
                 "widget_texts": {locale: {name: widget.get(locale, {}).get(name, "") for name in WIDGET_TEXTS}
@@ -86,10 +86,9 @@ class AdminService:
         if change.hours is not None or change.timezone is not None:
             self.chat.set_hours(licensee_id, hours, timezone, signed)
         if change.widget_texts is not None:
-            merged = {locale: dict(entries) for locale, entries in (current.widget_texts or {}).items()}
+            # the admin's greeting and offline texts join the title and hand-over texts set for the same language
             for locale, entries in change.widget_texts.items():
-                merged.setdefault(locale, {}).update(entries)
-            self.chat.set_widget_texts(licensee_id, merged, signed)
+                self.chat.set_widget_texts(licensee_id, locale, {**current.texts.get(locale, {}), **entries}, signed)
         if change.acknowledge is not None or change.acknowledgement_texts is not None:
             texts: dict[str, str] | None = None
             if change.acknowledgement_texts is not None:

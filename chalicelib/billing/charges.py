@@ -176,7 +176,7 @@ def _session_charge(item: FeeItem, agreement_id: str, session: DeliveredSession)
     day = DateRange(session.delivered_on, session.delivered_on)
     return Charge(
         key=ChargeKey(agreement_id, item.id, day.start, day.end, ChargeReason.SESSION, session.session_id),
-        description=f"{item.description} session {session.session_id} on {day.start.isoformat()}",
+        description=f"{item.description}: {day.start.isoformat()} {session.topic or session.session_id}",
         due_on=day.start if item.timing is Timing.ADVANCE else day.end + ONE_DAY,
         covered=day,
         quantity=quantity,

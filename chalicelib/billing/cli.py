@@ -394,7 +394,7 @@ def fees_terms(ctx: Context, licensee_id: str, late_fee_rate: Decimal | None, gr
 # -- force majeure --------------------------------------------------------------------------------------------
 @click.group("force-majeure")
 def force_majeure() -> None:
-    """Force-majeure periods (clause 13.5): late fees do not accrue during them."""
+    """Force-majeure periods (clause 13.5): late fees and the suspension grace pause, support clocks stand still."""
 
 
 @force_majeure.command("add")

@@ -4,10 +4,10 @@ run that may stop when its invocation's time runs short)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from chalicelib.adapters.dynamodb import Batch, Contended
@@ -31,6 +31,24 @@ ACTOR = "system:billing"
 T = TypeVar("T")
 
 
+class SessionFact(Protocol):
+    """A delivered training session as billing needs it: which one (bills it once), its day and its topics."""
+
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def day(self) -> date: ...
+    @property
+    def topics(self) -> str: ...
+
+
+class BillableSessions(Protocol):
+    """Where billing reads delivered sessions for `per_session` fees (clause 3.3); the training area implements it.
+    Billing never reads training's storage, and training never computes a charge."""
+
+    def delivered_between(self, licensee_id: str, first: date, last: date) -> Sequence[SessionFact]: ...
+
+
 @dataclass
 class Context:
     store: BillingStore
@@ -38,6 +56,8 @@ class Context:
     clock: Clock
     tz: ZoneInfo
     metrics: MetricsSink
+    # Delivered training sessions for per_session fees; bootstrap wires the training area in.
+    sessions: BillableSessions | None = None
 
     def today(self) -> date:
         return local_date(self.clock.now(), self.tz)

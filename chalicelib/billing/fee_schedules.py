@@ -10,7 +10,7 @@ from datetime import date
 from chalicelib.adapters.dynamodb import Batch
 from chalicelib.billing.context import ONE_DAY, Context
 from chalicelib.billing.facts import LicenseFacts, renewal_next, rescheduled
-from chalicelib.billing.fees import FeeChange, FeeItem
+from chalicelib.billing.fees import Cadence, FeeChange, FeeItem, FeeKind
 from chalicelib.billing.model import Account, AccountTerms, ForceMajeure
 from chalicelib.billing.periods import DateRange
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
@@ -33,6 +33,7 @@ class FeeSchedules:
         previous = store.account(licensee_id)
         items = tuple(fee_items)
         _check_items(items)
+        _check_sessions_billable(items, self.ctx.sessions is not None)
         account = Account(
             licensee_id=licensee_id, agreement_id=facts.agreement_id, fee_items=items,
             terms=terms or (previous.terms if previous else AccountTerms()),
@@ -106,6 +107,21 @@ class FeeSchedules:
 
     def force_majeure(self) -> list[ForceMajeure]:
         return sorted(self.ctx.store.force_majeure(), key=lambda p: p.days.start)
+
+
+def _check_sessions_billable(items: Sequence[FeeItem], sessions_wired: bool) -> None:
+    """A `per_session` fee bills delivered training sessions: it is refused for any other kind of fee, and when
+    nothing supplies sessions, rather than accepted and silently never billed."""
+    for item in items:
+        if item.cadence is not Cadence.PER_SESSION:
+            continue
+        if item.kind is not FeeKind.TRAINING:
+            raise InvalidInput(f"Fee item {item.id}: only training is billed per session (clause 3.3); a "
+                               f"{item.kind.value} fee needs a periodic or one-off cadence.",
+                               code="PER_SESSION_NOT_BILLABLE")
+        if not sessions_wired:
+            raise InvalidInput(f"Fee item {item.id}: no training sessions can be read here, so a per_session fee "
+                               "would never bill.", code="PER_SESSION_NOT_BILLABLE")
 
 
 def _check_items(items: Sequence[FeeItem]) -> None:

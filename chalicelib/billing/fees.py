@@ -172,3 +172,4 @@ class DeliveredSession:
     fee_item_id: str
     session_id: str
     delivered_on: date
+    topic: str = ""  # named on the invoice line with the date

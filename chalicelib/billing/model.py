@@ -37,6 +37,7 @@ class NoticeKind(StrEnum):
     SUSPENSION = "suspension"
     REINSTATEMENT = "reinstatement"
     RENEWAL = "renewal"
+    TRAINING = "training"  # a training session scheduled or cancelled (clause 3.3), sent for the training area
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,7 @@ def overdue_state(
     *,
     reminders_sent: Collection[Reminder],
     suspended: bool = False,
+    pauses: Sequence[DateRange] = (),
 ) -> OverdueState:
     """What clause 8 asks for today, from the open invoices.
 
@@ -133,7 +134,7 @@ def overdue_state(
         if today > due:
             overdue_ids.append(invoice.invoice_id)
             overdue_amount += invoice.balance
-        suspend_day = due + timedelta(days=terms.grace_days + 1)
+        suspend_day = suspension_day(due, terms.grace_days, pauses)
         if today >= suspend_day:
             to_reinstate += invoice.balance
             suspended_from = suspend_day if suspended_from is None else min(suspended_from, suspend_day)
@@ -154,6 +155,24 @@ def overdue_state(
         amount_to_reinstate=to_reinstate,
         action=action,
     )
+
+
+def suspension_day(due: date, grace_days: int, pauses: Sequence[DateRange] = ()) -> date:
+    """The first day a licensee may be suspended for an invoice due on ``due``: after ``grace_days`` days of grace
+    that are not force majeure, on a day that is not force majeure either. Clause 13.5 pauses the grace as it pauses
+    late fees, so a recorded typhoon does not bring a suspension."""
+    def paused(day: date) -> bool:
+        return any(day in p for p in pauses)
+
+    day, left = due, grace_days
+    while left > 0:
+        day += ONE_DAY
+        if not paused(day):
+            left -= 1
+    day += ONE_DAY
+    while paused(day):
+        day += ONE_DAY
+    return day
 
 
 def renewal_reminders_due(

@@ -80,7 +80,8 @@ class OverdueRun:
         open_invoices = self._open(licensee_id)
         sent = {Reminder.from_key(n.key) for n in store.notices(licensee_id, "reminder#")}
         state = overdue_state([i.as_open() for i in open_invoices], day, account.terms.billing,
-                              reminders_sent=sent, suspended=account.suspended_by_billing)
+                              reminders_sent=sent, suspended=account.suspended_by_billing,
+                              pauses=self.issuer.pauses(licensee_id))
         by_number = {i.number: i for i in open_invoices}
         for reminder in state.reminders_due:
             if dry_run:
@@ -147,7 +148,7 @@ class OverdueRun:
         if account is None or not account.suspended_by_billing:
             return False
         state = overdue_state([i.as_open() for i in self._open(licensee_id)], day, account.terms.billing,
-                              reminders_sent=(), suspended=True)
+                              reminders_sent=(), suspended=True, pauses=self.issuer.pauses(licensee_id))
         if state.action is not SuspensionAction.REINSTATE:
             return False
         self.ctx.licenses.ensure_reinstated(licensee_id, "overdue invoices paid (clause 8)", ACTOR)

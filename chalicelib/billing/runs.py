@@ -9,7 +9,7 @@ runs short of time stops between two accounts and hands on a cursor; the next in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -17,10 +17,12 @@ from chalicelib.adapters.dynamodb import Batch, Contended
 from chalicelib.billing.charges import Charge, charges_between, key_text, quantity_corrections
 from chalicelib.billing.context import ACTOR, ATTEMPTS, ONE_DAY, Context, within
 from chalicelib.billing.facts import LicenseFacts, caught_up, renewal_next, rescheduled
+from chalicelib.billing.fees import Cadence, DeliveredSession, FeeItem
 from chalicelib.billing.invoices import InvoiceKind
 from chalicelib.billing.issuing import Issuer
 from chalicelib.billing.model import Account, RunReport
 from chalicelib.billing.notices import Notices
+from chalicelib.billing.periods import AgreementWindow
 from chalicelib.core.budget import Budget
 from chalicelib.core.clock import local_date
 from chalicelib.core.errors import Conflict
@@ -96,6 +98,7 @@ class BillingRun:
             charges = charges_between(items, window, start, day) if window and start <= day else []
             if (fresh or dry_run) and charges:
                 charges = self._not_billed_yet(account, charges)
+            charges += self._session_charges(account, items, window, day)
             after = rescheduled(replace(account, billed_through=day, revision=account.revision + 1), facts, day, items)
             if dry_run:
                 if charges:
@@ -131,6 +134,44 @@ class BillingRun:
                                          store.invoiced_charges(account.licensee_id),
                                          f"terms-v{account.terms_version}")
         return [c for c in charges if key_text(c) not in claimed] + fixes
+
+    def _session_charges(self, account: Account, items: Sequence[FeeItem], window: AgreementWindow | None,
+                         day: date) -> list[Charge]:
+        """Charges for the delivered sessions of the agreement not billed yet, each once (claimed by session, like
+        every charge, so a retried run bills nothing twice). Looked at from the agreement's start, not from the last
+        billed day: a session is often marked delivered days after it was held."""
+        sessions = self.ctx.sessions
+        per_session = [i for i in items if i.cadence is Cadence.PER_SESSION]
+        if not per_session or window is None or sessions is None or day < window.start:
+            return []
+        delivered = []
+        for fact in sessions.delivered_between(account.licensee_id, window.start, min(day, window.end)):
+            covering = [i for i in per_session if i.start <= fact.day and (i.end is None or fact.day <= i.end)]
+            if covering:  # the latest-starting training fee in force on the session's day bills it
+                item = max(covering, key=lambda i: (i.start, i.id))
+                delivered.append(DeliveredSession(item.id, fact.session_id, fact.day, fact.topics))
+        charges = charges_between(per_session, window, window.start, day, delivered) if delivered else []
+        if not charges:
+            return []
+        claimed = self.ctx.store.charges_claimed(account.licensee_id, [key_text(c) for c in charges])
+        return [c for c in charges if key_text(c) not in claimed]
+
+    def session_delivered(self, licensee_id: str, day: date) -> None:
+        """Training tells billing a session was delivered: the account becomes due that day, so that the next run
+        bills the session even when nothing else of the account is due."""
+        store = self.ctx.store
+        for _ in range(ATTEMPTS):
+            account = store.account(licensee_id)
+            if account is None or account.settled or (account.next_due is not None and account.next_due <= day) \
+                    or not any(i.cadence is Cadence.PER_SESSION for i in account.fee_items):
+                return
+            batch = Batch()
+            store.save_account(batch, replace(account, next_due=day, revision=account.revision + 1), account)
+            try:
+                batch.commit()
+                return
+            except Contended:
+                continue
 
     # -- following the license (clauses 4.2, 10, 11.3) -------------------------------------------------------
     def license_changed(self, event: LicenseChanged) -> None:

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.billing.context import Context
+from chalicelib.billing.context import BillableSessions, Context
 from chalicelib.billing.fee_schedules import FeeSchedules
 from chalicelib.billing.fees import FeeChange, FeeItem
 from chalicelib.billing.issuing import Issuer
@@ -27,6 +27,7 @@ from chalicelib.billing.model import (
     ForceMajeure,
     IssuedInvoice,
     Notice,
+    NoticeKind,
     Payment,
     PaymentMethod,
     RunReport,
@@ -69,6 +70,15 @@ class BillingService:
     def today(self) -> date:
         """Today in the licensor's time zone, on the services' clock."""
         return self.ctx.today()
+
+    @property
+    def sessions(self) -> BillableSessions | None:
+        """Where delivered training sessions are read for per_session fees; bootstrap sets it (the training area)."""
+        return self.ctx.sessions
+
+    @sessions.setter
+    def sessions(self, sessions: BillableSessions | None) -> None:
+        self.ctx.sessions = sessions
 
     @property
     def mailer(self) -> Mailer:
@@ -124,6 +134,10 @@ class BillingService:
         """Renewal reminders before the agreement ends, each once (clause 4.2)."""
         return self.renewal_run.run(now, dry_run=dry_run, budget=budget, cursor=cursor)
 
+    def session_delivered(self, licensee_id: str, day: date) -> None:
+        """Training tells billing a session was delivered: the next run bills it (clause 3.3)."""
+        self.billing_run.session_delivered(licensee_id, day)
+
     def license_changed(self, event: LicenseChanged) -> None:
         """Listener on licensing (wired in bootstrap): billing follows extensions, amendments, terminations."""
         self.billing_run.license_changed(event)
@@ -139,6 +153,11 @@ class BillingService:
         return self.payments.void(number, reason, actor)
 
     # -- notices (clause 13.1) ---------------------------------------------------------------------------------
+    def send_notice(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str) -> bool:
+        """Another area's notice (a training session) through the same record, delivery and retry as billing's own;
+        False when one under this key was recorded before."""
+        return self.notifier.notify(licensee_id, kind, key, subject, text)
+
     def deliver_pending(self) -> int:
         return self.notifier.deliver_pending()
 

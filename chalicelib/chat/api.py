@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 from chalice.app import Request
 
+import chalicelib.i18n as i18n
 from chalicelib.bootstrap import services
 from chalicelib.chat import model
 from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
@@ -29,8 +30,14 @@ chat_api = Blueprint(__name__)
 
 STATIC = Path(__file__).parent / "static"
 WIDGET_PATHS = ("/v1/widget/config", "/v1/widget/identify", "/v1/widget/conversations",
-                "/v1/widget/conversations/{conversation_id}/messages")
+                "/v1/widget/conversations/{conversation_id}/messages",
+                "/v1/widget/conversations/{conversation_id}/handover",
+                "/v1/widget/conversations/{conversation_id}/end",
+                "/v1/widget/conversations/{conversation_id}/rating",
+                "/v1/widget/conversations/{conversation_id}/uploads",
+                "/v1/widget/conversations/{conversation_id}/uploads/{upload_id}")
 _CORS_MARK = "kefu_cors_origin"
+_LOCALE_MARK = "kefu_locale"
 
 
 # -- CORS, per widget key ---------------------------------------------------------------------------------
@@ -61,6 +68,7 @@ def widget_cors(request: Request, get_response: Callable[[Request], Response]) -
         marked = (request.context or {}).get(_CORS_MARK)
         if marked or _origin_safely(request.headers.get("x-widget-key"), origin):
             exc.headers.update(_cors_headers(str(origin)))
+        _in_shoppers_language(exc, request)
         raise
     marked = (request.context or {}).get(_CORS_MARK)
     if marked:
@@ -79,6 +87,46 @@ def _origin_safely(secret: str | None, origin: str | None) -> bool:
         return False
 
 
+# -- the shopper's language ---------------------------------------------------------------------------------
+def _browser_languages(request: Request) -> list[list[str]]:
+    """What the browser prefers: the widget's `?locale=` (navigator.languages), then Accept-Language."""
+    query: Mapping[str, str] = request.query_params or {}
+    asked = [tag for tag in (query.get("locale") or "").split(",")[:10] if tag.strip()]
+    return [asked, i18n.accept_language(request.headers.get("accept-language"))]
+
+
+def _request_locale(request: Request) -> str:
+    """The language of this widget request: the one `_widget()` settled, or, for a refusal before that, the
+    merchant's choice (when the key names a merchant) else the browser's."""
+    settled = (request.context or {}).get(_LOCALE_MARK)
+    if settled:
+        return str(settled)
+    merchant = None
+    secret = request.headers.get("x-widget-key")
+    if secret:
+        validation = services().licensing.validate(secret, None)
+        if validation.licensee_id is not None:
+            merchant = services().chat.chat_settings(validation.licensee_id).locale
+    return i18n.negotiate(merchant, *_browser_languages(request))
+
+
+def _locale() -> str:
+    return str(chat_api.current_request.context[_LOCALE_MARK])
+
+
+def _in_shoppers_language(exc: KefuError, request: Request) -> None:
+    """A refusal the widget shows is worded in the shopper's language when the catalogue has its code."""
+    try:
+        locale = _request_locale(request)
+    except Exception:  # the refusal stands in its own words
+        return
+    template = i18n.catalogue("widget", locale).get(f"error.{exc.code}")
+    if template is None or not i18n.placeholders(template) <= set(exc.details):
+        return
+    exc.message = template.format(**exc.details)
+    exc.headers["Content-Language"] = locale
+
+
 def _preflight() -> Response:
     """A browser asks before sending X-Widget-Key or Authorization. The key comes as `?key=` (a preflight
     carries no custom header values); only that key's origins are told yes."""
@@ -91,7 +139,7 @@ def _preflight() -> Response:
         return json_response({"error": {"code": "ORIGIN_NOT_ALLOWED",
                                         "message": "This widget key may not be used from this site."}}, 403)
     return Response(body="", status_code=204, headers={
-        **_cors_headers(str(origin)), "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        **_cors_headers(str(origin)), "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
         "Access-Control-Allow-Headers": "Content-Type, X-Widget-Key, Authorization",
         "Access-Control-Max-Age": "600"})
 
@@ -105,6 +153,8 @@ def _widget() -> Principal:
     request = chat_api.current_request
     principal = require_widget(request, services().licensing, Channel.CHAT)
     request.context[_CORS_MARK] = request.headers.get("origin")
+    request.context[_LOCALE_MARK] = services().chat.widget_locale(principal.licensee_id,
+                                                                  *_browser_languages(request))
     return principal
 
 
@@ -115,6 +165,14 @@ def _visitor(principal: Principal, required: bool = True) -> Visitor | None:
             raise Unauthorized("Send the visitor token as 'Authorization: Bearer <token>'.", code="MISSING_TOKEN")
         return None
     return services().chat.visitor(principal.licensee_id, token)
+
+
+def _shopper() -> tuple[Principal, Visitor]:
+    """The widget key's merchant and the visitor its token names (both required)."""
+    principal = _widget()
+    visitor = _visitor(principal)
+    assert visitor is not None
+    return principal, visitor
 
 
 def _message_fields(fields: Fields) -> tuple[str, str | None]:
@@ -129,18 +187,15 @@ def _client_ip() -> str:
 
 
 # -- shapes ---------------------------------------------------------------------------------------------------
-def message_dict(message: Message) -> dict[str, Any]:
-    out = {"id": message.message_id, "author": message.author.value, "text": message.text,
-           "created_at": message.created_at.isoformat()}
-    if message.agent_name:
-        out["agent_name"] = message.agent_name
-    return out
+def message_dict(licensee_id: str, message: Message) -> dict[str, Any]:
+    return services().chat.message_dict(licensee_id, message)
 
 
 def _visitor_conversation(conversation: Conversation) -> dict[str, Any]:
     return {"id": conversation.conversation_id, "status": conversation.status.value,
             "agent_name": conversation.assignee_name or None, "created_at": conversation.created_at.isoformat(),
-            "last_activity": conversation.last_activity.isoformat()}
+            "last_activity": conversation.last_activity.isoformat(),
+            "handed_over": bool(conversation.handover_email), "rated": conversation.rating is not None}
 
 
 def conversation_dict(conversation: Conversation) -> dict[str, Any]:
@@ -153,8 +208,10 @@ def conversation_dict(conversation: Conversation) -> dict[str, Any]:
             "created_at": conversation.created_at.isoformat(), "last_activity": conversation.last_activity.isoformat(),
             "messages": conversation.last_number,
             "handover": {"email": conversation.handover_email,
-                         "at": conversation.handed_over_at.isoformat() if conversation.handed_over_at else None}
-            if conversation.handover_email else None}
+                         "at": conversation.handed_over_at.isoformat() if conversation.handed_over_at else None,
+                         "ticket_id": conversation.ticket_id or None}
+            if conversation.handover_email else None,
+            "rating": conversation.rating}
 
 
 def _note_dict(note: Note) -> dict[str, Any]:
@@ -162,8 +219,8 @@ def _note_dict(note: Note) -> dict[str, Any]:
             "created_at": note.created_at.isoformat()}
 
 
-def _poll_dict(poll: Poll) -> dict[str, Any]:
-    return {"messages": [message_dict(m) for m in poll.messages], "cursor": str(poll.cursor),
+def _poll_dict(licensee_id: str, poll: Poll) -> dict[str, Any]:
+    return {"messages": [message_dict(licensee_id, m) for m in poll.messages], "cursor": str(poll.cursor),
             "conversation": _visitor_conversation(poll.conversation)}
 
 
@@ -183,14 +240,20 @@ def widget_script() -> Response:
 
 @chat_api.route("/v1/widget/config", methods=["GET"])
 def widget_config() -> Response:
-    """What the widget shows before the first message: can someone answer now, and may it offer email."""
+    """What the widget shows before the first message: can someone answer now, may it offer email, in which
+    language (`locale`) and with which words (`texts`: the catalogue's with the merchant's own over them),
+    and where to connect for push (`realtime.url`, null when push is off)."""
     principal = _widget()
     chat = services().chat
     reason = chat.unavailable(principal.licensee_id)
+    locale = _locale()
     return json_response({"available": reason is None, "reason": reason.value if reason else None,
                           "hours": model.format_hours(chat.hours(principal.licensee_id)),
                           "email": Channel.EMAIL in principal.validation.channels,
-                          "identity": chat.chat_settings(principal.licensee_id).identity_secret is not None})
+                          "identity": chat.chat_settings(principal.licensee_id).identity_secret is not None,
+                          "locale": locale, "texts": chat.widget_texts(principal.licensee_id, locale),
+                          "realtime": {"url": services().realtime.url or None}},
+                         headers={"Content-Language": locale, "Vary": "Origin, Accept-Language"})
 
 
 @chat_api.route("/v1/widget/identify", methods=["POST"])
@@ -207,7 +270,8 @@ def widget_identify() -> Response:
 
 @chat_api.route("/v1/widget/conversations", methods=["POST"])
 def start_conversation() -> Response:
-    """The shopper's first message opens a conversation: 201 with its id and the visitor token."""
+    """The shopper's first message opens a conversation: 201 with its id and the visitor token. The same
+    `client_id` again from the same visitor (or again without a token) is 200 with that same conversation."""
     principal = _widget()
     visitor = _visitor(principal, required=False)
     fields = body_fields(chat_api.current_request)
@@ -221,45 +285,128 @@ def start_conversation() -> Response:
         person.done()
     started = services().chat.start(principal.licensee_id, visitor, text=text, name=name, email=email,
                                     client_id=client_id, client_ip=_client_ip(),
-                                    email_licensed=Channel.EMAIL in principal.validation.channels)
+                                    email_licensed=Channel.EMAIL in principal.validation.channels,
+                                    locale=_locale())
     return json_response({"id": started.conversation.conversation_id, "visitor_token": started.visitor_token,
-                          "message": message_dict(started.first), "cursor": "0",
+                          "message": message_dict(principal.licensee_id, started.first), "cursor": "0",
                           "available": started.unavailable is None,
                           "reason": started.unavailable.value if started.unavailable else None,
-                          "handed_over": bool(started.conversation.handover_email)}, 201)
+                          "handed_over": bool(started.conversation.handover_email)},
+                         200 if started.replayed else 201)
 
 
 @chat_api.route("/v1/widget/conversations", methods=["GET"])
 def visitor_conversations() -> Response:
     """The visitor's own conversations (a verified customer's on any device), newest first."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     found = services().chat.visitor_conversations(principal.licensee_id, visitor)
     return json_response({"items": [_visitor_conversation(c) for c in found]})
 
 
 @chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["POST"])
 def visitor_message(conversation_id: str) -> Response:
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     fields = body_fields(chat_api.current_request)
+    upload_id = fields.text("upload_id", max_length=40, required=False)
+    if upload_id is not None:  # a file: `{upload_id, name, client_id?}` once its bytes are stored
+        name = fields.required_text("name", max_length=255)
+        client_id = model.client_id(fields.text("client_id", max_length=model.CLIENT_ID_MAX, required=False))
+        fields.done()
+        message = services().chat.send_file(principal.licensee_id, visitor, conversation_id, upload_id, name,
+                                            client_id)
+        return json_response(message_dict(principal.licensee_id, message), 201)
     text, client_id = _message_fields(fields)
     fields.done()
     message = services().chat.send_as_visitor(principal.licensee_id, visitor, conversation_id, text, client_id)
-    return json_response(message_dict(message), 201)
+    return json_response(message_dict(principal.licensee_id, message), 201)
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/uploads", methods=["POST"])
+def visitor_upload(conversation_id: str) -> Response:
+    """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}}`: where to send one file's bytes (a presigned
+    S3 POST; locally a PUT to the API), counted against the conversation's quota. An empty file is EMPTY_FILE."""
+    principal, visitor = _shopper()
+    fields = body_fields(chat_api.current_request)
+    size = fields.integer("size", minimum=0, maximum=1 << 40)  # an empty file is refused in words of its own
+    fields.done()
+    assert size is not None
+    return json_response(services().chat.upload(principal.licensee_id, visitor, conversation_id, size), 201)
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/uploads/{upload_id}", methods=["PUT"],
+                content_types=["application/octet-stream"])
+def visitor_upload_bytes(conversation_id: str, upload_id: str) -> Response:
+    """Local mode only (on AWS the browser posts to S3): the bytes of an upload, as the link signed them."""
+    principal, visitor = _shopper()
+    request = chat_api.current_request
+    query: Mapping[str, str] = request.query_params or {}
+    body = request.raw_body
+    services().chat.store_upload(principal.licensee_id, visitor, conversation_id, upload_id, query.get("sig", ""),
+                                 body if isinstance(body, bytes) else body.encode())
+    return Response(body="", status_code=204)
+
+
+@chat_api.route("/v1/widget/files/{conversation_id}/{upload_id}", methods=["GET"])
+def widget_file(conversation_id: str, upload_id: str) -> Response:
+    """A file of a message through a signed link (local mode; on AWS the link is S3's): its checked type,
+    pictures inline, anything else a download, and never run as a page of this origin."""
+    query: Mapping[str, str] = chat_api.current_request.query_params or {}
+    try:
+        expires = int(query.get("exp", "0"))
+    except ValueError:
+        expires = 0
+    data, kind = services().chat.file(query.get("m", ""), f"{conversation_id}/{upload_id}", expires,
+                                      query.get("sig", ""))
+    return Response(body=data, status_code=200, headers={
+        "Content-Type": kind, "Content-Disposition": "inline" if kind.startswith("image/") else "attachment",
+        "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=3600", "Cross-Origin-Resource-Policy": "cross-origin"})
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/handover", methods=["POST"])
+def visitor_handover(conversation_id: str) -> Response:
+    """`{"email"}`: answer me by email. The conversation becomes a ticket in the merchant's inbox with its
+    transcript, the shopper gets an acknowledgement in their language; agents' replies go out by email."""
+    principal, visitor = _shopper()
+    fields = body_fields(chat_api.current_request)
+    email = fields.email("email")
+    fields.done()
+    assert email is not None
+    conversation = services().chat.hand_over(principal.licensee_id, visitor, conversation_id, email,
+                                             Channel.EMAIL in principal.validation.channels)
+    return json_response({**_visitor_conversation(conversation), "handed_over": True,
+                          "notice": services().chat.widget_texts(principal.licensee_id, _locale())["handover"]})
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/end", methods=["POST"])
+def visitor_end(conversation_id: str) -> Response:
+    """The shopper ends the chat (resolved); then it may be rated."""
+    principal, visitor = _shopper()
+    return json_response(_visitor_conversation(services().chat.end(principal.licensee_id, visitor,
+                                                                   conversation_id)))
+
+
+@chat_api.route("/v1/widget/conversations/{conversation_id}/rating", methods=["POST"])
+def visitor_rating(conversation_id: str) -> Response:
+    """`{"rating": 1-5, "comment"}` once the conversation is resolved; once. Stored for the merchant's reports."""
+    principal, visitor = _shopper()
+    fields = body_fields(chat_api.current_request)
+    rating = fields.integer("rating", minimum=1, maximum=5)
+    comment = fields.text("comment", max_length=1000, required=False) or ""
+    fields.done()
+    assert rating is not None
+    services().chat.rate(principal.licensee_id, visitor, conversation_id, rating, comment)
+    return json_response({"rating": rating, "comment": comment or None}, 201)
 
 
 @chat_api.route("/v1/widget/conversations/{conversation_id}/messages", methods=["GET"])
 def visitor_poll(conversation_id: str) -> Response:
     """Messages after `?after=<cursor>`, and the cursor to send next time."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
+    principal, visitor = _shopper()
     query: Mapping[str, str] = chat_api.current_request.query_params or {}
     after = model.parse_cursor(query.get("after"))
-    return json_response(_poll_dict(services().chat.poll(principal.licensee_id, visitor, conversation_id, after)))
+    found = services().chat.poll(principal.licensee_id, visitor, conversation_id, after)
+    return json_response(_poll_dict(principal.licensee_id, found))
 
 
 # -- the agents' side -------------------------------------------------------------------------------------------
@@ -280,7 +427,8 @@ def agent_inbox() -> Response:
 def agent_conversation(conversation_id: str) -> Response:
     principal = _agent()
     conversation, messages, notes = services().chat.timeline(principal.licensee_id, conversation_id)
-    return json_response({**conversation_dict(conversation), "messages": [message_dict(m) for m in messages],
+    return json_response({**conversation_dict(conversation),
+                          "messages": [message_dict(principal.licensee_id, m) for m in messages],
                           "notes": [_note_dict(n) for n in notes]})
 
 
@@ -291,7 +439,7 @@ def agent_reply(conversation_id: str) -> Response:
     text, client_id = _message_fields(fields)
     fields.done()
     message = services().chat.reply(principal.licensee_id, principal.key, conversation_id, text, client_id)
-    return json_response(message_dict(message), 201)
+    return json_response(message_dict(principal.licensee_id, message), 201)
 
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/notes", methods=["POST"])

@@ -47,6 +47,35 @@ def identity_secret(ctx: Context, licensee_id: str) -> None:
     click.echo(secret)
 
 
+@chat.command("texts")
+@click.argument("licensee_id")
+@click.argument("locale")
+@click.option("--title", default=None, help="The widget's title.")
+@click.option("--greeting", default=None, help="Shown before the first message.")
+@click.option("--offline", default=None, help="Shown when nobody can answer.")
+@click.option("--handover", default=None, help="The confirmation of a hand-over to email.")
+@pass_ctx
+def texts(ctx: Context, licensee_id: str, locale: str, title: str | None, greeting: str | None,
+          offline: str | None, handover: str | None) -> None:
+    """The merchant's own widget texts in one language (LOCALE: zh-CN, en); those not given are the catalogue's."""
+    ctx.services.licensing.show(licensee_id)
+    given = {"title": title, "greeting": greeting, "offline": offline, "handover": handover}
+    own = ctx.services.chat.set_widget_texts(licensee_id, locale, {k: v for k, v in given.items() if v is not None},
+                                             ctx.actor)
+    click.echo(f"{licensee_id}: widget texts in {locale}: " + (", ".join(sorted(own)) or "the catalogue's"))
+
+
+@chat.command("language")
+@click.argument("licensee_id")
+@click.argument("locale")
+@pass_ctx
+def language(ctx: Context, licensee_id: str, locale: str) -> None:
+    """The widget's language for every shopper (zh-CN, en), or 'browser' to follow each shopper's browser."""
+    ctx.services.licensing.show(licensee_id)
+    chosen = ctx.services.chat.set_widget_locale(licensee_id, None if locale == "browser" else locale, ctx.actor)
+    click.echo(f"{licensee_id}: widget language {chosen or 'from the browser (else zh-CN)'}")
+
+
 @chat.command("handovers")
 @click.argument("licensee_id")
 @json_option

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -231,7 +232,101 @@ def identity_matches(secret: str, customer_id: str, presented: str) -> bool:
     return hmac.compare_digest(identity_hash(secret, customer_id), presented.strip().lower())
 
 
+# -- files --------------------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = 5 * 1024 * 1024   # one file
+UPLOADS_PER_CONVERSATION = 10        # files a conversation may hold
+# What a shopper may send, recognised by the file's first bytes, never by its name or the browser's word.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg"),
+    (b"GIF87a", 0, "image/gif"),
+    (b"GIF89a", 0, "image/gif"),
+    (b"%PDF-", 0, "application/pdf"),
+)
+
+
+_UPLOAD_ID = re.compile(r"up_[0-9a-hjkmnp-tv-z]{26}")  # what core.ids.new_id("up") gives
+
+
+def is_upload_id(value: str) -> bool:
+    """Whether `value` is an upload id as handed out (anything else names no stored file, and no path)."""
+    return _UPLOAD_ID.fullmatch(value) is not None
+
+
+def sniff(data: bytes) -> str | None:
+    """The allowed type a file's content is, or None (anything else, an SVG or a page included)."""
+    for signature, offset, kind in _SIGNATURES:
+        if data[offset:offset + len(signature)] == signature:
+            return kind
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def is_image(content_type: str) -> bool:
+    return content_type.startswith("image/")
+
+
+def file_name(value: str) -> str:
+    """A file name as shown: its last path part, control characters gone, at most 120 characters."""
+    name = value.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip() or "file"
+    return name[-120:]
+
+
+# -- the widget's language and the merchant's own texts -------------------------------------------------
+MERCHANT_TEXTS = ("title", "greeting", "offline", "handover")  # what a merchant may word itself, per language
+MERCHANT_TEXT_MAX = 500
+
+
+def merchant_texts(values: object) -> dict[str, str]:
+    """A merchant's own wording for one language: only the known keys, each 1 to 500 characters; an empty
+    value means "our default" and is dropped."""
+    if not isinstance(values, dict):
+        raise InvalidInput("texts must be an object of title, greeting, offline and handover.", code="WRONG_TYPE",
+                           details={"field": "texts"})
+    unknown = sorted(set(values) - set(MERCHANT_TEXTS))
+    if unknown:
+        raise InvalidInput(f"Unknown texts {', '.join(map(str, unknown))}; a merchant may set "
+                           f"{', '.join(MERCHANT_TEXTS)}.", code="UNKNOWN_FIELD", details={"fields": unknown})
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise InvalidInput(f"The text '{key}' must be a string.", code="WRONG_TYPE", details={"field": key})
+        if len(value.strip()) > MERCHANT_TEXT_MAX:
+            raise InvalidInput(f"The text '{key}' holds at most {MERCHANT_TEXT_MAX} characters.",
+                               code="FIELD_TOO_LONG", details={"field": key, "max_length": MERCHANT_TEXT_MAX})
+        if value.strip():
+            out[key] = value.strip()
+    return out
+
+
+def widget_texts(catalogue: dict[str, str], own: dict[str, dict[str, str]], locale: str) -> dict[str, str]:
+    """Every text the widget shows in one language: the catalogue's, with the merchant's own wording for
+    that language over it."""
+    return {**catalogue, **own.get(locale, {})}
+
+
+def transcript(messages: Sequence[Message], labels: dict[Author, str], agent: str) -> str:
+    """A conversation as plain text for the ticket a hand-over opens: `[HH:MM] who: text`, one a line."""
+    lines = []
+    for message in messages:
+        who = message.agent_name or agent if message.author is Author.AGENT else labels[message.author]
+        lines.append(f"[{message.created_at.strftime('%Y-%m-%d %H:%M')} UTC] {who}: {message.text}")
+    return "\n".join(lines)
+
+
 # -- what a conversation is made of ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Attachment:
+    """A file a message carries: where its bytes are, what its content showed it to be."""
+
+    key: str
+    name: str
+    content_type: str
+    size: int
+
+
 @dataclass(frozen=True)
 class Message:
     number: int            # 1, 2, 3… in the order the conversation received them
@@ -239,6 +334,7 @@ class Message:
     text: str
     created_at: datetime
     agent_name: str = ""
+    attachment: Attachment | None = None
 
     @property
     def message_id(self) -> str:
@@ -271,6 +367,9 @@ class Conversation:
     assignee_name: str = ""
     handover_email: str = ""
     handed_over_at: datetime | None = None
+    ticket_id: str = ""      # the email ticket a hand-over opened
+    locale: str = ""         # the shopper's language when the conversation started
+    rating: int | None = None
 
 
 # -- what chat keeps, as the service works with it ------------------------------------------------------
@@ -281,7 +380,8 @@ class ChatSettings:
     hours: str
     timezone: str
     retention_days: int | None
-    widget_texts: dict[str, dict[str, str]] | None = None
+    locale: str | None = None
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -298,6 +398,8 @@ class NewConversation:
     client_hash: str | None
     rate_window: int
     handover_email: str = ""
+    start_key: str | None = None  # start_pk() of the first message's client id, when it has one
+    locale: str = ""
 
 
 @dataclass
@@ -314,6 +416,7 @@ class Tail:
     bucket: str
     sent: dict[str, Message]
     stored_status: Status
+    ticket_id: str = ""  # the email ticket of a handed-over conversation: replies go out by mail too
 
 
 @dataclass(frozen=True)

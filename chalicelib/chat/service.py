@@ -6,10 +6,14 @@ trusts a merchant id from a request body."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat import model, tokens
 from chalicelib.chat.model import (
@@ -25,22 +29,26 @@ from chalicelib.chat.model import (
     Status,
     Tail,
 )
-from chalicelib.chat.store import TAIL_READ, ChatStore, activity_minute
+from chalicelib.chat.store import TAIL_READ, ChatStore, StartTaken, activity_minute, start_pk
 from chalicelib.chat.tokens import Visitor
+from chalicelib.core.blobs import BlobNotFound, BlobStore
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
-from chalicelib.core.errors import Conflict, Forbidden, KefuError, NotFound
+from chalicelib.core.errors import Conflict, Forbidden, InvalidInput, KefuError, NotFound
 from chalicelib.core.ids import new_id, new_secret
 from chalicelib.core.limits import WindowLimiter
+from chalicelib.core.observability import logger
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS, MetricsSink
+from chalicelib.resources import CHAT_FILES_PREFIX
 from chalicelib.settings import Settings
 
 VERIFIED_TOKEN_LIFETIME = timedelta(days=1)  # the storefront identifies a signed-in shopper again on each visit
 INBOX_PAGE = 25
 # The conversation item's expiry moves with its activity's ten minutes: never before its last message's.
 BOOKKEEPING_SLACK = timedelta(minutes=20)
+FILE_LINK_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class Started:
     first: Message
     visitor_token: str
     unavailable: model.Unavailable | None
+    replayed: bool = False  # the same first message sent again: the conversation it opened the first time
 
 
 @dataclass(frozen=True)
@@ -58,10 +67,26 @@ class Poll:
     conversation: Conversation
 
 
+class EmailChannel(Protocol):
+    """What chat asks of the email channel when a conversation is handed over (the mail area implements it)."""
+
+    def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
+                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]: ...
+
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
+                        author: str) -> bool: ...
+
+
+Publish = Callable[[str, str, dict[str, Any]], object]  # (licensee, audience, event): the realtime service's
+
+
 class ChatService:
     def __init__(self, store: ChatStore, clock: Clock, licensing: LicensingService, settings: Settings,
-                 metrics: MetricsSink) -> None:
+                 metrics: MetricsSink, email: EmailChannel | None = None, blobs: BlobStore | None = None) -> None:
         self.store = store
+        self.email = email
+        self.blobs = blobs
+        self.publish: Publish | None = None  # set by bootstrap when push is on
         self.clock = clock
         self.licensing = licensing
         self.settings = settings
@@ -102,16 +127,6 @@ class ChatService:
         self._settings.forget(licensee_id)
         return hours
 
-    def set_widget_texts(self, licensee_id: str, texts: dict[str, dict[str, str]], actor: str) -> None:
-        """The merchant's own greeting and out-of-hours text per language, shown by the widget instead of its
-        catalogue's; an empty text gives the catalogue's back."""
-        cleaned = {locale: {name: value for name, value in entries.items() if value}
-                   for locale, entries in texts.items()}
-        self.chat_settings(licensee_id)
-        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.widget_texts_set", actor, {
-            "locales": sorted(cleaned)}), widget_texts={k: v for k, v in cleaned.items() if v} or None)
-        self._settings.forget(licensee_id)
-
     def set_retention(self, licensee_id: str, days: int, actor: str) -> None:
         """How long conversations are kept after their last activity (DynamoDB TTL then removes them)."""
         if not 1 <= days <= 3650:
@@ -129,6 +144,38 @@ class ChatService:
                                    identity_secret=secret)
         self._settings.forget(licensee_id)
         return secret
+
+    def set_widget_locale(self, licensee_id: str, locale: str | None, actor: str) -> str | None:
+        """The widget's language for every shopper of this merchant, or None: each shopper's browser decides."""
+        if locale is not None and locale not in i18n.locales():
+            raise InvalidInput(f"'{locale}' is not one of the languages: {', '.join(i18n.locales())}.",
+                               code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
+        self.chat_settings(licensee_id)
+        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.locale_set", actor,
+                                                            {"locale": locale}), locale=locale)
+        self._settings.forget(licensee_id)
+        return locale
+
+    def set_widget_texts(self, licensee_id: str, locale: str, texts: object, actor: str) -> dict[str, str]:
+        """The merchant's own title, greeting, offline and hand-over texts in one language (the others keep
+        theirs); what it leaves out comes from the catalogue."""
+        if locale not in i18n.locales():
+            raise InvalidInput(f"'{locale}' is not one of the languages: {', '.join(i18n.locales())}.",
+                               code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
+        own = model.merchant_texts(texts)
+        current = dict(self.chat_settings(licensee_id).texts)
+        current[locale] = own
+        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.texts_set", actor, {
+            "locale": locale, "texts": own}), texts=json.dumps(current, ensure_ascii=False, sort_keys=True))
+        self._settings.forget(licensee_id)
+        return own
+
+    def widget_locale(self, licensee_id: str, *browser: str | list[str] | None) -> str:
+        """The shopper's language: the merchant's choice, else the browser's languages, else zh-CN."""
+        return i18n.negotiate(self.chat_settings(licensee_id).locale, *browser)
+
+    def widget_texts(self, licensee_id: str, locale: str) -> dict[str, str]:
+        return model.widget_texts(i18n.catalogue("widget", locale), self.chat_settings(licensee_id).texts, locale)
 
     def retention(self, licensee_id: str) -> timedelta:
         days = self.chat_settings(licensee_id).retention_days or self.settings.chat_retention_days
@@ -169,11 +216,18 @@ class ChatService:
         return self._token(Visitor(licensee_id, f"cus_{digest}", customer_id), VERIFIED_TOKEN_LIFETIME)
 
     def start(self, licensee_id: str, visitor: Visitor | None, *, text: str, name: str = "", email: str = "",
-              client_id: str | None = None, client_ip: str = "", email_licensed: bool = False) -> Started:
+              client_id: str | None = None, client_ip: str = "", email_licensed: bool = False,
+              locale: str = i18n.DEFAULT) -> Started:
         """A shopper's first message opens a conversation. It goes to the next online agent with room
         (round robin); when nobody can answer and the email channel is licensed, the address the shopper
         left takes the conversation over to email."""
         now = self.clock.now()
+        start_key = start_pk(licensee_id, visitor.visitor_id if visitor else None, client_id) \
+            if client_id else None
+        if start_key is not None:  # a retry is answered before it counts against the address's limit
+            taken = self.store.started(start_key)
+            if taken is not None:
+                return self._restarted(licensee_id, visitor, *taken)
         retention = self.retention(licensee_id)
         ip_hash = hashlib.sha256(f"{licensee_id}:{client_ip}".encode()).hexdigest()[:32]
         ip_window = model.window(now, self.conversation_rule)
@@ -191,18 +245,21 @@ class ChatService:
         client_hash = model.dedup_hash(client_id) if client_id else None
         new = NewConversation(licensee_id, conversation_id, visitor.visitor_id, visitor.customer_id, name, email,
                               now, now + retention, first, client_hash, model.window(now, self.message_rule),
-                              handover)
+                              handover, start_key, locale)
         audits = []
         if handover:
             audits.append(self._audit(licensee_id, "conversation.handed_over", "system:chat", {
                 "conversation_id": conversation_id, "reason": reason.value if reason else ""}))
         try:
-            self.store.create(new, assignee, audits + self._assigned(licensee_id, conversation_id, assignee))
-        except Conflict:
-            if assignee is None:
-                raise
-            assignee = None  # that agent filled up meanwhile: the conversation waits in the open queue
-            self.store.create(new, None, audits)
+            try:
+                self.store.create(new, assignee, audits + self._assigned(licensee_id, conversation_id, assignee))
+            except Conflict:
+                if assignee is None:
+                    raise
+                assignee = None  # that agent filled up meanwhile: the conversation waits in the open queue
+                self.store.create(new, None, audits)
+        except StartTaken as taken:  # the same first message, sent at the same time by another instance
+            return self._restarted(licensee_id, visitor, taken.conversation_id, taken.visitor_id)
         self._agents.forget(licensee_id)
         self._remember(licensee_id, conversation_id, Tail(
             1, new.rate_window, 1, Status.OPEN, visitor.visitor_id, activity_minute(now),
@@ -212,14 +269,197 @@ class ChatService:
         self.metrics.count(CHAT_MESSAGES, author=Author.VISITOR.value)
         conversation = Conversation(conversation_id, Status.OPEN, visitor.visitor_id, now, now, 1,
                                     visitor.customer_id, name, email, assignee.agent_id if assignee else None,
-                                    assignee.name if assignee else "", handover, now if handover else None)
+                                    assignee.name if assignee else "", handover, now if handover else None,
+                                    locale=locale)
+        if handover:
+            conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, [first]))
+        self._published(licensee_id, "agents", {"type": "conversation", "conversation_id": conversation_id,
+                                                "message": self._event_message(licensee_id, first)})
         lifetime = VERIFIED_TOKEN_LIFETIME if visitor.verified else retention
         return Started(conversation, first, self._token(visitor, lifetime), reason)
+
+    def _restarted(self, licensee_id: str, visitor: Visitor | None, conversation_id: str,
+                   visitor_id: str) -> Started:
+        """The answer to a first message sent again: the conversation it opened and a token for its visitor."""
+        conversation, messages, _ = self.store.timeline(licensee_id, conversation_id)
+        if conversation is None or not messages or conversation.visitor_id != visitor_id:
+            raise _not_found()
+        owner = visitor if visitor is not None and visitor.visitor_id == visitor_id else \
+            Visitor(licensee_id, visitor_id, conversation.customer_id)
+        lifetime = VERIFIED_TOKEN_LIFETIME if owner.verified else self.retention(licensee_id)
+        reason = self.unavailable(licensee_id) if conversation.assignee_id is None else None
+        if conversation.handover_email and not conversation.ticket_id:  # the first attempt stopped half way
+            conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, messages))
+        return Started(conversation, messages[0], self._token(owner, lifetime), reason, replayed=True)
+
+    def hand_over(self, licensee_id: str, visitor: Visitor, conversation_id: str, email: str,
+                  email_licensed: bool) -> Conversation:
+        """The shopper asks to be answered by email (nobody answered, or they would rather): the conversation
+        becomes a ticket with its transcript. Asking again changes nothing."""
+        if not email_licensed:
+            raise Forbidden("This shop does not answer by email.", code="EMAIL_NOT_LICENSED")
+        conversation, messages, _ = self.store.timeline(licensee_id, conversation_id)
+        if conversation is None or conversation.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        now = self.clock.now()
+        if not conversation.handover_email:
+            self.store.hand_over(licensee_id, conversation_id, email, now, now + self.retention(licensee_id),
+                                 self._audit(licensee_id, "conversation.handed_over", "visitor", {
+                                     "conversation_id": conversation_id, "reason": "shopper_chose_email"}))
+            found = self.store.conversation(licensee_id, conversation_id)
+            assert found is not None
+            conversation = found[0]
+        if not conversation.ticket_id:
+            conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, messages))
+        return conversation
+
+    def end(self, licensee_id: str, visitor: Visitor, conversation_id: str) -> Conversation:
+        """The shopper ends the chat: it is resolved (and may then be rated). Ending it again changes nothing."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        if current.status is Status.RESOLVED:
+            return current
+        tail = self.store.tail(licensee_id, conversation_id)
+        now = self.clock.now()
+        self.store.change(licensee_id, current, status=Status.RESOLVED, at=now, tail=tail,
+                          expires_at=now + self.retention(licensee_id),
+                          audit=self._audit(licensee_id, "conversation.status_changed", "visitor", {
+                              "conversation_id": conversation_id, "from": current.status.value,
+                              "to": Status.RESOLVED.value}))
+        self._tails.pop((licensee_id, conversation_id), None)
+        self._agents.forget(licensee_id)
+        self._published(licensee_id, "agents", {"type": "status", "conversation_id": conversation_id,
+                                                "status": Status.RESOLVED.value})
+        return self._current(licensee_id, conversation_id)
+
+    def rate(self, licensee_id: str, visitor: Visitor, conversation_id: str, rating: int, comment: str) -> None:
+        """The shopper's satisfaction (1 to 5, and a comment) once the conversation is resolved; once."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        if current.status is not Status.RESOLVED:
+            raise Conflict("A conversation can be rated once it has ended.", code="NOT_RESOLVED")
+        if not self.store.rate(licensee_id, conversation_id, rating, comment, self.clock.now(),
+                               self._audit(licensee_id, "conversation.rated", "visitor", {
+                                   "conversation_id": conversation_id, "rating": rating})):
+            raise Conflict("This conversation has been rated already.", code="ALREADY_RATED")
+
+    def _open_ticket(self, licensee_id: str, conversation: Conversation, messages: list[Message]) -> str:
+        """The email ticket of a handed-over conversation (the mail side keys it by conversation: once)."""
+        if self.email is None:
+            return ""
+        locale = conversation.locale or i18n.DEFAULT
+        labels = {Author.VISITOR: conversation.visitor_name or i18n.text("widget", "mail.transcript.visitor", locale),
+                  Author.AGENT: i18n.text("widget", "mail.transcript.agent", locale)}
+        text = model.transcript(messages, labels, labels[Author.AGENT])
+        first = messages[0].text.splitlines()[0] if messages else ""
+        ticket_id, _ = self.email.open_ticket_from_chat(licensee_id, conversation.conversation_id,
+                                                        conversation.handover_email, conversation.visitor_name,
+                                                        text, first, locale)
+        self.store.link_ticket(licensee_id, conversation.conversation_id, ticket_id)
+        tail = self._tails.get((licensee_id, conversation.conversation_id))
+        if tail is not None:
+            tail.ticket_id = ticket_id
+        return ticket_id
 
     def send_as_visitor(self, licensee_id: str, visitor: Visitor, conversation_id: str, text: str,
                         client_id: str | None) -> Message:
         """A shopper's message. A resolved conversation reopens; the same client_id twice is one message."""
         return self._send(licensee_id, conversation_id, Author.VISITOR, text, client_id, visitor=visitor)
+
+    # -- files -------------------------------------------------------------------------------------------
+    def upload(self, licensee_id: str, visitor: Visitor, conversation_id: str, size: int) -> dict[str, Any]:
+        """Room for one file of `size` bytes in a conversation: where the browser stores it (S3 directly, or
+        the API locally). Counted against the conversation's quota now, so a flood of links is refused."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id or self.blobs is None:
+            raise _not_found()
+        if size < 1:
+            raise InvalidInput("The file is empty.", code="EMPTY_FILE")
+        if size > model.UPLOAD_MAX_BYTES:
+            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        if not self.store.take_upload(licensee_id, conversation_id, model.UPLOADS_PER_CONVERSATION):
+            raise Conflict(f"A conversation holds at most {model.UPLOADS_PER_CONVERSATION} files.",
+                           code="UPLOAD_QUOTA", details={"quota": model.UPLOADS_PER_CONVERSATION})
+        upload_id = new_id("up")
+        key = _file_key(licensee_id, conversation_id, upload_id)
+        link = self.blobs.upload_link(key, "application/octet-stream", model.UPLOAD_MAX_BYTES, 600)
+        if link is None:  # local mode: through the API, signed so that only this upload may be stored
+            link = {"method": "PUT", "url": f"/v1/widget/conversations/{conversation_id}/uploads/{upload_id}"
+                                            f"?sig={self._file_signature(licensee_id, key, 0)}", "fields": {}}
+        return {"upload_id": upload_id, "upload": link, "max_bytes": model.UPLOAD_MAX_BYTES}
+
+    def store_upload(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, sig: str,
+                     data: bytes) -> None:
+        """Local mode's stand-in for S3's presigned POST: the bytes of one upload the service handed out."""
+        key = _file_key(licensee_id, conversation_id, upload_id)
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id or self.blobs is None or \
+                not hmac.compare_digest(sig, self._file_signature(licensee_id, key, 0)):
+            raise _not_found()
+        if not data:
+            raise InvalidInput("The file is empty.", code="EMPTY_FILE")
+        if len(data) > model.UPLOAD_MAX_BYTES:
+            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        self.blobs.put(key, data, "application/octet-stream")
+
+    def send_file(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, name: str,
+                  client_id: str | None) -> Message:
+        """The stored upload becomes a message, if its content is an allowed type (checked on the bytes). The
+        conversation must be the visitor's before any stored byte is read, and the upload an id `upload` gave."""
+        current = self._current(licensee_id, conversation_id)
+        if current.visitor_id != visitor.visitor_id:
+            raise _not_found()
+        if self.blobs is None or not model.is_upload_id(upload_id):
+            raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
+        key = _file_key(licensee_id, conversation_id, upload_id)
+        try:
+            data = self.blobs.get(key)
+        except BlobNotFound as exc:
+            raise InvalidInput("The file has not arrived; send it again.", code="UPLOAD_MISSING") from exc
+        if len(data) > model.UPLOAD_MAX_BYTES:
+            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
+                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
+        kind = model.sniff(data)
+        if kind is None:
+            raise InvalidInput("Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
+                               code="UNSUPPORTED_FILE")
+        shown = model.file_name(name)
+        return self._send(licensee_id, conversation_id, Author.VISITOR, shown, client_id, visitor=visitor,
+                          attachment=model.Attachment(key, shown, kind, len(data)))
+
+    def file_dict(self, licensee_id: str, attachment: model.Attachment) -> dict[str, Any]:
+        """A message's file as clients see it, with a link that works for an hour."""
+        expires = int(self.clock.now().timestamp()) + FILE_LINK_SECONDS
+        url = self.blobs.view_link(attachment.key, attachment.content_type, attachment.name, FILE_LINK_SECONDS) \
+            if self.blobs is not None else None
+        if url is None:
+            url = (f"/v1/widget/files/{attachment.key.split('/', 2)[2]}?m={licensee_id}&exp={expires}"
+                   f"&sig={self._file_signature(licensee_id, attachment.key, expires)}")
+        return {"name": attachment.name, "type": attachment.content_type, "size": attachment.size,
+                "image": model.is_image(attachment.content_type), "url": url}
+
+    def file(self, licensee_id: str, path: str, expires: int, sig: str) -> tuple[bytes, str]:
+        """The bytes and type behind a link `file_dict` signed (local mode), while it is valid."""
+        key = f"{CHAT_FILES_PREFIX}{licensee_id}/{path}"
+        if expires < self.clock.now().timestamp() or self.blobs is None or \
+                not hmac.compare_digest(sig, self._file_signature(licensee_id, key, expires)):
+            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
+        try:
+            data = self.blobs.get(key)
+        except (BlobNotFound, ValueError) as exc:
+            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED") from exc
+        kind = model.sniff(data)
+        if kind is None:
+            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
+        return data, kind
+
+    def _file_signature(self, licensee_id: str, key: str, expires: int) -> str:
+        secret = self.chat_settings(licensee_id).token_secret.encode()
+        return hmac.new(secret, f"file:{key}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: int) -> Poll:
         """What is new in a conversation since the cursor: one Query, half a read unit when nothing is."""
@@ -251,8 +491,15 @@ class ChatService:
 
     def reply(self, licensee_id: str, agent: KeyRecord, conversation_id: str, text: str,
               client_id: str | None) -> Message:
-        """An agent's reply, shown to the shopper on the next poll."""
-        return self._send(licensee_id, conversation_id, Author.AGENT, text, client_id, agent_name=agent.agent_name)
+        """An agent's reply: pushed to the shopper (or seen on their next poll) and, when the conversation was
+        handed over to email, sent as email on its ticket's thread, once per chat message."""
+        message = self._send(licensee_id, conversation_id, Author.AGENT, text, client_id,
+                             agent_name=agent.agent_name)
+        tail = self._tails.get((licensee_id, conversation_id))
+        if tail is not None and tail.ticket_id and self.email is not None:
+            self.email.reply_from_chat(licensee_id, tail.ticket_id, conversation_id, message.number, text,
+                                       f"agent:{agent.key_id}")
+        return message
 
     def note(self, licensee_id: str, agent: KeyRecord, conversation_id: str, text: str) -> Note:
         """A private note for the merchant's agents; never shown to the shopper."""
@@ -300,6 +547,8 @@ class ChatService:
                               "to": status.value}))
         self._tails.pop((licensee_id, conversation_id), None)
         self._agents.forget(licensee_id)
+        self._published(licensee_id, f"conversation:{conversation_id}",
+                        {"type": "status", "conversation_id": conversation_id, "status": status.value})
         return self._current(licensee_id, conversation_id)
 
     def set_presence(self, licensee_id: str, agent: KeyRecord, presence: Presence, capacity: int | None) -> Agent:
@@ -311,7 +560,8 @@ class ChatService:
 
     # -- internals ---------------------------------------------------------------------------------------
     def _send(self, licensee_id: str, conversation_id: str, author: Author, text: str, client_id: str | None, *,
-              visitor: Visitor | None = None, agent_name: str = "") -> Message:
+              visitor: Visitor | None = None, agent_name: str = "",
+              attachment: model.Attachment | None = None) -> Message:
         """One conditional PutItem of the next chain item, decided from the tail this process knows (or reads):
         the client id not among the latest messages, the shopper's messages in this minute under the limit.
         The conversation item is written only when a shopper reopens it or its activity enters new ten minutes."""
@@ -333,7 +583,7 @@ class ChatService:
                     raise self._rate_limited(now, self.message_rule, "TOO_MANY_MESSAGES",
                                              "Too many messages in a minute; wait a moment and send again.")
                 count += 1
-            message = Message(tail.number + 1, author, text, now, agent_name)
+            message = Message(tail.number + 1, author, text, now, agent_name, attachment)
             if self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window, count):
                 break
             tail = None  # someone else took that number: read the chain again
@@ -342,7 +592,8 @@ class ChatService:
         reopen = author is Author.VISITOR and (tail.status is not Status.OPEN or tail.stored_status is not Status.OPEN)
         sent = {**tail.sent, client_hash: message} if client_hash else dict(tail.sent)
         after = Tail(message.number, window, count, Status.OPEN if author is Author.VISITOR else tail.status,
-                     tail.visitor_id, tail.bucket, dict(list(sent.items())[-TAIL_READ:]), tail.stored_status)
+                     tail.visitor_id, tail.bucket, dict(list(sent.items())[-TAIL_READ:]), tail.stored_status,
+                     tail.ticket_id)
         bucket = activity_minute(now)
         if reopen or bucket != tail.bucket:
             touched = self.store.touch(licensee_id, conversation_id, at=now, number=message.number,
@@ -357,7 +608,34 @@ class ChatService:
                     self.store.reopened(licensee_id, touched.assignee_id, now)
         self._remember(licensee_id, conversation_id, after)
         self.metrics.count(CHAT_MESSAGES, author=author.value)
+        self._published(licensee_id, f"conversation:{conversation_id}" if author is Author.AGENT else "agents",
+                        {"type": "message", "conversation_id": conversation_id,
+                         "message": self._event_message(licensee_id, message)})
         return message
+
+    def message_dict(self, licensee_id: str, message: Message) -> dict[str, Any]:
+        """A message as the widget and the console see it (polls and pushes alike)."""
+        out: dict[str, Any] = {"id": message.message_id, "author": message.author.value, "text": message.text,
+                               "created_at": message.created_at.isoformat()}
+        if message.agent_name:
+            out["agent_name"] = message.agent_name
+        if message.attachment is not None:
+            out["file"] = self.file_dict(licensee_id, message.attachment)
+        return out
+
+    def _event_message(self, licensee_id: str, message: Message) -> dict[str, Any]:
+        """A message as pushed: what the widget's poll gives, plus its number (the cursor it moves to)."""
+        return {**self.message_dict(licensee_id, message), "number": message.number}
+
+    def _published(self, licensee_id: str, audience: str, event: dict[str, Any]) -> None:
+        """Push an event to whoever listens (shoppers' widgets, agents' consoles). Push is a shortcut: the
+        message is stored already and every client catches up from its cursor, so a failed push is only logged."""
+        if self.publish is None:
+            return
+        try:
+            self.publish(licensee_id, audience, event)
+        except Exception:
+            logger.exception("push failed", extra={"audience": audience.split(":")[0]})
 
     def _remember(self, licensee_id: str, conversation_id: str, tail: Tail) -> None:
         if len(self._tails) > 10_000:
@@ -388,6 +666,10 @@ class ChatService:
     def _audit(self, licensee_id: str, action: str, actor: str, details: dict[str, Any]) -> AuditRecord:
         return AuditRecord(subject=f"chat:{licensee_id}", action=action, actor=actor, at=self.clock.now(),
                            details=details)
+
+
+def _file_key(licensee_id: str, conversation_id: str, upload_id: str) -> str:
+    return f"{CHAT_FILES_PREFIX}{licensee_id}/{conversation_id}/{upload_id}"
 
 
 def _not_found() -> NotFound:

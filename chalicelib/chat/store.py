@@ -19,13 +19,14 @@ per-IP counters of new conversations expire when their window has passed."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
     DiscriminatorAttribute,
-    JSONAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -41,6 +42,7 @@ from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat.model import (
     Agent,
+    Attachment,
     Author,
     ChatSettings,
     Conversation,
@@ -53,6 +55,7 @@ from chalicelib.chat.model import (
     Touched,
 )
 from chalicelib.core import cursors
+from chalicelib.core.errors import Conflict
 
 TAIL = "T#~"  # the conversation item: after every message in its partition
 
@@ -98,6 +101,12 @@ class ConversationItem(ChatItem, discriminator="conversation"):
     seq = NumberAttribute(default=0)  # the chain's length as of the conversation item's last write
     handover_email = UnicodeAttribute(default="")
     handed_over_at = UTCDateTimeAttribute(null=True)
+    ticket_id = UnicodeAttribute(default="")
+    locale = UnicodeAttribute(default="")
+    uploads = NumberAttribute(default=0)  # files the shopper was given upload links for
+    rating = NumberAttribute(null=True)
+    rating_comment = UnicodeAttribute(null=True)
+    rated_at = UTCDateTimeAttribute(null=True)
 
 
 class MessageItem(ChatItem, discriminator="message"):
@@ -107,6 +116,10 @@ class MessageItem(ChatItem, discriminator="message"):
     created_at = UTCDateTimeAttribute()
     agent_name = UnicodeAttribute(default="")
     client_hash = UnicodeAttribute(null=True)
+    file_key = UnicodeAttribute(null=True)   # an attachment: its blob, name, sniffed type and size
+    file_name = UnicodeAttribute(null=True)
+    file_type = UnicodeAttribute(null=True)
+    file_size = NumberAttribute(null=True)
     rate_window = NumberAttribute(default=0)  # the rate window it was sent in
     rate_count = NumberAttribute(default=0)   # shopper messages in that window so far, this one included
 
@@ -152,12 +165,30 @@ class SettingsItem(ChatItem, discriminator="chat_settings"):
     hours = UnicodeAttribute(default="always")
     timezone = UnicodeAttribute(default="Asia/Shanghai")
     retention_days = NumberAttribute(null=True)
-    # what the merchant's admin wrote over the widget's own texts: {locale: {"greeting": …, "offline": …}}
-    widget_texts = JSONAttribute(null=True)
+    locale = UnicodeAttribute(null=True)  # the widget's language when the merchant chose one
+    texts = UnicodeAttribute(null=True)   # JSON {locale: {title, greeting, offline, handover}}
 
 
 class RateItem(ChatItem, discriminator="rate"):
     hits = NumberAttribute(default=0)
+
+
+class StartItem(ChatItem, discriminator="start"):
+    """`START#<licensee>#<visitor or ->#<client id hash>`: the conversation a widget's first message opened, so
+    that the same first message sent again (a lost response, another Lambda instance) finds it instead of
+    opening a second one. Written in the same transaction as the conversation, under does-not-exist."""
+
+    conversation_id = UnicodeAttribute()
+    visitor_id = UnicodeAttribute()
+
+
+class StartTaken(Exception):
+    """The client id of a first message was used before by that visitor: it opened `conversation_id`."""
+
+    def __init__(self, conversation_id: str, visitor_id: str) -> None:
+        super().__init__(conversation_id)
+        self.conversation_id = conversation_id
+        self.visitor_id = visitor_id
 
 
 class HandoverItem(ChatItem, discriminator="handover"):
@@ -191,6 +222,13 @@ def activity_minute(at: datetime) -> str:
                       microsecond=0).strftime("%Y-%m-%dT%H:%M")
 
 
+def start_pk(licensee_id: str, visitor_id: str | None, client_id: str) -> str:
+    """Keyed by the visitor a token names (or `-` for a first visit without one) and the whole client id's
+    hash: the retry of a first visit carries no token yet, so the client id alone must tell it apart."""
+    digest = hashlib.sha256(client_id.encode()).hexdigest()
+    return f"START#{licensee_id}#{visitor_id or '-'}#{digest}"
+
+
 def _agents_pk(licensee_id: str) -> str:
     return f"AGENTS#{licensee_id}"
 
@@ -205,11 +243,14 @@ def _conversation(item: ConversationItem) -> Conversation:
         created_at=item.created_at, last_activity=item.last_activity, last_number=int(item.seq),
         customer_id=item.customer_id, visitor_name=item.visitor_name, visitor_email=item.visitor_email,
         assignee_id=item.assignee_id, assignee_name=item.assignee_name, handover_email=item.handover_email,
-        handed_over_at=item.handed_over_at)
+        handed_over_at=item.handed_over_at, ticket_id=item.ticket_id, locale=item.locale,
+        rating=int(item.rating) if item.rating is not None else None)
 
 
 def _message(item: MessageItem) -> Message:
-    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name)
+    attachment = Attachment(item.file_key, item.file_name or "file", item.file_type or "application/octet-stream",
+                            int(item.file_size or 0)) if item.file_key else None
+    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name, attachment)
 
 
 def _agent(item: AgentItem) -> Agent:
@@ -230,7 +271,7 @@ class ChatStore:
             return None
         return ChatSettings(item.token_secret, item.identity_secret, item.hours, item.timezone,
                             int(item.retention_days) if item.retention_days is not None else None,
-                            item.widget_texts or None)
+                            item.locale, json.loads(item.texts) if item.texts else {})
 
     def create_settings(self, licensee_id: str, token_secret: str) -> None:
         """First use of chat by a merchant: its token secret. A concurrent first use keeps the other's."""
@@ -273,7 +314,26 @@ class ChatStore:
         """The conversation, its first message and the visitor's pointer to it, all or nothing; with an
         assignee, that agent's load moves up under the condition that they still have room."""
         pk = conversation_pk(new.licensee_id, new.conversation_id)
+        try:
+            self._create(pk, new, assignee, audits)
+        except Conflict as exc:
+            if new.start_key is None or not _failed_first(exc):
+                raise
+            taken = _started(new.start_key)
+            if taken is None:  # the start item failed its condition yet is gone: it expired in between
+                raise
+            raise StartTaken(*taken) from exc
+
+    def started(self, start_key: str) -> tuple[str, str] | None:
+        """(conversation id, visitor id) a first message with this start key opened, if any."""
+        return _started(start_key)
+
+    def _create(self, pk: str, new: NewConversation, assignee: Agent | None, audits: list[AuditRecord]) -> None:
         with dynamodb.transaction("That agent has no room left.") as tx:
+            if new.start_key is not None:  # labelled: `_failed_first` asks whether this condition failed
+                tx.save(StartItem(pk=new.start_key, sk="START", conversation_id=new.conversation_id,
+                                  visitor_id=new.visitor_id, expires_at=new.expires_at),
+                        condition=ChatItem.pk.does_not_exist(), label=START_WRITE)
             tx.save(ConversationItem(
                 pk=pk, sk=TAIL, conversation_id=new.conversation_id, status=Status.OPEN.value,
                 visitor_id=new.visitor_id, customer_id=new.customer_id, visitor_name=new.visitor_name,
@@ -281,7 +341,7 @@ class ChatStore:
                 assignee_name=assignee.name if assignee else "", created_at=new.at, last_activity=new.at,
                 seq=1, inbox=inbox_key(new.licensee_id, Status.OPEN), activity=activity_minute(new.at),
                 expires_at=new.expires_at, handover_email=new.handover_email,
-                handed_over_at=new.at if new.handover_email else None,
+                handed_over_at=new.at if new.handover_email else None, locale=new.locale,
             ), condition=ChatItem.pk.does_not_exist())
             tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1))
             tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
@@ -325,7 +385,7 @@ class ChatStore:
         sent = {i.client_hash: _message(i) for i in reversed(chain) if isinstance(i, MessageItem) and i.client_hash}
         return Tail(int(last.number) if last else 0, int(last.rate_window) if last else 0,
                     int(last.rate_count) if last else 0, status, conversation.visitor_id, conversation.activity or "",
-                    sent, Status(conversation.status))
+                    sent, Status(conversation.status), conversation.ticket_id)
 
     def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
                     expires_at: datetime, rate_window: int, rate_count: int) -> bool:
@@ -494,6 +554,52 @@ class ChatStore:
         else:
             tx.update(item, actions=[AgentItem.open_count.add(-1)], condition=AgentItem.open_count > 0)
 
+    def hand_over(self, licensee_id: str, conversation_id: str, email: str, at: datetime,
+                  expires_at: datetime, audit: AuditRecord) -> bool:
+        """Mark a conversation handed over to email at an address, with its entry in the merchant's list; False
+        when it was handed over already (the first address stands)."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        try:
+            with dynamodb.transaction("The conversation was handed over already.") as tx:
+                tx.update(ConversationItem(pk=pk, sk=TAIL), actions=[
+                    ConversationItem.handover_email.set(email), ConversationItem.handed_over_at.set(at)],
+                    condition=ChatItem.pk.exists() & (ConversationItem.handover_email == ""))
+                tx.save(HandoverItem(pk=f"HANDOVER#{licensee_id}", sk=f"{at.isoformat()}#{conversation_id}",
+                                     conversation_id=conversation_id, email=email, at=at, expires_at=expires_at))
+                audit_store.add_to(tx, audit)
+        except Conflict:
+            return False
+        return True
+
+    def link_ticket(self, licensee_id: str, conversation_id: str, ticket_id: str) -> None:
+        """The email ticket a hand-over opened (the same one every time: the mail side keys it by conversation)."""
+        ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL).update(
+            actions=[ConversationItem.ticket_id.set(ticket_id)], condition=ChatItem.pk.exists())
+
+    def rate(self, licensee_id: str, conversation_id: str, rating: int, comment: str, at: datetime,
+             audit: AuditRecord) -> bool:
+        """The shopper's rating of a resolved conversation, once; False when it was rated already."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        actions: list[Action] = [ConversationItem.rating.set(rating), ConversationItem.rated_at.set(at)]
+        if comment:
+            actions.append(ConversationItem.rating_comment.set(comment))
+        try:
+            with dynamodb.transaction("The conversation was rated already.") as tx:
+                tx.update(ConversationItem(pk=pk, sk=TAIL), actions=actions,
+                          condition=ChatItem.pk.exists() & ConversationItem.rating.does_not_exist())
+                audit_store.add_to(tx, audit)
+        except Conflict:
+            return False
+        return True
+
+    def take_upload(self, licensee_id: str, conversation_id: str, quota: int) -> bool:
+        """Count one more file for a conversation, unless it holds `quota` already (then False)."""
+        item = ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL)
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[ConversationItem.uploads.add(1)],
+            condition=ChatItem.pk.exists() & (ConversationItem.uploads.does_not_exist()
+                                              | (ConversationItem.uploads < quota))))
+
     def handovers(self, licensee_id: str) -> list[tuple[str, str, datetime]]:
         """Conversations handed over to email: (conversation id, address, when), oldest first."""
         return [(i.conversation_id, i.email, i.at) for i in ChatItem.query(f"HANDOVER#{licensee_id}")
@@ -502,9 +608,26 @@ class ChatStore:
 
 def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime, rate_window: int,
                   rate_count: int) -> MessageItem:
+    file = message.attachment
     return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
                        text=message.text, created_at=message.created_at, agent_name=message.agent_name,
-                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count)
+                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count,
+                       file_key=file.key if file else None, file_name=file.name if file else None,
+                       file_type=file.content_type if file else None, file_size=file.size if file else None)
+
+
+def _started(start_key: str) -> tuple[str, str] | None:
+    item = _get(start_key, "START", consistent=True)
+    return (item.conversation_id, item.visitor_id) if isinstance(item, StartItem) else None
+
+
+START_WRITE = "start"  # the label of the start item's write in a conversation's creating transaction
+
+
+def _failed_first(exc: Exception) -> bool:
+    """Whether a cancelled creation failed because its start item exists: the same first message again."""
+    lost = exc.__cause__
+    return isinstance(lost, dynamodb.Contended) and START_WRITE in lost.failed
 
 
 def _get(pk: str, sk: str, consistent: bool) -> ChatItem | None:

@@ -8,7 +8,7 @@ import html
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 PAGE = """<!doctype html>
@@ -32,7 +32,12 @@ def page(api: str, widget_key: str) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     body = b""
-    headers_out: ClassVar[dict[str, str]] = {}
+    api = ""
+
+    @staticmethod
+    def push() -> str:
+        """The push socket's address, read per request (none unless `serve` is told one)."""
+        return ""
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path not in ("/", "/index.html"):
@@ -42,7 +47,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(self.body)))
         self.send_header("Cache-Control", "no-store")
-        for name, value in self.headers_out.items():
+        for name, value in security(self.api, self.push()).items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(self.body)
@@ -51,19 +56,23 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
 
-def security(api: str) -> dict[str, str]:
-    """The headers a merchant's page should send with the widget on it: scripts and calls to the API only."""
+def security(api: str, push: str = "") -> dict[str, str]:
+    """The headers a merchant's page should send with the widget on it: scripts and calls to the API only, and
+    the widget's push socket (its own address: API Gateway's WebSocket API, or the loopback server locally)."""
     from chalicelib.core.http import PAGE_HEADERS
 
-    socket = api.replace("http", "ws", 1)
+    socket = " ".join(dict.fromkeys(filter(None, (api.replace("http", "ws", 1), push))))
     return {**PAGE_HEADERS, "Content-Security-Policy": (
         f"default-src 'self'; script-src {api}; connect-src {api} {socket}; style-src 'unsafe-inline' {api}; "
         f"img-src 'self' data: {api}; font-src {api}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")}
 
 
-def serve(host: str, port: int, api: str, widget_key: str) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
-    """Serve the page in a thread; returns the server and a function that stops it."""
-    handler = type("StorefrontHandler", (_Handler,), {"body": page(api, widget_key), "headers_out": security(api)})
+def serve(host: str, port: int, api: str, widget_key: str, push: Callable[[], str] = lambda: "",
+          ) -> tuple[ThreadingHTTPServer, Callable[[], None]]:
+    """Serve the page in a thread; returns the server and a function that stops it. `push` gives the push
+    socket's address when the page is asked for (push may start after the page)."""
+    handler = type("StorefrontHandler", (_Handler,), {"body": page(api, widget_key), "api": api,
+                                                      "push": staticmethod(push)})
     server = ThreadingHTTPServer((host, port), handler)
     threading.Thread(target=server.serve_forever, name="storefront", daemon=True).start()
 
@@ -79,7 +88,8 @@ def storefront_extra(built: Any, args: argparse.Namespace, demo: dict[str, Any])
     demo["storefront"] = args.storefront_origin
     demo["console"] = f"{demo['api']}/console"
     try:
-        _, stop = serve(origin.hostname or "127.0.0.1", origin.port or 8001, demo["api"], demo["widget_key"])
+        _, stop = serve(origin.hostname or "127.0.0.1", origin.port or 8001, demo["api"], demo["widget_key"],
+                        lambda: str(demo.get("realtime") or ""))
     except OSError as exc:  # the port is taken: the rest of the system still runs
         return (f"storefront     not started: {args.storefront_origin} is not free ({exc.strerror}); "
                 f"the console is at {demo['console']}", lambda: None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class BlobNotFound(KeyError):
@@ -21,4 +21,13 @@ class BlobStore(Protocol):
     def link(self, key: str, filename: str, expires_seconds: int) -> str | None:
         """A URL a browser can fetch the blob from for a while (S3 presigned), or None when the API must
         stream it itself."""
+        ...
+
+    def upload_link(self, key: str, content_type: str, max_bytes: int, expires_seconds: int) -> dict[str, Any] | None:
+        """How a browser may store one blob under `key` itself for a while, at most `max_bytes` (S3: a presigned
+        POST, `{"method", "url", "fields"}`), or None when it must send the bytes through the API."""
+        ...
+
+    def view_link(self, key: str, content_type: str, filename: str, expires_seconds: int) -> str | None:
+        """Like `link`, but served as `content_type` and shown inline when it is an image."""
         ...

@@ -11,7 +11,7 @@ import getpass
 import json
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import click
@@ -92,3 +92,16 @@ def parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date 
         return date.fromisoformat(value)
     except ValueError as exc:
         raise click.BadParameter("use YYYY-MM-DD") from exc
+
+
+def parse_instant(_: click.Context, __: click.Parameter, value: str | None) -> datetime | None:
+    """An ISO time that says its offset (2026-09-30T17:00+08:00): a time without one is ambiguous."""
+    if value is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter("use an ISO time with offset, e.g. 2026-09-30T17:00+08:00") from exc
+    if instant.tzinfo is None:
+        raise click.BadParameter("give the offset, e.g. 2026-09-30T17:00+08:00")
+    return instant

@@ -119,5 +119,16 @@ def body_fields(request: Request) -> Fields:
     return Fields(parse_json_object(request.raw_body))
 
 
+def page_limit(query: dict[str, str], default: int = 25, maximum: int = 100) -> int:
+    """`?limit=` of a listing: a whole number from 1 to `maximum`, else a 400."""
+    try:
+        limit = int(query.get("limit", str(default)))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= maximum:
+        raise InvalidInput(f"limit must be a whole number from 1 to {maximum}.", code="OUT_OF_RANGE")
+    return limit
+
+
 def _internal(request_id: str) -> str:
     return f"Something went wrong on our side. It has been logged as request {request_id}."

@@ -72,7 +72,8 @@ def function_name(context: Any) -> str:
 
 def correlation_id(function: str, event: Mapping[str, Any], timezones: Mapping[str, str]) -> str:
     """What ties one event's log lines together across functions and retries: the SES message id of a received
-    mail (or of the sent mail a bounce is about), and `<job>:<date>` for a scheduled job (the date in the job's
+    mail (or of the sent mail a bounce is about), `connect:<contact id>` for a call, and `<job>:<date>` for a
+    scheduled job (the date in the job's
     time zone, as `./kefu jobs run JOB --date` names it)."""
     ids = []
     for record in event.get("Records") or []:
@@ -89,6 +90,9 @@ def correlation_id(function: str, event: Mapping[str, Any], timezones: Mapping[s
                 ids.append(f"sns:{sns.get('MessageId', '')}")
     if ids:
         return ",".join(i for i in ids if i) or "-"
+    detail = event.get("detail")
+    if event.get("source") == "aws.connect" and isinstance(detail, Mapping) and detail.get("contactId"):
+        return f"connect:{detail['contactId']}"  # the phone channel: every event of one call
     at = event.get("time")
     if at and function in timezones:
         try:

@@ -6,10 +6,11 @@ calls; `chalicelib/contract.py` puts them together. Adding a route means adding 
     operation("GET", "/v1/agent/tickets/{ticket_id}", "One ticket with its messages", AGENT,
               ok=obj(id=STRING, subject=STRING, messages=array(MESSAGE)), errors=(404,))
 
-`ok` is the schema of the successful answer (`status` says which, 200 unless told), `body` the JSON request
-body, `query` the query parameters (name -> schema; all optional unless named in `required_query`), and
-`errors` the statuses the route answers besides those every route of its kind answers (400 and 404 always,
-413 with a body, 401 and 403 with a key); e.g. 409 or 429. Every error answer has the one error shape, `ERROR`.
+`ok` is the schema of the successful answer (`status` says which, 200 unless told; `media` its type, or the
+types it may be), `body` the request body (JSON unless `body_media` names another type), `query` the query
+parameters (name -> schema; all optional unless named in `required_query`), and `errors` the statuses the route
+answers besides those every route of its kind answers (400 and 404 always, 413 with a body, 401 and 403 with a
+key); e.g. 409 or 429. Every error answer has the one error shape, `ERROR`.
 A test fails when a Chalice route has no operation here, or an operation no route.
 """
 
@@ -90,7 +91,8 @@ _REASONS = {200: "OK", 201: "Created", 204: "No content", 400: "Bad input", 401:
 
 
 def operation(method: str, path: str, summary: str, *security: str | tuple[str, ...], ok: Schema | None = None,
-              status: int = 200, media: str = "application/json", body: Schema | None = None,
+              status: int = 200, media: str | tuple[str, ...] = "application/json", body: Schema | None = None,
+              body_media: str = "application/json",
               query: dict[str, Schema] | None = None, required_query: tuple[str, ...] = (),
               errors: tuple[int, ...] = (), headers: dict[str, Schema] | None = None) -> tuple[str, str, Schema]:
     """One route's entry: (METHOD, path, OpenAPI operation object). `security` items are schemes; a tuple
@@ -107,7 +109,8 @@ def operation(method: str, path: str, summary: str, *security: str | tuple[str, 
         responses["204"] = {"description": _REASONS[204]}
     else:
         content: Schema = {"schema": ok or ANY_OBJECT}
-        responses[str(status)] = {"description": _REASONS.get(status, "OK"), "content": {media: content}}
+        medias = media if isinstance(media, tuple) else (media,)
+        responses[str(status)] = {"description": _REASONS.get(status, "OK"), "content": dict.fromkeys(medias, content)}
         if headers:
             responses[str(status)]["headers"] = {name: {"schema": schema} for name, schema in headers.items()}
     for code in sorted(statuses):
@@ -121,7 +124,7 @@ def operation(method: str, path: str, summary: str, *security: str | tuple[str, 
     if parameters:
         entry["parameters"] = parameters
     if body is not None:
-        entry["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        entry["requestBody"] = {"required": True, "content": {body_media: {"schema": body}}}
     entry["security"] = [{name: [] for name in (item if isinstance(item, tuple) else (item,))}
                          for item in security] if security else []
     return method, path, entry

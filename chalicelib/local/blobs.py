@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from chalicelib.core.blobs import BlobNotFound
 
@@ -33,6 +34,12 @@ class FolderBlobs:
 
     def link(self, key: str, filename: str, expires_seconds: int) -> str | None:
         return None  # the API streams local blobs itself
+
+    def upload_link(self, key: str, content_type: str, max_bytes: int, expires_seconds: int) -> dict[str, Any] | None:
+        return None  # the browser sends the bytes through the API, which stores them here
+
+    def view_link(self, key: str, content_type: str, filename: str, expires_seconds: int) -> str | None:
+        return None
 
     def check(self) -> None:
         """Health: the folder exists (made if need be) and this process may write into it."""

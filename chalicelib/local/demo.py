@@ -1,6 +1,6 @@
 """The demo that `make run` seeds: the licensor, one merchant with a signed agreement and an active
-license (chat and email, 3 seats), a widget key and an agent key
-(the merchant's administrator). Running it again seeds nothing twice."""
+license (chat, email and phone, 3 seats), a widget key, an agent key (the merchant's administrator) and a
+phone number. Running it again seeds nothing twice."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def seed(built: Services, data_dir: Path, api: str, allowed_origin: str) -> dict
             signed_on=start - timedelta(days=3),
             signatories=(Signatory("licensor", "Li Wei", "Director"), Signatory("licensee", "Wang Fang", "Owner")),
             place="Hangzhou", effective_date=start, term_years=1,
-            channels=frozenset({Channel.CHAT, Channel.EMAIL}), seats=3, payment_terms_days=30,
+            channels=frozenset({Channel.CHAT, Channel.EMAIL, Channel.PHONE}), seats=3, payment_terms_days=30,
             notice_address="billing@demo-tea.example"), ACTOR)
 
     if built.billing.store.account(DEMO_LICENSEE) is None:
@@ -72,11 +72,20 @@ def support_address(built: Services, licensee_id: str, local_part: str = "demo-t
     return existing[0] if existing else built.mail.add_address(licensee_id, local_part, ACTOR)
 
 
+DEMO_PHONE_NUMBER = "+862100000000"
+
+
+def phone_number(built: Services, licensee_id: str) -> str:
+    """The demo merchant's phone number, given once: `./kefu phone simulate lic_demo --from …` calls it."""
+    existing = built.phone.numbers(licensee_id)
+    return existing[0] if existing else built.phone.add_number(licensee_id, DEMO_PHONE_NUMBER, ACTOR)
+
+
 def demo_fee_schedule(start: date) -> list[FeeItem]:
     """Clause 5.1 and 6.3, as a merchant of this size would sign: usage monthly in advance from the start,
     maintenance yearly in advance, technical support monthly in arrears."""
     return [
-        FeeItem("usage", FeeKind.USAGE, "System usage fee (3 seats, chat and email)", Decimal("1200.00"),
+        FeeItem("usage", FeeKind.USAGE, "System usage fee (3 seats, chat, email and phone)", Decimal("1200.00"),
                 Cadence.MONTHLY, Timing.ADVANCE, start),
         FeeItem("maintenance", FeeKind.MAINTENANCE, "Annual maintenance fee", Decimal("6000.00"), Cadence.YEARLY,
                 Timing.ADVANCE, start),

@@ -33,10 +33,25 @@ def _chat_storefront(built: Services, args: argparse.Namespace, demo: dict[str, 
     return storefront_extra(built, args, demo)
 
 
+def _realtime(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    from chalicelib.local.websocket import realtime_extra
+
+    return realtime_extra(built, args, demo)
+
+
 def _ops(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
     from chalicelib.local.ops import ops_extra
 
     return ops_extra(built, args, demo)
 
 
-EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _ops)
+def _phone(built: Services, args: argparse.Namespace, demo: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+    """Phone needs no server locally: `./kefu phone simulate` sends Connect's events through the handler."""
+    from chalicelib.local.demo import phone_number
+
+    demo["phone_number"] = phone_number(built, demo["merchant_id"])
+    return (f"phone          {demo['phone_number']}   (./kefu phone simulate {demo['merchant_id']} "
+            "--from +8613800138000 --answered-after 8 --duration 60)", lambda: None)
+
+
+EXTRAS: tuple[Extra, ...] = (_mail, _scheduler, _chat_storefront, _realtime, _ops, _phone)

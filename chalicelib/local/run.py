@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storefront-port", type=int, default=8001, help="the demo storefront (widget origin)")
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".data")
     parser.add_argument("--smtp-port", type=int, default=2525, help="inbound SMTP (mail to support addresses)")
+    parser.add_argument("--realtime-port", type=int, default=8002, help="push to widgets and consoles (WebSocket)")
     args = parser.parse_args(argv)
     args.storefront_origin = f"http://127.0.0.1:{args.storefront_port}"
     taken = _taken_ports(args)

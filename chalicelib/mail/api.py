@@ -10,8 +10,9 @@ from chalice import Blueprint, Response
 from chalice.app import Request
 
 from chalicelib.bootstrap import services
+from chalicelib.core import links
 from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
-from chalicelib.core.http import body_fields, json_response
+from chalicelib.core.http import body_fields, json_response, page_limit
 from chalicelib.licensing.guard import Principal, bearer, require_agent
 from chalicelib.licensing.model import Channel
 from chalicelib.mail.model import TicketStatus
@@ -43,12 +44,7 @@ def list_tickets() -> Response:
     status = query.get("status", TicketStatus.OPEN.value)
     if status not in {s.value for s in TicketStatus}:
         raise InvalidInput("status must be one of: open, pending, closed.", code="INVALID_CHOICE")
-    try:
-        limit = int(query.get("limit", "25"))
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= 100:
-        raise InvalidInput("limit must be a whole number from 1 to 100.", code="OUT_OF_RANGE")
+    limit = page_limit(query)
     return json_response(services().mail.list_tickets(principal.licensee_id, status, limit, query.get("next")))
 
 
@@ -131,14 +127,8 @@ def attachment(ticket_id: str, message_id: str, index: str) -> Response:
     if bearer(request) is not None:
         licensee_id = _agent(request).licensee_id
     else:
-        query = _query(request)
-        licensee_id = query.get("m", "")
-        try:
-            expires = int(query.get("exp", ""))
-        except ValueError:
-            expires = 0
-        if not mail.check_attachment_link(licensee_id, ticket_id, message_id, int(index), expires,
-                                          query.get("sig", "")):
+        licensee_id, expires, signature = links.from_query(_query(request))
+        if not mail.check_attachment_link(licensee_id, ticket_id, message_id, int(index), expires, signature):
             raise Unauthorized("Send your agent key, or open the link from a fresh ticket view.",
                                code="LINK_EXPIRED_OR_INVALID")
     part, data = mail.attachment(licensee_id, ticket_id, message_id, int(index))

@@ -3,8 +3,7 @@ replies out through the one mailer, bounces and complaints back. Every function 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -15,6 +14,7 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import i18n
 from chalicelib.audit.model import AuditRecord
+from chalicelib.core import links
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
@@ -47,6 +47,7 @@ from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_HELD, MAIL_RECEIVED, M
 from chalicelib.settings import Settings
 
 _WRITE_ATTEMPTS = 8
+_ATTACHMENT_LINK = b"kefu/attachment/v1"
 LINK_SECONDS = 3600
 MAX_REPLY_CHARS = 50_000
 # Held mail staff may release to its merchant: what SES or the sender's domain judged (staff can overrule),
@@ -392,9 +393,71 @@ class MailService:
             raise NotFound("No such ticket.", code="UNKNOWN_TICKET") from exc
         return _note_dict(note)
 
+    # -- chat handed over to email --------------------------------------------------------------------------------
+    def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
+                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
+        """A chat nobody could answer becomes a ticket in the merchant's inbox, its transcript the first message,
+        and the shopper is told by email, in their language, that it will be answered there. The business key
+        is the conversation: a second call (a retry, another instance) finds the ticket and sends nothing.
+        Returns (ticket id, whether this call opened it)."""
+        own_hash = model.key_hash(_chat_key(conversation_id, self.domain))
+        for attempt in range(_WRITE_ATTEMPTS):
+            found = self.store.seen(licensee_id, [own_hash]).get(own_hash)
+            if found is not None and found[0] is not None:
+                return found[0], False
+            addresses = self.store.addresses(licensee_id)
+            address = addresses[0] if addresses else f"{licensee_id.replace('_', '-')}@{self.domain}"
+            now = self.clock.now()
+            subject = i18n.text("widget", "mail.ticket.subject", locale, first=first_line[:80])
+            message = Message(message_key=new_id("msg"), ticket_id=_new_ticket_id(), direction="inbound",
+                              from_address=contact, from_name=name[:200], created_at=now, to=(address,),
+                              subject=subject[:1000],
+                              text=model.stored_body(transcript, model.MAX_STORED_TEXT_BYTES)[0],
+                              body=model.stored_body(transcript)[0],
+                              rfc_message_id=_chat_key(conversation_id, self.domain), kind="chat")
+            previous = self.store.last_number(licensee_id)
+            ticket = Ticket(ticket_id=message.ticket_id, number=previous + 1, subject=subject[:500], contact=contact,
+                            status=TicketStatus.OPEN.value, support_address=address, created_at=now,
+                            last_activity_at=now)
+            try:
+                self.store.open_ticket(licensee_id, ticket, message, own_hash, previous)
+            except (Conflict, TransactWriteError):
+                logger.info("chat hand-over raced another write; trying again", extra={"attempt": attempt})
+                time.sleep(0.02 * (attempt + 1))
+                continue
+            self.metrics.count(MAIL_RECEIVED, outcome="from_chat")
+            shop = self._merchant_name(licensee_id)
+            text = i18n.text("widget", "mail.ack.body", locale, shop=shop, transcript=transcript)
+            # a failed acknowledgement leaves the ticket standing: the merchant's answer still reaches the shopper
+            with contextlib.suppress(Unavailable):
+                self._send(licensee_id, ticket, [message], text, kind="acknowledgement",
+                           author="system:chat-handover", audit=None)
+            return ticket.ticket_id, True
+        raise Unavailable("The conversation could not be handed over after several attempts.",
+                          code="MAIL_WRITE_CONTENDED")
+
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
+                        author: str) -> bool:
+        """An agent's reply typed into a handed-over chat goes out as email on its ticket's thread. Keyed by the
+        chat message (conversation, number): sent once however often it is asked. False: sent already."""
+        ticket = self._ticket(licensee_id, ticket_id)
+        messages = self.store.messages(licensee_id, ticket_id)
+        key = f"msg_chat-{conversation_id}-{number}"
+        if any(m.message_key == key for m in messages):
+            return False
+        try:
+            self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=AuditRecord(
+                subject=f"licensee:{licensee_id}", action="mail.replied", actor=author, at=self.clock.now(),
+                details={"ticket_id": ticket_id, "conversation_id": conversation_id, "number": number}),
+                message_key=key)
+        except Conflict:
+            return False  # another instance is sending it
+        return True
+
     def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,
               author: str, audit: AuditRecord | None, author_name: str = "",
-              record: Callable[[Message], None] | None = None, subject: str | None = None) -> Message:
+              record: Callable[[Message], None] | None = None, subject: str | None = None,
+              message_key: str | None = None) -> Message:
         chain = [m.rfc_message_id for m in thread if m.rfc_message_id]
         answering = next((m.rfc_message_id for m in reversed(thread)
                           if m.direction == "inbound" and m.rfc_message_id), chain[-1] if chain else None)
@@ -411,7 +474,8 @@ class MailService:
         name = f"{author_name} ({merchant})" if author_name else merchant
         subject = model.reply_subject(subject or ticket.subject, ticket.number)
         reply_to = model.reply_address(make_token(ticket.ticket_id, self.secrets[0]), self.domain)
-        message = Message(message_key=new_id("msg"), ticket_id=ticket.ticket_id, direction="outbound",
+        message = Message(message_key=message_key or new_id("msg"), ticket_id=ticket.ticket_id,
+                          direction="outbound",
                           from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
                           to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
                           author_name=author_name or None, delivery=Delivery.SENDING.value)
@@ -500,15 +564,13 @@ class MailService:
 
     def attachment_signature(self, licensee_id: str, ticket_id: str, message_key: str, index: int,
                              expires: int) -> str:
-        payload = f"{licensee_id}|{ticket_id}|{message_key}|{index}|{expires}".encode()
-        return hmac.new(self.secrets[0], b"kefu/attachment/v1\x00" + payload, hashlib.sha256).hexdigest()[:32]
+        return links.signature(self.secrets[0], _ATTACHMENT_LINK, f"{licensee_id}|{ticket_id}|{message_key}|{index}",
+                               expires)
 
     def check_attachment_link(self, licensee_id: str, ticket_id: str, message_key: str, index: int,
                               expires: int, signature: str) -> bool:
-        if expires < self.clock.now().timestamp():
-            return False
-        return hmac.compare_digest(signature, self.attachment_signature(licensee_id, ticket_id, message_key, index,
-                                                                        expires))
+        return links.valid(self.secrets[0], _ATTACHMENT_LINK, f"{licensee_id}|{ticket_id}|{message_key}|{index}",
+                           expires, signature, self.clock.now().timestamp())
 
     def held(self, licensee_id: str | None) -> list[dict[str, Any]]:
         """Mail kept back for a merchant (or, for staff, mail that reached no merchant), newest first."""
@@ -582,8 +644,8 @@ class MailService:
             if part.blob_key is not None:
                 signature = self.attachment_signature(licensee_id, m.ticket_id, m.message_key, n, expires)
                 url = self.blobs.link(part.blob_key, part.name, LINK_SECONDS) or (
-                    f"/v1/agent/tickets/{m.ticket_id}/messages/{m.message_key}/attachments/{n}?m={licensee_id}"
-                    f"&exp={expires}&sig={signature}")
+                    f"/v1/agent/tickets/{m.ticket_id}/messages/{m.message_key}/attachments/{n}?"
+                    + links.query(licensee_id, expires, signature))
             attachments.append({"filename": part.filename, "content_type": part.content_type, "size": part.size,
                                 "inline": part.inline, "content_id": part.content_id, "url": url})
         return m.as_dict(attachments)
@@ -643,6 +705,11 @@ class MailService:
 def _note_dict(note: Note) -> dict[str, Any]:
     return {"id": note.note_id, "agent_id": note.agent_id, "agent_name": note.agent_name, "text": note.text,
             "created_at": note.created_at.isoformat()}
+
+
+def _chat_key(conversation_id: str, domain: str) -> str:
+    """The Message-ID a chat's transcript stands under: the hand-over's business key, and what replies thread on."""
+    return f"chat-{conversation_id}@{domain}"
 
 
 def _new_ticket_id() -> str:

@@ -143,7 +143,7 @@ def test_an_admin_sets_chat_hours_widget_texts_and_acknowledgements_per_language
 
     me = agent_id(api, admin, "admin@shop.example")
     chat_actions = {(r.action, r.actor) for r in audit_store.history(f"chat:{merchant.licensee_id}")}
-    assert {("chat.hours_set", f"admin:{me}"), ("chat.widget_texts_set", f"admin:{me}")} <= chat_actions
+    assert {("chat.hours_set", f"admin:{me}"), ("chat.texts_set", f"admin:{me}")} <= chat_actions
     mail_actions = {(r.action, r.actor) for r in audit_store.history(f"licensee:{merchant.licensee_id}")}
     assert ("mail.settings_changed", f"admin:{me}") in mail_actions
 

@@ -16,7 +16,11 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.chat.model import identity_hash
 from chalicelib.contract import openapi
+from chalicelib.core.ids import new_id
+from chalicelib.licensing.model import Channel
+from chalicelib.local.connect import LocalContacts, connect_events
 from chalicelib.mail.model import Verdicts
+from chalicelib.phone import model as phone_model
 from tests.e2e.conftest import Api
 from tests.factories import ORIGIN, Factory
 from tests.mail_helpers import deliver, mail_merchant
@@ -34,17 +38,29 @@ _CANNED = {"id", "shortcut", "title", "text", "updated_at"}
 _ADMIN_AGENT = {"id", "name", "email", "role", "prefix", "active", "created_at", "revoked_at"}
 _ADMIN_SETTINGS = {"timezone", "chat_hours", "widget_texts", "acknowledge", "acknowledgement_texts",
                    "default_acknowledgement"}
+_TASK = {"call_id", "status", "reason", "caller", "call_started_at", "created_at", "assignee", "updated_at"}
+_CALL = {"id", "source", "contact_id", "direction", "caller", "callee", "started_at", "queued_at", "answered_at",
+         "ended_at", "waiting_seconds", "talk_seconds", "queue", "agent", "outcome", "notes", "disposition",
+         "has_recording", "recording", "callback"}
 _CONV = "/v1/agent/conversations/{conversation_id}"
-_VISITOR = "/v1/widget/conversations/{conversation_id}/messages"
+_SHOPPER = "/v1/widget/conversations/{conversation_id}"
+_VISITOR = f"{_SHOPPER}/messages"
+_UPLOADS = f"{_SHOPPER}/uploads"
+_VISITOR_CONVERSATION = {"id", "status", "agent_name", "created_at", "last_activity", "handed_over", "rated"}
 _TICKETS = "/v1/agent/tickets/{ticket_id}"
+_CALLS = "/v1/agent/calls/{call_id}"
 
+_SUPPORT = {"id", "licensee", "subject", "category", "status", "via", "opened_at", "opened_by", "first_response_at",
+            "closed_at", "targets", "first_response_due", "resolution_due", "first_response_met", "resolution_met",
+            "breached", "approaching", "paused", "provisional", "breaches_recorded", "messages"}
 PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/health"): {"status", "api", "database", "stage"},
     ("GET", "/v1/openapi.json"): {"openapi", "info", "paths", "components"},
     ("POST", "/v1/licenses/validate"): {"valid", "code", "status", "ends_on", "channels"},
     ("GET", "/v1/license"): {"licensee_id", "valid", "code", "status", "ends_on", "channels", "key"},
     ("GET", "/v1/widget.js"): None,
-    ("GET", "/v1/widget/config"): {"available", "reason", "hours", "email", "identity"},
+    ("GET", "/v1/widget/config"): {"available", "reason", "hours", "email", "identity", "locale", "texts",
+                                   "realtime"},
     ("OPTIONS", "/v1/widget/config"): None,
     ("POST", "/v1/widget/identify"): {"visitor_token", "verified"},
     ("OPTIONS", "/v1/widget/identify"): None,
@@ -55,6 +71,17 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", _VISITOR): _MESSAGE,
     ("GET", _VISITOR): {"messages", "cursor", "conversation"},
     ("OPTIONS", _VISITOR): None,
+    ("POST", _UPLOADS): {"upload_id", "upload", "max_bytes"},
+    ("OPTIONS", _UPLOADS): None,
+    ("PUT", f"{_UPLOADS}/{{upload_id}}"): None,
+    ("OPTIONS", f"{_UPLOADS}/{{upload_id}}"): None,
+    ("GET", "/v1/widget/files/{conversation_id}/{upload_id}"): None,
+    ("POST", f"{_SHOPPER}/handover"): _VISITOR_CONVERSATION | {"notice"},
+    ("OPTIONS", f"{_SHOPPER}/handover"): None,
+    ("POST", f"{_SHOPPER}/end"): _VISITOR_CONVERSATION,
+    ("OPTIONS", f"{_SHOPPER}/end"): None,
+    ("POST", f"{_SHOPPER}/rating"): {"rating", "comment"},
+    ("OPTIONS", f"{_SHOPPER}/rating"): None,
     ("GET", "/v1/agent/conversations"): {"items", "next"},
     ("GET", _CONV): _CONVERSATION | {"notes"},
     ("POST", f"{_CONV}/messages"): _MESSAGE,
@@ -95,6 +122,20 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("PUT", "/v1/admin/settings"): _ADMIN_SETTINGS,
     ("GET", "/v1/admin/held-mail"): {"items", "next"},
     ("POST", "/v1/admin/held-mail/{ses_id}/release"): {"result"},
+    ("POST", "/v1/phone/events"): {"result"},
+    ("GET", "/v1/agent/calls"): {"items", "next"},
+    ("GET", _CALLS): _CALL,
+    ("PUT", f"{_CALLS}/notes"): _CALL,
+    ("GET", f"{_CALLS}/recording"): None,
+    ("GET", "/v1/agent/callbacks"): {"items", "next"},
+    ("PUT", "/v1/agent/callbacks/{call_id}"): _TASK,
+    ("GET", "/v1/agent/reports/calls"): {"since", "until", "calls", "by_outcome", "answered_by_agent", "answer_rate",
+                                         "average_wait_seconds", "talk_seconds"},
+    ("POST", "/v1/support/requests"): _SUPPORT,
+    ("GET", "/v1/support/requests"): {"requests"},
+    ("GET", "/v1/support/requests/{request_id}"): _SUPPORT,
+    ("POST", "/v1/support/requests/{request_id}/messages"): _SUPPORT,
+    ("GET", "/v1/training/sessions"): {"sessions"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -130,7 +171,10 @@ class Calls:
 
     def __init__(self, api: Api, factory: Factory, services: bootstrap.Services) -> None:
         self.api = api
-        merchant, self.address = mail_merchant(services, factory)
+        # Licensed for every channel, so that every agent route answers (the phone ones refuse a license
+        # without phone with CHANNEL_NOT_LICENSED, which tests/e2e/test_phone.py asserts).
+        merchant, self.address = mail_merchant(services, factory,
+                                               channels=(Channel.CHAT, Channel.EMAIL, Channel.PHONE))
         self.merchant = merchant
         self.agent = {"authorization": f"Bearer {merchant.agent_key}"}
         self.widget = {"x-widget-key": merchant.widget_key, "origin": ORIGIN}
@@ -138,6 +182,17 @@ class Calls:
         self.proof = {"customer_id": "customer-7", "customer_hash": identity_hash(secret, "customer-7")}
         _, started, _ = api.call("POST", "/v1/widget/conversations", {"text": "你好"}, self.widget)
         self.conversation, self.token = started["id"], started["visitor_token"]
+        from tests.e2e.test_chat_files import PNG, _put, _room, _send
+
+        self.png = PNG
+        _, room = _room(api, merchant, started, len(PNG))
+        _put(api, merchant, started, room["upload"], PNG)
+        self.file_url = _send(api, merchant, started, room["upload_id"], "photo.png")[1]["file"]["url"]
+        self.upload = _room(api, merchant, started, len(PNG))[1]  # its bytes are sent by the PUT below
+        _, ended, _ = api.call("POST", "/v1/widget/conversations", {"text": "谢谢"}, self.widget)
+        self.ended = {**self.widget, "authorization": f"Bearer {ended['visitor_token']}"}
+        self.ended_id = ended["id"]
+        api.call("POST", f"/v1/widget/conversations/{self.ended_id}/end", headers=self.ended)
         mail = EmailMessage()
         mail["From"], mail["To"], mail["Subject"] = "Lina <lina@customer.example>", self.address, "订单"
         mail["Message-ID"] = f"<shapes-{merchant.licensee_id}@customer.example>"
@@ -155,6 +210,9 @@ class Calls:
 
         services.billing.bill_now(merchant.licensee_id, shanghai(date(2026, 6, 15)))
         self.invoice = services.billing.invoices(merchant.licensee_id)[0].number
+        self._calls(services)
+        self.support = services.support.open(merchant.licensee_id, "Shapes", "A request.", None, "agent", "api")["id"]
+
         # the shop's administrator, an agent to remove, a canned response to delete and a held mail to release
         self.admin = {"authorization": f"Bearer {factory.admin_key(merchant.licensee_id)}"}
         self.leaver = services.licensing.issue_agent_key(merchant.licensee_id, "Leaver", "leaver@shop.example",
@@ -166,12 +224,47 @@ class Calls:
         deliver(services, spam.as_bytes(), [self.address], Verdicts(spam="FAIL", virus="PASS"))
         self.held = services.mail.held(merchant.licensee_id)[0]["ses_id"]
 
+    def _calls(self, services: bootstrap.Services) -> None:
+        """An answered call with a recording kept by kefu, a missed one with its callback task, and a webhook
+        secret for the call centre's signed events."""
+        licensee_id = self.merchant.licensee_id
+        suffix = licensee_id[-8:]
+        self.number = services.phone.add_number(licensee_id, "+8621" + str(int(suffix, 36) % 10**8).zfill(8),
+                                                "test:shapes")
+        instance = services.phone.set_instance(licensee_id, f"inst-{suffix}", "test:shapes")
+        self.webhook_secret = services.phone.rotate_secret(licensee_id, "test:shapes")
+        contacts = services.phone.contacts
+        assert isinstance(contacts, LocalContacts)
+        answered, missed = new_id("ct"), new_id("ct")
+        key = f"recordings/{instance}/{answered}.wav"
+        services.blobs.put(key, b"RIFF....WAVE", "audio/wav")
+        contacts.add(instance, answered, {"Recordings": [{"Location": f"bucket/{key}"}]})
+        now = services.clock.now()
+        for event in [*connect_events(instance, answered, now, answered_after=5, duration=60),
+                      *connect_events(instance, missed, now, answered_after=None, duration=20)]:
+            services.phone.connect_event(event)
+        self.call, self.missed_call = f"connect-{answered}", f"connect-{missed}"
+        self.now = now
+        self.webhook_event = {"contact_id": f"cc-{suffix}", "event": "initiated", "at": now.isoformat(),
+                              "from": "+8613700137000", "to": self.number}
+
+    def _signed(self, event: dict[str, Any]) -> dict[str, str]:
+        """The headers a call centre signs its event with (over the body as the test sends it)."""
+        stamp = str(int(self.now.timestamp()))
+        signature = "sha256=" + phone_model.webhook_signature(self.webhook_secret, stamp, json.dumps(event).encode())
+        return {"x-kefu-merchant": self.merchant.licensee_id, "x-kefu-timestamp": stamp,
+                "x-kefu-signature": signature}
+
     def request(self, method: str, path: str) -> tuple[str, str, dict[str, str], Any]:
         """(method, concrete path, headers, body) for one operation."""
-        concrete = (path.replace("{conversation_id}", self.conversation).replace("{ticket_id}", self.ticket)
+        call = self.missed_call if path.startswith("/v1/agent/callbacks/") else self.call
+        concrete = (path.replace("{call_id}", call).replace("{conversation_id}", self.conversation)
+                    .replace("{ticket_id}", self.ticket)
                     .replace("{message_id}", self.message).replace("{index}", "0")
                     .replace("{number}", self.invoice).replace("{namespace}", "console")
-                    .replace("{agent_id}", self.leaver).replace("{ses_id}", self.held).replace("{shortcut}", "ship"))
+                    .replace("{agent_id}", self.leaver).replace("{ses_id}", self.held).replace("{shortcut}", "ship")
+                    .replace("{upload_id}", self.upload["upload_id"])
+                    .replace("{request_id}", self.support))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -187,6 +280,14 @@ class Calls:
             ("POST", "/v1/agent/canned-responses"): {"shortcut": "thanks", "text": "谢谢"},
             ("POST", "/v1/admin/agents"): {"name": "New", "email": "new@shop.example"},
             ("PUT", "/v1/admin/settings"): {"chat_hours": "always"},
+            ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
+            ("POST", f"{_SHOPPER}/handover"): {"email": "lina@customer.example"},
+            ("POST", f"{_SHOPPER}/rating"): {"rating": 5, "comment": "很快"},
+            ("POST", "/v1/phone/events"): self.webhook_event,
+            ("PUT", f"{_CALLS}/notes"): {"notes": "问订单物流", "disposition": "resolved"},
+            ("PUT", "/v1/agent/callbacks/{call_id}"): {"status": "done"},
+            ("POST", "/v1/support/requests"): {"subject": "安装", "text": "如何安装？"},
+            ("POST", "/v1/support/requests/{request_id}/messages"): {"text": "补充说明"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
@@ -204,8 +305,19 @@ class Calls:
             _, outbox, _ = self.api.call("GET", "/v1/agent/outbox", headers=self.agent)
             concrete = outbox["items"][0]["url"]
             headers = {**headers, "accept": "application/octet-stream"}  # binary answers need it in Chalice
+        if path == "/v1/phone/events":
+            headers = self._signed(self.webhook_event)
+        if path == f"{_CALLS}/recording":
+            headers = {**headers, "accept": "audio/wav"}
         if "/attachments/" in path:
             headers = {**headers, "accept": "image/png"}
+        if path == f"{_UPLOADS}/{{upload_id}}":  # where the upload's link says, as the widget sends it
+            concrete = self.upload["upload"]["url"]
+            headers = {**headers, "content-type": "application/octet-stream"}
+        if path == "/v1/widget/files/{conversation_id}/{upload_id}":  # the link a file message carries
+            concrete, headers = self.file_url, {"accept": "image/*,*/*;q=0.8"}
+        if path == f"{_SHOPPER}/rating":  # an ended chat is rated
+            concrete, headers = concrete.replace(self.conversation, self.ended_id), self.ended
         return method, concrete, headers, bodies.get((method, path))
 
 
@@ -219,8 +331,8 @@ def test_every_published_route_answers_its_users_with_what_the_document_promises
         expected, schema = _success(entry)
         method, concrete, headers, body = calls.request(method, path)
         sent = {"content-type": "application/json", **headers}
-        response = calls.api.http.request(method, concrete, headers=sent,
-                                          body=json.dumps(body).encode() if body is not None else b"")
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
+        response = calls.api.http.request(method, concrete, headers=sent, body=raw)
         assert response.status_code == expected, (method, path, response.body[:300])
         keys = PUBLISHED[(method, path)]
         if keys is None:

@@ -488,3 +488,144 @@ def test_a_500_to_an_allowed_origin_carries_cors_so_the_widget_can_read_it(
                                   {"text": "still there?"}, widget(merchant, started["visitor_token"],
                                                                    origin="https://evil.example"))
     assert status in (403, 500) and "Access-Control-Allow-Origin" not in headers
+
+
+# -- idempotent start ---------------------------------------------------------------------------------------
+def test_a_first_message_sent_again_returns_the_same_conversation_with_200(api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    body = {"text": "你好，请问有货吗？", "client_id": "first-visit-0001"}
+    first = api.call("POST", "/v1/widget/conversations", body, widget(merchant))
+    again = api.call("POST", "/v1/widget/conversations", body, widget(merchant))
+    assert (first[0], again[0]) == (201, 200)
+    assert again[1]["id"] == first[1]["id"] and again[1]["message"] == first[1]["message"]
+    # the token of the retry opens the same conversation: the lost first answer costs the shopper nothing
+    assert [m["text"] for m in poll(api, merchant, again[1])["messages"]] == ["你好，请问有货吗？"]
+    other = api.call("POST", "/v1/widget/conversations", {**body, "client_id": "first-visit-0002"}, widget(merchant))
+    assert other[0] == 201 and other[1]["id"] != first[1]["id"]
+
+
+def test_a_returning_visitors_retried_start_is_recognised_by_visitor_and_client_id(api: Api,
+                                                                                   factory: Factory) -> None:
+    merchant = factory.merchant()
+    earlier = start(api, merchant)
+    body = {"text": "Another question", "client_id": "second-chat-0001"}
+    headers = widget(merchant, earlier["visitor_token"])
+    first = api.call("POST", "/v1/widget/conversations", body, headers)
+    again = api.call("POST", "/v1/widget/conversations", body, headers)
+    assert (first[0], again[0]) == (201, 200) and first[1]["id"] == again[1]["id"] != earlier["id"]
+    # the same client id without that visitor's token is another visitor's first message
+    stranger = api.call("POST", "/v1/widget/conversations", body, widget(merchant))
+    assert stranger[0] == 201 and stranger[1]["id"] != first[1]["id"]
+
+
+def test_a_retried_start_is_recognised_by_a_process_that_never_saw_the_first(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    body = {"text": "hello", "client_id": "cold-process-01"}
+    first = api.call("POST", "/v1/widget/conversations", body, widget(merchant))
+    services.chat._tails.clear()
+    services.chat._settings.clear()
+    services.chat._agents.clear()
+    again = api.call("POST", "/v1/widget/conversations", body, widget(merchant))
+    assert again[0] == 200 and again[1]["id"] == first[1]["id"]
+
+
+def test_two_instances_writing_the_same_first_message_at_once_open_one_conversation(
+        factory: Factory, services: bootstrap.Services) -> None:
+    """Both passed the look-up before either wrote: the conditional write decides."""
+    merchant = factory.merchant()
+    chat = services.chat
+    real = chat.store.started
+    chat.store.started = lambda key: None  # type: ignore[method-assign]
+    try:
+        one = chat.start(merchant.licensee_id, None, text="hi", client_id="raced-start-01")
+        two = chat.start(merchant.licensee_id, None, text="hi", client_id="raced-start-01")
+    finally:
+        chat.store.started = real  # type: ignore[method-assign]
+    assert one.conversation.conversation_id == two.conversation.conversation_id
+    assert (one.replayed, two.replayed) == (False, True)
+
+
+# -- the shopper's language ---------------------------------------------------------------------------------
+def test_the_widget_speaks_chinese_unless_the_browser_or_the_merchant_says_otherwise(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    _, config, headers = api.call("GET", "/v1/widget/config", headers=widget(merchant))
+    assert config["locale"] == "zh-CN" and config["texts"]["send"] == "发送"
+    assert headers["Content-Language"] == "zh-CN" and config["realtime"] == {"url": None}
+    _, config, _ = api.call("GET", "/v1/widget/config",
+                            headers={**widget(merchant), "accept-language": "en-GB,en;q=0.9"})
+    assert config["locale"] == "en" and config["texts"]["send"] == "Send"
+    _, config, _ = api.call("GET", "/v1/widget/config?locale=fr-FR,en-US", headers=widget(merchant))
+    assert config["locale"] == "en"
+    services.chat.set_widget_locale(merchant.licensee_id, "zh-CN", "staff:alice")
+    _, config, _ = api.call("GET", "/v1/widget/config", headers={**widget(merchant), "accept-language": "en"})
+    assert config["locale"] == "zh-CN"
+
+
+def test_a_merchants_own_texts_replace_the_catalogues_in_their_language_only(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    services.chat.set_widget_texts(merchant.licensee_id, "zh-CN", {"title": "龙井茶庄客服", "greeting": "欢迎光临！"},
+                                   "staff:alice")
+    services.chat.set_widget_texts(merchant.licensee_id, "en", {"title": "Longjing Tea House"}, "staff:alice")
+    _, zh, _ = api.call("GET", "/v1/widget/config", headers=widget(merchant))
+    _, en, _ = api.call("GET", "/v1/widget/config", headers={**widget(merchant), "accept-language": "en"})
+    assert (zh["texts"]["title"], zh["texts"]["greeting"]) == ("龙井茶庄客服", "欢迎光临！")
+    assert (en["texts"]["title"], en["texts"]["greeting"]) == ("Longjing Tea House", "Hello! How can we help?")
+
+
+@pytest.mark.parametrize(("texts", "code"), [({"colour": "red"}, "UNKNOWN_FIELD"), ({"title": "x" * 501},
+                                                                                     "FIELD_TOO_LONG"),
+                                              ({"title": 5}, "WRONG_TYPE"), ("title", "WRONG_TYPE")])
+def test_a_merchants_texts_are_checked_before_they_are_stored(factory: Factory, services: bootstrap.Services,
+                                                              texts: Any, code: str) -> None:
+    merchant = factory.merchant()
+    with pytest.raises(Exception) as refused:
+        services.chat.set_widget_texts(merchant.licensee_id, "en", texts, "staff:alice")
+    assert getattr(refused.value, "code", None) == code
+    assert services.chat.chat_settings(merchant.licensee_id).texts == {}
+
+
+def test_refusals_the_widget_shows_are_worded_in_the_shoppers_language(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    status, body, headers = api.call("POST", "/v1/widget/conversations", {"text": "x" * 4001}, widget(merchant))
+    assert (status, body["error"]["code"]) == (400, "FIELD_TOO_LONG")
+    assert body["error"]["message"] == "内容太长了，最多 4000 个字。"
+    status, body, headers = api.call("POST", "/v1/widget/conversations", {"text": "   "}, widget(merchant))
+    assert body["error"]["message"] == "消息不能为空。" and headers["Content-Language"] == "zh-CN"
+    services.licensing.suspend(merchant.licensee_id, "late payment", "staff:alice")
+    status, body, _ = api.call("GET", "/v1/widget/config", headers=widget(merchant))
+    assert (status, body["error"]["code"]) == (403, "SUSPENDED") and "暂停" in body["error"]["message"]
+    status, body, _ = api.call("GET", "/v1/widget/config", headers={**widget(merchant), "accept-language": "en"})
+    assert body["error"]["message"] == "This shop's chat is paused; please come back later."
+
+
+# -- ending and rating --------------------------------------------------------------------------------------
+def test_a_shopper_ends_a_chat_and_rates_it_once_and_the_agents_see_the_rating(api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    started = start(api, merchant)
+    headers = widget(merchant, started["visitor_token"])
+    base = f"/v1/widget/conversations/{started['id']}"
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 5}, headers)
+    assert (status, body["error"]["code"]) == (409, "NOT_RESOLVED")
+    status, body, _ = api.call("POST", f"{base}/end", None, headers)
+    assert status == 200 and body["status"] == "resolved" and body["rated"] is False
+    assert api.call("POST", f"{base}/end", None, headers)[0] == 200
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 6}, headers)
+    assert (status, body["error"]["code"]) == (400, "OUT_OF_RANGE")
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 4, "comment": "回复很快"}, headers)
+    assert (status, body) == (201, {"rating": 4, "comment": "回复很快"})
+    status, body, _ = api.call("POST", f"{base}/rating", {"rating": 1}, headers)
+    assert (status, body["error"]["code"]) == (409, "ALREADY_RATED")
+    _, detail, _ = api.call("GET", f"/v1/agent/conversations/{started['id']}", headers=agent(merchant.agent_key))
+    assert detail["status"] == "resolved" and detail["rating"] == 4
+
+
+def test_only_the_conversations_own_visitor_may_end_or_rate_it(api: Api, factory: Factory) -> None:
+    merchant = factory.merchant()
+    mine, theirs = start(api, merchant), start(api, merchant)
+    status, body, _ = api.call("POST", f"/v1/widget/conversations/{theirs['id']}/end", None,
+                               widget(merchant, mine["visitor_token"]))
+    assert (status, body["error"]["code"]) == (404, "CONVERSATION_NOT_FOUND")

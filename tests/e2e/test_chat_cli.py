@@ -32,3 +32,20 @@ def test_staff_set_hours_retention_and_an_identity_secret(kefu, factory: Factory
 
 def test_an_unknown_merchant_is_refused(kefu) -> None:  # type: ignore[no-untyped-def]
     kefu("chat", "hours", "lic_nobody", "always", expect=2)
+
+
+def test_staff_word_a_merchants_widget_per_language_and_choose_its_language(  # type: ignore[no-untyped-def]
+        kefu, factory: Factory, services: bootstrap.Services) -> None:
+    merchant = factory.merchant()
+    assert "greeting, title" in kefu("chat", "texts", merchant.licensee_id, "zh-CN", "--title", "龙井茶庄客服",
+                                     "--greeting", "欢迎光临！")
+    services.chat._settings.clear()
+    assert services.chat.widget_texts(merchant.licensee_id, "zh-CN")["title"] == "龙井茶庄客服"
+    assert services.chat.widget_texts(merchant.licensee_id, "en")["title"] == "Chat with us"
+    assert "widget language en" in kefu("chat", "language", merchant.licensee_id, "en")
+    services.chat._settings.clear()
+    assert services.chat.widget_locale(merchant.licensee_id, ["zh-CN"]) == "en"
+    assert "from the browser" in kefu("chat", "language", merchant.licensee_id, "browser")
+    kefu("chat", "language", merchant.licensee_id, "fr", expect=2)
+    actions = [r.action for r in audit_store.history(f"chat:{merchant.licensee_id}")]
+    assert actions == ["chat.texts_set", "chat.locale_set", "chat.locale_set"]

@@ -86,7 +86,7 @@ def test_an_admin_adds_agents_until_the_seat_limit_refuses_the_next_and_sets_the
     panel.locator("textarea[name=greeting-zh-CN]").fill("您好，欢迎光临！")
     panel.locator(".admin-box").nth(1).locator("button[type=submit]").click()
     expect(panel.locator(".admin-box").nth(1).locator(".admin-note")).to_have_text(texts["saved"], timeout=WAIT_MS)
-    assert services.chat.store.settings(site.licensee_id).widget_texts == {"zh-CN": {"greeting": "您好，欢迎光临！"}}
+    assert services.chat.store.settings(site.licensee_id).texts == {"zh-CN": {"greeting": "您好，欢迎光临！"}}
 
     held = panel.locator("[data-held]")
     expect(held).to_contain_text(texts["spam"], timeout=WAIT_MS)

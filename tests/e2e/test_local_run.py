@@ -21,14 +21,15 @@ pytestmark = pytest.mark.e2e
 
 
 def start(data_dir: Path, api_port: int, db_port: int, smtp_port: int | None = None,
-          storefront_port: int | None = None) -> subprocess.Popen[str]:
+          storefront_port: int | None = None, realtime_port: int | None = None) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEFU_", "AWS_ENDPOINT"))}
     env["PYTHONPATH"] = str(ROOT)
     env["KEFU_INSTANCE_FILE"] = str(data_dir / "instance.json")  # never the developer's own record
     return subprocess.Popen(
         [sys.executable, "-m", "chalicelib.local.run", "--api-port", str(api_port), "--dynamodb-port", str(db_port),
          "--data-dir", str(data_dir), "--smtp-port", str(smtp_port or free_port()),
-         "--storefront-port", str(storefront_port or free_port())], cwd=ROOT, env=env,
+         "--storefront-port", str(storefront_port or free_port()),
+         "--realtime-port", str(realtime_port or free_port())], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -68,9 +69,9 @@ def demo_key_is_the_shops_admin(api: str, demo: dict) -> None:  # type: ignore[t
 
 
 def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    api_port, db_port, smtp_port, shop_port = free_port(), free_port(), free_port(), free_port()
+    api_port, db_port, smtp_port, shop_port, push_port = free_port(), free_port(), free_port(), free_port(), free_port()
     api = f"http://127.0.0.1:{api_port}"
-    process = start(tmp_path, api_port, db_port, smtp_port, shop_port)
+    process = start(tmp_path, api_port, db_port, smtp_port, shop_port, push_port)
     try:
         health = wait_healthy(api, process)
     except BaseException:
@@ -79,6 +80,7 @@ def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Pat
     assert health["database"]["status"] == "ok"
     demo = json.loads((tmp_path / "demo.json").read_text())
     assert demo["api"] == api and demo["allowed_origin"] == f"http://127.0.0.1:{shop_port}"
+    assert demo["realtime"] == f"ws://127.0.0.1:{push_port}" and port_in_use(push_port)  # push, on loopback
     record = json.loads((tmp_path / "instance.json").read_text())  # what ./kefu acts on
     assert record["api"] == api and record["dynamodb"] == f"http://127.0.0.1:{db_port}"
     assert record["smtp"] == f"127.0.0.1:{smtp_port}" and record["data_dir"] == str(tmp_path)
@@ -87,10 +89,10 @@ def test_make_run_starts_everything_seeds_once_and_stops_on_ctrl_c(tmp_path: Pat
     demo_key_is_the_shops_admin(api, demo)
     out = stop(process)
     assert demo["widget_key"] in out and api in out
-    assert not port_in_use(db_port) and not port_in_use(api_port)  # nothing left running
+    assert not port_in_use(db_port) and not port_in_use(api_port) and not port_in_use(push_port)  # nothing left
     assert not (tmp_path / "instance.json").exists()  # ./kefu now says that none runs
 
-    again = start(tmp_path, api_port, db_port, smtp_port, shop_port)
+    again = start(tmp_path, api_port, db_port, smtp_port, shop_port, push_port)
     try:
         wait_healthy(api, again)
         assert json.loads((tmp_path / "demo.json").read_text()) == demo  # the same data, nothing seeded twice

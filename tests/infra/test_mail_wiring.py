@@ -170,7 +170,8 @@ def test_the_reply_secret_is_generated_and_only_the_functions_that_sign_may_read
 def _all_function_names() -> list[str]:
     from app import app
 
-    return ["api_handler", *(f.name for f in app.pure_lambda_functions)]
+    sockets = ["websocket_connect", "websocket_disconnect", "websocket_message"] if app.websocket_handlers else []
+    return ["api_handler", *(f.name for f in app.pure_lambda_functions), *sockets]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -215,7 +216,10 @@ def test_mail_delivery_events_touches_no_bucket_no_mailer_and_no_secret(synthesi
 @pytest.mark.parametrize("stage", STAGES)
 def test_agents_can_reply_by_mail_and_download_attachments(synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, "api_handler")
-    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*"}
+    # Attachments, shoppers' chat files (which it also lets browsers post, under chat/ only), and (the phone
+    # channel's) call recordings: never the raw mail.
+    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "chat/*", "recordings/*"}
+    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"chat/*"}
     assert f":identity/{stage_environment(stage)['KEFU_MAIL_DOMAIN']}" in json.dumps(
         _granted(statements, "ses:SendRawEmail"))
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from chalicelib.billing.invoices import BalanceChange
-from chalicelib.billing.overdue import accrued_late_fee, late_fee
+from chalicelib.billing.overdue import accrued_late_fee, late_fee, suspension_day
 from chalicelib.billing.periods import DateRange
 
 RATE = Decimal("0.0005")  # 0.05% a day
@@ -71,3 +71,14 @@ def test_accrued_late_fee_is_rounded_once_on_the_sum_not_per_day() -> None:
 def test_an_overpaid_invoice_accrues_nothing() -> None:
     history = [BalanceChange(date(2028, 1, 1), Decimal("100.00")), BalanceChange(DUE, Decimal("-150.00"))]
     assert accrued_late_fee(history, DUE, date(2028, 3, 1), RATE) == Decimal("0.00")
+
+
+def test_the_suspension_grace_skips_force_majeure_days() -> None:
+    due = date(2026, 1, 31)
+    assert suspension_day(due, 15) == date(2026, 2, 16)
+    assert suspension_day(due, 15, [DateRange(date(2026, 2, 10), date(2026, 2, 14))]) == date(2026, 2, 21)
+    # a pause over the would-be suspension day moves it past the pause
+    assert suspension_day(due, 15, [DateRange(date(2026, 2, 16), date(2026, 2, 18))]) == date(2026, 2, 19)
+    assert suspension_day(due, 0, [DateRange(date(2026, 2, 1), date(2026, 2, 3))]) == date(2026, 2, 4)
+    # a pause before the due date changes nothing
+    assert suspension_day(due, 15, [DateRange(date(2026, 1, 1), date(2026, 1, 31))]) == date(2026, 2, 16)

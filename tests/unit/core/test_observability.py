@@ -28,6 +28,12 @@ def test_a_bounce_is_correlated_by_the_ses_id_of_the_mail_it_is_about() -> None:
                           TIMEZONES) == "sns:n1"
 
 
+def test_a_connect_contact_event_is_correlated_by_its_contact() -> None:
+    event = {"source": "aws.connect", "detail-type": "Amazon Connect Contact Event", "time": "2026-06-15T04:00:00Z",
+             "detail": {"eventType": "QUEUED", "contactId": "c-42"}}
+    assert correlation_id("phone_events", event, TIMEZONES) == "connect:c-42"
+
+
 def test_a_scheduled_job_is_correlated_by_its_name_and_its_day_in_its_time_zone() -> None:
     # 00:05 in Shanghai on 16 June is 16:05 UTC on the 15th: the run is the 16th's.
     assert correlation_id("billing-run", {"time": "2026-06-15T16:05:00Z"}, TIMEZONES) == "billing-run:2026-06-16"

@@ -1,0 +1,60 @@
+"""Technical support: DynamoDB capacity per request opened, shown, answered and listed, and per scheduled check of
+one open request; the business-minute arithmetic's cost as a ratio to one bare GetItem (both timed in this run)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bench.harness import BenchEnv, Figure
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ROUNDS = 2000
+
+
+def run(env: BenchEnv) -> list[Figure]:
+    from chalicelib.support.hours import add_business_minutes
+    from chalicelib.support.store import SupportItem
+    from tests.factories import Factory
+
+    built = env.build()
+    licensee = Factory(built).merchant().licensee_id
+    support = built.support
+    support.calendar()  # the calendar is read once per process (cached), not per request
+    with env.capacity() as opened:
+        request = support.open(licensee, "Bench", "A request.", "fault", "agent:bench", "api")
+    with env.capacity() as shown:
+        support.show_for(licensee, request["id"])
+    with env.capacity() as answered:
+        support.staff_reply(request["id"], "staff:bench", "An answer.")
+    for n in range(19):
+        support.open(licensee, f"Bench {n}", "More.", "fault", "agent:bench", "api")
+    with env.capacity() as listed:
+        assert len(support.of_licensee(licensee)) == 20
+    with env.capacity() as checked:
+        report = support.check(built.clock.now())
+    open_requests = len(support.queue())
+
+    calendar = support.calendar()
+    opened_at = datetime(2026, 9, 30, 17, 0, tzinfo=SHANGHAI)  # across National Day: the longest common span
+    add_business_minutes(opened_at, 27 * 60, calendar, SHANGHAI)
+    started = time.perf_counter()
+    for _ in range(ROUNDS):
+        add_business_minutes(opened_at, 27 * 60, calendar, SHANGHAI)
+    arithmetic = (time.perf_counter() - started) / ROUNDS
+    started = time.perf_counter()
+    for _ in range(200):
+        SupportItem.get(f"REQUEST#{request['id']}", "REQUEST")
+    get_item = (time.perf_counter() - started) / 200
+    return [
+        Figure("capacity units, open a request", opened.read + opened.write, "CU", note=f"{opened.calls}"),
+        Figure("read units, show a request with its messages", shown.read, "RCU", note=f"{shown.calls}"),
+        Figure("capacity units, answer a request", answered.read + answered.write, "CU", note=f"{answered.calls}"),
+        Figure("read units, list 20 requests of a merchant", listed.read, "RCU", note=f"{listed.calls}"),
+        Figure("read units per open request, scheduled check", checked.read / max(open_requests, 1), "RCU",
+               note=f"{open_requests} open, {checked.calls}, {report['breaches_recorded']} breaches recorded"),
+        Figure("resolution due time across National Day", round(arithmetic * 1e6, 1), "µs"),
+        Figure("due-time arithmetic / one bare GetItem", round(arithmetic / get_item, 3), "ratio",
+               note=f"GetItem {get_item * 1e3:.2f} ms on DynamoDB Local"),
+    ]

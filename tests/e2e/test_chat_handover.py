@@ -1,0 +1,118 @@
+"""A chat nobody could answer is answered by email: the conversation becomes a ticket in the merchant's inbox
+with its transcript, the shopper is told in their language, agents' replies typed into the conversation go out
+on the ticket's thread, and the shopper's email reply joins that ticket. Once each, however often retried."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+from typing import Any
+
+from chalicelib import bootstrap
+from tests.e2e.conftest import Api
+from tests.e2e.test_chat_api import agent, widget
+from tests.factories import Factory, Merchant
+from tests.mail_helpers import deliver, mail_merchant, raw_mail
+
+
+def _outbox(services: bootstrap.Services, licensee_id: str) -> list[dict[str, Any]]:
+    return list(services.mailer.entries(("licensee", licensee_id)))  # type: ignore[attr-defined]
+
+
+def _mail(services: bootstrap.Services, entry: dict[str, Any]) -> Any:
+    return message_from_bytes(services.mailer.read(entry["id"]), policy=policy.default)  # type: ignore[attr-defined]
+
+
+def _start(api: Api, merchant: Merchant, language: str = "zh-CN") -> dict[str, Any]:
+    status, started, _ = api.call("POST", "/v1/widget/conversations", {
+        "text": "我的订单还没到，单号 8848。", "client_id": "handover-start-1",
+        "visitor": {"name": "李雷", "email": "lilei@shopper.example"}},
+        {**widget(merchant), "accept-language": language})
+    assert status in (200, 201), started
+    return started
+
+
+def test_with_nobody_online_the_chat_becomes_a_ticket_and_the_shopper_is_told_in_chinese(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant, address = mail_merchant(services, factory)
+    started = _start(api, merchant)
+    assert started["handed_over"] is True
+    tickets = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"]
+    assert len(tickets) == 1 and tickets[0]["contact"] == "lilei@shopper.example"
+    shown = services.mail.show_ticket(merchant.licensee_id, tickets[0]["id"])
+    first = shown["messages"][0]
+    assert "李雷: 我的订单还没到，单号 8848。" in first["text"] and first["kind"] == "chat"
+    sent = _outbox(services, merchant.licensee_id)
+    assert [e["to"] for e in sent] == [["lilei@shopper.example"]]
+    ack = _mail(services, sent[0])
+    assert "我们会尽快回复到这个邮箱" in ack.get_content() and ack["Auto-Submitted"] == "auto-replied"
+    assert ack["Reply-To"].addresses[0].username.startswith("reply+")
+    assert ack["From"].addresses[0].addr_spec == address  # from the merchant's own support address
+    _, detail, _ = api.call("GET", f"/v1/agent/conversations/{started['id']}", headers=agent(merchant.agent_key))
+    assert detail["handover"]["ticket_id"] == tickets[0]["id"]
+
+    # the same first message again (a lost answer): no second ticket, no second mail
+    again = _start(api, merchant)
+    assert again["id"] == started["id"]
+    assert len(services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"]) == 1
+    assert len(_outbox(services, merchant.licensee_id)) == 1
+
+
+def test_the_acknowledgement_follows_an_english_shoppers_language(api: Api, factory: Factory,
+                                                                   services: bootstrap.Services) -> None:
+    merchant, _ = mail_merchant(services, factory)
+    _start(api, merchant, "en-US,en;q=0.9")
+    ack = _mail(services, _outbox(services, merchant.licensee_id)[0])
+    assert "Nobody was online, so your message became an email ticket" in ack.get_content()
+
+
+def test_an_agents_reply_in_the_handed_over_chat_goes_out_on_the_tickets_thread_once(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant, _ = mail_merchant(services, factory)
+    started = _start(api, merchant)
+    path = f"/v1/agent/conversations/{started['id']}/messages"
+    body = {"text": "您好，包裹明天到。", "client_id": "agent-reply-0001"}
+    assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
+    services.chat._tails.clear()  # the retry lands on an instance that never saw the first attempt
+    assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
+    sent = _outbox(services, merchant.licensee_id)
+    assert len(sent) == 2  # the acknowledgement and the one reply
+    by_kind = {e["tags"]["kind"]: _mail(services, e) for e in sent}
+    reply, ack = by_kind["reply"], by_kind["acknowledgement"]
+    assert "包裹明天到" in reply.get_content()
+    assert ack["Message-ID"] in reply["References"]
+
+    # the shopper answers the reply by email: it joins the same ticket
+    ticket_id = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"][0]["id"]
+    answer = raw_mail("lilei@shopper.example", str(reply["Reply-To"].addresses[0].addr_spec), subject=reply["Subject"],
+                      body="好的，谢谢！", extra=f"In-Reply-To: {reply['Message-ID']}\r\n")
+    outcomes = deliver(services, answer, [str(reply["Reply-To"].addresses[0].addr_spec)])
+    assert outcomes[0]["ticket_id"] == ticket_id
+    texts = [m["text"] for m in services.mail.show_ticket(merchant.licensee_id, ticket_id)["messages"]]
+    assert any("好的，谢谢" in t for t in texts)
+
+
+def test_a_shopper_who_chooses_email_later_hands_the_conversation_over_once(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant, _ = mail_merchant(services, factory)
+    status, started, _ = api.call("POST", "/v1/widget/conversations", {"text": "请问有现货吗？"}, widget(merchant))
+    assert status == 201 and started["handed_over"] is False
+    path = f"/v1/widget/conversations/{started['id']}/handover"
+    headers = widget(merchant, started["visitor_token"])
+    status, body, _ = api.call("POST", path, {"email": "han@shopper.example"}, headers)
+    assert status == 200 and body["handed_over"] is True and body["notice"].startswith("谢谢")
+    assert api.call("POST", path, {"email": "other@shopper.example"}, headers)[0] == 200
+    tickets = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"]
+    assert [t["contact"] for t in tickets] == ["han@shopper.example"]
+    assert len(_outbox(services, merchant.licensee_id)) == 1
+    status, body, _ = api.call("POST", path, {"email": "not an address"}, headers)
+    assert (status, body["error"]["code"]) == (400, "INVALID_EMAIL")
+
+
+def test_without_the_email_channel_a_shopper_cannot_choose_email(api: Api, factory: Factory) -> None:
+    from chalicelib.licensing.model import Channel
+
+    merchant = factory.merchant(channels=(Channel.CHAT,))
+    _, started, _ = api.call("POST", "/v1/widget/conversations", {"text": "hi"}, widget(merchant))
+    status, body, _ = api.call("POST", f"/v1/widget/conversations/{started['id']}/handover",
+                               {"email": "a@b.example"}, widget(merchant, started["visitor_token"]))
+    assert (status, body["error"]["code"]) == (403, "EMAIL_NOT_LICENSED")

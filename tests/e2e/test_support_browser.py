@@ -1,0 +1,54 @@
+"""The console's Support tab in real headless Chromium: a merchant's agent opens a technical-support request,
+sees its due times in business hours, the licensor's staff answer it with `./kefu support reply`, and the answer
+shows in the tab; in Chinese first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_chat_browser import WAIT_MS, Site, browser, site  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.e2e
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def test_a_merchant_opens_a_request_in_the_support_tab_and_sees_the_answer(site: Site, browser: Any,  # noqa: F811
+                                                                           kefu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    expect = playwright_api.expect
+    page = browser.new_page(locale="zh-CN", timezone_id="Europe/Berlin", viewport={"width": 1100, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site.api}/console")
+    page.locator("#key").fill(site.agent_key)
+    page.locator("#login-form button").click()
+    tab = page.locator("nav button[data-tab=support]")
+    expect(tab).to_have_text("技术支持", timeout=WAIT_MS)
+    tab.click()
+    expect(page.locator("#support-requests")).to_contain_text("暂无技术支持请求", timeout=WAIT_MS)
+    page.locator("#support-subject").fill("坐席无法收到新会话")
+    page.locator("#support-category").select_option("configuration")
+    page.locator("#support-text").fill("从今天上午起，<b>新会话</b>不再分配给坐席。")
+    page.locator("#support-form button[type=submit]").click()
+    card = page.locator(".support-request").first
+    expect(card).to_contain_text("坐席无法收到新会话", timeout=WAIT_MS)
+    expect(card).to_contain_text("配置")
+    # opened Monday 15 June 2026 at 12:00 Beijing time: first response by 16:00, resolution by Thursday 12:00,
+    # shown in Beijing time although the browser is in Berlin
+    expect(card.locator(".support-due")).to_contain_text("首次响应截止：2026/06/15周一 16:00")
+    expect(card.locator(".support-due")).to_contain_text("解决截止：2026/06/18周四 12:00")
+
+    [request_id] = [line.split()[0] for line in kefu("support", "list", "--licensee", site.licensee_id).splitlines()]
+    kefu("support", "reply", request_id, "--text", "已为您重新开启自动分配，请刷新工作台。")
+    page.locator("nav button[data-tab=conversations]").click()
+    tab.click()
+    card = page.locator(".support-request").first
+    expect(card).to_contain_text("已于 2026/06/15周一 12:00 响应", timeout=WAIT_MS)
+    card.locator("strong").click()
+    expect(card).to_contain_text("已为您重新开启自动分配", timeout=WAIT_MS)
+    expect(card).to_contain_text("<b>新会话</b>")  # markup stays text
+    expect(card).to_contain_text("平台方技术支持")
+    page.screenshot(path=str(tmp_path / "support-zh.png"), full_page=True)
+    assert errors == []
