@@ -88,7 +88,10 @@ class AdminService:
         if change.widget_texts is not None:
             # the admin's greeting and offline texts join the title and hand-over texts set for the same language
             for locale, entries in change.widget_texts.items():
-                self.chat.set_widget_texts(licensee_id, locale, {**current.texts.get(locale, {}), **entries}, signed)
+                before = current.texts.get(locale, {})
+                after = {**before, **entries}
+                if {k: v.strip() for k, v in after.items() if v.strip()} != before:
+                    self.chat.set_widget_texts(licensee_id, locale, after, signed)
         if change.acknowledge is not None or change.acknowledgement_texts is not None:
             texts: dict[str, str] | None = None
             if change.acknowledgement_texts is not None:

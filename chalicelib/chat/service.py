@@ -164,7 +164,10 @@ class ChatService:
                                code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
         own = model.merchant_texts(texts)
         current = dict(self.chat_settings(licensee_id).texts)
-        current[locale] = own
+        if own:
+            current[locale] = own
+        else:
+            current.pop(locale, None)  # all defaults again: nothing of the merchant's left for this language
         self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.texts_set", actor, {
             "locale": locale, "texts": own}), texts=json.dumps(current, ensure_ascii=False, sort_keys=True))
         self._settings.forget(licensee_id)
