@@ -50,6 +50,7 @@ LOOP_HEADERS = (
     "x-loop",
     "x-auto-response-suppress",
     "x-failed-recipients",
+    "x-ms-exchange-message-is-ndr",
 )
 
 
