@@ -55,11 +55,15 @@ def run(env: Any = None) -> list[Figure]:
     theirs_by: dict[str, list[bool]] = defaultdict(list)
     html_hits: list[bool] = []
     misses: list[str] = []
+    first_mails: list[bool] = []
     for case in cases():
         parsed = parse(case.raw)
         hit = normalise(parsed.new_text) == case.expected
         if not hit:
             misses.append(case.name)
+        if not case.is_reply:
+            first_mails.append(hit)
+            continue
         for group in ("all", case.language, f"client {case.family}"):
             ours_by[group].append(hit)
             if theirs is not None:
@@ -80,6 +84,8 @@ def run(env: Any = None) -> list[Figure]:
     else:
         figures.append(Figure("replies exactly isolated, all (mail-parser-reply)", 0.0, "%",
                               note="not installed: pip install -r requirements-dev.txt"))
+    figures.append(Figure("first mails left whole (kefu)", _share(first_mails), "%", "100 %",
+                          all(first_mails), f"{sum(first_mails)}/{len(first_mails)} mails without a quote"))
     figures.append(Figure("HTML parts alone exactly isolated (kefu)", _share(html_hits), "%", f"≥ {GOAL:g} %",
                           _share(html_hits) >= GOAL, f"{sum(html_hits)}/{len(html_hits)} HTML parts"))
     for group in sorted(g for g in ours_by if g != "all"):

@@ -1,5 +1,6 @@
 """The reply corpus: one mail per client and language (fixtures/corpus/<language>/<client>.eml) with, beside it,
-the exact text its writer newly wrote (<client>.txt). Read by the behaviour tests and by `make bench`."""
+the exact text its writer newly wrote (<client>.txt), and first mails (first_mail_*) from which nothing may be cut.
+Read by the behaviour tests and by `make bench`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ class Case:
         return f"{self.language}/{self.client}"
 
     @property
+    def is_reply(self) -> bool:
+        """False for a first mail (no quote at all), which is in the corpus so that nothing is cut from it."""
+        return not self.client.startswith("first_mail")
+
+    @property
     def family(self) -> str:
         """The client the mail came from, whatever the variant: gmail, outlook, apple, yahoo, qq, netease ..."""
         for family, starts in _FAMILIES:
@@ -31,7 +37,8 @@ class Case:
         return self.client
 
 
-_FAMILIES = (("apple", ("apple", "iphone")), ("outlook", ("outlook", "samsung_outlook")), ("qq", ("qq", "wecom")),
+_FAMILIES = (("apple", ("apple", "iphone", "ipad")), ("outlook", ("outlook", "samsung_outlook")),
+             ("qq", ("qq", "wecom")),
              ("netease", ("netease",)), ("gmail", ("gmail",)), ("yahoo", ("yahoo",)), ("foxmail", ("foxmail",)))
 
 
