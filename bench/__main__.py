@@ -31,12 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for name in names:
         module = importlib.import_module(f"bench.{name}")
-        env = BenchEnv()
+        # A benchmark of pure rules (NEEDS_DATABASE = False) starts no DynamoDB Local.
+        env = BenchEnv() if getattr(module, "NEEDS_DATABASE", True) else None
         started = time.perf_counter()
         try:
             figures: list[Figure] = module.run(env)
         finally:
-            env.close()
+            if env is not None:
+                env.close()
         print(f"\n{name}  ({time.perf_counter() - started:.1f} s)")
         for figure in figures:
             verdict = "" if figure.met is None else ("  ok" if figure.met else "  MISSED")

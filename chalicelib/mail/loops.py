@@ -1,19 +1,42 @@
-"""Telling mail a person wrote from auto-replies, lists and bounces, so we never answer a machine.
+"""Telling mail a person wrote from auto-replies, lists and bounces, so we never answer a machine and never open a
+ticket for one.
 
-An automatic acknowledgement sent to an auto-reply starts a loop that fills both mailboxes;
-one sent to a bounce goes nowhere. RFC 3834 describes the signals; real mailers add their own.
+An automatic acknowledgement sent to an auto-reply starts a loop that fills both mailboxes; one sent to a bounce
+goes nowhere; a ticket opened for either is work for an agent with no customer behind it. RFC 3834 and RFC 3464
+describe the signals; real mailers add their own (qmail and Yahoo write no delivery-status part, Exchange marks
+its reports in a header, QQ Mail and 163 say "自动回复" only in the subject).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 from chalicelib.mail.parsing import ParsedMail
 
-_DAEMON_LOCAL_PARTS = {"mailer-daemon", "postmaster", "mail-daemon", "maildaemon"}
+_DAEMON_LOCAL_PARTS = {"mailer-daemon", "postmaster", "mail-daemon", "maildaemon", "mailer_daemon", "mdaemon"}
+# Exchange writes its reports from "MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@<the organisation>".
+_DAEMON_PREFIXES = ("microsoftexchange", "postmaster-", "mailer-daemon-")
 _NO_REPLY_LOCAL_PARTS = {"noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply"}
 _BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+_REPORT_PARTS = {"message/delivery-status", "message/global-delivery-status"}
+# What delivery reports say in their subject, in the languages of the mail servers our merchants' customers use.
+_BOUNCE_SUBJECT = re.compile(
+    r"^(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed)|mail delivery failed"
+    r"|returned mail|failure notice|delivery failure|nicht zustellbar|non remis|no se puede entregar"
+    r"|系统退信|来自.{1,40}的退信|退信|投递失败|邮件投递失败|無法傳遞|未能送達|配信不能|전송 실패)",
+    re.IGNORECASE,
+)
+_QMAIL = ("hi. this is the qmail-send program", "sorry, we were unable to deliver your message")
+# Out-of-office replies that carry no header saying so: their subject (or QQ Mail's first line) does.
+_AUTO_REPLY_SUBJECT = re.compile(
+    r"^\s*(?:自动回复|自動回覆|自動回复|自动答复|自動答覆|自動回信|自動応答|自動返信|자동 회신|자동응답"
+    r"|automatic reply|auto(?:matic)?[ -]?reply|autoreply|auto-response|out of (?:the )?office|abwesenheitsnotiz"
+    r"|automatische antwort|réponse automatique|respuesta automática|risposta automatica)\s*[:：]",
+    re.IGNORECASE,
+)
+_AUTO_REPLY_TEXT = ("这是来自qq邮箱的假期自动回复邮件", "這是來自qq郵箱的假期自動回覆郵件", "这是一封自动回复邮件")
 
 
 class MailKind(StrEnum):
@@ -27,6 +50,9 @@ class Classification:
     kind: MailKind
     code: str  # stable reason code, e.g. "auto_submitted", "null_return_path"; "" for a person
     reason: str  # the header or sender that decided it, for a person to read
+    # A machine answering our mail (a bounce, an auto-reply, a read receipt) is kept back from agents: it never
+    # opens a ticket nor reopens one. Lists and mail that only asks not to be answered still reach a ticket.
+    kept_back: bool = False
 
     @property
     def may_acknowledge(self) -> bool:
@@ -34,27 +60,31 @@ class Classification:
         return self.kind is MailKind.PERSON
 
 
+def _bounce(code: str, reason: str) -> Classification:
+    return Classification(MailKind.BOUNCE, code, reason, kept_back=True)
+
+
+def _auto_reply(code: str, reason: str) -> Classification:
+    return Classification(MailKind.AUTOMATIC, code, reason, kept_back=True)
+
+
 def classify(parsed: ParsedMail) -> Classification:
     """Whether `parsed` is a bounce, automatic mail, or from a person; the first signal found wins.
 
     Bounce signals are checked first, because bounces often also carry Auto-Submitted.
     """
+    bounce = _bounce_signal(parsed)
+    if bounce is not None:
+        return bounce
     headers = parsed.headers
-    local_part = (parsed.from_address or "").split("@", 1)[0]
-
-    if parsed.content_type == "multipart/report" and parsed.report_type in (None, "delivery-status"):
-        return Classification(MailKind.BOUNCE, "delivery_report", "Content-Type: multipart/report")
-    if local_part in _DAEMON_LOCAL_PARTS:
-        return Classification(MailKind.BOUNCE, "daemon_sender", f"From: {parsed.from_address}")
-    if "x-failed-recipients" in headers:
-        return Classification(MailKind.BOUNCE, "failed_recipients", "X-Failed-Recipients present")
+    local_part = (parsed.from_address or "").lower().split("@", 1)[0]
 
     if parsed.content_type == "multipart/report":
         # Read receipts and other reports (disposition-notification, feedback-report) are machine mail.
-        return Classification(MailKind.AUTOMATIC, "report", f"multipart/report; {parsed.report_type}")
+        return _auto_reply("report", f"multipart/report; {parsed.report_type}")
     auto_submitted = headers.get("auto-submitted", "").strip().lower()
     if "auto-submitted" in headers and auto_submitted.split(";", 1)[0].strip() != "no":
-        return Classification(MailKind.AUTOMATIC, "auto_submitted", f"Auto-Submitted: {auto_submitted}")
+        return _auto_reply("auto_submitted", f"Auto-Submitted: {auto_submitted}")
     for name, code in (
         ("x-autoreply", "x_autoreply"),
         ("x-autorespond", "x_autorespond"),
@@ -62,10 +92,16 @@ def classify(parsed: ParsedMail) -> Classification:
         ("x-autogenerated", "x_autogenerated"),
     ):
         if name in headers:
-            return Classification(MailKind.AUTOMATIC, code, f"{name}: {headers[name]}")
+            return _auto_reply(code, f"{name}: {headers[name]}")
     precedence = headers.get("precedence", "").strip().lower()
     if precedence in _BULK_PRECEDENCE:
-        return Classification(MailKind.AUTOMATIC, "precedence", f"Precedence: {precedence}")
+        # "bulk" and "junk" are what vacation programs set; "list" is a mailing list a customer may write through.
+        reason = f"Precedence: {precedence}"
+        return Classification(MailKind.AUTOMATIC, "precedence", reason, kept_back=precedence != "list")
+    if _AUTO_REPLY_SUBJECT.match(parsed.subject):
+        return _auto_reply("auto_reply_subject", f"Subject: {parsed.subject[:100]}")
+    if parsed.text.lstrip()[:60].lower().startswith(_AUTO_REPLY_TEXT):
+        return _auto_reply("auto_reply_text", "an automatic reply says so in its first line")
     if "list-id" in headers:
         return Classification(MailKind.AUTOMATIC, "list_id", f"List-Id: {headers['list-id']}")
     if "list-unsubscribe" in headers:
@@ -81,5 +117,26 @@ def classify(parsed: ParsedMail) -> Classification:
 
     if parsed.return_path == "":
         # The null sender "<>" is what delivery reports come from (RFC 5321 4.5.5).
-        return Classification(MailKind.BOUNCE, "null_return_path", "Return-Path: <>")
+        return _bounce("null_return_path", "Return-Path: <>")
     return Classification(MailKind.PERSON, "", "")
+
+
+def _bounce_signal(parsed: ParsedMail) -> Classification | None:
+    headers = parsed.headers
+    local_part = (parsed.from_address or "").lower().split("@", 1)[0]
+    if parsed.content_type == "multipart/report" and parsed.report_type in (None, "delivery-status"):
+        return _bounce("delivery_report", "Content-Type: multipart/report")
+    if any(part.content_type in _REPORT_PARTS for part in parsed.attachments):
+        return _bounce("delivery_report", "a message/delivery-status part")  # a report wrapped in multipart/mixed
+    if local_part in _DAEMON_LOCAL_PARTS or local_part.startswith(_DAEMON_PREFIXES):
+        return _bounce("daemon_sender", f"From: {parsed.from_address}")
+    if "x-failed-recipients" in headers:
+        return _bounce("failed_recipients", "X-Failed-Recipients present")
+    if "x-ms-exchange-message-is-ndr" in headers:
+        return _bounce("exchange_ndr", "X-MS-Exchange-Message-Is-Ndr present")
+    if parsed.text.lstrip()[:200].lower().startswith(_QMAIL):
+        return _bounce("qmail_bounce", "a qmail failure notice")
+    machine_sent = parsed.return_path == "" or "auto-submitted" in headers
+    if machine_sent and _BOUNCE_SUBJECT.match(parsed.subject.strip()):
+        return _bounce("bounce_subject", f"Subject: {parsed.subject[:100]}")
+    return None

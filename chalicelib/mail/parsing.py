@@ -30,6 +30,7 @@ from chalicelib.mail.headers import (
 )
 from chalicelib.mail.html_text import html_to_text
 from chalicelib.mail.quotes import strip_reply
+from chalicelib.mail.reply_html import strip_html_reply
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 # Deeper nesting than this is an attack or a loop of forwards; nothing a person wrote is that deep.
@@ -49,6 +50,7 @@ LOOP_HEADERS = (
     "x-loop",
     "x-auto-response-suppress",
     "x-failed-recipients",
+    "x-ms-exchange-message-is-ndr",
 )
 
 
@@ -221,7 +223,7 @@ class _Reader:
             content_type=message.get_content_type(),
             report_type=_param(message, "report-type"),
             text=text,
-            new_text=strip_reply(text),
+            new_text=strip_reply(text) if body.text() or html is None else strip_html_reply(html),
             html=html,
             attachments=tuple(body.attachments),
             headers={name: self.header_text(name) or "" for name in LOOP_HEADERS if name in self.headers},

@@ -23,7 +23,7 @@ from chalicelib.core.mailer import Mailer, OutboundMail
 from chalicelib.core.observability import logger
 from chalicelib.licensing.model import License
 from chalicelib.licensing.reader import LicenseReader
-from chalicelib.mail import model
+from chalicelib.mail import bounces, model
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import (
     Delivery,
@@ -154,7 +154,8 @@ class MailService:
     def _deliver(self, licensee_id: str, address: str, key: str, event: InboundEvent, parsed: ParsedMail,
                  raw_key: str, release: Release | None = None) -> Outcome:
         classification = classify(parsed)
-        reason = model.screen(parsed, event.verdicts, classification, self.domain)
+        reason = bounces.keep_back(self.store, licensee_id, parsed, classification, self.clock.now(),
+                                   model.screen(parsed, event.verdicts, classification, self.domain))
         if reason is not None and release is None:  # staff releasing a held mail overrule the screen
             return self._hold(licensee_id, key, event, parsed, raw_key, reason)
         if release is None and self._reuses_an_id(licensee_id, key, parsed):

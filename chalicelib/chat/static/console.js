@@ -581,7 +581,9 @@
           .filter(function (m) { return m.direction === "inbound"; }).map(function (m) { return m.text || m.body || ""; })))};
       var entries = (ticket.messages || []).map(function (m) {
         var outbound = m.direction === "outbound";
-        return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [],
+        // the customer's whole mail, quoted history included, stays one click away (collapsed)
+        var whole = !outbound && m.text && m.body && m.body.trim() !== m.text.trim() ? m.body : "";
+        return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [], whole: whole,
                 who: outbound ? (m.agent_name || (m.kind === "acknowledgement" ? t("tickets.automatic") : t("me.agent")))
                               : (m.from_name ? m.from_name + " <" + m.from + ">" : m.from)};
       }).concat((ticket.notes || []).map(function (n) {
@@ -592,6 +594,12 @@
         var item = el("div", e.text, "item " + e.kind);
         item.setAttribute("data-kind", e.kind);
         item.appendChild(el("small", e.who + " · " + time(e.at)));
+        if (e.whole) {
+          var history = el("details", null, "history");
+          history.appendChild(el("summary", t("tickets.quoted_history")));
+          history.appendChild(el("div", e.whole));
+          item.appendChild(history);
+        }
         e.attachments.forEach(function (a) {
           var href = safeUrl(a.url);
           var link = el(href ? "a" : "span", a.filename || t("tickets.attachment"));

@@ -156,3 +156,40 @@ def test_windows_line_endings_are_handled():
 def test_a_very_long_single_line_is_handled_quickly():
     text = "On " + "x" * 200_000 + "\n" + "wrote" * 10_000
     assert strip_reply(text) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在 2026年11月20日 我下單了，到現在還沒收到。\n請幫我查一下。",
+        "客服在信裡寫道：\n退貨免運。\n所以我退了。",
+        "2026年11月20日(金) 10:00 に届く予定です。",
+        "In 2024 my friend wrote:\nthe shop is great.",
+        "活动安排如下。\n\n——————————————————————\n\n小满\n活动协调人",
+        "寄件者: 我自己\n地址沒變。",
+    ],
+)
+def test_sentences_that_look_like_quote_headers_are_kept(text):
+    assert strip_reply(text) == text
+
+
+def test_a_wrapped_attribution_is_joined_only_when_the_next_line_continues_it():
+    text = "On Monday I ordered two mugs\nOn Fri, Nov 20, 2026 at 10:00 Shop <s@shop.example> wrote:\n> Which?"
+    assert strip_reply(text) == "On Monday I ordered two mugs"
+
+
+def test_a_long_name_pushes_the_address_and_date_of_a_gmail_attribution_onto_the_next_line():
+    text = ("請改寄到公司。\n\n某某國際股份有限公司 客服中心 via 售後\n"
+            "<s@shop.example> 於 2026年11月20日 週五 上午10:00寫道：\n\n> 舊信")
+    assert strip_reply(text) == "請改寄到公司。"
+
+
+def test_a_rule_line_above_a_header_block_ends_the_new_text():
+    text = "取消订单。\n" + "-" * 66 + "\n发件人：客服 <s@shop.example>\n发送时间：2026年11月20日\n主　题：补发\n\n旧信"
+    assert strip_reply(text) == "取消订单。"
+
+
+def test_the_netease_mail_master_card_goes_with_its_signature_line():
+    text = ("没问题。\n\n| |\n何\n|\nhe@163.test\n|\n\n签名由网易邮箱大师定制\n\n"
+            "在2026年11月20日 10:00，客服<s@x> 写道：\n旧信")
+    assert strip_reply(text) == "没问题。"
