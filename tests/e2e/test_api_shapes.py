@@ -110,6 +110,12 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{_TICKETS}/notes"): {"id", "agent_id", "agent_name", "text", "created_at"},
     ("GET", "/v1/agent/inbox"): {"items", "view", "cursor"},
     ("GET", "/v1/agent/search"): {"items", "q"},
+    ("GET", f"{_CONV}/tags"): {"kind", "id", "tags"},
+    ("PUT", f"{_CONV}/tags"): {"kind", "id", "tags"},
+    ("GET", f"{_TICKETS}/tags"): {"kind", "id", "tags"},
+    ("PUT", f"{_TICKETS}/tags"): {"kind", "id", "tags"},
+    ("GET", "/v1/agent/tags"): {"items"},
+    ("GET", "/v1/agent/contacts/{contact_id}"): {"contact", "tickets", "chats", "calls"},
     ("GET", "/v1/agent/canned-responses"): {"items", "placeholders"},
     ("POST", "/v1/agent/canned-responses"): _CANNED,
     ("DELETE", "/v1/agent/canned-responses/{shortcut}"): {"shortcut", "deleted"},
@@ -264,7 +270,7 @@ class Calls:
                     .replace("{number}", self.invoice).replace("{namespace}", "console")
                     .replace("{agent_id}", self.leaver).replace("{ses_id}", self.held).replace("{shortcut}", "ship")
                     .replace("{upload_id}", self.upload["upload_id"])
-                    .replace("{request_id}", self.support))
+                    .replace("{request_id}", self.support).replace("{contact_id}", "lina@customer.example"))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -278,6 +284,7 @@ class Calls:
             ("POST", "/v1/agent/tickets"): {"to": "li@customer.example", "subject": "发货", "text": "已发货"},
             ("POST", f"{_TICKETS}/assign"): {"agent_id": "me"}, ("POST", f"{_TICKETS}/notes"): {"text": "VIP"},
             ("POST", "/v1/agent/canned-responses"): {"shortcut": "thanks", "text": "谢谢"},
+            ("PUT", f"{_CONV}/tags"): {"tags": ["VIP", "物流"]}, ("PUT", f"{_TICKETS}/tags"): {"tags": ["退款"]},
             ("POST", "/v1/admin/agents"): {"name": "New", "email": "new@shop.example"},
             ("PUT", "/v1/admin/settings"): {"chat_hours": "always"},
             ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
