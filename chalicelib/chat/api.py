@@ -18,6 +18,7 @@ from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.errors import InvalidInput, KefuError, Unauthorized
 from chalicelib.core.http import body_fields, json_response
+from chalicelib.core.observability import logger
 from chalicelib.core.validation import Fields
 from chalicelib.licensing.guard import Principal, bearer, require_agent, require_widget
 from chalicelib.licensing.model import Channel, KeyKind, origin_allowed
@@ -461,6 +462,7 @@ def agent_assign(conversation_id: str) -> Response:
     fields.done()
     agent_id = principal.key.key_id if wanted == "me" else wanted
     conversation = services().chat.assign(principal.licensee_id, principal.key, conversation_id, agent_id)
+    tell_consoles(principal.licensee_id, {"type": "inbox", "kind": "chat", "id": conversation_id, "change": "assigned"})
     return json_response(conversation_dict(conversation))
 
 
@@ -470,8 +472,9 @@ def agent_status(conversation_id: str) -> Response:
     fields = body_fields(chat_api.current_request)
     status = _status(fields.choice("status", [s.value for s in Status]))
     fields.done()
-    return json_response(conversation_dict(services().chat.set_status(principal.licensee_id, principal.key,
-                                                                      conversation_id, status)))
+    changed = services().chat.set_status(principal.licensee_id, principal.key, conversation_id, status)
+    tell_consoles(principal.licensee_id, {"type": "inbox", "kind": "chat", "id": conversation_id, "change": "status"})
+    return json_response(conversation_dict(changed))
 
 
 @chat_api.route("/v1/agent/presence", methods=["PUT"])
@@ -483,9 +486,25 @@ def agent_presence() -> Response:
     capacity = fields.integer("capacity", minimum=1, maximum=50, required=False)
     fields.done()
     agent = services().chat.set_presence(principal.licensee_id, principal.key, presence, capacity)
-    # the console shows dates and times in the shop's own time zone (Asia/Shanghai unless its admin set another)
-    return json_response({**_agent_dict(agent, principal),
-                          "timezone": services().chat.chat_settings(principal.licensee_id).timezone})
+    shown = _agent_dict(agent, principal)
+    # colleagues' consoles show who is online; push is a shortcut, their minute's refresh of the list the record
+    tell_consoles(principal.licensee_id, {"type": "presence", "agent": {k: shown[k] for k in (
+        "id", "name", "status", "online", "open", "capacity")}})
+    # the console shows dates and times in the shop's own time zone (Asia/Shanghai unless its admin set another),
+    # and connects for push where there is a push channel (`realtime.url`, null: it polls)
+    return json_response({**shown, "timezone": services().chat.chat_settings(principal.licensee_id).timezone,
+                          "realtime": {"url": services().realtime.url or None}})
+
+
+def tell_consoles(licensee_id: str, event: dict[str, Any]) -> None:
+    """Push an event to the shop's consoles, if push is on; a failure is only logged (consoles poll too)."""
+    realtime = services().realtime
+    if not realtime.url:
+        return
+    try:
+        realtime.publish(licensee_id, "agents", event)
+    except Exception:
+        logger.exception("push failed", extra={"audience": "agents"})
 
 
 @chat_api.route("/v1/agent/agents", methods=["GET"])
@@ -524,15 +543,33 @@ _PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-ref
 @chat_api.route("/console", methods=["GET"])
 def console() -> Response:
     """The agents' console: one page, its script beside it, no inline script (the CSP allows none)."""
+    # the page may reach its push socket, which has an address of its own (API Gateway's WebSocket API, the
+    # loopback server locally); shoppers' and agents' files may come from signed storage links
+    socket = services().realtime.url
+    sources = " ".join(filter(None, ["'self'", socket]))
     return Response(body=_static("console.html"), status_code=200, headers={
         **_PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-                                   "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                   f"connect-src {sources}; img-src 'self' data: https:; base-uri 'none'; "
                                    "form-action 'none'; frame-ancestors 'none'"})
 
 
 @chat_api.route("/console.js", methods=["GET"])
 def console_script() -> Response:
     return Response(body=_static("console.js"), status_code=200, headers={
+        **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
+
+
+@chat_api.route("/console-inbox.js", methods=["GET"])
+def console_inbox_script() -> Response:
+    """The console's tags, contact view and phone-sized tab bar (beside console.js, through its core)."""
+    return Response(body=_static("console-inbox.js"), status_code=200, headers={
+        **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
+
+
+@chat_api.route("/console-live.js", methods=["GET"])
+def console_live_script() -> Response:
+    """The console on the push channel: live inbox, colleagues' presence; polling where there is no push."""
+    return Response(body=_static("console-live.js"), status_code=200, headers={
         **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
 

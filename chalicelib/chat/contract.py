@@ -112,7 +112,10 @@ OPERATIONS = [
               body=request({"status": STATUS}), ok=CONVERSATION, errors=(409,)),
     operation("PUT", "/v1/agent/presence", "An agent's presence and capacity", AGENT,
               body=request({"status": enum(*(p.value for p in Presence))}, {"capacity": {
-                  "type": "integer", "minimum": 1, "maximum": 50}}), ok=AGENT_ENTRY),
+                  "type": "integer", "minimum": 1, "maximum": 50}}),
+              ok={**AGENT_ENTRY, "properties": {**AGENT_ENTRY["properties"], "timezone": STRING,
+                                                "realtime": obj(url=nullable(STRING))},
+                  "required": [*AGENT_ENTRY.get("required", []), "timezone", "realtime"]}),
     operation("GET", "/v1/agent/agents", "The merchant's agents with presence and load", AGENT,
               ok=obj(items=array(AGENT_ENTRY))),
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib.bootstrap import services
+from chalicelib.chat.api import tell_consoles
 from chalicelib.core.http import body_fields, json_response
 from chalicelib.inbox import tags as rules
 from chalicelib.inbox.api import inbox_api
@@ -42,6 +43,7 @@ def _put(kind: str, item_id: str) -> Response:
     wanted = fields.strings("tags", max_items=rules.MAX_PER_ITEM * 2, max_length=rules.MAX_LENGTH * 2) or []
     fields.done()
     saved = _tagging().set_tags(principal.licensee_id, kind, item_id, wanted, principal.key.key_id)
+    tell_consoles(principal.licensee_id, {"type": "inbox", "kind": kind, "id": item_id, "change": "tags"})
     return json_response({"kind": kind, "id": item_id, "tags": list(saved.tags)})
 
 

@@ -88,7 +88,7 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{_CONV}/notes"): {"id", "agent_id", "agent_name", "text", "created_at"},
     ("POST", f"{_CONV}/assign"): _CONVERSATION,
     ("POST", f"{_CONV}/status"): _CONVERSATION,
-    ("PUT", "/v1/agent/presence"): _AGENT,
+    ("PUT", "/v1/agent/presence"): _AGENT | {"timezone", "realtime"},
     ("GET", "/v1/agent/agents"): {"items"},
     ("GET", "/v1/agent/tickets"): {"items", "next"},
     ("GET", _TICKETS): _TICKET | {"messages", "contact_name", "contact_undeliverable"},

@@ -8,8 +8,9 @@
   var texts = {}, locale = "zh-CN", tabs = [], catalogues = {};
   var state = {key: sessionStorage.getItem(KEY), status: "open", current: null, next: null, agents: [], ticketStatus: "open",
                canned: [], context: {conversations: {}, tickets: {}},
-               me: null, ticket: null, tab: "conversations"};
+               me: null, ticket: null, tab: "conversations", tag: null, live: false, quiet: 0};
   var timers = [];
+  var hooks = {entry: [], opened: [], signedIn: []};
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -109,9 +110,15 @@
       loadAgents();
       loadList(true);
       timers.push(setInterval(function () { call("PUT", "v1/agent/presence", {status: $("presence").value}); }, 60000));
-      timers.push(setInterval(function () { if (state.tab === "conversations" && !state.searching) { loadList(false); } }, 10000));
-      timers.push(setInterval(function () { if (state.current && state.tab === "conversations") { openConversation(state.current, true); } }, 3000));
+      // Polling with the cursor: every 10 s, every 60 s while the push channel is open (it tells of changes at once)
+      timers.push(setInterval(function () {
+        if (state.tab === "conversations" && !state.searching && (!state.live || ++state.quiet % 6 === 0)) { loadList(false); }
+      }, 10000));
+      timers.push(setInterval(function () {
+        if (state.current && state.tab === "conversations" && !state.live) { openConversation(state.current, true); }
+      }, 3000));
       tabs.forEach(function (tab) { if (tab.started) { tab.started(); } });
+      hooks.signedIn.forEach(function (hook) { hook(r.data); });
     }).catch(function () { $("login-error").textContent = t("login.no_api"); });
   }
 
@@ -131,6 +138,7 @@
     state.tab = name;
     Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) {
       b.setAttribute("aria-selected", String(b.getAttribute("data-tab") === name));
+      if (b.getAttribute("data-tab") === name && b.scrollIntoView) { b.scrollIntoView({block: "nearest", inline: "nearest"}); }
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-tab-panel]"), function (panel) {
       panel.classList.toggle("hidden", panel.getAttribute("data-tab-panel") !== name);
@@ -223,6 +231,7 @@
     if (e.preview) { li.appendChild(el("small", e.preview, "preview")); }
     li.appendChild(el("small", (e.contact ? e.contact + " · " : "") + (e.assignee ? e.assignee.name : t("conversation.unassigned")) +
                                " · " + time(e.last_activity)));
+    hooks.entry.forEach(function (hook) { hook(li, e); });
     li.addEventListener("click", function () {
       seen(e.kind + ":" + e.id);
       if (e.kind === "chat") { threadOpen("conversations", true); openConversation(e.id, false); return; }
@@ -240,6 +249,7 @@
   }
   function viewLabel(view) { return view === "mine" || view === "unassigned" ? "view." + view : "status." + view; }
   function belongs(e) {
+    if (state.tag && (e.tags || []).indexOf(state.tag) < 0) { return false; }
     var active = e.status === "open" || e.status === "pending";
     if (state.status === "mine") { return active && e.assignee && state.me && e.assignee.id === state.me.id; }
     if (state.status === "unassigned") { return active && !e.assignee; }
@@ -308,7 +318,8 @@
 
   function loadList(reset) {
     var polling = !reset && inbox.cursor;
-    var path = "v1/agent/inbox?view=" + state.status + (polling ? "&since=" + encodeURIComponent(inbox.cursor) : "");
+    var path = "v1/agent/inbox?view=" + state.status + (state.tag ? "&tag=" + encodeURIComponent(state.tag) : "") +
+               (polling ? "&since=" + encodeURIComponent(inbox.cursor) : "");
     Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (b) {
       b.setAttribute("aria-pressed", String(b.getAttribute("data-status") === state.status));
     });
@@ -342,7 +353,7 @@
         title.appendChild(document.createTextNode(e.title));
         li.appendChild(title);
         li.appendChild(el("small", e.contact));
-        li.addEventListener("click", function () { $("search").value = e.contact; showSearch(e.contact); });
+        li.addEventListener("click", function () { openContact(e.contact); });
         list.appendChild(li);
       });
     });
@@ -388,18 +399,28 @@
       var timeline = $("timeline");
       var atBottom = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 20;
       timeline.textContent = "";
-      var entries = c.messages.map(function (m) { return {kind: m.author, text: m.text, at: m.created_at,
-        who: m.author === "visitor" ? t("conversation.visitor") : (m.agent_name || t("me.agent"))}; })
+      var entries = c.messages.map(function (m) { return {kind: m.author, text: m.text, at: m.created_at, file: m.file,
+        who: m.author === "visitor" ? (c.visitor.name || t("conversation.visitor")) : (m.agent_name || t("me.agent"))}; })
         .concat(c.notes.map(function (n) { return {kind: "note", text: n.text, at: n.created_at, who: t("reply.note_label", {name: n.agent_name})}; }));
       entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       entries.forEach(function (e) {
         var item = el("div", e.text, "item " + e.kind);
         item.setAttribute("data-kind", e.kind);
+        if (e.file) { item.appendChild(fileLink(e.file)); }
         item.appendChild(el("small", e.who + " · " + time(e.at)));
         timeline.appendChild(item);
       });
       if (!refresh || atBottom) { timeline.scrollTop = timeline.scrollHeight; }
+      hooks.opened.forEach(function (hook) { hook("chat", id, c, refresh); });
     });
+  }
+
+  // A file of a message (a shopper's or an agent's): a picture shown small, anything else a download link.
+  function fileLink(file) {
+    var href = safeUrl(file.url), link = el(href ? "a" : "span", file.image ? null : "📎 " + file.name, "file");
+    if (href) { link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer"; }
+    if (file.image && href) { var img = el("img"); img.src = href; img.alt = file.name; img.className = "thumb"; link.appendChild(img); }
+    return link;
   }
 
   function send(kind) {
@@ -603,6 +624,7 @@
       });
       $("ticket-form").classList.remove("hidden");
       view.scrollTop = view.scrollHeight;
+      hooks.opened.forEach(function (hook) { hook("ticket", id, ticket, false); });
     });
   }
 
@@ -684,6 +706,15 @@
       });
     });
   }
+
+  /* What the console's other scripts of this area (console-inbox.js: tags, contacts, the tab bar;
+   * console-live.js: push and presence) build on: the session, the calls and the views. `hooks.entry` run on
+   * each list item as it is drawn (li, entry); `hooks.opened` after a conversation or ticket is drawn
+   * (kind, id, data, refresh); `hooks.signedIn` once the agent is in (me). */
+  function openContact(contact) { if (window.kefuConsole.openContact) { window.kefuConsole.openContact(contact); } }
+  window.kefuConsole.core = {state: state, call: call, t: t, el: el, time: time, problem: problem, fail: fail,
+    select: select, threadOpen: threadOpen, openConversation: openConversation, openTicket: openTicket,
+    loadList: loadList, loadAgents: loadAgents, hooks: hooks, openContact: openContact};
 
   // Texts first, then the session: nothing is drawn before the language is known.
   var ready = useLanguage(preferred());
