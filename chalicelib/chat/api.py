@@ -435,12 +435,51 @@ def agent_conversation(conversation_id: str) -> Response:
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/messages", methods=["POST"])
 def agent_reply(conversation_id: str) -> Response:
+    """`{text, client_id?}`, or a file once its bytes are stored: `{upload_id, name, client_id?}`."""
     principal = _agent()
     fields = body_fields(chat_api.current_request)
+    upload_id = fields.text("upload_id", max_length=40, required=False)
+    if upload_id is not None:
+        name = fields.required_text("name", max_length=255)
+        client_id = model.client_id(fields.text("client_id", max_length=model.CLIENT_ID_MAX, required=False))
+        fields.done()
+        sent = _agent_files().send(principal.licensee_id, principal.key, conversation_id, upload_id, name, client_id)
+        return json_response(message_dict(principal.licensee_id, sent), 201)
     text, client_id = _message_fields(fields)
     fields.done()
     message = services().chat.reply(principal.licensee_id, principal.key, conversation_id, text, client_id)
     return json_response(message_dict(principal.licensee_id, message), 201)
+
+
+def _agent_files() -> Any:
+    from chalicelib.chat.agent_files import AgentFiles
+
+    return AgentFiles(services().chat)
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/uploads", methods=["POST"])
+def agent_upload(conversation_id: str) -> Response:
+    """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}}`: where the console sends one file's bytes,
+    with the limits shoppers' files have."""
+    principal = _agent()
+    fields = body_fields(chat_api.current_request)
+    size = fields.integer("size", minimum=0, maximum=1 << 40)
+    fields.done()
+    assert size is not None
+    return json_response(_agent_files().upload(principal.licensee_id, conversation_id, size), 201)
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/uploads/{upload_id}", methods=["PUT"],
+                content_types=["application/octet-stream"])
+def agent_upload_bytes(conversation_id: str, upload_id: str) -> Response:
+    """Local mode only (on AWS the console posts to S3): the bytes of an upload, as its link signed them."""
+    principal = _agent()
+    request = chat_api.current_request
+    query: Mapping[str, str] = request.query_params or {}
+    body = request.raw_body
+    _agent_files().store(principal.licensee_id, conversation_id, upload_id, query.get("sig", ""),
+                         body if isinstance(body, bytes) else body.encode())
+    return Response(body="", status_code=204)
 
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/notes", methods=["POST"])
@@ -546,7 +585,7 @@ def console() -> Response:
     # the page may reach its push socket, which has an address of its own (API Gateway's WebSocket API, the
     # loopback server locally); shoppers' and agents' files may come from signed storage links
     socket = services().realtime.url
-    sources = " ".join(filter(None, ["'self'", socket]))
+    sources = " ".join(filter(None, ["'self'", socket, "https://*.amazonaws.com"]))  # S3's presigned POST
     return Response(body=_static("console.html"), status_code=200, headers={
         **_PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "

@@ -74,6 +74,8 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", _UPLOADS): {"upload_id", "upload", "max_bytes"},
     ("OPTIONS", _UPLOADS): None,
     ("PUT", f"{_UPLOADS}/{{upload_id}}"): None,
+    ("POST", f"{_CONV}/uploads"): {"upload_id", "upload", "max_bytes"},
+    ("PUT", f"{_CONV}/uploads/{{upload_id}}"): None,
     ("OPTIONS", f"{_UPLOADS}/{{upload_id}}"): None,
     ("GET", "/v1/widget/files/{conversation_id}/{upload_id}"): None,
     ("POST", f"{_SHOPPER}/handover"): _VISITOR_CONVERSATION | {"notice"},
@@ -288,6 +290,7 @@ class Calls:
             ("POST", "/v1/admin/agents"): {"name": "New", "email": "new@shop.example"},
             ("PUT", "/v1/admin/settings"): {"chat_hours": "always"},
             ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
+            ("POST", f"{_CONV}/uploads"): {"size": len(self.png)}, ("PUT", f"{_CONV}/uploads/{{upload_id}}"): self.png,
             ("POST", f"{_SHOPPER}/handover"): {"email": "lina@customer.example"},
             ("POST", f"{_SHOPPER}/rating"): {"rating": 5, "comment": "很快"},
             ("POST", "/v1/phone/events"): self.webhook_event,
@@ -320,6 +323,11 @@ class Calls:
             headers = {**headers, "accept": "image/png"}
         if path == f"{_UPLOADS}/{{upload_id}}":  # where the upload's link says, as the widget sends it
             concrete = self.upload["upload"]["url"]
+            headers = {**headers, "content-type": "application/octet-stream"}
+        if path == f"{_CONV}/uploads/{{upload_id}}":  # an agent's upload, where its link says
+            _, room, _ = self.api.call("POST", f"/v1/agent/conversations/{self.conversation}/uploads",
+                                       {"size": len(self.png)}, self.agent)
+            concrete = room["upload"]["url"]
             headers = {**headers, "content-type": "application/octet-stream"}
         if path == "/v1/widget/files/{conversation_id}/{upload_id}":  # the link a file message carries
             concrete, headers = self.file_url, {"accept": "image/*,*/*;q=0.8"}

@@ -134,3 +134,41 @@ def test_at_390_px_every_tab_of_an_admin_is_reachable_and_the_bar_says_more_wait
     page.screenshot(path=str(SHOTS / f"console-tabs-end-{locale}-phone.png"), clip={"x": 0, "y": 0, "width": 390,
                                                                                       "height": 160})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def _picture() -> bytes:
+    """A real 120×60 PNG (a blue band), so that the screenshot shows the picture the shopper gets."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x3b\x82\xf6" * 120 for _ in range(60))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 120, 60, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(("locale", "size"), [("zh-CN", "phone"), ("en", "desktop")])
+def test_an_agent_attaches_a_picture_to_a_chat_reply_and_the_shopper_gets_it(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str, tmp_path: Any) -> None:
+    expect = playwright_api.expect
+    started = services.chat.start(site.licensee_id, None, text="能发一下尺码表吗？", name="李雷")
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    page.locator("#conversations li[data-conversation]").click()
+    expect(page.locator("#timeline .item.visitor")).to_contain_text("尺码表", timeout=WAIT_MS)
+    picture = tmp_path / "尺码表.png"
+    picture.write_bytes(_picture())
+    page.locator("#attach-file").set_input_files(str(picture))
+    expect(page.locator("#timeline .item.agent img.thumb")).to_have_count(1, timeout=WAIT_MS)
+    too_big = tmp_path / "big.pdf"
+    too_big.write_bytes(b"%PDF-1.7\n" + b"x" * (5 * 1024 * 1024))
+    page.locator("#attach-file").set_input_files(str(too_big))
+    expect(page.locator("#error")).to_contain_text("5 MB", timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-attach-{locale}-{size}.png"))
+    visitor = services.chat.visitor(site.licensee_id, started.visitor_token)
+    polled = services.chat.poll(site.licensee_id, visitor, started.conversation.conversation_id, 1)
+    assert [(m.author.value, m.attachment.name if m.attachment else None) for m in polled.messages] == [
+        ("agent", "尺码表.png")]
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]

@@ -207,6 +207,55 @@
   }
   kc.openContact = openContact;
 
+  // -- files in a chat reply: the way shoppers send them (room first, the bytes where the link says, then the
+  //    message), with the same limits, checked by the API --------------------------------------------------
+  function sendBytes(link, file) {
+    if (link.method === "POST") {  // S3's presigned POST: its fields, then the file
+      var form = new FormData();
+      Object.keys(link.fields || {}).forEach(function (k) { form.append(k, link.fields[k]); });
+      form.append("file", file);
+      return fetch(link.url, {method: "POST", body: form}).then(function (r) { return r.ok; });
+    }
+    return fetch(String(link.url).replace(/^\//, ""), {method: "PUT", body: file, cache: "no-store",
+      headers: {Authorization: "Bearer " + state.key, "Content-Type": "application/octet-stream"}})
+      .then(function (r) { return r.ok; });
+  }
+  function attach(file) {
+    var id = state.current;
+    if (!file || !id) { return; }
+    var base = "v1/agent/conversations/" + encodeURIComponent(id);
+    $("attach-status").textContent = t("files.sending", {name: file.name});
+    core.call("POST", base + "/uploads", {size: file.size}).then(function (r) {
+      if (r.status !== 201) { return Promise.reject(r); }
+      return sendBytes(r.data.upload, file).then(function (ok) {
+        if (!ok) { return Promise.reject({status: 0, data: {}}); }
+        return core.call("POST", base + "/messages", {upload_id: r.data.upload_id, name: file.name});
+      });
+    }).then(function (r) {
+      if (r.status !== 201) { return Promise.reject(r); }
+      $("attach-status").textContent = "";
+      core.openConversation(id, false);
+    }).catch(function (r) { $("attach-status").textContent = ""; core.fail(r && r.status ? core.problem(r) : t("files.failed")); });
+  }
+  (function () {
+    var form = $("reply-form"), input = el("input"), button = el("button", null, "attach"), status = el("small", null, "attach-status");
+    input.type = "file"; input.id = "attach-file"; input.className = "hidden";
+    input.accept = "image/png,image/jpeg,image/gif,image/webp,application/pdf";
+    button.type = "button"; button.id = "attach";
+    status.id = "attach-status";
+    button.addEventListener("click", function () { input.click(); });
+    input.addEventListener("change", function () { attach(input.files && input.files[0]); input.value = ""; });
+    var actions = form.querySelector("div");
+    actions.appendChild(document.createElement("br"));
+    actions.appendChild(button);
+    form.appendChild(input);
+    form.appendChild(status);
+    function label() { button.textContent = t("files.attach"); button.title = t("files.limits"); }
+    label();
+    kc.ready.then(label);
+    $("language").addEventListener("change", function () { setTimeout(label, 300); });
+  })();
+
   // -- the tab bar on a phone: it scrolls sideways; a fade on the side where more tabs wait says so --------
   function hints() {
     var nav = $("tabs");

@@ -84,7 +84,12 @@
         return r.json().catch(function () { return {}; }).then(function (data) { return {status: r.status, data: data}; });
       });
   }
-  function problem(r) { return (r.data && r.data.error && r.data.error.message) || t("error.request", {status: r.status}); }
+  // A refusal in the agent's language where the catalogue knows its code, else the API's own words.
+  function problem(r) {
+    var error = r.data && r.data.error;
+    if (error && error.code && texts["error." + error.code] !== undefined) { return t("error." + error.code, error.details); }
+    return (error && error.message) || t("error.request", {status: r.status});
+  }
   function fail(message) { $("error").textContent = message || ""; }
 
   // -- signing in ----------------------------------------------------------------------------------------
@@ -404,7 +409,7 @@
         .concat(c.notes.map(function (n) { return {kind: "note", text: n.text, at: n.created_at, who: t("reply.note_label", {name: n.agent_name})}; }));
       entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       entries.forEach(function (e) {
-        var item = el("div", e.text, "item " + e.kind);
+        var item = el("div", e.file ? null : e.text, "item " + e.kind);  // a file's text is its name
         item.setAttribute("data-kind", e.kind);
         if (e.file) { item.appendChild(fileLink(e.file)); }
         item.appendChild(el("small", e.who + " · " + time(e.at)));
@@ -417,9 +422,10 @@
 
   // A file of a message (a shopper's or an agent's): a picture shown small, anything else a download link.
   function fileLink(file) {
-    var href = safeUrl(file.url), link = el(href ? "a" : "span", file.image ? null : "📎 " + file.name, "file");
+    var href = safeUrl(file.url), link = el(href ? "a" : "span", null, "file");
     if (href) { link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer"; }
     if (file.image && href) { var img = el("img"); img.src = href; img.alt = file.name; img.className = "thumb"; link.appendChild(img); }
+    link.appendChild(el("span", file.name));
     return link;
   }
 
