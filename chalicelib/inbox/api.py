@@ -85,4 +85,4 @@ def entry_dict(entry: Entry) -> dict[str, Any]:
 
 
 # Tags and contacts are routes of this blueprint, written beside it.
-from chalicelib.inbox import contacts_api, tags_api  # noqa: E402, F401 - their routes join inbox_api
+from chalicelib.inbox import contacts_api, tags_api, ticket_files_api  # noqa: E402, F401 - their routes join inbox_api

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chalicelib.chat.model import UPLOAD_MAX_BYTES
 from chalicelib.core.openapi import (
     AGENT,
     ANY_OBJECT,
@@ -40,6 +41,14 @@ OPERATIONS = [
               ok=TAGS, errors=(409,)),
     operation("GET", "/v1/agent/tags", "The shop's tags in use, most used first", AGENT,
               ok=obj(items=array(obj(tag=STRING, count=INTEGER)))),
+    operation("POST", "/v1/agent/tickets/{ticket_id}/uploads", "Room for a file of an email reply", AGENT,
+              status=201, body=request({"size": {"type": "integer", "minimum": 1, "maximum": UPLOAD_MAX_BYTES}}),
+              ok=obj(upload_id=STRING, max_bytes=INTEGER,
+                     upload=obj(method=enum("POST", "PUT"), url=STRING, fields=ANY_OBJECT))),
+    operation("PUT", "/v1/agent/tickets/{ticket_id}/uploads/{upload_id}",
+              "The bytes of a reply's file (local mode; on AWS they go to S3)", AGENT, status=204,
+              body={"type": "string", "format": "binary"}, body_media="application/octet-stream",
+              query={"sig": STRING}, required_query=("sig",), errors=(415,)),
     operation("GET", "/v1/agent/contacts/{contact_id}", "One customer's tickets, chats and calls together", AGENT,
               ok=obj(contact=CONTACT, tickets=array(ENTRY), chats=array(ENTRY), calls=array(CALL))),
 ]

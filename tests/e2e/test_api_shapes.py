@@ -118,6 +118,8 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("PUT", f"{_TICKETS}/tags"): {"kind", "id", "tags"},
     ("GET", "/v1/agent/tags"): {"items"},
     ("GET", "/v1/agent/contacts/{contact_id}"): {"contact", "tickets", "chats", "calls"},
+    ("POST", f"{_TICKETS}/uploads"): {"upload_id", "upload", "max_bytes"},
+    ("PUT", f"{_TICKETS}/uploads/{{upload_id}}"): None,
     ("GET", "/v1/agent/canned-responses"): {"items", "placeholders"},
     ("POST", "/v1/agent/canned-responses"): _CANNED,
     ("DELETE", "/v1/agent/canned-responses/{shortcut}"): {"shortcut", "deleted"},
@@ -291,6 +293,8 @@ class Calls:
             ("PUT", "/v1/admin/settings"): {"chat_hours": "always"},
             ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
             ("POST", f"{_CONV}/uploads"): {"size": len(self.png)}, ("PUT", f"{_CONV}/uploads/{{upload_id}}"): self.png,
+            ("POST", f"{_TICKETS}/uploads"): {"size": len(self.png)},
+            ("PUT", f"{_TICKETS}/uploads/{{upload_id}}"): self.png,
             ("POST", f"{_SHOPPER}/handover"): {"email": "lina@customer.example"},
             ("POST", f"{_SHOPPER}/rating"): {"rating": 5, "comment": "很快"},
             ("POST", "/v1/phone/events"): self.webhook_event,
@@ -323,6 +327,11 @@ class Calls:
             headers = {**headers, "accept": "image/png"}
         if path == f"{_UPLOADS}/{{upload_id}}":  # where the upload's link says, as the widget sends it
             concrete = self.upload["upload"]["url"]
+            headers = {**headers, "content-type": "application/octet-stream"}
+        if path == f"{_TICKETS}/uploads/{{upload_id}}":  # a reply's file, where its link says
+            _, room, _ = self.api.call("POST", f"/v1/agent/tickets/{self.ticket}/uploads",
+                                       {"size": len(self.png)}, self.agent)
+            concrete = room["upload"]["url"]
             headers = {**headers, "content-type": "application/octet-stream"}
         if path == f"{_CONV}/uploads/{{upload_id}}":  # an agent's upload, where its link says
             _, room, _ = self.api.call("POST", f"/v1/agent/conversations/{self.conversation}/uploads",

@@ -172,3 +172,31 @@ def test_an_agent_attaches_a_picture_to_a_chat_reply_and_the_shopper_gets_it(
     assert [(m.author.value, m.attachment.name if m.attachment else None) for m in polled.messages] == [
         ("agent", "尺码表.png")]
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+
+
+@pytest.mark.parametrize(("locale", "size"), [("zh-CN", "desktop"), ("en", "phone")])
+def test_an_agent_answers_an_email_with_a_file_the_customer_receives(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str, tmp_path: Any) -> None:
+    import email
+
+    expect = playwright_api.expect
+    address = support_address(services, site)
+    deliver(services, raw_mail("anna@example.org", address, subject="发票", body="请发发票。"), [address])
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    page.locator("nav button[data-tab=tickets]").click()
+    page.locator("#tickets li[data-ticket]").first.click()
+    expect(page.locator("#ticket .item.visitor")).to_contain_text("请发发票", timeout=WAIT_MS)
+    invoice = tmp_path / "发票.pdf"
+    invoice.write_bytes(b"%PDF-1.7\n" + b"x" * 200)
+    page.locator("#ticket-attach-file").set_input_files(str(invoice))
+    expect(page.locator("#ticket-files .file-chip")).to_contain_text("发票.pdf", timeout=WAIT_MS)
+    page.locator("#ticket-text").fill("发票见附件。")
+    page.locator("#ticket-form button[type=submit]").click()
+    expect(page.locator("#ticket .item.agent a")).to_contain_text("发票.pdf", timeout=WAIT_MS)
+    expect(page.locator("#ticket-files .file-chip")).to_have_count(0)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-email-file-{locale}-{size}.png"))
+    sent = services.mailer.entries(("licensee", site.licensee_id))  # type: ignore[attr-defined]
+    mail = email.message_from_bytes(services.mailer.read(sent[0]["id"]))  # type: ignore[attr-defined]
+    assert [p.get_filename() for p in mail.walk() if p.get_filename()] == ["发票.pdf"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]

@@ -220,31 +220,62 @@
       headers: {Authorization: "Bearer " + state.key, "Content-Type": "application/octet-stream"}})
       .then(function (r) { return r.ok; });
   }
-  function attach(file) {
-    var id = state.current;
-    if (!file || !id) { return; }
-    var base = "v1/agent/conversations/" + encodeURIComponent(id);
-    $("attach-status").textContent = t("files.sending", {name: file.name});
-    core.call("POST", base + "/uploads", {size: file.size}).then(function (r) {
+  // Room on the conversation or ticket, then the bytes: resolves with the upload id.
+  function upload(base, file) {
+    return core.call("POST", base + "/uploads", {size: file.size}).then(function (r) {
       if (r.status !== 201) { return Promise.reject(r); }
-      return sendBytes(r.data.upload, file).then(function (ok) {
-        if (!ok) { return Promise.reject({status: 0, data: {}}); }
-        return core.call("POST", base + "/messages", {upload_id: r.data.upload_id, name: file.name});
-      });
+      return sendBytes(r.data.upload, file).then(function (ok) { return ok ? r.data.upload_id : Promise.reject({status: 0, data: {}}); });
+    });
+  }
+  function failed(r, status) { status.textContent = ""; core.fail(r && r.status ? core.problem(r) : t("files.failed")); }
+  // A chat: the file goes out as its own message at once, as a shopper's does.
+  function attachToChat(file, status) {
+    var id = state.current, base = "v1/agent/conversations/" + encodeURIComponent(id);
+    status.textContent = t("files.sending", {name: file.name});
+    upload(base, file).then(function (uploadId) {
+      return core.call("POST", base + "/messages", {upload_id: uploadId, name: file.name});
     }).then(function (r) {
       if (r.status !== 201) { return Promise.reject(r); }
-      $("attach-status").textContent = "";
+      status.textContent = "";
       core.openConversation(id, false);
-    }).catch(function (r) { $("attach-status").textContent = ""; core.fail(r && r.status ? core.problem(r) : t("files.failed")); });
+    }).catch(function (r) { failed(r, status); });
   }
-  (function () {
-    var form = $("reply-form"), input = el("input"), button = el("button", null, "attach"), status = el("small", null, "attach-status");
-    input.type = "file"; input.id = "attach-file"; input.className = "hidden";
+  // An email: files wait beside the text and go with the reply (at most 5).
+  var waiting = [];
+  function drawWaiting() {
+    var box = $("ticket-files");
+    box.textContent = "";
+    waiting.forEach(function (f, n) {
+      var chip = el("span", f.name, "tag file-chip");
+      var x = el("button", "×", "tag-remove"); x.type = "button";
+      x.setAttribute("aria-label", t("files.remove", {name: f.name}));
+      x.addEventListener("click", function () { waiting.splice(n, 1); drawWaiting(); });
+      chip.appendChild(x);
+      box.appendChild(chip);
+    });
+  }
+  function attachToTicket(file, status) {
+    var id = state.ticket, base = "v1/agent/tickets/" + encodeURIComponent(id);
+    status.textContent = t("files.sending", {name: file.name});
+    upload(base, file).then(function (uploadId) {
+      status.textContent = "";
+      if (state.ticket === id) { waiting.push({upload_id: uploadId, name: file.name}); drawWaiting(); }
+    }).catch(function (r) { failed(r, status); });
+  }
+  core.hooks.replyFiles = function () { return waiting.map(function (f) { return {upload_id: f.upload_id, name: f.name}; }); };
+  core.hooks.replySent = function () { waiting = []; drawWaiting(); };
+  var waitingFor = null;  // the ticket the waiting files were uploaded to: another ticket starts without them
+  core.hooks.opened.push(function (kind, id) { if (kind === "ticket" && waitingFor !== id) { waiting = []; waitingFor = id; drawWaiting(); } });
+  function fileButton(formId, inputId, onFile) {
+    var form = $(formId), input = el("input"), button = el("button", null, "attach"), status = el("small", null, "attach-status");
+    input.type = "file"; input.id = inputId; input.className = "hidden"; input.multiple = formId === "ticket-form";
     input.accept = "image/png,image/jpeg,image/gif,image/webp,application/pdf";
-    button.type = "button"; button.id = "attach";
-    status.id = "attach-status";
+    button.type = "button";
     button.addEventListener("click", function () { input.click(); });
-    input.addEventListener("change", function () { attach(input.files && input.files[0]); input.value = ""; });
+    input.addEventListener("change", function () {
+      Array.prototype.forEach.call(input.files || [], function (file) { onFile(file, status); });
+      input.value = "";
+    });
     var actions = form.querySelector("div");
     actions.appendChild(document.createElement("br"));
     actions.appendChild(button);
@@ -254,6 +285,13 @@
     label();
     kc.ready.then(label);
     $("language").addEventListener("change", function () { setTimeout(label, 300); });
+    return status;
+  }
+  fileButton("reply-form", "attach-file", attachToChat).id = "attach-status";
+  fileButton("ticket-form", "ticket-attach-file", attachToTicket);
+  (function () {
+    var box = el("div", null, "reply-files"); box.id = "ticket-files";
+    $("ticket-form").insertBefore(box, $("ticket-form").firstChild);
   })();
 
   // -- the tab bar on a phone: it scrolls sideways; a fade on the side where more tabs wait says so --------

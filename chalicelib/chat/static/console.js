@@ -638,8 +638,11 @@
     var text = $("ticket-text").value.trim();
     if (!text || !state.ticket) { return; }
     var path = "v1/agent/tickets/" + encodeURIComponent(state.ticket) + (kind === "note" ? "/notes" : "/replies");
-    call("POST", path, {text: text}).then(function (r) {
+    var body = {text: text}, files = kind === "note" || !hooks.replyFiles ? [] : hooks.replyFiles();
+    if (files.length) { body.attachments = files; }  // uploaded already (console-inbox.js)
+    call("POST", path, body).then(function (r) {
       if (r.status >= 300) { $("ticket").appendChild(el("p", problem(r), "error")); return; }
+      if (files.length && hooks.replySent) { hooks.replySent(); }
       $("ticket-text").value = "";
       openTicket(state.ticket);
       loadTickets();
