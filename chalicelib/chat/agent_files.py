@@ -7,13 +7,17 @@ agent's own shop, no other."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Mapping
 from typing import Any
+
+from chalice.app import Request
 
 from chalicelib.chat import model
 from chalicelib.chat.model import Author, Message
 from chalicelib.chat.service import ChatService, _file_key, _not_found
-from chalicelib.core.blobs import BlobNotFound
+from chalicelib.core.blobs import BlobNotFound, BlobStore
 from chalicelib.core.errors import Conflict, InvalidInput
+from chalicelib.core.http import body_fields
 from chalicelib.core.ids import new_id
 from chalicelib.licensing.model import KeyRecord
 
@@ -31,6 +35,38 @@ def _sized(size: int) -> None:
         raise InvalidInput("The file is empty.", code="EMPTY_FILE")
     if size > model.UPLOAD_MAX_BYTES:
         raise _too_large()
+
+
+def upload_size(request: Request) -> int:
+    """`{"size"}` of a request for room (an empty file is refused in words of its own, by `_sized`)."""
+    fields = body_fields(request)
+    size = fields.integer("size", minimum=0, maximum=1 << 40)
+    fields.done()
+    assert size is not None
+    return size
+
+
+def upload_bytes(request: Request) -> tuple[str, bytes]:
+    """The link's signature and the bytes of a local upload's PUT."""
+    query: Mapping[str, str] = request.query_params or {}
+    body = request.raw_body
+    return query.get("sig", ""), body if isinstance(body, bytes) else body.encode()
+
+
+def checked_file(blobs: BlobStore, key: str, name: str) -> tuple[str, str, bytes]:
+    """An agent's stored upload as it may be sent: (the name shown, its type recognised on the bytes, the
+    bytes); refused when it never arrived, is too large, or is not a picture or a PDF."""
+    try:
+        data = blobs.get(key)
+    except BlobNotFound as exc:
+        raise InvalidInput("The file has not arrived; send it again.", code="UPLOAD_MISSING") from exc
+    if len(data) > model.UPLOAD_MAX_BYTES:
+        raise _too_large()
+    kind = model.sniff(data)
+    if kind is None:
+        raise InvalidInput("Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
+                           code="UNSUPPORTED_FILE")
+    return model.file_name(name), kind, data
 
 
 class AgentFiles:
@@ -71,17 +107,7 @@ class AgentFiles:
         if self.chat.blobs is None or not model.is_upload_id(upload_id):
             raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
         key = _file_key(licensee_id, conversation_id, upload_id)
-        try:
-            data = self.chat.blobs.get(key)
-        except BlobNotFound as exc:
-            raise InvalidInput("The file has not arrived; send it again.", code="UPLOAD_MISSING") from exc
-        if len(data) > model.UPLOAD_MAX_BYTES:
-            raise _too_large()
-        kind = model.sniff(data)
-        if kind is None:
-            raise InvalidInput("Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
-                               code="UNSUPPORTED_FILE")
-        shown = model.file_name(name)
+        shown, kind, data = checked_file(self.chat.blobs, key, name)
         return self.chat._send(licensee_id, conversation_id, Author.AGENT, shown, client_id,
                                agent_name=agent.agent_name,
                                attachment=model.Attachment(key, shown, kind, len(data)))

@@ -461,24 +461,21 @@ def _agent_files() -> Any:
 def agent_upload(conversation_id: str) -> Response:
     """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}}`: where the console sends one file's bytes,
     with the limits shoppers' files have."""
+    from chalicelib.chat.agent_files import upload_size
+
     principal = _agent()
-    fields = body_fields(chat_api.current_request)
-    size = fields.integer("size", minimum=0, maximum=1 << 40)
-    fields.done()
-    assert size is not None
-    return json_response(_agent_files().upload(principal.licensee_id, conversation_id, size), 201)
+    return json_response(_agent_files().upload(principal.licensee_id, conversation_id,
+                                                upload_size(chat_api.current_request)), 201)
 
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/uploads/{upload_id}", methods=["PUT"],
                 content_types=["application/octet-stream"])
 def agent_upload_bytes(conversation_id: str, upload_id: str) -> Response:
     """Local mode only (on AWS the console posts to S3): the bytes of an upload, as its link signed them."""
+    from chalicelib.chat.agent_files import upload_bytes
+
     principal = _agent()
-    request = chat_api.current_request
-    query: Mapping[str, str] = request.query_params or {}
-    body = request.raw_body
-    _agent_files().store(principal.licensee_id, conversation_id, upload_id, query.get("sig", ""),
-                         body if isinstance(body, bytes) else body.encode())
+    _agent_files().store(principal.licensee_id, conversation_id, upload_id, *upload_bytes(chat_api.current_request))
     return Response(body="", status_code=204)
 
 

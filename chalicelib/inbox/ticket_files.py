@@ -9,9 +9,8 @@ import hmac
 from typing import Any
 
 from chalicelib.chat import model as chat_model
-from chalicelib.chat.agent_files import LINK_SECONDS, _sized, _too_large
+from chalicelib.chat.agent_files import LINK_SECONDS, _sized, checked_file
 from chalicelib.chat.service import ChatService
-from chalicelib.core.blobs import BlobNotFound
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.mail.parsing import Attachment
@@ -68,15 +67,6 @@ class TicketFiles:
             if not chat_model.is_upload_id(upload_id):
                 raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
             key = _key(licensee_id, ticket_id, upload_id)
-            try:
-                data = self.mail.blobs.get(key)
-            except BlobNotFound as exc:
-                raise InvalidInput("The file has not arrived; send it again.", code="UPLOAD_MISSING") from exc
-            if len(data) > chat_model.UPLOAD_MAX_BYTES:
-                raise _too_large()
-            kind = chat_model.sniff(data)
-            if kind is None:
-                raise InvalidInput("Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
-                                   code="UNSUPPORTED_FILE")
-            out.append((Attachment(chat_model.file_name(name), kind, len(data), blob_key=key), data))
+            shown, kind, data = checked_file(self.mail.blobs, key, name)
+            out.append((Attachment(shown, kind, len(data), blob_key=key), data))
         return tuple(out)

@@ -3,13 +3,13 @@ itself names them (`POST /v1/agent/tickets/{id}/replies` with `attachments`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from chalice import Response
 
 from chalicelib.bootstrap import services
-from chalicelib.core.http import body_fields, json_response
+from chalicelib.chat.agent_files import upload_bytes, upload_size
+from chalicelib.core.http import json_response
 from chalicelib.inbox.api import inbox_api
 from chalicelib.licensing.guard import Principal, require_agent
 from chalicelib.licensing.model import Channel
@@ -30,10 +30,7 @@ def _agent() -> Principal:
 def ticket_upload(ticket_id: str) -> Response:
     """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}, max_bytes}`."""
     principal = _agent()
-    fields = body_fields(inbox_api.current_request)
-    size = fields.integer("size", minimum=0, maximum=1 << 40)
-    fields.done()
-    assert size is not None
+    size = upload_size(inbox_api.current_request)
     return json_response(ticket_files().upload(principal.licensee_id, ticket_id, size), 201)
 
 
@@ -42,9 +39,5 @@ def ticket_upload(ticket_id: str) -> Response:
 def ticket_upload_bytes(ticket_id: str, upload_id: str) -> Response:
     """Local mode only (on AWS the console posts to S3): the bytes of an upload, as its link signed them."""
     principal = _agent()
-    request = inbox_api.current_request
-    query: Mapping[str, str] = request.query_params or {}
-    body = request.raw_body
-    ticket_files().store(principal.licensee_id, ticket_id, upload_id, query.get("sig", ""),
-                         body if isinstance(body, bytes) else body.encode())
+    ticket_files().store(principal.licensee_id, ticket_id, upload_id, *upload_bytes(inbox_api.current_request))
     return Response(body="", status_code=204)
