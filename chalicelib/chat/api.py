@@ -596,16 +596,10 @@ def console_script() -> Response:
         **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
 
 
-@chat_api.route("/console-inbox.js", methods=["GET"])
-def console_inbox_script() -> Response:
-    """The console's tags, contact view and phone-sized tab bar (beside console.js, through its core)."""
-    return Response(body=_static("console-inbox.js"), status_code=200, headers={
-        **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
-
-
-@chat_api.route("/console-live.js", methods=["GET"])
-def console_live_script() -> Response:
-    """The console on the push channel: live inbox, colleagues' presence; polling where there is no push."""
-    return Response(body=_static("console-live.js"), status_code=200, headers={
-        **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
+# The console's other parts, beside console.js and built on its core: tickets, outbox and canned responses; tags,
+# the contact view, files and the phone-sized tab bar; the push channel and colleagues' presence.
+for _part in ("console-tickets.js", "console-inbox.js", "console-live.js"):
+    chat_api.route(f"/{_part}", methods=["GET"], name=_part.replace("-", "_").replace(".", "_"))(
+        lambda _name=_part: Response(body=_static(_name), status_code=200, headers={
+            **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"}))
 

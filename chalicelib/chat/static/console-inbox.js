@@ -123,7 +123,7 @@
     if (!refresh || !shown[kind] || shown[kind].id !== id) { loadTags(kind, id); }
     contactButton(kind, kind === "chat" ? data.visitor.email : data.contact);
   });
-  core.hooks.signedIn.push(function () { loadInUse(); });
+  core.whenSignedIn(function () { loadInUse(); });
 
   // -- the contact view: one customer's tickets, chats and calls together --------------------------------
   function contactButton(kind, contact) {
@@ -305,7 +305,7 @@
   $("tabs").addEventListener("scroll", hints, {passive: true});
   window.addEventListener("resize", hints);
   if (window.MutationObserver) { new MutationObserver(hints).observe($("tabs"), {childList: true, subtree: true, attributes: true}); }
-  core.hooks.signedIn.push(function () { setTimeout(hints, 0); });
+  core.whenSignedIn(function () { setTimeout(hints, 0); });
   kc.ready.then(function () {
     // the language may change: drawn parts follow
     $("language").addEventListener("change", function () {

@@ -85,7 +85,7 @@
   }
 
   kc.live = function () { return state.live; };
-  core.hooks.signedIn.push(function (me) {
+  core.whenSignedIn(function (me) {
     loadColleagues();
     setInterval(loadColleagues, 60000);
     connect(me.realtime && me.realtime.url);
