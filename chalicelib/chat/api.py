@@ -18,6 +18,7 @@ from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.errors import InvalidInput, KefuError, Unauthorized
 from chalicelib.core.http import body_fields, json_response
+from chalicelib.core.observability import logger
 from chalicelib.core.validation import Fields
 from chalicelib.licensing.guard import Principal, bearer, require_agent, require_widget
 from chalicelib.licensing.model import Channel, KeyKind, origin_allowed
@@ -434,12 +435,48 @@ def agent_conversation(conversation_id: str) -> Response:
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/messages", methods=["POST"])
 def agent_reply(conversation_id: str) -> Response:
+    """`{text, client_id?}`, or a file once its bytes are stored: `{upload_id, name, client_id?}`."""
     principal = _agent()
     fields = body_fields(chat_api.current_request)
+    upload_id = fields.text("upload_id", max_length=40, required=False)
+    if upload_id is not None:
+        name = fields.required_text("name", max_length=255)
+        client_id = model.client_id(fields.text("client_id", max_length=model.CLIENT_ID_MAX, required=False))
+        fields.done()
+        sent = _agent_files().send(principal.licensee_id, principal.key, conversation_id, upload_id, name, client_id)
+        return json_response(message_dict(principal.licensee_id, sent), 201)
     text, client_id = _message_fields(fields)
     fields.done()
     message = services().chat.reply(principal.licensee_id, principal.key, conversation_id, text, client_id)
     return json_response(message_dict(principal.licensee_id, message), 201)
+
+
+def _agent_files() -> Any:
+    from chalicelib.chat.agent_files import AgentFiles
+
+    return AgentFiles(services().chat)
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/uploads", methods=["POST"])
+def agent_upload(conversation_id: str) -> Response:
+    """`{"size"}` → 201 `{upload_id, upload: {method, url, fields}}`: where the console sends one file's bytes,
+    with the limits shoppers' files have."""
+    from chalicelib.chat.agent_files import upload_size
+
+    principal = _agent()
+    return json_response(_agent_files().upload(principal.licensee_id, conversation_id,
+                                                upload_size(chat_api.current_request)), 201)
+
+
+@chat_api.route("/v1/agent/conversations/{conversation_id}/uploads/{upload_id}", methods=["PUT"],
+                content_types=["application/octet-stream"])
+def agent_upload_bytes(conversation_id: str, upload_id: str) -> Response:
+    """Local mode only (on AWS the console posts to S3): the bytes of an upload, as its link signed them."""
+    from chalicelib.chat.agent_files import upload_bytes
+
+    principal = _agent()
+    _agent_files().store(principal.licensee_id, conversation_id, upload_id, *upload_bytes(chat_api.current_request))
+    return Response(body="", status_code=204)
 
 
 @chat_api.route("/v1/agent/conversations/{conversation_id}/notes", methods=["POST"])
@@ -461,6 +498,7 @@ def agent_assign(conversation_id: str) -> Response:
     fields.done()
     agent_id = principal.key.key_id if wanted == "me" else wanted
     conversation = services().chat.assign(principal.licensee_id, principal.key, conversation_id, agent_id)
+    tell_consoles(principal.licensee_id, {"type": "inbox", "kind": "chat", "id": conversation_id, "change": "assigned"})
     return json_response(conversation_dict(conversation))
 
 
@@ -470,8 +508,9 @@ def agent_status(conversation_id: str) -> Response:
     fields = body_fields(chat_api.current_request)
     status = _status(fields.choice("status", [s.value for s in Status]))
     fields.done()
-    return json_response(conversation_dict(services().chat.set_status(principal.licensee_id, principal.key,
-                                                                      conversation_id, status)))
+    changed = services().chat.set_status(principal.licensee_id, principal.key, conversation_id, status)
+    tell_consoles(principal.licensee_id, {"type": "inbox", "kind": "chat", "id": conversation_id, "change": "status"})
+    return json_response(conversation_dict(changed))
 
 
 @chat_api.route("/v1/agent/presence", methods=["PUT"])
@@ -483,9 +522,25 @@ def agent_presence() -> Response:
     capacity = fields.integer("capacity", minimum=1, maximum=50, required=False)
     fields.done()
     agent = services().chat.set_presence(principal.licensee_id, principal.key, presence, capacity)
-    # the console shows dates and times in the shop's own time zone (Asia/Shanghai unless its admin set another)
-    return json_response({**_agent_dict(agent, principal),
-                          "timezone": services().chat.chat_settings(principal.licensee_id).timezone})
+    shown = _agent_dict(agent, principal)
+    # colleagues' consoles show who is online; push is a shortcut, their minute's refresh of the list the record
+    tell_consoles(principal.licensee_id, {"type": "presence", "agent": {k: shown[k] for k in (
+        "id", "name", "status", "online", "open", "capacity")}})
+    # the console shows dates and times in the shop's own time zone (Asia/Shanghai unless its admin set another),
+    # and connects for push where there is a push channel (`realtime.url`, null: it polls)
+    return json_response({**shown, "timezone": services().chat.chat_settings(principal.licensee_id).timezone,
+                          "realtime": {"url": services().realtime.url or None}})
+
+
+def tell_consoles(licensee_id: str, event: dict[str, Any]) -> None:
+    """Push an event to the shop's consoles, if push is on; a failure is only logged (consoles poll too)."""
+    realtime = services().realtime
+    if not realtime.url:
+        return
+    try:
+        realtime.publish(licensee_id, "agents", event)
+    except Exception:
+        logger.exception("push failed", extra={"audience": "agents"})
 
 
 @chat_api.route("/v1/agent/agents", methods=["GET"])
@@ -524,10 +579,14 @@ _PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-ref
 @chat_api.route("/console", methods=["GET"])
 def console() -> Response:
     """The agents' console: one page, its script beside it, no inline script (the CSP allows none)."""
+    # the page may reach its push socket, which has an address of its own (API Gateway's WebSocket API, the
+    # loopback server locally); shoppers' and agents' files may come from signed storage links
+    socket = services().realtime.url
+    sources = " ".join(filter(None, ["'self'", socket, "https://*.amazonaws.com"]))  # S3's presigned POST
     return Response(body=_static("console.html"), status_code=200, headers={
         **_PAGE_HEADERS, "Content-Type": "text/html; charset=utf-8",
         "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
-                                   "connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                   f"connect-src {sources}; img-src 'self' data: https:; base-uri 'none'; "
                                    "form-action 'none'; frame-ancestors 'none'"})
 
 
@@ -535,4 +594,12 @@ def console() -> Response:
 def console_script() -> Response:
     return Response(body=_static("console.js"), status_code=200, headers={
         **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"})
+
+
+# The console's other parts, beside console.js and built on its core: tickets, outbox and canned responses; tags,
+# the contact view, files and the phone-sized tab bar; the push channel and colleagues' presence.
+for _part in ("console-tickets.js", "console-inbox.js", "console-live.js"):
+    chat_api.route(f"/{_part}", methods=["GET"], name=_part.replace("-", "_").replace(".", "_"))(
+        lambda _name=_part: Response(body=_static(_name), status_code=200, headers={
+            **_PAGE_HEADERS, "Content-Type": "application/javascript; charset=utf-8"}))
 

@@ -165,6 +165,18 @@ class Fields:
             raise _wrong_type(name, "an object")
         return Fields(value)
 
+    def objects(self, name: str, *, max_items: int, required: bool = True) -> list[Fields] | None:
+        """A list of JSON objects, each read with its own Fields (and its own `done()`)."""
+        value = self._get(name, required)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise _wrong_type(name, "a list of objects")
+        if len(value) > max_items:
+            raise InvalidInput(f"The field '{name}' has more than {max_items} items.", code="TOO_MANY_ITEMS",
+                               details={"field": name})
+        return [Fields(v) for v in value]
+
     def names(self) -> list[str]:
         """The names the object carries (for objects keyed by data, such as a language tag)."""
         return sorted(self._data)

@@ -12,6 +12,7 @@ from chalicelib.bootstrap import services
 from chalicelib.core.errors import InvalidInput
 from chalicelib.core.http import json_response
 from chalicelib.inbox import model
+from chalicelib.inbox import tags as tag_rules
 from chalicelib.inbox.model import Entry
 from chalicelib.licensing.guard import require_agent
 
@@ -20,20 +21,22 @@ inbox_api = Blueprint(__name__)
 
 @inbox_api.route("/v1/agent/inbox", methods=["GET"])
 def inbox() -> Response:
-    """`?view=open|pending|closed|mine|unassigned` (default open) and, to poll, `&since=<cursor>` from the last
-    answer: then only the entries that moved after it. Chats of a shop without the chat channel, or tickets
-    without email, are simply not there."""
+    """`?view=open|pending|closed|mine|unassigned` (default open), `&tag=` to keep what carries a tag, and, to
+    poll, `&since=<cursor>` from the last answer: then only the entries that moved after it. Chats of a shop
+    without the chat channel, or tickets without email, are simply not there."""
     from chalicelib.inbox.service import InboxService
+    from chalicelib.inbox.tags_store import TagStore
 
     built = services()
     principal = require_agent(inbox_api.current_request, built.licensing, None)
     query: Mapping[str, str] = inbox_api.current_request.query_params or {}
     chosen = model.view(query.get("view"))
     since = _since(query.get("since"))
-    entries = InboxService(built.chat, built.mail).entries(principal.licensee_id, principal.key.key_id, chosen,
-                                                           principal.validation.channels, since)
+    tag = tag_rules.tag(query["tag"]) if query.get("tag") else None
+    entries = InboxService(built.chat, built.mail, TagStore()).entries(
+        principal.licensee_id, principal.key.key_id, chosen, principal.validation.channels, since, tag)
     following = model.cursor(entries, since)
-    return json_response({"items": [_entry_dict(e) for e in entries], "view": chosen.value,
+    return json_response({"items": [entry_dict(e) for e in entries], "view": chosen.value,
                           "cursor": _write_cursor(following)})
 
 
@@ -44,9 +47,11 @@ def _write_cursor(at: datetime | None) -> str | None:
 
 @inbox_api.route("/v1/agent/search", methods=["GET"])
 def search() -> Response:
-    """`?q=`: a ticket number, a customer's email, phone or name, an order number they mentioned, or words of a
-    subject, across the shop's tickets, chats and customers (only this shop's)."""
+    """`?q=`: a ticket number, a customer's email, phone or name, an order number they mentioned, a tag (or
+    `tag:<tag>` for exactly what carries it), or words of a subject, across the shop's tickets, chats and
+    customers (only this shop's)."""
     from chalicelib.inbox.service import InboxService
+    from chalicelib.inbox.tags_store import TagStore
 
     built = services()
     principal = require_agent(inbox_api.current_request, built.licensing, None)
@@ -54,8 +59,9 @@ def search() -> Response:
     wanted = (query.get("q") or "").strip()
     if not wanted:
         raise InvalidInput("Say what to look for: ?q=…", code="MISSING_FIELD", details={"field": "q"})
-    found = InboxService(built.chat, built.mail).search(principal.licensee_id, wanted, principal.validation.channels)
-    return json_response({"items": [_entry_dict(e) for e in found], "q": wanted})
+    found = InboxService(built.chat, built.mail, TagStore()).search(principal.licensee_id, wanted,
+                                                                    principal.validation.channels)
+    return json_response({"items": [entry_dict(e) for e in found], "q": wanted})
 
 
 def _since(value: str | None) -> datetime | None:
@@ -70,9 +76,13 @@ def _since(value: str | None) -> datetime | None:
     return parsed
 
 
-def _entry_dict(entry: Entry) -> dict[str, Any]:
+def entry_dict(entry: Entry) -> dict[str, Any]:
     return {"kind": entry.kind, "id": entry.entry_id, "status": entry.status, "title": entry.title,
             "preview": entry.preview, "number": entry.number,
             "last_activity": entry.last_activity.isoformat() if entry.kind != "contact" else None,
-            "contact": entry.contact,
+            "contact": entry.contact, "tags": list(entry.tags),
             "assignee": {"id": entry.assignee_id, "name": entry.assignee_name} if entry.assignee_id else None}
+
+
+# Tags and contacts are routes of this blueprint, written beside it.
+from chalicelib.inbox import contacts_api, tags_api, ticket_files_api  # noqa: E402, F401 - their routes join inbox_api

@@ -26,6 +26,11 @@ TICKET_STATUSES = {View.OPEN: ("open",), View.PENDING: ("pending",), View.CLOSED
                    View.MINE: ("open", "pending"), View.UNASSIGNED: ("open", "pending")}
 
 
+# The statuses an entry (chat or ticket, as the list shows them) has in each view.
+_VIEW_STATUSES = {View.OPEN: ("open",), View.PENDING: ("pending",), View.CLOSED: ("closed",),
+                  View.MINE: ("open", "pending"), View.UNASSIGNED: ("open", "pending")}
+
+
 @dataclass(frozen=True)
 class Entry:
     """A chat or a ticket as the list shows it."""
@@ -40,6 +45,7 @@ class Entry:
     assignee_name: str | None
     number: int | None = None    # tickets only
     contact: str = ""
+    tags: tuple[str, ...] = ()
 
 
 def view(value: str | None) -> View:
@@ -50,11 +56,13 @@ def view(value: str | None) -> View:
                            details={"field": "view", "choices": [v.value for v in View]}) from None
 
 
-def select(entries: Iterable[Entry], chosen: View, agent_id: str, since: datetime | None, limit: int) -> list[Entry]:
+def select(entries: Iterable[Entry], chosen: View, agent_id: str, since: datetime | None, limit: int,
+           statuses: bool = False) -> list[Entry]:
     """The view's entries, newest activity first: mine and unassigned filter by assignee; with a cursor, only
-    what moved after it."""
+    what moved after it. With `statuses`, entries read by id (a tag's) are kept only in their view's statuses."""
     kept = [e for e in entries
-            if (chosen is not View.MINE or e.assignee_id == agent_id)
+            if (not statuses or e.status in _VIEW_STATUSES[chosen])
+            and (chosen is not View.MINE or e.assignee_id == agent_id)
             and (chosen is not View.UNASSIGNED or e.assignee_id is None)
             and (since is None or e.last_activity > since)]
     kept.sort(key=lambda e: (e.last_activity, e.entry_id), reverse=True)

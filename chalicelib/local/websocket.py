@@ -120,9 +120,11 @@ def serve_realtime(services: Services, host: str = "127.0.0.1", port: int = 0) -
     url = sockets.start()
     services.realtime.use(sockets, url)
     services.chat.publish = services.realtime.publish
+    services.mail.publish = services.realtime.publish  # new mail reaches the consoles too
 
     def stop() -> None:
         services.chat.publish = None
+        services.mail.publish = None
         services.realtime.use(None, "")
         sockets.stop()
 

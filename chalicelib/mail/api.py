@@ -13,6 +13,7 @@ from chalicelib.bootstrap import services
 from chalicelib.core import links
 from chalicelib.core.errors import InvalidInput, NotFound, Unauthorized
 from chalicelib.core.http import body_fields, json_response, page_limit
+from chalicelib.inbox.ticket_files_api import ticket_files
 from chalicelib.licensing.guard import Principal, bearer, require_agent
 from chalicelib.licensing.model import Channel
 from chalicelib.mail.model import TicketStatus
@@ -60,9 +61,15 @@ def reply(ticket_id: str) -> Response:
     principal = _agent(request)
     fields = body_fields(request)
     text = fields.required_text("text", max_length=50_000)
+    files = fields.objects("attachments", max_items=10, required=False) or []
     fields.done()
+    uploads = []
+    for file in files:  # `[{upload_id, name}]`: uploads of this ticket (POST …/uploads) the mail carries
+        uploads.append((file.required_text("upload_id", max_length=40), file.required_text("name", max_length=255)))
+        file.done()
+    attachments = ticket_files().parts(principal.licensee_id, ticket_id, uploads) if uploads else ()
     return json_response(services().mail.reply(principal.licensee_id, ticket_id, text, _author(principal),
-                                               principal.key.agent_name), 201)
+                                               principal.key.agent_name, attachments), 201)
 
 
 @mail_api.route("/v1/agent/tickets", methods=["POST"])

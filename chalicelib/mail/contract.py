@@ -53,7 +53,9 @@ OPERATIONS = [
                                            "contact_undeliverable": nullable(ANY_OBJECT)},
                   "required": sorted([*TICKET["required"], "messages", "contact_name", "contact_undeliverable"])}),
     operation("POST", f"{_TICKET}/replies", "An agent answers by email", AGENT, status=201,
-              body=request({"text": text(50_000)}), ok=MESSAGE, errors=(409,)),
+              body=request({"text": text(50_000)}, {"attachments": {
+                  "type": "array", "maxItems": 10,
+                  "items": request({"upload_id": text(40), "name": text(255)})}}), ok=MESSAGE, errors=(409,)),
     operation("POST", f"{_TICKET}/status", "Open, set pending or close a ticket", AGENT,
               body=request({"status": STATUS}), ok=TICKET),
     operation("POST", "/v1/agent/tickets", "An agent's mail opens a ticket", AGENT, status=201,

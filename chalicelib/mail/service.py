@@ -19,7 +19,7 @@ from chalicelib.core.blobs import BlobStore
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import new_id
-from chalicelib.core.mailer import Mailer, OutboundMail
+from chalicelib.core.mailer import MailAttachment, Mailer, OutboundMail
 from chalicelib.core.observability import logger
 from chalicelib.licensing.model import License
 from chalicelib.licensing.reader import LicenseReader
@@ -72,6 +72,8 @@ class MailService:
         self.raw_mail = raw_mail or blobs  # what SES stored: the receiving region's bucket, or the same store
         self.mailer = mailer
         self.clock = clock
+        # Push to the merchant's consoles (local mode's loopback server sets it; None: consoles poll)
+        self.publish: Callable[[str, str, dict[str, Any]], object] | None = None
         self.settings = settings
         self.domain = settings.mail_domain
         self.metrics = metrics
@@ -207,12 +209,24 @@ class MailService:
             logger.info("mail delivered", extra={"ses_id": event.ses_id, "merchant": licensee_id,
                                                  "ticket": ticket.ticket_id, "via": decision.via.value,
                                                  "refused": len(decision.refused)})
+            self._tell_consoles(licensee_id, ticket, decision.ticket_id is None)
             acknowledged = False
             if decision.ticket_id is None:
                 acknowledged = self._acknowledge(licensee_id, ticket, message, classification)
             return Outcome(licensee_id, "delivered", ticket.ticket_id, new_ticket=decision.ticket_id is None,
                            acknowledged=acknowledged)
         raise Unavailable("The mail could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
+
+    def _tell_consoles(self, licensee_id: str, ticket: Ticket, new: bool) -> None:
+        """A ticket that is new or has a new customer message: the consoles refresh their inbox at once. Push
+        is a shortcut (consoles poll with a cursor too), so a failed one is only logged."""
+        if self.publish is None:
+            return
+        try:
+            self.publish(licensee_id, "agents", {"type": "inbox", "kind": "ticket", "id": ticket.ticket_id,
+                                                 "change": "new" if new else "message"})
+        except Exception:
+            logger.exception("push failed", extra={"audience": "agents"})
 
     def _duplicate(self, licensee_id: str, event: InboundEvent) -> Outcome:
         self.metrics.count(MAIL_RECEIVED, outcome="duplicate")
@@ -314,8 +328,9 @@ class MailService:
 
     # -- outbound ------------------------------------------------------------------------------------------------
     def reply(self, licensee_id: str, ticket_id: str, text: str, author: str,
-              author_name: str = "") -> dict[str, Any]:
-        """An agent's answer, sent by email to the ticket's contact, threaded on the customer's mail."""
+              author_name: str = "", attachments: tuple[tuple[Attachment, bytes], ...] = ()) -> dict[str, Any]:
+        """An agent's answer, sent by email to the ticket's contact, threaded on the customer's mail; with
+        `attachments` (each kept in the blob store already, and its bytes) carried by the mail and the thread."""
         ticket = self._ticket(licensee_id, ticket_id)
         contact = self.store.contact(licensee_id, ticket.contact)
         if contact is not None and contact.undeliverable:
@@ -325,7 +340,7 @@ class MailService:
         audit = AuditRecord(subject=f"licensee:{licensee_id}", action="mail.replied", actor=author,
                             at=self.clock.now(), details={"ticket_id": ticket_id})
         sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit,
-                          author_name=author_name)
+                          author_name=author_name, attachments=attachments)
         return self.message_dict(licensee_id, sent)
 
     def start_ticket(self, licensee_id: str, to: str, subject: str, text: str, author: str, author_name: str,
@@ -458,7 +473,7 @@ class MailService:
     def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,
               author: str, audit: AuditRecord | None, author_name: str = "",
               record: Callable[[Message], None] | None = None, subject: str | None = None,
-              message_key: str | None = None) -> Message:
+              message_key: str | None = None, attachments: tuple[tuple[Attachment, bytes], ...] = ()) -> Message:
         chain = [m.rfc_message_id for m in thread if m.rfc_message_id]
         answering = next((m.rfc_message_id for m in reversed(thread)
                           if m.direction == "inbound" and m.rfc_message_id), chain[-1] if chain else None)
@@ -479,13 +494,16 @@ class MailService:
                           direction="outbound",
                           from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
                           to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
-                          author_name=author_name or None, delivery=Delivery.SENDING.value)
+                          author_name=author_name or None, delivery=Delivery.SENDING.value,
+                          attachments=tuple(part for part, _ in attachments))
         if record is not None:
             record(message)
         else:
             self.store.begin_outbound(licensee_id, ticket, message, audit)
         mail = OutboundMail(sender=formataddr((name, ticket.support_address)), to=(ticket.contact,),
                             subject=subject, text=text, reply_to=reply_to, headers=tuple(headers),
+                            attachments=tuple(MailAttachment(part.name, part.content_type, data)
+                                              for part, data in attachments),
                             tags=(("licensee", licensee_id), ("ticket", ticket.ticket_id), ("kind", kind)))
         try:
             sent = self.mailer.send(mail)

@@ -74,6 +74,8 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", _UPLOADS): {"upload_id", "upload", "max_bytes"},
     ("OPTIONS", _UPLOADS): None,
     ("PUT", f"{_UPLOADS}/{{upload_id}}"): None,
+    ("POST", f"{_CONV}/uploads"): {"upload_id", "upload", "max_bytes"},
+    ("PUT", f"{_CONV}/uploads/{{upload_id}}"): None,
     ("OPTIONS", f"{_UPLOADS}/{{upload_id}}"): None,
     ("GET", "/v1/widget/files/{conversation_id}/{upload_id}"): None,
     ("POST", f"{_SHOPPER}/handover"): _VISITOR_CONVERSATION | {"notice"},
@@ -88,7 +90,7 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{_CONV}/notes"): {"id", "agent_id", "agent_name", "text", "created_at"},
     ("POST", f"{_CONV}/assign"): _CONVERSATION,
     ("POST", f"{_CONV}/status"): _CONVERSATION,
-    ("PUT", "/v1/agent/presence"): _AGENT,
+    ("PUT", "/v1/agent/presence"): _AGENT | {"timezone", "realtime"},
     ("GET", "/v1/agent/agents"): {"items"},
     ("GET", "/v1/agent/tickets"): {"items", "next"},
     ("GET", _TICKETS): _TICKET | {"messages", "contact_name", "contact_undeliverable"},
@@ -110,6 +112,14 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", f"{_TICKETS}/notes"): {"id", "agent_id", "agent_name", "text", "created_at"},
     ("GET", "/v1/agent/inbox"): {"items", "view", "cursor"},
     ("GET", "/v1/agent/search"): {"items", "q"},
+    ("GET", f"{_CONV}/tags"): {"kind", "id", "tags"},
+    ("PUT", f"{_CONV}/tags"): {"kind", "id", "tags"},
+    ("GET", f"{_TICKETS}/tags"): {"kind", "id", "tags"},
+    ("PUT", f"{_TICKETS}/tags"): {"kind", "id", "tags"},
+    ("GET", "/v1/agent/tags"): {"items"},
+    ("GET", "/v1/agent/contacts/{contact_id}"): {"contact", "tickets", "chats", "calls"},
+    ("POST", f"{_TICKETS}/uploads"): {"upload_id", "upload", "max_bytes"},
+    ("PUT", f"{_TICKETS}/uploads/{{upload_id}}"): None,
     ("GET", "/v1/agent/canned-responses"): {"items", "placeholders"},
     ("POST", "/v1/agent/canned-responses"): _CANNED,
     ("DELETE", "/v1/agent/canned-responses/{shortcut}"): {"shortcut", "deleted"},
@@ -264,7 +274,7 @@ class Calls:
                     .replace("{number}", self.invoice).replace("{namespace}", "console")
                     .replace("{agent_id}", self.leaver).replace("{ses_id}", self.held).replace("{shortcut}", "ship")
                     .replace("{upload_id}", self.upload["upload_id"])
-                    .replace("{request_id}", self.support))
+                    .replace("{request_id}", self.support).replace("{contact_id}", "lina@customer.example"))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -278,9 +288,13 @@ class Calls:
             ("POST", "/v1/agent/tickets"): {"to": "li@customer.example", "subject": "发货", "text": "已发货"},
             ("POST", f"{_TICKETS}/assign"): {"agent_id": "me"}, ("POST", f"{_TICKETS}/notes"): {"text": "VIP"},
             ("POST", "/v1/agent/canned-responses"): {"shortcut": "thanks", "text": "谢谢"},
+            ("PUT", f"{_CONV}/tags"): {"tags": ["VIP", "物流"]}, ("PUT", f"{_TICKETS}/tags"): {"tags": ["退款"]},
             ("POST", "/v1/admin/agents"): {"name": "New", "email": "new@shop.example"},
             ("PUT", "/v1/admin/settings"): {"chat_hours": "always"},
             ("POST", _UPLOADS): {"size": len(self.png)}, ("PUT", f"{_UPLOADS}/{{upload_id}}"): self.png,
+            ("POST", f"{_CONV}/uploads"): {"size": len(self.png)}, ("PUT", f"{_CONV}/uploads/{{upload_id}}"): self.png,
+            ("POST", f"{_TICKETS}/uploads"): {"size": len(self.png)},
+            ("PUT", f"{_TICKETS}/uploads/{{upload_id}}"): self.png,
             ("POST", f"{_SHOPPER}/handover"): {"email": "lina@customer.example"},
             ("POST", f"{_SHOPPER}/rating"): {"rating": 5, "comment": "很快"},
             ("POST", "/v1/phone/events"): self.webhook_event,
@@ -313,6 +327,16 @@ class Calls:
             headers = {**headers, "accept": "image/png"}
         if path == f"{_UPLOADS}/{{upload_id}}":  # where the upload's link says, as the widget sends it
             concrete = self.upload["upload"]["url"]
+            headers = {**headers, "content-type": "application/octet-stream"}
+        if path == f"{_TICKETS}/uploads/{{upload_id}}":  # a reply's file, where its link says
+            _, room, _ = self.api.call("POST", f"/v1/agent/tickets/{self.ticket}/uploads",
+                                       {"size": len(self.png)}, self.agent)
+            concrete = room["upload"]["url"]
+            headers = {**headers, "content-type": "application/octet-stream"}
+        if path == f"{_CONV}/uploads/{{upload_id}}":  # an agent's upload, where its link says
+            _, room, _ = self.api.call("POST", f"/v1/agent/conversations/{self.conversation}/uploads",
+                                       {"size": len(self.png)}, self.agent)
+            concrete = room["upload"]["url"]
             headers = {**headers, "content-type": "application/octet-stream"}
         if path == "/v1/widget/files/{conversation_id}/{upload_id}":  # the link a file message carries
             concrete, headers = self.file_url, {"accept": "image/*,*/*;q=0.8"}

@@ -8,8 +8,9 @@
   var texts = {}, locale = "zh-CN", tabs = [], catalogues = {};
   var state = {key: sessionStorage.getItem(KEY), status: "open", current: null, next: null, agents: [], ticketStatus: "open",
                canned: [], context: {conversations: {}, tickets: {}},
-               me: null, ticket: null, tab: "conversations"};
+               me: null, ticket: null, tab: "conversations", tag: null, live: false, quiet: 0};
   var timers = [];
+  var hooks = {entry: [], opened: [], signedIn: []};
 
   function el(tag, text, cls) {
     var node = document.createElement(tag);
@@ -83,7 +84,12 @@
         return r.json().catch(function () { return {}; }).then(function (data) { return {status: r.status, data: data}; });
       });
   }
-  function problem(r) { return (r.data && r.data.error && r.data.error.message) || t("error.request", {status: r.status}); }
+  // A refusal in the agent's language where the catalogue knows its code, else the API's own words.
+  function problem(r) {
+    var error = r.data && r.data.error;
+    if (error && error.code && texts["error." + error.code] !== undefined) { return t("error." + error.code, error.details); }
+    return (error && error.message) || t("error.request", {status: r.status});
+  }
   function fail(message) { $("error").textContent = message || ""; }
 
   // -- signing in ----------------------------------------------------------------------------------------
@@ -109,9 +115,15 @@
       loadAgents();
       loadList(true);
       timers.push(setInterval(function () { call("PUT", "v1/agent/presence", {status: $("presence").value}); }, 60000));
-      timers.push(setInterval(function () { if (state.tab === "conversations" && !state.searching) { loadList(false); } }, 10000));
-      timers.push(setInterval(function () { if (state.current && state.tab === "conversations") { openConversation(state.current, true); } }, 3000));
+      // Polling with the cursor: every 10 s, every 60 s while the push channel is open (it tells of changes at once)
+      timers.push(setInterval(function () {
+        if (state.tab === "conversations" && !state.searching && (!state.live || ++state.quiet % 6 === 0)) { loadList(false); }
+      }, 10000));
+      timers.push(setInterval(function () {
+        if (state.current && state.tab === "conversations" && !state.live) { openConversation(state.current, true); }
+      }, 3000));
       tabs.forEach(function (tab) { if (tab.started) { tab.started(); } });
+      hooks.signedIn.forEach(function (hook) { hook(r.data); });
     }).catch(function () { $("login-error").textContent = t("login.no_api"); });
   }
 
@@ -131,6 +143,7 @@
     state.tab = name;
     Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) {
       b.setAttribute("aria-selected", String(b.getAttribute("data-tab") === name));
+      if (b.getAttribute("data-tab") === name && b.scrollIntoView) { b.scrollIntoView({block: "nearest", inline: "nearest"}); }
     });
     Array.prototype.forEach.call(document.querySelectorAll("[data-tab-panel]"), function (panel) {
       panel.classList.toggle("hidden", panel.getAttribute("data-tab-panel") !== name);
@@ -223,6 +236,7 @@
     if (e.preview) { li.appendChild(el("small", e.preview, "preview")); }
     li.appendChild(el("small", (e.contact ? e.contact + " · " : "") + (e.assignee ? e.assignee.name : t("conversation.unassigned")) +
                                " · " + time(e.last_activity)));
+    hooks.entry.forEach(function (hook) { hook(li, e); });
     li.addEventListener("click", function () {
       seen(e.kind + ":" + e.id);
       if (e.kind === "chat") { threadOpen("conversations", true); openConversation(e.id, false); return; }
@@ -240,6 +254,7 @@
   }
   function viewLabel(view) { return view === "mine" || view === "unassigned" ? "view." + view : "status." + view; }
   function belongs(e) {
+    if (state.tag && (e.tags || []).indexOf(state.tag) < 0) { return false; }
     var active = e.status === "open" || e.status === "pending";
     if (state.status === "mine") { return active && e.assignee && state.me && e.assignee.id === state.me.id; }
     if (state.status === "unassigned") { return active && !e.assignee; }
@@ -308,7 +323,8 @@
 
   function loadList(reset) {
     var polling = !reset && inbox.cursor;
-    var path = "v1/agent/inbox?view=" + state.status + (polling ? "&since=" + encodeURIComponent(inbox.cursor) : "");
+    var path = "v1/agent/inbox?view=" + state.status + (state.tag ? "&tag=" + encodeURIComponent(state.tag) : "") +
+               (polling ? "&since=" + encodeURIComponent(inbox.cursor) : "");
     Array.prototype.forEach.call(document.querySelectorAll("[data-status]"), function (b) {
       b.setAttribute("aria-pressed", String(b.getAttribute("data-status") === state.status));
     });
@@ -342,7 +358,7 @@
         title.appendChild(document.createTextNode(e.title));
         li.appendChild(title);
         li.appendChild(el("small", e.contact));
-        li.addEventListener("click", function () { $("search").value = e.contact; showSearch(e.contact); });
+        li.addEventListener("click", function () { openContact(e.contact); });
         list.appendChild(li);
       });
     });
@@ -388,18 +404,29 @@
       var timeline = $("timeline");
       var atBottom = timeline.scrollTop + timeline.clientHeight >= timeline.scrollHeight - 20;
       timeline.textContent = "";
-      var entries = c.messages.map(function (m) { return {kind: m.author, text: m.text, at: m.created_at,
-        who: m.author === "visitor" ? t("conversation.visitor") : (m.agent_name || t("me.agent"))}; })
+      var entries = c.messages.map(function (m) { return {kind: m.author, text: m.text, at: m.created_at, file: m.file,
+        who: m.author === "visitor" ? (c.visitor.name || t("conversation.visitor")) : (m.agent_name || t("me.agent"))}; })
         .concat(c.notes.map(function (n) { return {kind: "note", text: n.text, at: n.created_at, who: t("reply.note_label", {name: n.agent_name})}; }));
       entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       entries.forEach(function (e) {
-        var item = el("div", e.text, "item " + e.kind);
+        var item = el("div", e.file ? null : e.text, "item " + e.kind);  // a file's text is its name
         item.setAttribute("data-kind", e.kind);
+        if (e.file) { item.appendChild(fileLink(e.file)); }
         item.appendChild(el("small", e.who + " · " + time(e.at)));
         timeline.appendChild(item);
       });
       if (!refresh || atBottom) { timeline.scrollTop = timeline.scrollHeight; }
+      hooks.opened.forEach(function (hook) { hook("chat", id, c, refresh); });
     });
+  }
+
+  // A file of a message (a shopper's or an agent's): a picture shown small, anything else a download link.
+  function fileLink(file) {
+    var href = safeUrl(file.url), link = el(href ? "a" : "span", null, "file");
+    if (href) { link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer"; }
+    if (file.image && href) { var img = el("img"); img.src = href; img.alt = file.name; img.className = "thumb"; link.appendChild(img); }
+    link.appendChild(el("span", file.name));
+    return link;
   }
 
   function send(kind) {
@@ -435,263 +462,34 @@
     });
   });
 
-  // -- canned responses: "/" at the start of a reply opens the shop's list; Enter, Tab or a click inserts one
-  //    with its placeholders filled from the conversation or ticket at hand -------------------------------
+  // The email channel's views live in console-tickets.js (with the canned responses); it fills `mail`.
+  var mail = {};
+  function loadTickets() { return mail.loadTickets ? mail.loadTickets() : Promise.resolve(); }
+  function openTicket(id) { return mail.openTicket ? mail.openTicket(id) : Promise.resolve(); }
+  function loadOutbox() { return mail.loadOutbox ? mail.loadOutbox() : Promise.resolve(); }
+  // The last order number a customer mentioned (a canned response's {order_number}).
   function orderNumber(texts) {
     var pattern = /(?:订单号?|单号|order(?:\s*(?:no\.?|number))?)\s*[:：#]?\s*([A-Za-z0-9][A-Za-z0-9-]{3,31})/gi, found = "";
     texts.forEach(function (text) { var m; pattern.lastIndex = 0; while ((m = pattern.exec(text || "")) !== null) { found = m[1]; } });
     return found;
   }
-  function fillCanned(text, values) {
-    return String(text).replace(/\{(\w+)\}/g, function (all, name) { return values[name] ? String(values[name]) : all; });
-  }
-  function loadCanned() {
-    return call("GET", "v1/agent/canned-responses").then(function (r) { if (r.status === 200) { state.canned = r.data.items; } });
-  }
-  function attachCanned(textarea, tab) {
-    var menu = el("ul", null, "canned-menu hidden"), chosen = 0, matches = [];
-    menu.setAttribute("role", "listbox");
-    textarea.parentNode.insertBefore(menu, textarea);
-    function close() { menu.classList.add("hidden"); matches = []; }
-    function insert(response) {
-      textarea.value = fillCanned(response.text, state.context[tab] || {});
-      close();
-      textarea.focus();
-    }
-    function draw() {
-      menu.textContent = "";
-      matches.forEach(function (response, n) {
-        var li = el("li", null, n === chosen ? "chosen" : "");
-        li.setAttribute("role", "option");
-        li.setAttribute("data-shortcut", response.shortcut);
-        li.appendChild(el("b", "/" + response.shortcut));
-        li.appendChild(el("span", " " + (response.title || response.text.slice(0, 40))));
-        li.addEventListener("mousedown", function (e) { e.preventDefault(); insert(response); });
-        menu.appendChild(li);
-      });
-      menu.classList.toggle("hidden", !matches.length);
-    }
-    textarea.addEventListener("input", function () {
-      var value = textarea.value;
-      if (value.charAt(0) !== "/" || /\s/.test(value)) { close(); return; }
-      var wanted = value.slice(1).toLowerCase();
-      var refresh = state.canned.length ? Promise.resolve() : loadCanned();
-      refresh.then(function () {
-        matches = state.canned.filter(function (r) { return r.shortcut.indexOf(wanted) === 0; }).slice(0, 8);
-        chosen = 0;
-        draw();
-      });
-    });
-    textarea.addEventListener("keydown", function (e) {
-      if (!matches.length || e.isComposing || e.keyCode === 229) { return; }
-      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
-        e.preventDefault();
-        chosen = (chosen + (e.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
-        draw();
-      } else if (e.key === "Enter" || e.key === "Tab") {
-        e.preventDefault();
-        insert(matches[chosen]);
-      } else if (e.key === "Escape") {
-        close();
-      }
-    }, true);  // capture: at the textarea itself this runs before the Enter-sends listener
-    textarea.addEventListener("blur", function () { setTimeout(close, 150); });
-  }
-  attachCanned($("reply-text"), "conversations");
-  attachCanned($("ticket-text"), "tickets");
-
-  // -- tickets and outbox (the email channel; absent until it is installed) ------------------------------
-  // An API without the email routes answers 404 (or, behind API Gateway, 403 without our error shape).
-  function absent(r) { return r.status === 404 || (r.status === 403 && !(r.data && r.data.error)); }
-
-  function emailMissing(target) {
-    target.textContent = "";
-    target.appendChild(el("p", t("email.missing"), "status"));
-  }
-
-  function loadTickets() {
-    var status = state.ticketStatus || "open";
-    Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-status]"), function (b) {
-      b.setAttribute("aria-pressed", String(b.getAttribute("data-ticket-status") === status));
-    });
-    return call("GET", "v1/agent/tickets?status=" + status).then(function (r) {
-      var list = $("tickets");
-      list.textContent = "";
-      if (absent(r)) { emailMissing(list); return; }
-      if (r.status !== 200) { list.appendChild(el("li", problem(r), "error")); return; }
-      if (!r.data.items.length) { list.appendChild(el("li", t("tickets.empty_" + status), "empty")); }
-      r.data.items.forEach(function (ticket) {
-        var li = el("li");
-        li.setAttribute("data-ticket", ticket.id);
-        if (ticket.id === state.ticket) { li.className = "active"; }
-        li.appendChild(el("strong", "#" + ticket.number + " " + (ticket.subject || t("tickets.no_subject"))));
-        if (ticket.preview) { li.appendChild(el("small", ticket.preview, "preview")); }
-        li.appendChild(el("small", ticket.contact + " · " + (ticket.assignee ? ticket.assignee.name : t("conversation.unassigned")) +
-                                   " · " + time(ticket.last_activity_at)));
-        li.addEventListener("click", function () { threadOpen("tickets", true); openTicket(ticket.id); });
-        list.appendChild(li);
-      });
-    });
-  }
-  Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-status]"), function (button) {
-    button.addEventListener("click", function () { state.ticketStatus = button.getAttribute("data-ticket-status"); loadTickets(); });
-  });
-
   function safeUrl(url) {
     try { var u = new URL(url, location.href); return (u.protocol === "https:" || u.protocol === "http:") ? u.href : null; }
     catch (e) { return null; }
   }
 
-  function assigneeOptions(select, assignee) {
-    select.textContent = "";
-    var none = el("option", t("conversation.unassigned")); none.value = ""; select.appendChild(none);
-    state.agents.forEach(function (a) {
-      var option = el("option", a.name + (a.online ? t("conversation.online") : "") + (a.me ? t("conversation.me") : ""));
-      option.value = a.id; select.appendChild(option);
-    });
-    if (assignee && !state.agents.some(function (a) { return a.id === assignee.id; })) {
-      var extra = el("option", assignee.name); extra.value = assignee.id; select.appendChild(extra);
-    }
-    select.value = assignee ? assignee.id : "";
-  }
-
-  function openTicket(id) {
-    seen("ticket:" + id);
-    $("new-ticket-form").classList.add("hidden");
-    return call("GET", "v1/agent/tickets/" + encodeURIComponent(id)).then(function (r) {
-      var view = $("ticket");
-      view.textContent = "";
-      if (absent(r)) { emailMissing(view); return; }
-      if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
-      state.ticket = id;
-      var ticket = r.data;
-      Array.prototype.forEach.call(document.querySelectorAll("#tickets li"), function (li) {
-        li.classList.toggle("active", li.getAttribute("data-ticket") === id);
-      });
-      $("ticket-head").textContent = "#" + ticket.number + " " + (ticket.subject || t("tickets.no_subject"));
-      $("ticket-status").textContent = t("status." + ticket.status) + " · " + (ticket.contact_name ? ticket.contact_name + " <" + ticket.contact + ">" : ticket.contact);
-      $("ticket-actions").classList.remove("hidden");
-      assigneeOptions($("ticket-assignee"), ticket.assignee);
-      Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-set]"), function (b) {
-        var target = b.getAttribute("data-ticket-set");
-        b.classList.toggle("hidden", target === ticket.status || (target === "open" && ticket.status === "pending"));
-      });
-      state.context.tickets = {customer_name: ticket.contact_name || "", agent_name: state.me ? state.me.name : "",
-        ticket_number: String(ticket.number), order_number: orderNumber([ticket.subject].concat((ticket.messages || [])
-          .filter(function (m) { return m.direction === "inbound"; }).map(function (m) { return m.text || m.body || ""; })))};
-      var entries = (ticket.messages || []).map(function (m) {
-        var outbound = m.direction === "outbound";
-        // the customer's whole mail, quoted history included, stays one click away (collapsed)
-        var whole = !outbound && m.text && m.body && m.body.trim() !== m.text.trim() ? m.body : "";
-        return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [], whole: whole,
-                who: outbound ? (m.agent_name || (m.kind === "acknowledgement" ? t("tickets.automatic") : t("me.agent")))
-                              : (m.from_name ? m.from_name + " <" + m.from + ">" : m.from)};
-      }).concat((ticket.notes || []).map(function (n) {
-        return {kind: "note", at: n.created_at, text: n.text, attachments: [], who: t("reply.note_label", {name: n.agent_name})};
-      }));
-      entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
-      entries.forEach(function (e) {
-        var item = el("div", e.text, "item " + e.kind);
-        item.setAttribute("data-kind", e.kind);
-        item.appendChild(el("small", e.who + " · " + time(e.at)));
-        if (e.whole) {
-          var history = el("details", null, "history");
-          history.appendChild(el("summary", t("tickets.quoted_history")));
-          history.appendChild(el("div", e.whole));
-          item.appendChild(history);
-        }
-        e.attachments.forEach(function (a) {
-          var href = safeUrl(a.url);
-          var link = el(href ? "a" : "span", a.filename || t("tickets.attachment"));
-          if (href) { link.href = href; link.target = "_blank"; link.rel = "noopener noreferrer"; }
-          item.appendChild(document.createElement("br"));
-          item.appendChild(link);
-        });
-        view.appendChild(item);
-      });
-      $("ticket-form").classList.remove("hidden");
-      view.scrollTop = view.scrollHeight;
-    });
-  }
-
-  function ticketSend(kind) {
-    var text = $("ticket-text").value.trim();
-    if (!text || !state.ticket) { return; }
-    var path = "v1/agent/tickets/" + encodeURIComponent(state.ticket) + (kind === "note" ? "/notes" : "/replies");
-    call("POST", path, {text: text}).then(function (r) {
-      if (r.status >= 300) { $("ticket").appendChild(el("p", problem(r), "error")); return; }
-      $("ticket-text").value = "";
-      openTicket(state.ticket);
-      loadTickets();
-    });
-  }
-  $("ticket-form").addEventListener("submit", function (e) { e.preventDefault(); ticketSend("reply"); });
-  $("ticket-note").addEventListener("click", function () { ticketSend("note"); });
-  $("ticket-assignee").addEventListener("change", function () {
-    call("POST", "v1/agent/tickets/" + encodeURIComponent(state.ticket) + "/assign", {agent_id: $("ticket-assignee").value || null})
-      .then(function (r) { if (r.status !== 200) { $("ticket").appendChild(el("p", problem(r), "error")); } openTicket(state.ticket); loadTickets(); });
-  });
-  Array.prototype.forEach.call(document.querySelectorAll("[data-ticket-set]"), function (button) {
-    button.addEventListener("click", function () {
-      call("POST", "v1/agent/tickets/" + encodeURIComponent(state.ticket) + "/status", {status: button.getAttribute("data-ticket-set")})
-        .then(function (r) { if (r.status !== 200) { $("ticket").appendChild(el("p", problem(r), "error")); } openTicket(state.ticket); loadTickets(); });
-    });
-  });
-
-  $("new-ticket").addEventListener("click", function () {
-    threadOpen("tickets", true);
-    state.ticket = null;
-    $("ticket").textContent = "";
-    $("ticket-form").classList.add("hidden");
-    $("ticket-actions").classList.add("hidden");
-    $("ticket-head").textContent = t("tickets.new");
-    $("ticket-status").textContent = "";
-    $("new-ticket-form").classList.remove("hidden");
-    $("new-ticket-to").focus();
-  });
-  $("new-ticket-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    call("POST", "v1/agent/tickets", {to: $("new-ticket-to").value.trim(), subject: $("new-ticket-subject").value.trim(),
-                                      text: $("new-ticket-text").value.trim(), client_id: clientId()}).then(function (r) {
-      if (r.status !== 201) { $("ticket").textContent = ""; $("ticket").appendChild(el("p", problem(r), "error")); return; }
-      $("new-ticket-form").reset();
-      state.ticketStatus = r.data.status;
-      loadTickets();
-      openTicket(r.data.id);
-    });
-  });
-
-  // Outbox mail opens with the agent's key (an authenticated fetch, not a bare link the API would refuse).
-  function openOutbox(m, row) {
-    // relative, as every API path here: the console works under any stage prefix
-    fetch(String(m.url).replace(/^\//, ""), {headers: {Authorization: "Bearer " + state.key}, cache: "no-store"})
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (raw) {
-        var old = row.querySelector("pre.raw-mail");
-        if (old) { old.remove(); return; }
-        row.appendChild(el("pre", raw, "raw-mail"));
-      })
-      .catch(function (status) { row.appendChild(el("p", t("error.request", {status: status}), "error")); });
-  }
-
-  function loadOutbox() {
-    call("GET", "v1/agent/outbox").then(function (r) {
-      var view = $("outbox");
-      view.textContent = "";
-      if (absent(r)) { emailMissing(view); return; }
-      if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
-      if (!r.data.items.length) { view.appendChild(el("p", t("outbox.empty"), "empty")); }
-      r.data.items.forEach(function (m) {
-        var row = el("div", null, "item visitor outbox-item");
-        var subject = el("button", m.subject || t("tickets.no_subject"), "linkish");
-        subject.type = "button";
-        subject.addEventListener("click", function () { openOutbox(m, row); });
-        row.appendChild(subject);
-        row.appendChild(el("small", t("outbox.to", {to: (m.to || []).join(", ")}) + " · " + time(m.created_at)));
-        view.appendChild(row);
-      });
-    });
-  }
+  /* What the console's other scripts of this area (console-tickets.js: tickets, outbox, canned responses;
+   * console-inbox.js: tags, contacts, files, the tab bar; console-live.js: push and presence) build on: the session, the calls and the views. `hooks.entry` run on
+   * each list item as it is drawn (li, entry); `hooks.opened` after a conversation or ticket is drawn
+   * (kind, id, data, refresh); `hooks.signedIn` once the agent is in (me). */
+  function openContact(contact) { if (window.kefuConsole.openContact) { window.kefuConsole.openContact(contact); } }
+  // `whenSignedIn(fn)` runs fn once the agent is in, at once when they are already (scripts load in any order
+  // relative to the sign-in).
+  function whenSignedIn(fn) { hooks.signedIn.push(fn); if (state.me) { fn(state.me); } }
+  window.kefuConsole.core = {state: state, call: call, t: t, el: el, time: time, problem: problem, fail: fail,
+    select: select, threadOpen: threadOpen, openConversation: openConversation, openTicket: openTicket,
+    loadList: loadList, loadAgents: loadAgents, hooks: hooks, openContact: openContact, whenSignedIn: whenSignedIn,
+    mail: mail, seen: seen, clientId: clientId, safeUrl: safeUrl, orderNumber: orderNumber};
 
   // Texts first, then the session: nothing is drawn before the language is known.
   var ready = useLanguage(preferred());
