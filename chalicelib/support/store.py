@@ -26,7 +26,6 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.core.errors import Conflict
 from chalicelib.support.hours import Pause
 from chalicelib.support.model import Category, Message, Side, Status, SupportRequest, Target, Targets
 from chalicelib.support.workdays import DayOverride, Source, YearSchedule
@@ -171,13 +170,17 @@ class SupportStore:
 
     def record_breach(self, request: SupportRequest, target: Target, due: datetime, audit: AuditRecord) -> bool:
         """Record a breach once; False when it was recorded already (a retried or concurrent check)."""
+        batch = dynamodb.Batch()
+        batch.save(BreachItem(pk=_pk(request.request_id), sk=f"BREACH#{target.value}", target=target.value,
+                              due=due, recorded_at=audit.at), condition=SupportItem.pk.does_not_exist(),
+                   label="breach")
+        audit_store.add_to(batch, audit)
         try:
-            with dynamodb.transaction("breach recorded already") as tx:
-                tx.save(BreachItem(pk=_pk(request.request_id), sk=f"BREACH#{target.value}", target=target.value,
-                                   due=due, recorded_at=audit.at), condition=SupportItem.pk.does_not_exist())
-                audit_store.add_to(tx, audit)
-        except Conflict:  # the condition failed: recorded by an earlier or concurrent check
-            return False
+            batch.commit()
+        except dynamodb.Contended as lost:
+            if "breach" in lost.failed:  # recorded by an earlier or concurrent check
+                return False
+            raise
         return True
 
     def load(self, request_id: str) -> SupportRequest | None:
@@ -209,11 +212,9 @@ class SupportStore:
 
     # -- targets -----------------------------------------------------------------------------------------------
     def targets(self, licensee_id: str) -> Targets | None:
-        try:
-            item = SupportItem.get(f"TARGETS#{licensee_id}", "TARGETS")
-        except SupportItem.DoesNotExist:
+        item = dynamodb.get(SupportItem, f"TARGETS#{licensee_id}", "TARGETS")
+        if not isinstance(item, TargetsItem):
             return None
-        assert isinstance(item, TargetsItem)
         return Targets(int(item.first_response_minutes), int(item.resolution_minutes))
 
     def set_targets(self, licensee_id: str, targets: Targets, audit: AuditRecord) -> None:
