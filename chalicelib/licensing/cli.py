@@ -9,7 +9,7 @@ import click
 
 from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
 from chalicelib.licensing.model import Channel, Party, Role, Signatory
-from chalicelib.licensing.service import AgreementDraft, LicenseView, key_dict
+from chalicelib.licensing.views import AgreementDraft, LicenseView, key_dict
 
 
 def _channels(_: click.Context, __: click.Parameter, value: str | None) -> frozenset[Channel] | None:
@@ -245,7 +245,7 @@ def licenses_validate(ctx: Context, key: str, channel: str | None, as_json: bool
 # -- keys --------------------------------------------------------------------------------------------------
 @click.group()
 def keys() -> None:
-    """Widget keys (public, bound to origins) and agent keys (secret, one seat each)."""
+    """Widget keys (public, bound to origins), agent keys (secret, one seat each) and the licensor's staff keys."""
 
 
 @keys.command("issue-widget")
@@ -297,6 +297,40 @@ def keys_list(ctx: Context, licensee_id: str, as_json: bool) -> None:
 def keys_revoke(ctx: Context, licensee_id: str, key_id: str, as_json: bool) -> None:
     """Revoke a key; it stops working within the cache TTL."""
     key = ctx.services.licensing.revoke_key(licensee_id, key_id, ctx.actor)
+    out(key_dict(key), as_json, lambda d: f"revoked {d['key_id']} at {d['revoked_at']}")
+
+
+@keys.command("issue-staff")
+@click.option("--name", required=True, help="The staff member's name, shown to merchants on answers.")
+@click.option("--email", required=True, help="The staff member's email.")
+@json_option
+@pass_ctx
+def keys_issue_staff(ctx: Context, name: str, email: str, as_json: bool) -> None:
+    """Issue a licensor staff key: it signs in to the licensor's workspace (the console's Support tab, every
+    licensee's requests). Shown once: only its hash is stored."""
+    issued = ctx.services.licensing.staff.issue(name, email, ctx.actor)
+    out({**key_dict(issued.key), "key": issued.secret}, as_json,
+        lambda d: f"{d['key']}\n(staff key id {d['key_id']}; shown once, store it now)")
+
+
+@keys.command("staff")
+@json_option
+@pass_ctx
+def keys_staff(ctx: Context, as_json: bool) -> None:
+    """List the licensor's staff keys (never their secrets)."""
+    rows = [key_dict(k) for k in ctx.services.licensing.staff.listed()]
+    out(rows, as_json, lambda rs: "\n".join(
+        f"{r['key_id']}  {r['prefix']}…  {'active' if r['active'] else 'revoked ' + r['revoked_at']}  "
+        f"{r['staff_name']} <{r['staff_email']}>" for r in rs) or "no staff keys")
+
+
+@keys.command("revoke-staff")
+@click.argument("key_id")
+@json_option
+@pass_ctx
+def keys_revoke_staff(ctx: Context, key_id: str, as_json: bool) -> None:
+    """Revoke a staff key; it stops at once here and within the cache TTL in running functions."""
+    key = ctx.services.licensing.staff.revoke(key_id, ctx.actor)
     out(key_dict(key), as_json, lambda d: f"revoked {d['key_id']} at {d['revoked_at']}")
 
 

@@ -47,6 +47,11 @@ class Code(StrEnum):
 class KeyKind(StrEnum):
     WIDGET = "widget"  # public, bound to allowed origins
     AGENT = "agent"    # secret, one per agent, counted against seats
+    STAFF = "staff"    # secret, one per member of the licensor's staff: the licensor's workspace, no merchant's
+
+
+# Who a staff key belongs to in key lookups: the licensor, never a merchant (licensee ids never start with "@").
+STAFF_OWNER = "@licensor"
 
 
 class Role(StrEnum):
