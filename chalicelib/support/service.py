@@ -14,7 +14,7 @@ from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.ids import new_id
-from chalicelib.metrics import SUPPORT_CALENDAR_MISSING, SUPPORT_TARGETS, MetricsSink
+from chalicelib.metrics import SUPPORT_APPROACHING, SUPPORT_CALENDAR_MISSING, SUPPORT_TARGETS, MetricsSink
 from chalicelib.support import model
 from chalicelib.support.hours import Pause
 from chalicelib.support.model import Clocks, Side, SupportRequest, Targets
@@ -114,19 +114,27 @@ class SupportService:
     # -- the scheduled check ------------------------------------------------------------------------------------
     def check(self, now: datetime) -> dict[str, Any]:
         """Every request not closed: record each breach once (with its audit record), count breaches and targets
-        approaching their due time. From 1 December, say when next year's schedule is still missing."""
-        breached = approaching = 0
+        approaching their due time, and announce once each target that passed 80 % of its business minutes.
+        From 1 December, say when next year's schedule is still missing."""
+        breached = approaching = warned = 0
         pauses = _PausesByLicensee(self._pauses)
         for request in self.store.queue(limit=10_000):
-            current, recorded = self._breaches(self._load(request.request_id), now, pauses(request.licensee_id))
+            loaded = self._load(request.request_id)
+            current, recorded = self._breaches(loaded, now, pauses(request.licensee_id))
             breached += len(recorded)
             for target in current.approaching:
                 approaching += 1
                 self.metrics.count(SUPPORT_TARGETS, target=target.value, state="approaching")
+            for target in sorted(model.new_warnings(loaded, current)):
+                due = current.first_response_due if target is model.Target.FIRST_RESPONSE else current.resolution_due
+                assert due is not None
+                if self.store.record_warning(loaded, target, due, now):  # once per request and target
+                    warned += 1
+                    self.metrics.count(SUPPORT_APPROACHING, target=target.value)
         missing = schedule_missing(self.calendar(), now.astimezone(self.tz).date())
         if missing is not None:
             self.metrics.count(SUPPORT_CALENDAR_MISSING, year=str(missing))
-        return {"breaches_recorded": breached, "approaching": approaching,
+        return {"breaches_recorded": breached, "approaching": approaching, "approaching_announced": warned,
                 "calendar_missing": missing}
 
     # -- the calendar ----------------------------------------------------------------------------------------------

@@ -107,6 +107,14 @@ class BreachItem(SupportItem, discriminator="breach"):
     recorded_at = UTCDateTimeAttribute()
 
 
+class WarningItem(SupportItem, discriminator="approaching"):
+    """A target passed 80 % of its time, announced once (the condition on the key)."""
+
+    target = UnicodeAttribute()
+    due = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+
+
 class YearItem(SupportItem, discriminator="calendar_year"):
     year = NumberAttribute()
     days = UnicodeAttribute()  # JSON {"YYYY-MM-DD": ["off"|"on", name]}
@@ -183,11 +191,18 @@ class SupportStore:
             raise
         return True
 
+    def record_warning(self, request: SupportRequest, target: Target, due: datetime, at: datetime) -> bool:
+        """Note once that a target is approaching its due time; False when noted already."""
+        item = WarningItem(pk=_pk(request.request_id), sk=f"APPROACHING#{target.value}", target=target.value,
+                           due=due, recorded_at=at)
+        return dynamodb.conditionally(lambda: item.save(condition=SupportItem.pk.does_not_exist()))
+
     def load(self, request_id: str) -> SupportRequest | None:
         """The whole request in one strongly consistent Query."""
         header: RequestItem | None = None
         messages: list[Message] = []
         breaches: set[Target] = set()
+        warned: set[Target] = set()
         for item in SupportItem.query(_pk(request_id), consistent_read=True):
             if isinstance(item, RequestItem):
                 header = item
@@ -195,9 +210,12 @@ class SupportStore:
                 messages.append(Message(int(item.number), Side(item.side), item.author, item.text, item.at))
             elif isinstance(item, BreachItem):
                 breaches.add(Target(item.target))
+            elif isinstance(item, WarningItem):
+                warned.add(Target(item.target))
         if header is None:
             return None
-        return _request(header, tuple(sorted(messages, key=lambda m: m.number)), frozenset(breaches))
+        return replace(_request(header, tuple(sorted(messages, key=lambda m: m.number)), frozenset(breaches)),
+                       warned=frozenset(warned))
 
     def of_licensee(self, licensee_id: str, limit: int = 100) -> list[SupportRequest]:
         """A merchant's requests, newest first, without their messages."""

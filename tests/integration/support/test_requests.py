@@ -13,7 +13,7 @@ from chalicelib.audit.store import history
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.metrics import MemorySink
-from chalicelib.support.model import Targets
+from chalicelib.support.model import Target, Targets
 from tests.factories import Factory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -91,6 +91,13 @@ def test_a_breach_is_recorded_once_with_its_audit_record_and_a_metric(settings: 
     clock.current = at("2026-06-15 12:30")
     services.support.check(clock.now())
     assert metrics.total("SupportTargets", target="first_response", state="approaching") >= 1
+    assert metrics.total("SupportTargetsApproaching", target="first_response") >= 1
+    clock.current = at("2026-06-15 12:45")
+    services.support.check(clock.now())
+    warned = services.support.store.load(request["id"])
+    assert warned is not None and warned.warned == {Target.FIRST_RESPONSE}
+    # announced once, not at every check: a second announcement of the same target is refused by its key
+    assert not services.support.store.record_warning(warned, Target.FIRST_RESPONSE, clock.now(), clock.now())
     clock.current = at("2026-06-15 13:01")
     first = services.support.check(clock.now())
     again = services.support.check(clock.now())
