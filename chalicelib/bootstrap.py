@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.operations.service import OperationsService
     from chalicelib.phone.service import PhoneService
     from chalicelib.realtime.service import RealtimeService
+    from chalicelib.support.desk import SupportDesk
     from chalicelib.support.service import SupportService
     from chalicelib.training.service import TrainingService
 
@@ -133,6 +134,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                      blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
     # per_session training fees bill the sessions training records as delivered (clause 3.3).
     billing.sessions = built.training
+    # Mail to the licensor's support address opens technical-support requests (clause 3.2).
+    mail.use_support_desk(settings.licensor_support_address, lambda parsed, key: _desk(built).receive(parsed, key))
     return built
 
 
@@ -182,6 +185,15 @@ def _support(built: Services) -> SupportService:
 
     return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
                           partial(_has_agreement, built))
+
+
+def _desk(built: Services) -> SupportDesk:
+    from chalicelib.support.desk import SupportDesk, senders_of
+
+    def licensees() -> list[str]:
+        return [row["licensee_id"] for row in built.licensing.licensees()]
+
+    return SupportDesk(built.support, senders_of(licensees, built.licensing.license))
 
 
 def _has_agreement(built: Services, licensee_id: str) -> bool:

@@ -43,9 +43,10 @@ class SupportService:
 
     # -- merchants -------------------------------------------------------------------------------------------
     def open(self, licensee_id: str, subject: str, text: str, category: str | None, actor: str, via: str,
-             at: datetime | None = None) -> dict[str, Any]:
+             at: datetime | None = None, mail_key: str | None = None) -> dict[str, Any]:
         """Open a request for a licensee (the tenant comes from the caller's key, or from staff on the CLI).
-        `at` lets staff record a request taken by phone at the time it was taken."""
+        `at` lets staff record a request taken by phone at the time it was taken; `mail_key` opens a request
+        from a mail once (chalicelib/support/desk.py)."""
         now = self.clock.now()
         opened_at = at or now
         if opened_at.tzinfo is None:
@@ -58,7 +59,7 @@ class SupportService:
                                     self.store.targets(licensee_id) or Targets())
         self.store.open(request, self._audit(request, "support.opened", actor,
                                              {"request": request.request_id, "category": request.category.value,
-                                              "via": via}))
+                                              "via": via}), mail_key)
         return self._view(request, now)
 
     def of_licensee(self, licensee_id: str) -> list[dict[str, Any]]:
@@ -70,11 +71,12 @@ class SupportService:
         """One of the merchant's own requests; another tenant's is as unknown as a missing one."""
         return self._view(self._own(licensee_id, request_id), self.clock.now())
 
-    def merchant_reply(self, licensee_id: str, request_id: str, author: str, text: str) -> dict[str, Any]:
+    def merchant_reply(self, licensee_id: str, request_id: str, author: str, text: str,
+                       mail_key: str | None = None) -> dict[str, Any]:
         """The merchant answers: the turn goes back to the licensor (the resolution clock runs again)."""
         request = self._own(licensee_id, request_id)
         return self._change(request, model.reply(request, Side.MERCHANT, author, text, self.clock.now()),
-                            "support.merchant_replied", author)
+                            "support.merchant_replied", author, mail_key=mail_key)
 
     # -- licensor staff -------------------------------------------------------------------------------------------
     def queue(self, licensee_id: str | None = None) -> list[dict[str, Any]]:
@@ -183,9 +185,10 @@ class SupportService:
         return model.as_dict(request, self._clocks(request, now, pauses), self.tz, with_messages=with_messages)
 
     def _change(self, before: SupportRequest, after: SupportRequest, action: str, actor: str,
-                details: dict[str, Any] | None = None) -> dict[str, Any]:
+                details: dict[str, Any] | None = None, mail_key: str | None = None) -> dict[str, Any]:
         saved = self.store.save(before, after, self._audit(after, action, actor,
-                                                           {"request": after.request_id, **(details or {})}))
+                                                           {"request": after.request_id, **(details or {})}),
+                                mail_key)
         current, recorded = self._breaches(saved, self.clock.now())
         return model.as_dict(replace(saved, breaches=saved.breaches | recorded), current, self.tz)
 

@@ -115,6 +115,14 @@ class WarningItem(SupportItem, discriminator="approaching"):
     recorded_at = UTCDateTimeAttribute()
 
 
+class MailKeyItem(SupportItem, discriminator="mail_key"):
+    """`MAIL#<hash of the Message-ID>`: the request a mail opened or answered. Written in the same transaction as
+    the request's change, under the condition that it is new, so a retried mail changes nothing twice; replies
+    that name the mail in In-Reply-To or References find their request by it."""
+
+    request_id = UnicodeAttribute()
+
+
 class YearItem(SupportItem, discriminator="calendar_year"):
     year = NumberAttribute()
     days = UnicodeAttribute()  # JSON {"YYYY-MM-DD": ["off"|"on", name]}
@@ -160,21 +168,30 @@ class SupportStore:
     """The only code that knows how support is laid out in DynamoDB."""
 
     # -- requests ------------------------------------------------------------------------------------------
-    def open(self, request: SupportRequest, audit: AuditRecord) -> None:
+    def open(self, request: SupportRequest, audit: AuditRecord, mail_key: str | None = None) -> None:
+        """Store a new request; `mail_key` (a mail's key hash) makes the mail that opened it open it once."""
         with dynamodb.transaction("A request with this id exists already.") as tx:
             tx.save(_request_item(request, revision=request.revision), condition=SupportItem.pk.does_not_exist())
             tx.save(_message_item(request.request_id, request.messages[0]))
+            _claim_mail(tx, mail_key, request.request_id)
             audit_store.add_to(tx, audit)
 
-    def save(self, before: SupportRequest, after: SupportRequest, audit: AuditRecord) -> SupportRequest:
+    def save(self, before: SupportRequest, after: SupportRequest, audit: AuditRecord,
+             mail_key: str | None = None) -> SupportRequest:
         """Write the request's new state and its new messages, if nobody changed it meanwhile."""
         saved = _replace_revision(after, before.revision + 1)
         with dynamodb.transaction("The request changed while this change was being made; try again.") as tx:
             tx.save(_request_item(saved, revision=saved.revision), condition=RequestItem.revision == before.revision)
             for message in after.messages[len(before.messages):]:
                 tx.save(_message_item(after.request_id, message), condition=SupportItem.pk.does_not_exist())
+            _claim_mail(tx, mail_key, after.request_id)
             audit_store.add_to(tx, audit)
         return saved
+
+    def mail_request(self, mail_key: str) -> str | None:
+        """The request a mail (by its key hash) opened or answered, if any."""
+        item = dynamodb.get(SupportItem, f"MAIL#{mail_key}", "MAIL")
+        return item.request_id if isinstance(item, MailKeyItem) else None
 
     def record_breach(self, request: SupportRequest, target: Target, due: datetime, audit: AuditRecord) -> bool:
         """Record a breach once; False when it was recorded already (a retried or concurrent check)."""
@@ -275,6 +292,12 @@ class SupportStore:
                 tx.save(DayItem(pk=CALENDAR_PK, sk=f"DAY#{day.isoformat()}", day=day.isoformat(),
                                 working=1 if override.working else 0, note=override.note))
             audit_store.add_to(tx, audit)
+
+
+def _claim_mail(tx: dynamodb.Batch, mail_key: str | None, request_id: str) -> None:
+    if mail_key is not None:
+        tx.save(MailKeyItem(pk=f"MAIL#{mail_key}", sk="MAIL", request_id=request_id),
+                condition=SupportItem.pk.does_not_exist(), label="mail")
 
 
 def _request_item(request: SupportRequest, revision: int) -> RequestItem:
