@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -34,6 +35,10 @@ class Contacts(Protocol):
     """Amazon Connect's DescribeContact (chalicelib/adapters/connect.py; a local stand-in in local mode)."""
 
     def describe(self, instance_id: str, contact_id: str) -> dict[str, Any] | None: ...
+
+    def queue_name(self, instance_id: str, queue_id: str) -> str | None: ...
+
+    def agent_name(self, instance_id: str, user_id: str) -> str | None: ...
 
 
 class PhoneService:
@@ -109,7 +114,13 @@ class PhoneService:
         if licensee_id is None and parsed.merchant_number:
             licensee_id = self.store.number_owner(parsed.merchant_number)
         routing = Routing(licensee_id, None if licensee_id else HoldReason.UNKNOWN_NUMBER)
-        return self.receive(parsed, raw, routing)
+        return self.receive(self._named(parsed) if licensee_id else parsed, raw, routing)
+
+    def _named(self, event: CallEvent) -> CallEvent:
+        """Connect's events name the queue and agent by id; agents read their names (cached by the adapter)."""
+        instance = event.instance or ""
+        return replace(event, queue_name=self.contacts.queue_name(instance, event.queue) if event.queue else None,
+                       agent_name=self.contacts.agent_name(instance, event.agent) if event.agent else None)
 
     def webhook(self, licensee_id: str, timestamp: str, signature: str, body: bytes) -> dict[str, Any]:
         """A call centre's signed event. Refused (401) unless signed by the merchant's secret within five
@@ -332,7 +343,8 @@ class PhoneService:
             "started_at": iso(record.started_at), "queued_at": iso(record.queued_at),
             "answered_at": iso(record.answered_at), "ended_at": iso(record.ended_at),
             "waiting_seconds": record.waiting_seconds, "talk_seconds": record.talk_seconds,
-            "queue": record.queue, "agent": record.agent,
+            "queue": record.queue, "agent": record.agent, "queue_name": record.queue_name or record.queue,
+            "agent_name": record.agent_name or record.agent,
             "outcome": record.outcome.value if record.outcome else None,
             "notes": record.notes, "disposition": record.disposition, "has_recording": bool(record.recording)}
         if with_link:

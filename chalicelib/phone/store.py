@@ -221,7 +221,8 @@ def event_from_json(text: str) -> CallEvent:
         direction=Direction(data["direction"]) if data.get("direction") else None,
         customer_number=data.get("customer_number"), merchant_number=data.get("merchant_number"),
         instance=data.get("instance"), queue=data.get("queue"), agent=data.get("agent"),
-        recording=data.get("recording"), voicemail=bool(data.get("voicemail")), **times)
+        recording=data.get("recording"), voicemail=bool(data.get("voicemail")), queue_name=data.get("queue_name"),
+        agent_name=data.get("agent_name"), **times)
 
 
 def record_json(record: CallRecord) -> str:
@@ -244,7 +245,8 @@ def record_from_json(text: str) -> CallRecord:
         started_at=started, queued_at=_when(data.get("queued_at")), answered_at=_when(data.get("answered_at")),
         ended_at=_when(data.get("ended_at")), queue=data.get("queue"), agent=data.get("agent"),
         instance=data.get("instance"), recording=data.get("recording"), voicemail=bool(data.get("voicemail")),
-        events=int(data["events"]), event_types=tuple(data.get("event_types", ())))
+        events=int(data["events"]), event_types=tuple(data.get("event_types", ())),
+        queue_name=data.get("queue_name"), agent_name=data.get("agent_name"))
 
 
 class PhoneStore:
