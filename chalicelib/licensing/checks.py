@@ -51,3 +51,10 @@ def origin_pattern(origin: str) -> str | None:
         normal = model.normalise_origin(f"{scheme}://wildcard.{rest[2:]}")
         return normal.replace("://wildcard.", "://*.", 1) if normal else None
     return model.normalise_origin(origin)
+
+
+def check_support_targets(targets: tuple[int, int] | None) -> None:
+    """Clause 3.2: a first response within the resolution time, both in business minutes, at most a year's."""
+    if targets is not None and not 0 < targets[0] <= targets[1] <= 250 * 9 * 60:
+        raise InvalidInput("Support targets: the first response must be positive and no longer than the resolution.",
+                           code="INVALID_TARGETS")

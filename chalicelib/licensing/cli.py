@@ -114,6 +114,22 @@ def agreements() -> None:
     """Signing the license agreement (clauses 4.1, 14)."""
 
 
+def _support_targets(hours: float | None, days: float | None) -> tuple[int, int] | None:
+    """Clause 3.2's targets as agreed, in business minutes (a business day is 09:00-18:00, 9 hours)."""
+    if hours is None and days is None:
+        return None
+    if hours is None or days is None:
+        raise click.UsageError("Give both --support-first-response-hours and --support-resolution-days.")
+    return round(hours * 60), round(days * 9 * 60)
+
+
+def support_target_options(f: Any) -> Any:
+    f = click.option("--support-resolution-days", type=click.FloatRange(min=0, min_open=True),
+                     help="Support: resolution within this many business days (default 3).")(f)
+    return click.option("--support-first-response-hours", type=click.FloatRange(min=0, min_open=True),
+                        help="Support: first response within this many business hours (default 4).")(f)
+
+
 @agreements.command("sign")
 @click.argument("licensee_id")
 @click.option("--signed-on", required=True, callback=parse_day, help="Signing date, YYYY-MM-DD.")
@@ -126,11 +142,13 @@ def agreements() -> None:
 @click.option("--seats", type=click.IntRange(0, 10_000), required=True, help="Agent seats.")
 @click.option("--payment-terms", type=click.IntRange(0, 365), default=30, show_default=True, help="Net days.")
 @click.option("--notice-address", required=True, help="Where notices go (clause 13.1).")
+@support_target_options
 @json_option
 @pass_ctx
 def agreements_sign(ctx: Context, licensee_id: str, signed_on: date, effective: date | None, years: int,
                     place: str, signatories: tuple[str, ...], channels: frozenset[Channel], seats: int,
-                    payment_terms: int, notice_address: str, as_json: bool) -> None:
+                    payment_terms: int, notice_address: str, support_first_response_hours: float | None,
+                    support_resolution_days: float | None, as_json: bool) -> None:
     """Record a signed agreement; the license runs from its effective date for its term."""
     parsed = []
     for text in signatories:
@@ -142,7 +160,8 @@ def agreements_sign(ctx: Context, licensee_id: str, signed_on: date, effective: 
     view = ctx.services.licensing.sign(licensee_id, AgreementDraft(
         signed_on=signed_on, signatories=tuple(parsed), place=place, effective_date=effective or signed_on,
         term_years=years, channels=channels, seats=seats, payment_terms_days=payment_terms,
-        notice_address=notice_address), ctx.actor)
+        notice_address=notice_address,
+        support_targets=_support_targets(support_first_response_hours, support_resolution_days)), ctx.actor)
     out(view.as_dict(), as_json, lambda _: _license_text(view))
 
 
@@ -193,14 +212,18 @@ def licenses_extend(ctx: Context, licensee_id: str, years: int, start: date | No
 @click.option("--payment-terms", type=click.IntRange(0, 365))
 @click.option("--notice-address")
 @click.option("--note", default="", help="What the amendment is, for the record.")
+@support_target_options
 @json_option
 @pass_ctx
 def licenses_amend(ctx: Context, licensee_id: str, effective: date, channels: frozenset[Channel] | None,
                    seats: int | None, payment_terms: int | None, notice_address: str | None, note: str,
+                   support_first_response_hours: float | None, support_resolution_days: float | None,
                    as_json: bool) -> None:
-    """Amend channels, seats, payment terms or notice address from a date (clause 10)."""
+    """Amend channels, seats, payment terms, notice address or support targets from a date (clause 10)."""
     view = ctx.services.licensing.amend(licensee_id, effective, ctx.actor, channels=channels, seats=seats,
-                                        payment_terms_days=payment_terms, notice_address=notice_address, note=note)
+                                        payment_terms_days=payment_terms, notice_address=notice_address, note=note,
+                                        support_targets=_support_targets(support_first_response_hours,
+                                                                         support_resolution_days))
     out(view.as_dict(), as_json, lambda _: _license_text(view))
 
 

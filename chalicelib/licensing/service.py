@@ -103,8 +103,10 @@ class LicensingService:
         checks.check_agreement(draft)
         agreement = Agreement(licensee_id, new_id("agr"), draft.signed_on, draft.signatories, draft.place,
                               draft.effective_date, draft.term_years)
+        checks.check_support_targets(draft.support_targets)
+        first, resolution = draft.support_targets or (None, None)
         terms = model.Terms(1, draft.effective_date, draft.channels, draft.seats, draft.payment_terms_days,
-                            draft.notice_address, "as signed")
+                            draft.notice_address, "as signed", first, resolution)
         period = model.period_for(1, draft.effective_date, draft.term_years, "initial")
         self.store.sign(agreement, terms, period, self._audit(licensee_id, "agreement.signed", actor, {
             "agreement_id": agreement.agreement_id, "signed_on": draft.signed_on, "place": draft.place,
@@ -132,14 +134,16 @@ class LicensingService:
 
     def amend(self, licensee_id: str, effective_date: date, actor: str, *, channels: frozenset[Channel] | None = None,
               seats: int | None = None, payment_terms_days: int | None = None, notice_address: str | None = None,
-              note: str = "") -> LicenseView:
-        """Clause 10: change channels, seats, payment terms or notice address from a date; history is kept."""
+              note: str = "", support_targets: tuple[int, int] | None = None) -> LicenseView:
+        """Clause 10: change channels, seats, payment terms, notice address or the support targets (clause 3.2,
+        business minutes to first response and to resolution) from a date; history is kept."""
         lic = self._license(licensee_id)
         self._refuse_if_terminated(lic)
         if effective_date < lic.agreement.effective_date:
             raise InvalidInput("An amendment cannot take effect before the agreement does.",
                                code="AMENDMENT_BEFORE_AGREEMENT")
-        if channels is None and seats is None and payment_terms_days is None and notice_address is None:
+        if channels is None and seats is None and payment_terms_days is None and notice_address is None \
+                and support_targets is None:
             raise InvalidInput("The amendment changes nothing.", code="EMPTY_AMENDMENT")
         base = model.terms_on(lic, effective_date)
         if notice_address is not None and not model.is_email(notice_address):
@@ -147,11 +151,13 @@ class LicensingService:
                                code="INVALID_NOTICE_ADDRESS")
         terms = model.amended(base, max(t.version for t in lic.terms) + 1, effective_date, channels=channels,
                               seats=seats, payment_terms_days=payment_terms_days, notice_address=notice_address,
-                              note=note)
+                              note=note, support_targets=support_targets)
         checks.check_terms(terms.channels, terms.seats, terms.payment_terms_days)
+        checks.check_support_targets(support_targets)
         self.store.add_terms(lic, terms, self._audit(licensee_id, "agreement.amended", actor, {
             "version": terms.version, "effective_date": effective_date, "channels": sorted(terms.channels),
-            "seats": terms.seats, "payment_terms_days": terms.payment_terms_days, "note": note}))
+            "seats": terms.seats, "payment_terms_days": terms.payment_terms_days, "note": note,
+            "support_targets": list(support_targets) if support_targets else None}))
         return self._changed(AgreementAmended(licensee_id, effective_date))
 
     def suspend(self, licensee_id: str, reason: str, actor: str) -> LicenseView:

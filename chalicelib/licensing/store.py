@@ -103,6 +103,8 @@ class TermsItem(LicensingItem, discriminator="terms"):
     payment_terms_days = NumberAttribute()
     notice_address = UnicodeAttribute()
     note = UnicodeAttribute(default="")
+    support_first_response_minutes = NumberAttribute(null=True)  # absent: the standard support targets
+    support_resolution_minutes = NumberAttribute(null=True)
 
 
 class PeriodItem(LicensingItem, discriminator="period"):
@@ -350,7 +352,12 @@ def _terms(item: TermsItem) -> Terms:
     return Terms(version=int(item.version), effective_date=date.fromisoformat(item.effective_date),
                  channels=frozenset(Channel(str(c)) for c in item.channels), seats=int(item.seats),
                  payment_terms_days=int(item.payment_terms_days), notice_address=item.notice_address,
-                 note=item.note)
+                 note=item.note, support_first_response_minutes=_minutes(item.support_first_response_minutes),
+                 support_resolution_minutes=_minutes(item.support_resolution_minutes))
+
+
+def _minutes(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _terms_item(pk: str, terms: Terms) -> TermsItem:
@@ -358,7 +365,8 @@ def _terms_item(pk: str, terms: Terms) -> TermsItem:
                      effective_date=terms.effective_date.isoformat(),
                      channels=sorted(c.value for c in terms.channels), seats=terms.seats,
                      payment_terms_days=terms.payment_terms_days, notice_address=terms.notice_address,
-                     note=terms.note)
+                     note=terms.note, support_first_response_minutes=terms.support_first_response_minutes,
+                     support_resolution_minutes=terms.support_resolution_minutes)
 
 
 def _period_item(pk: str, period: Period) -> PeriodItem:

@@ -22,6 +22,7 @@ class AgreementDraft:
     seats: int
     payment_terms_days: int
     notice_address: str
+    support_targets: tuple[int, int] | None = None  # first response, resolution, in business minutes (3.2)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def _terms_dict(terms: model.Terms) -> dict[str, Any]:
     return {"version": terms.version, "effective_date": terms.effective_date.isoformat(),
             "channels": sorted(c.value for c in terms.channels), "seats": terms.seats,
             "payment_terms_days": terms.payment_terms_days, "notice_address": terms.notice_address,
-            "note": terms.note}
+            "note": terms.note, "support_first_response_minutes": terms.support_first_response_minutes,
+            "support_resolution_minutes": terms.support_resolution_minutes}
 
 
 def key_dict(key: KeyRecord) -> dict[str, Any]:

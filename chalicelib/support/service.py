@@ -26,19 +26,26 @@ from chalicelib.support.workdays import DayOverride, WorkCalendar, parse_schedul
 ForceMajeureDays = Callable[[str], Sequence[tuple[date, date]]]
 # Whether a licensee with an agreement exists (staff record requests for licensees only).
 LicenseeKnown = Callable[[str], bool]
+# The support targets a licensee's agreement sets on a day (clause 3.2: at signing or by amendment), if any;
+# and how staff record new ones (an amendment of the agreement from today). Licensing answers both.
+AgreedTargets = Callable[[str, date], Targets | None]
+AmendTargets = Callable[[str, Targets, str], None]
 
 CALENDAR_CACHE_SECONDS = 300.0
 
 
 class SupportService:
     def __init__(self, store: SupportStore, clock: Clock, tz: ZoneInfo, metrics: MetricsSink,
-                 force_majeure: ForceMajeureDays, licensee_known: LicenseeKnown) -> None:
+                 force_majeure: ForceMajeureDays, licensee_known: LicenseeKnown,
+                 agreed_targets: AgreedTargets | None = None, amend_targets: AmendTargets | None = None) -> None:
         self.store = store
         self.clock = clock
         self.tz = tz
         self.metrics = metrics
         self._force_majeure = force_majeure
         self._licensee_known = licensee_known
+        self._agreed = agreed_targets
+        self._amend = amend_targets
         self._calendar: TtlCache[WorkCalendar] = TtlCache(CALENDAR_CACHE_SECONDS, clock.monotonic, max_entries=1)
 
     # -- merchants -------------------------------------------------------------------------------------------
@@ -56,7 +63,7 @@ class SupportService:
         if via == "cli" and not self._licensee_known(licensee_id):
             raise NotFound(f"No licensee {licensee_id} with an agreement.", code="LICENSEE_NOT_FOUND")
         request = model.new_request(new_id("sup"), licensee_id, subject, text, category, opened_at, actor, via,
-                                    self.store.targets(licensee_id) or Targets())
+                                    self.targets(licensee_id, opened_at.astimezone(self.tz).date()))
         self.store.open(request, self._audit(request, "support.opened", actor,
                                              {"request": request.request_id, "category": request.category.value,
                                               "via": via}), mail_key)
@@ -103,15 +110,24 @@ class SupportService:
         return self._change(request, model.close(changed, now), "support.closed", actor)
 
     def set_targets(self, licensee_id: str, targets: Targets, actor: str) -> dict[str, int]:
-        """The targets of a licensee's agreement, for requests opened from now on."""
+        """New targets for a licensee, for requests opened from now on: an amendment of its agreement from today
+        (clause 3.2 puts the targets in the agreement), recorded and audited by licensing."""
         if not self._licensee_known(licensee_id):
             raise NotFound(f"No licensee {licensee_id} with an agreement.", code="LICENSEE_NOT_FOUND")
-        self.store.set_targets(licensee_id, targets, AuditRecord(f"licensee:{licensee_id}", "support.targets_set",
-                                                                 actor, self.clock.now(), targets.as_dict()))
+        if self._amend is not None:
+            self._amend(licensee_id, targets, actor)
+        else:
+            self.store.set_targets(licensee_id, targets, AuditRecord(f"licensee:{licensee_id}",
+                                                                     "support.targets_set", actor, self.clock.now(),
+                                                                     targets.as_dict()))
         return targets.as_dict()
 
-    def targets(self, licensee_id: str) -> Targets:
-        return self.store.targets(licensee_id) or Targets()
+    def targets(self, licensee_id: str, day: date | None = None) -> Targets:
+        """The targets on a day (default today): the agreement's, else those staff set before targets were part
+        of the agreement (still honoured, clause 6.2), else the standard ones."""
+        agreed = self._agreed(licensee_id, day or self.clock.now().astimezone(self.tz).date()) if self._agreed \
+            else None
+        return agreed or self.store.targets(licensee_id) or Targets()
 
     # -- the scheduled check ------------------------------------------------------------------------------------
     def check(self, now: datetime) -> dict[str, Any]:
