@@ -91,4 +91,8 @@ def test_staff_answer_every_licensees_requests_in_the_licensors_workspace(site: 
     card.locator(".staff-close").click()
     expect(page.locator(f".support-request[data-request={opened['id']}]")).to_have_count(0, timeout=WAIT_MS)
     assert json.loads(kefu("support", "show", opened["id"], "--json"))["status"] == "closed"
+    page.locator("#language").select_option("en")
+    expect(page.locator(".staff-desk h2")).to_have_text("Support desk: requests of every licensee", timeout=WAIT_MS)
+    expect(page.locator("nav button[data-tab=conversations]")).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "support-staff-en.png"), full_page=True)
     assert errors == []

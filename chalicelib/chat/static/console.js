@@ -142,7 +142,7 @@
   $("language").addEventListener("change", function () {
     try { localStorage.setItem(LOCALE, $("language").value); } catch (e) { /* this page only */ }
     useLanguage($("language").value).then(function () {
-      if (state.key && state.me) { loadList(true); if (state.current) { openConversation(state.current, true); } }
+      if (state.key && state.me && state.me.role !== "staff") { loadList(true); if (state.current) { openConversation(state.current, true); } }
     });
   });
 
@@ -379,7 +379,7 @@
   });
   $("search").addEventListener("search", function () { if (!$("search").value.trim()) { state.searching = null; loadList(true); } });
 
-  window.kefuConsole.inboxChanged = function () { if (state.me && !state.searching) { return loadList(false); } };
+  window.kefuConsole.inboxChanged = function () { if (state.me && state.me.role !== "staff" && !state.searching) { return loadList(false); } };
 
   function openConversation(id, refresh) {
     seen("chat:" + id);
