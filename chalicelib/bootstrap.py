@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from chalicelib.operations.service import OperationsService
     from chalicelib.phone.service import PhoneService
     from chalicelib.realtime.service import RealtimeService
+    from chalicelib.support.desk import SupportDesk
     from chalicelib.support.service import SupportService
     from chalicelib.training.service import TrainingService
 
@@ -133,6 +134,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
                      blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
     # per_session training fees bill the sessions training records as delivered (clause 3.3).
     billing.sessions = built.training
+    # Mail to the licensor's support address opens technical-support requests (clause 3.2).
+    mail.use_support_desk(settings.licensor_support_address, lambda parsed, key: _desk(built).receive(parsed, key))
     return built
 
 
@@ -173,6 +176,8 @@ def _phone(built: Services) -> PhoneService:
 
 def _support(built: Services) -> SupportService:
     """Support reads force majeure through billing's public list of periods (clause 13.5), not its storage."""
+    from chalicelib.licensing.model import terms_on
+    from chalicelib.support.model import Targets
     from chalicelib.support.service import SupportService
     from chalicelib.support.store import SupportStore
 
@@ -180,8 +185,29 @@ def _support(built: Services) -> SupportService:
         return [(p.days.start, p.days.end) for p in built.billing.force_majeure()
                 if p.licensee_id in (None, licensee_id)]
 
+    def agreed(licensee_id: str, day: date) -> Targets | None:
+        lic = built.licensing.license(licensee_id)
+        terms = terms_on(lic, day) if lic is not None else None
+        if terms is None or terms.support_first_response_minutes is None or terms.support_resolution_minutes is None:
+            return None
+        return Targets(terms.support_first_response_minutes, terms.support_resolution_minutes)
+
+    def amend(licensee_id: str, targets: Targets, actor: str) -> None:
+        built.licensing.amend(licensee_id, built.clock.now().astimezone(built.settings.timezone).date(), actor,
+                              support_targets=(targets.first_response_minutes, targets.resolution_minutes),
+                              note="support targets")
+
     return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
-                          partial(_has_agreement, built))
+                          partial(_has_agreement, built), agreed, amend)
+
+
+def _desk(built: Services) -> SupportDesk:
+    from chalicelib.support.desk import SupportDesk, senders_of
+
+    def licensees() -> list[str]:
+        return [row["licensee_id"] for row in built.licensing.licensees()]
+
+    return SupportDesk(built.support, senders_of(licensees, built.licensing.license))
 
 
 def _has_agreement(built: Services, licensee_id: str) -> bool:

@@ -122,6 +122,11 @@ SUPPORT_TARGETS = Metric("SupportTargets", "Count", ("target", "state"), "suppor
                          "their due time", alarm_on=(("state", "breached"),),
                          runbook="`./kefu support list` shows the request with BREACHED; answer it (`./kefu support "
                                  "reply`) and tell the licensee why; the breach stays recorded as evidence.")
+SUPPORT_APPROACHING = Metric("SupportTargetsApproaching", "Count", ("target",), "support",
+                             "Support targets (first_response, resolution) past 80 % of their business minutes, "
+                             "announced once per request and target", alarm_on=(),
+                             runbook="`./kefu support list` (or the console's Support tab with a staff key) shows "
+                                     "the request and its due time; answer or resolve it before it is breached.")
 SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", ("year",), "support",
                                   "From 1 December: next year's support calendar is still provisional; import the "
                                   "State Council's schedule", alarm_on=(),
@@ -132,7 +137,8 @@ CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CH
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
                                  CHAT_REFUSALS, API_ERRORS, REALTIME_PUSHES, PHONE_CALLS, PHONE_ANSWER_SECONDS,
-                                 PHONE_EVENTS, PHONE_EVENTS_HELD, SUPPORT_TARGETS, SUPPORT_CALENDAR_MISSING)
+                                 PHONE_EVENTS, PHONE_EVENTS_HELD, SUPPORT_TARGETS, SUPPORT_APPROACHING,
+                                 SUPPORT_CALENDAR_MISSING)
 
 
 def dimension_set(metric: Metric) -> tuple[str, ...]:

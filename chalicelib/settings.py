@@ -58,12 +58,18 @@ class Settings:
     realtime_endpoint: str = ""
     realtime_connection_hours: int = 2  # a connection's record expires after this (API Gateway closes at 2 h)
     support_table: str = "kefu-local-support"  # technical-support requests, training sessions, support calendar
+    support_desk_address: str = ""  # the licensor's own support address (default helpdesk@<mail domain>)
     metrics_file: Path | None = None  # where local mode keeps its EMF lines (KEFU_METRICS=file)
     failed_events: str = "folder"  # folder (data_dir/failed) | sqs (the stage's on-failure destination queue)
     # Where SES stores raw inbound mail, when it receives in another region than the main one (SES receives
     # only in some regions; infra/ingress.py): that region's bucket. Unset: the mail bucket, in this region.
     inbound_bucket: str | None = None
     receiving_region: str | None = None
+
+    @property
+    def licensor_support_address(self) -> str:
+        """Mail to this address opens (or threads into) a technical-support request to the licensor (clause 3.2)."""
+        return (self.support_desk_address or f"helpdesk@{self.mail_domain}").strip().lower()
 
     @property
     def raw_mail_bucket(self) -> str:
@@ -117,6 +123,7 @@ class Settings:
             realtime_url=env.get("KEFU_REALTIME_URL", ""),
             realtime_endpoint=env.get("KEFU_REALTIME_ENDPOINT", ""),
             support_table=env.get("KEFU_TABLE_SUPPORT", f"kefu-{stage}-support"),
+            support_desk_address=env.get("KEFU_SUPPORT_DESK_ADDRESS", ""),
             failed_events=env.get("KEFU_FAILED_EVENTS", "folder"),
             metrics_file=(Path(env.get("KEFU_DATA_DIR", ".data")) / "metrics" / "emf.jsonl"
                           if env.get("KEFU_METRICS") == "file" else None),

@@ -160,10 +160,13 @@ def recordings_read(t: Targets) -> list[iam.PolicyStatement]:
 
 def connect_describe(t: Targets) -> list[iam.PolicyStatement]:
     """DescribeContact on contacts of any Connect instance of the account (each merchant brings its own
-    instance, routed in the phone table); no other Connect action."""
+    instance, routed in the phone table), and DescribeQueue / DescribeUser to name a call's queue and agent;
+    no other Connect action."""
+    instances = f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/*/"
     return [iam.PolicyStatement(sid="ConnectDescribeContact", actions=["connect:DescribeContact"],
-                                resources=[f"arn:{Aws.PARTITION}:connect:{Aws.REGION}:{Aws.ACCOUNT_ID}:instance/*/"
-                                           "contact/*"])]
+                                resources=[f"{instances}contact/*"]),
+            iam.PolicyStatement(sid="ConnectNames", actions=["connect:DescribeQueue", "connect:DescribeUser"],
+                                resources=[f"{instances}queue/*", f"{instances}agent/*"])]
 
 
 def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:

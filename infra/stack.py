@@ -501,6 +501,9 @@ class KefuStack(Stack):
             (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",
              "DescribeContact on the account's Connect instances, whose ids merchants bring; the phone table "
              "routes each instance to one merchant."),
+            (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/(queue|agent)\/\*$/g",
+             "DescribeQueue and DescribeUser name the queue and agent a contact event carries by id, on the "
+             "account's Connect instances, whose ids merchants bring."),
             (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
              "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),

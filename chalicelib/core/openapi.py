@@ -73,6 +73,7 @@ VISITOR = "visitorToken"  # with the widget key: the shopper's token from the fi
 AGENT = "agentKey"        # an agent's secret key
 ADMIN = "adminKey"        # a merchant administrator's key
 LINK = "signedLink"       # a link the API signed and handed out (its query carries the signature)
+STAFF = "staffKey"        # a licensor staff key: the licensor's workspace, every licensee's support requests
 SECURITY_SCHEMES: dict[str, Schema] = {
     WIDGET: {"type": "apiKey", "in": "header", "name": "X-Widget-Key",
              "description": "The storefront's public widget key; the request's Origin must be one of the key's."},
@@ -81,6 +82,8 @@ SECURITY_SCHEMES: dict[str, Schema] = {
     AGENT: {"type": "http", "scheme": "bearer", "description": "An agent key (Authorization: Bearer <key>)."},
     ADMIN: {"type": "http", "scheme": "bearer",
             "description": "A merchant administrator's key (Authorization: Bearer <key>)."},
+    STAFF: {"type": "http", "scheme": "bearer",
+            "description": "A licensor staff key from `./kefu keys issue-staff` (Authorization: Bearer <key>)."},
     LINK: {"type": "apiKey", "in": "query", "name": "sig",
            "description": "The signature of a link handed out by the API, with its `exp` and `m`."},
 }

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import services
 from chalicelib.core.http import body_fields, json_response
-from chalicelib.licensing.guard import identify_agent
+from chalicelib.licensing.guard import identify_agent, require_staff
 from chalicelib.licensing.model import Channel
 
 licensing_api = Blueprint(__name__)
@@ -26,9 +26,17 @@ def validate_key() -> Response:
 def own_license() -> Response:
     """The calling merchant's license as its agents' console shows it. Answers whatever the status, so
     that a suspended merchant can see why; only an unknown key is refused."""
-    from chalicelib.licensing.service import key_dict
+    from chalicelib.licensing.views import key_dict
 
     validation = identify_agent(licensing_api.current_request, services().licensing, None)
     assert validation.key is not None
     return json_response({"licensee_id": validation.licensee_id, **validation.public(),
                           "key": key_dict(validation.key)})
+
+
+@licensing_api.route("/v1/staff/me", methods=["GET"])
+def staff_me() -> Response:
+    """Who holds this licensor staff key: the console signs staff in to the licensor's workspace with it."""
+    staff = require_staff(licensing_api.current_request, services().licensing)
+    return json_response({"key_id": staff.key_id, "name": staff.agent_name, "email": staff.agent_email,
+                          "role": "staff", "timezone": services().settings.timezone.key})

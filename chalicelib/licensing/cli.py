@@ -9,7 +9,7 @@ import click
 
 from chalicelib.core.cli import Context, json_option, out, parse_day, pass_ctx
 from chalicelib.licensing.model import Channel, Party, Role, Signatory
-from chalicelib.licensing.service import AgreementDraft, LicenseView, key_dict
+from chalicelib.licensing.views import AgreementDraft, LicenseView, key_dict
 
 
 def _channels(_: click.Context, __: click.Parameter, value: str | None) -> frozenset[Channel] | None:
@@ -114,6 +114,22 @@ def agreements() -> None:
     """Signing the license agreement (clauses 4.1, 14)."""
 
 
+def _support_targets(hours: float | None, days: float | None) -> tuple[int, int] | None:
+    """Clause 3.2's targets as agreed, in business minutes (a business day is 09:00-18:00, 9 hours)."""
+    if hours is None and days is None:
+        return None
+    if hours is None or days is None:
+        raise click.UsageError("Give both --support-first-response-hours and --support-resolution-days.")
+    return round(hours * 60), round(days * 9 * 60)
+
+
+def support_target_options(f: Any) -> Any:
+    f = click.option("--support-resolution-days", type=click.FloatRange(min=0, min_open=True),
+                     help="Support: resolution within this many business days (default 3).")(f)
+    return click.option("--support-first-response-hours", type=click.FloatRange(min=0, min_open=True),
+                        help="Support: first response within this many business hours (default 4).")(f)
+
+
 @agreements.command("sign")
 @click.argument("licensee_id")
 @click.option("--signed-on", required=True, callback=parse_day, help="Signing date, YYYY-MM-DD.")
@@ -126,11 +142,13 @@ def agreements() -> None:
 @click.option("--seats", type=click.IntRange(0, 10_000), required=True, help="Agent seats.")
 @click.option("--payment-terms", type=click.IntRange(0, 365), default=30, show_default=True, help="Net days.")
 @click.option("--notice-address", required=True, help="Where notices go (clause 13.1).")
+@support_target_options
 @json_option
 @pass_ctx
 def agreements_sign(ctx: Context, licensee_id: str, signed_on: date, effective: date | None, years: int,
                     place: str, signatories: tuple[str, ...], channels: frozenset[Channel], seats: int,
-                    payment_terms: int, notice_address: str, as_json: bool) -> None:
+                    payment_terms: int, notice_address: str, support_first_response_hours: float | None,
+                    support_resolution_days: float | None, as_json: bool) -> None:
     """Record a signed agreement; the license runs from its effective date for its term."""
     parsed = []
     for text in signatories:
@@ -142,7 +160,8 @@ def agreements_sign(ctx: Context, licensee_id: str, signed_on: date, effective: 
     view = ctx.services.licensing.sign(licensee_id, AgreementDraft(
         signed_on=signed_on, signatories=tuple(parsed), place=place, effective_date=effective or signed_on,
         term_years=years, channels=channels, seats=seats, payment_terms_days=payment_terms,
-        notice_address=notice_address), ctx.actor)
+        notice_address=notice_address,
+        support_targets=_support_targets(support_first_response_hours, support_resolution_days)), ctx.actor)
     out(view.as_dict(), as_json, lambda _: _license_text(view))
 
 
@@ -193,14 +212,18 @@ def licenses_extend(ctx: Context, licensee_id: str, years: int, start: date | No
 @click.option("--payment-terms", type=click.IntRange(0, 365))
 @click.option("--notice-address")
 @click.option("--note", default="", help="What the amendment is, for the record.")
+@support_target_options
 @json_option
 @pass_ctx
 def licenses_amend(ctx: Context, licensee_id: str, effective: date, channels: frozenset[Channel] | None,
                    seats: int | None, payment_terms: int | None, notice_address: str | None, note: str,
+                   support_first_response_hours: float | None, support_resolution_days: float | None,
                    as_json: bool) -> None:
-    """Amend channels, seats, payment terms or notice address from a date (clause 10)."""
+    """Amend channels, seats, payment terms, notice address or support targets from a date (clause 10)."""
     view = ctx.services.licensing.amend(licensee_id, effective, ctx.actor, channels=channels, seats=seats,
-                                        payment_terms_days=payment_terms, notice_address=notice_address, note=note)
+                                        payment_terms_days=payment_terms, notice_address=notice_address, note=note,
+                                        support_targets=_support_targets(support_first_response_hours,
+                                                                         support_resolution_days))
     out(view.as_dict(), as_json, lambda _: _license_text(view))
 
 
@@ -245,7 +268,7 @@ def licenses_validate(ctx: Context, key: str, channel: str | None, as_json: bool
 # -- keys --------------------------------------------------------------------------------------------------
 @click.group()
 def keys() -> None:
-    """Widget keys (public, bound to origins) and agent keys (secret, one seat each)."""
+    """Widget keys (public, bound to origins), agent keys (secret, one seat each) and the licensor's staff keys."""
 
 
 @keys.command("issue-widget")
@@ -297,6 +320,40 @@ def keys_list(ctx: Context, licensee_id: str, as_json: bool) -> None:
 def keys_revoke(ctx: Context, licensee_id: str, key_id: str, as_json: bool) -> None:
     """Revoke a key; it stops working within the cache TTL."""
     key = ctx.services.licensing.revoke_key(licensee_id, key_id, ctx.actor)
+    out(key_dict(key), as_json, lambda d: f"revoked {d['key_id']} at {d['revoked_at']}")
+
+
+@keys.command("issue-staff")
+@click.option("--name", required=True, help="The staff member's name, shown to merchants on answers.")
+@click.option("--email", required=True, help="The staff member's email.")
+@json_option
+@pass_ctx
+def keys_issue_staff(ctx: Context, name: str, email: str, as_json: bool) -> None:
+    """Issue a licensor staff key: it signs in to the licensor's workspace (the console's Support tab, every
+    licensee's requests). Shown once: only its hash is stored."""
+    issued = ctx.services.licensing.staff.issue(name, email, ctx.actor)
+    out({**key_dict(issued.key), "key": issued.secret}, as_json,
+        lambda d: f"{d['key']}\n(staff key id {d['key_id']}; shown once, store it now)")
+
+
+@keys.command("staff")
+@json_option
+@pass_ctx
+def keys_staff(ctx: Context, as_json: bool) -> None:
+    """List the licensor's staff keys (never their secrets)."""
+    rows = [key_dict(k) for k in ctx.services.licensing.staff.listed()]
+    out(rows, as_json, lambda rs: "\n".join(
+        f"{r['key_id']}  {r['prefix']}…  {'active' if r['active'] else 'revoked ' + r['revoked_at']}  "
+        f"{r['staff_name']} <{r['staff_email']}>" for r in rs) or "no staff keys")
+
+
+@keys.command("revoke-staff")
+@click.argument("key_id")
+@json_option
+@pass_ctx
+def keys_revoke_staff(ctx: Context, key_id: str, as_json: bool) -> None:
+    """Revoke a staff key; it stops at once here and within the cache TTL in running functions."""
+    key = ctx.services.licensing.staff.revoke(key_id, ctx.actor)
     out(key_dict(key), as_json, lambda d: f"revoked {d['key_id']} at {d['revoked_at']}")
 
 

@@ -44,7 +44,14 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def _refuse_staff(validation: Validation) -> None:
+    if validation.staff:
+        raise Forbidden("This is a licensor staff key: it opens the licensor's workspace, not a shop's.",
+                        code="STAFF_KEY")
+
+
 def _principal(validation: Validation, kind: KeyKind) -> Principal:
+    _refuse_staff(validation)
     if validation.code is Code.UNKNOWN_KEY or validation.key is None or validation.licensee_id is None:
         raise Unauthorized(_MESSAGES[Code.UNKNOWN_KEY], code=Code.UNKNOWN_KEY.value)
     bind(merchant_id=validation.licensee_id)
@@ -61,6 +68,7 @@ def identify_agent(request: Request, licensing: LicensingService, channel: Chann
     if secret is None:
         raise Unauthorized("Send your agent key as 'Authorization: Bearer <key>'.", code="MISSING_KEY")
     validation = licensing.validate(secret, channel)
+    _refuse_staff(validation)
     if validation.key is None or validation.licensee_id is None:
         raise Unauthorized(_MESSAGES[Code.UNKNOWN_KEY], code=Code.UNKNOWN_KEY.value)
     bind(merchant_id=validation.licensee_id)
@@ -80,6 +88,21 @@ def require_admin(request: Request, licensing: LicensingService) -> Principal:
     if not principal.key.is_admin:
         raise Forbidden("Only the shop's administrators may do this.", code="ADMIN_ONLY")
     return principal
+
+
+def require_staff(request: Request, licensing: LicensingService) -> KeyRecord:
+    """A licensor staff key (`./kefu keys issue-staff`), sent as `Authorization: Bearer <key>`. Merchants' keys
+    are refused with STAFF_ONLY: they never reach the licensor's workspace."""
+    secret = bearer(request)
+    if secret is None:
+        raise Unauthorized("Send your staff key as 'Authorization: Bearer <key>'.", code="MISSING_KEY")
+    staff = licensing.staff.identify(secret)
+    if staff is not None:
+        bind(staff_key=staff.key_id)
+        return staff
+    if licensing.validate(secret, None).key is not None:
+        raise Forbidden("Only the licensor's staff may do this.", code="STAFF_ONLY")
+    raise Unauthorized(_MESSAGES[Code.UNKNOWN_KEY], code=Code.UNKNOWN_KEY.value)
 
 
 def require_widget(request: Request, licensing: LicensingService, channel: Channel = Channel.CHAT) -> Principal:

@@ -47,6 +47,11 @@ class Code(StrEnum):
 class KeyKind(StrEnum):
     WIDGET = "widget"  # public, bound to allowed origins
     AGENT = "agent"    # secret, one per agent, counted against seats
+    STAFF = "staff"    # secret, one per member of the licensor's staff: the licensor's workspace, no merchant's
+
+
+# Who a staff key belongs to in key lookups: the licensor, never a merchant (licensee ids never start with "@").
+STAFF_OWNER = "@licensor"
 
 
 class Role(StrEnum):
@@ -121,6 +126,10 @@ class Terms:
     payment_terms_days: int
     notice_address: str
     note: str = ""
+    # Clause 3.2: technical support's first-response and resolution targets in business minutes, as agreed at
+    # signing or by amendment; None: the standard targets (terms recorded before targets were agreed, too).
+    support_first_response_minutes: int | None = None
+    support_resolution_minutes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -324,8 +333,11 @@ def next_period(lic: License, years: int, start: date | None = None) -> Period:
 
 def amended(current: Terms, version: int, effective_date: date, *, channels: frozenset[Channel] | None = None,
             seats: int | None = None, payment_terms_days: int | None = None,
-            notice_address: str | None = None, note: str = "") -> Terms:
+            notice_address: str | None = None, note: str = "",
+            support_targets: tuple[int, int] | None = None) -> Terms:
     """Clause 10: an amendment is a new version; what it does not change is inherited."""
+    first, resolution = support_targets or (current.support_first_response_minutes,
+                                            current.support_resolution_minutes)
     return replace(
         current,
         version=version,
@@ -335,4 +347,6 @@ def amended(current: Terms, version: int, effective_date: date, *, channels: fro
         payment_terms_days=current.payment_terms_days if payment_terms_days is None else payment_terms_days,
         notice_address=current.notice_address if notice_address is None else notice_address,
         note=note,
+        support_first_response_minutes=first,
+        support_resolution_minutes=resolution,
     )

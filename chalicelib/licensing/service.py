@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +13,7 @@ from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.ids import new_id, new_secret, secret_hash
 from chalicelib.core.observability import logger
-from chalicelib.licensing import model
+from chalicelib.licensing import checks, model
 from chalicelib.licensing.events import (
     AgreementAmended,
     KeyIssued,
@@ -38,124 +36,17 @@ from chalicelib.licensing.model import (
     LicenseEvent,
     Party,
     Role,
-    Signatory,
     Status,
 )
+from chalicelib.licensing.staff import StaffKeys
 from chalicelib.licensing.store import LicensingStore
+from chalicelib.licensing.views import AgreementDraft, IssuedKey, LicenseView, Validation
 from chalicelib.metrics import LICENSE_CHANGES, LICENSE_VALIDATIONS, MetricsSink
 
 MAX_ORIGINS = 20
 # A key nobody knows is remembered for a shorter time, so a key issued elsewhere works quickly.
 UNKNOWN_KEY_TTL_SECONDS = 10.0
 
-
-
-@dataclass(frozen=True)
-class AgreementDraft:
-    signed_on: date
-    signatories: tuple[Signatory, ...]
-    place: str
-    effective_date: date
-    term_years: int
-    channels: frozenset[Channel]
-    seats: int
-    payment_terms_days: int
-    notice_address: str
-
-
-@dataclass(frozen=True)
-class IssuedKey:
-    """A new key. `secret` is shown once and never stored."""
-
-    key: KeyRecord
-    secret: str
-
-
-@dataclass(frozen=True)
-class Validation:
-    code: Code
-    status: Status | None
-    licensee_id: str | None = None
-    key: KeyRecord | None = None
-    ends_on: date | None = None
-    channels: frozenset[Channel] = frozenset()
-
-    @property
-    def valid(self) -> bool:
-        return self.code is Code.VALID
-
-    def public(self) -> dict[str, Any]:
-        """What a merchant's integration may see: nothing about licenses it holds no key to."""
-        return {
-            "valid": self.valid,
-            "code": self.code.value,
-            "status": self.status.value if self.status else None,
-            "ends_on": self.ends_on.isoformat() if self.ends_on else None,
-            "channels": sorted(c.value for c in self.channels),
-        }
-
-
-@dataclass(frozen=True)
-class LicenseView:
-    """A license as staff and the merchant's console see it: the facts and what follows from them today."""
-
-    licensee_id: str
-    party: Party | None
-    license: License
-    status: Status
-    today: date
-
-    @property
-    def terms(self) -> model.Terms:
-        return model.terms_on(self.license, self.today)
-
-    def as_dict(self) -> dict[str, Any]:
-        lic, terms = self.license, self.terms
-        ended = model.termination(lic)
-        return {
-            "licensee_id": self.licensee_id,
-            "licensee": vars(self.party) if self.party else None,
-            "status": self.status.value,
-            "agreement": {
-                "agreement_id": lic.agreement.agreement_id,
-                "signed_on": lic.agreement.signed_on.isoformat(),
-                "place": lic.agreement.place,
-                "signatories": [vars(s) for s in lic.agreement.signatories],
-                "effective_date": lic.agreement.effective_date.isoformat(),
-                "term_years": lic.agreement.term_years,
-            },
-            "starts_on": model.starts_on(lic).isoformat(),
-            "ends_on": model.ends_on(lic).isoformat(),
-            "terms": _terms_dict(terms),
-            "termination_date": ended.effective_date.isoformat() if ended and ended.effective_date else None,
-            "periods": [{"number": p.number, "start": p.start.isoformat(), "end": p.end.isoformat(),
-                         "kind": p.kind} for p in lic.periods],
-            "amendments": [_terms_dict(t) for t in lic.terms],
-            "events": [{"kind": e.kind.value, "at": e.at.isoformat(), "reason": e.reason,
-                        "effective_date": e.effective_date.isoformat() if e.effective_date else None}
-                       for e in lic.events],
-            "keys": [key_dict(k) for k in lic.keys],
-        }
-
-
-def _terms_dict(terms: model.Terms) -> dict[str, Any]:
-    return {"version": terms.version, "effective_date": terms.effective_date.isoformat(),
-            "channels": sorted(c.value for c in terms.channels), "seats": terms.seats,
-            "payment_terms_days": terms.payment_terms_days, "notice_address": terms.notice_address,
-            "note": terms.note}
-
-
-def key_dict(key: KeyRecord) -> dict[str, Any]:
-    """A key as it may be listed: never the secret, only its recognisable prefix."""
-    out: dict[str, Any] = {"key_id": key.key_id, "kind": key.kind.value, "prefix": key.prefix,
-                           "created_at": key.created_at.isoformat(),
-                           "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-                           "active": key.active}
-    if key.kind is KeyKind.WIDGET:
-        out["allowed_origins"] = list(key.allowed_origins)
-    else:
-        out["agent_name"], out["agent_email"], out["role"] = key.agent_name, key.agent_email, key.role.value
-    return out
 
 
 class LicensingService:
@@ -170,6 +61,7 @@ class LicensingService:
             cache_ttl_seconds, clock.monotonic, negative_ttl_seconds=UNKNOWN_KEY_TTL_SECONDS)
         self._licenses: TtlCache[License | None] = TtlCache(cache_ttl_seconds, clock.monotonic)
         self._listeners: list[Listener] = []
+        self.staff = StaffKeys(store, clock, cache_ttl_seconds)  # the licensor's own workspace
 
     def add_listener(self, listener: Listener) -> None:
         """Be told of every stored change (bootstrap wires the areas that follow the license). A listener
@@ -180,7 +72,7 @@ class LicensingService:
     # -- parties (clause 2) ----------------------------------------------------------------------------
     def set_licensor(self, party: Party, actor: str) -> None:
         """Record the licensor's own profile (clause 2.1)."""
-        _check_party(party)
+        checks.check_party(party)
         self.store.save_licensor(party, self._audit("licensor", "licensor.updated", actor, vars(party)))
 
     def licensor(self) -> Party | None:
@@ -188,9 +80,9 @@ class LicensingService:
 
     def create_licensee(self, party: Party, actor: str, licensee_id: str | None = None) -> str:
         """Register a merchant as a licensee (clause 2.2). Returns its id."""
-        _check_party(party)
+        checks.check_party(party)
         licensee_id = licensee_id or new_id("lic")
-        if not _LICENSEE_ID.match(licensee_id):
+        if not checks.LICENSEE_ID.match(licensee_id):
             raise InvalidInput("A licensee id is 3 to 64 letters, digits, '_' or '-'.", code="INVALID_ID")
         audit = self._audit(licensee_id, "licensee.created", actor, {"short_name": party.short_name})
         self.store.create_licensee(licensee_id, party, audit)
@@ -207,12 +99,14 @@ class LicensingService:
                                code="EFFECTIVE_BEFORE_SIGNING")
         if self.store.licensee(licensee_id) is None:
             raise NotFound(f"No licensee {licensee_id}.", code="UNKNOWN_LICENSEE")
-        _check_terms(draft.channels, draft.seats, draft.payment_terms_days)
-        _check_agreement(draft)
+        checks.check_terms(draft.channels, draft.seats, draft.payment_terms_days)
+        checks.check_agreement(draft)
         agreement = Agreement(licensee_id, new_id("agr"), draft.signed_on, draft.signatories, draft.place,
                               draft.effective_date, draft.term_years)
+        checks.check_support_targets(draft.support_targets)
+        first, resolution = draft.support_targets or (None, None)
         terms = model.Terms(1, draft.effective_date, draft.channels, draft.seats, draft.payment_terms_days,
-                            draft.notice_address, "as signed")
+                            draft.notice_address, "as signed", first, resolution)
         period = model.period_for(1, draft.effective_date, draft.term_years, "initial")
         self.store.sign(agreement, terms, period, self._audit(licensee_id, "agreement.signed", actor, {
             "agreement_id": agreement.agreement_id, "signed_on": draft.signed_on, "place": draft.place,
@@ -240,14 +134,16 @@ class LicensingService:
 
     def amend(self, licensee_id: str, effective_date: date, actor: str, *, channels: frozenset[Channel] | None = None,
               seats: int | None = None, payment_terms_days: int | None = None, notice_address: str | None = None,
-              note: str = "") -> LicenseView:
-        """Clause 10: change channels, seats, payment terms or notice address from a date; history is kept."""
+              note: str = "", support_targets: tuple[int, int] | None = None) -> LicenseView:
+        """Clause 10: change channels, seats, payment terms, notice address or the support targets (clause 3.2,
+        business minutes to first response and to resolution) from a date; history is kept."""
         lic = self._license(licensee_id)
         self._refuse_if_terminated(lic)
         if effective_date < lic.agreement.effective_date:
             raise InvalidInput("An amendment cannot take effect before the agreement does.",
                                code="AMENDMENT_BEFORE_AGREEMENT")
-        if channels is None and seats is None and payment_terms_days is None and notice_address is None:
+        if channels is None and seats is None and payment_terms_days is None and notice_address is None \
+                and support_targets is None:
             raise InvalidInput("The amendment changes nothing.", code="EMPTY_AMENDMENT")
         base = model.terms_on(lic, effective_date)
         if notice_address is not None and not model.is_email(notice_address):
@@ -255,11 +151,13 @@ class LicensingService:
                                code="INVALID_NOTICE_ADDRESS")
         terms = model.amended(base, max(t.version for t in lic.terms) + 1, effective_date, channels=channels,
                               seats=seats, payment_terms_days=payment_terms_days, notice_address=notice_address,
-                              note=note)
-        _check_terms(terms.channels, terms.seats, terms.payment_terms_days)
+                              note=note, support_targets=support_targets)
+        checks.check_terms(terms.channels, terms.seats, terms.payment_terms_days)
+        checks.check_support_targets(support_targets)
         self.store.add_terms(lic, terms, self._audit(licensee_id, "agreement.amended", actor, {
             "version": terms.version, "effective_date": effective_date, "channels": sorted(terms.channels),
-            "seats": terms.seats, "payment_terms_days": terms.payment_terms_days, "note": note}))
+            "seats": terms.seats, "payment_terms_days": terms.payment_terms_days, "note": note,
+            "support_targets": list(support_targets) if support_targets else None}))
         return self._changed(AgreementAmended(licensee_id, effective_date))
 
     def suspend(self, licensee_id: str, reason: str, actor: str) -> LicenseView:
@@ -315,7 +213,7 @@ class LicensingService:
         """A public key for the storefront widget, bound to the origins it may be used from."""
         origins = []
         for origin in allowed_origins:
-            normal = _origin_pattern(origin)
+            normal = checks.origin_pattern(origin)
             if normal is None:
                 raise InvalidInput(f"'{origin}' is not a web origin such as https://shop.example.",
                                    code="INVALID_ORIGIN")
@@ -374,6 +272,8 @@ class LicensingService:
         if ref is None:
             return Validation(Code.UNKNOWN_KEY, None)
         licensee_id, key_id = ref
+        if licensee_id == model.STAFF_OWNER:
+            return Validation(Code.UNKNOWN_KEY, None, staff=True)
         lic = self.license(licensee_id)
         if lic is not None and not any(k.key_id == key_id for k in lic.keys):
             # A key issued since this process cached the license: read the license again (strongly) instead
@@ -471,46 +371,3 @@ class LicensingService:
     def _audit(self, licensee_id: str, action: str, actor: str, details: dict[str, Any]) -> AuditRecord:
         return AuditRecord(subject=f"licensee:{licensee_id}", action=action, actor=actor, at=self.clock.now(),
                            details=details)
-
-
-_LICENSEE_ID = re.compile(r"^[A-Za-z0-9_-]{3,64}$")
-
-
-def _check_party(party: Party) -> None:
-    problems = model.party_problems(party)
-    if problems:
-        raise InvalidInput("The party record is incomplete: " + "; ".join(problems) + ".", code="INVALID_PARTY",
-                           details={"problems": problems})
-
-
-def _check_agreement(draft: AgreementDraft) -> None:
-    """Clause 14: signed by both parties, at a place; clause 13.1: notices need an address."""
-    parties = {s.party for s in draft.signatories}
-    if parties != {"licensor", "licensee"} or any(not s.name.strip() for s in draft.signatories):
-        raise InvalidInput("An agreement is signed by a named signatory of the licensor and of the licensee.",
-                           code="SIGNATORIES_REQUIRED")
-    if not draft.place.strip():
-        raise InvalidInput("Record where the agreement was signed.", code="PLACE_REQUIRED")
-    if not model.is_email(draft.notice_address):
-        raise InvalidInput("The notice address must be an email address (clause 13.1).",
-                           code="INVALID_NOTICE_ADDRESS")
-    if not 1 <= draft.term_years <= 10:
-        raise InvalidInput("The term runs 1 to 10 years.", code="OUT_OF_RANGE")
-
-
-def _check_terms(channels: frozenset[Channel], seats: int, payment_terms_days: int) -> None:
-    if not channels:
-        raise InvalidInput("An agreement licenses at least one channel.", code="NO_CHANNELS")
-    if not 0 <= seats <= 10_000:
-        raise InvalidInput("Seats must be between 0 and 10000.", code="OUT_OF_RANGE")
-    if not 0 <= payment_terms_days <= 365:
-        raise InvalidInput("Payment terms must be 0 to 365 days.", code="OUT_OF_RANGE")
-
-
-def _origin_pattern(origin: str) -> str | None:
-    """An allowed origin as stored: normalised, with an optional `*.` wildcard for subdomains."""
-    scheme, sep, rest = origin.strip().partition("://")
-    if sep and rest.startswith("*."):
-        normal = model.normalise_origin(f"{scheme}://wildcard.{rest[2:]}")
-        return normal.replace("://wildcard.", "://*.", 1) if normal else None
-    return model.normalise_origin(origin)

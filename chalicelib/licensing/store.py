@@ -27,6 +27,7 @@ from chalicelib.adapters.dynamodb import Batch
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
 from chalicelib.licensing.model import (
+    STAFF_OWNER,
     Agreement,
     Channel,
     EventKind,
@@ -42,6 +43,7 @@ from chalicelib.licensing.model import (
 )
 
 LICENSOR_PK = "LICENSOR"
+STAFF_PK = "STAFF"  # the licensor's staff keys, in one partition beside the licensor's profile
 
 
 class DirectoryIndex(GlobalSecondaryIndex["LicensingItem"]):
@@ -101,6 +103,8 @@ class TermsItem(LicensingItem, discriminator="terms"):
     payment_terms_days = NumberAttribute()
     notice_address = UnicodeAttribute()
     note = UnicodeAttribute(default="")
+    support_first_response_minutes = NumberAttribute(null=True)  # absent: the standard support targets
+    support_resolution_minutes = NumberAttribute(null=True)
 
 
 class PeriodItem(LicensingItem, discriminator="period"):
@@ -265,11 +269,7 @@ class LicensingStore:
         """Store a new key and its lookup. For an agent key the seat count is checked atomically."""
         pk = _pk(lic.licensee_id)
         with self._change(lic, agent_keys_delta=1 if key.kind is KeyKind.AGENT else 0, seats=seats) as tx:
-            tx.save(KeyItem(
-                pk=pk, sk=f"KEY#{key.key_id}", key_id=key.key_id, key_kind=key.kind.value, key_hash=key_hash,
-                prefix=key.prefix, created_at=key.created_at, allowed_origins=list(key.allowed_origins),
-                agent_name=key.agent_name, agent_email=key.agent_email, role=key.role.value,
-            ), condition=LicensingItem.pk.does_not_exist())
+            tx.save(_key_item(pk, key, key_hash), condition=LicensingItem.pk.does_not_exist())
             tx.save(KeyLookupItem(pk=f"KEYHASH#{key_hash}", sk="KEY", licensee_id=lic.licensee_id,
                                   key_id=key.key_id), condition=LicensingItem.pk.does_not_exist())
             audit_store.add_to(tx, audit)
@@ -281,6 +281,33 @@ class LicensingStore:
         with self._change(lic, agent_keys_delta=-1 if key.kind is KeyKind.AGENT else 0) as tx:
             tx.update(item, actions=[KeyItem.revoked_at.set(audit.at)],
                       condition=KeyItem.revoked_at.does_not_exist())
+            tx.delete(KeyLookupItem(pk=f"KEYHASH#{item.key_hash}", sk="KEY"))
+            audit_store.add_to(tx, audit)
+
+    # -- staff keys (the licensor's workspace) -------------------------------------------------------------
+    def add_staff_key(self, key: KeyRecord, key_hash: str, audit: AuditRecord) -> None:
+        """Store a staff key and its lookup (owned by the licensor, not a merchant), with its audit record."""
+        with dynamodb.transaction("A key with this id exists already.") as tx:
+            tx.save(_key_item(STAFF_PK, key, key_hash), condition=LicensingItem.pk.does_not_exist())
+            tx.save(KeyLookupItem(pk=f"KEYHASH#{key_hash}", sk="KEY", licensee_id=STAFF_OWNER, key_id=key.key_id),
+                    condition=LicensingItem.pk.does_not_exist())
+            audit_store.add_to(tx, audit)
+
+    def staff_keys(self) -> list[KeyRecord]:
+        keys = [_key(i) for i in LicensingItem.query(STAFF_PK, LicensingItem.sk.startswith("KEY#"),
+                                                     consistent_read=True) if isinstance(i, KeyItem)]
+        return sorted(keys, key=lambda k: (k.created_at, k.key_id))
+
+    def staff_key(self, key_id: str, *, consistent: bool = True) -> KeyRecord | None:
+        item = _get(STAFF_PK, f"KEY#{key_id}", consistent=consistent)
+        return _key(item) if isinstance(item, KeyItem) else None
+
+    def revoke_staff_key(self, key: KeyRecord, audit: AuditRecord) -> None:
+        """Revoke under the condition that nobody did meanwhile; the lookup goes, so the secret stops at once."""
+        item = _get(STAFF_PK, f"KEY#{key.key_id}")
+        assert isinstance(item, KeyItem)
+        with dynamodb.transaction("That key was revoked meanwhile.") as tx:
+            tx.update(item, actions=[KeyItem.revoked_at.set(audit.at)], condition=KeyItem.revoked_at.does_not_exist())
             tx.delete(KeyLookupItem(pk=f"KEYHASH#{item.key_hash}", sk="KEY"))
             audit_store.add_to(tx, audit)
 
@@ -325,7 +352,12 @@ def _terms(item: TermsItem) -> Terms:
     return Terms(version=int(item.version), effective_date=date.fromisoformat(item.effective_date),
                  channels=frozenset(Channel(str(c)) for c in item.channels), seats=int(item.seats),
                  payment_terms_days=int(item.payment_terms_days), notice_address=item.notice_address,
-                 note=item.note)
+                 note=item.note, support_first_response_minutes=_minutes(item.support_first_response_minutes),
+                 support_resolution_minutes=_minutes(item.support_resolution_minutes))
+
+
+def _minutes(value: float | None) -> int | None:
+    return None if value is None else int(value)
 
 
 def _terms_item(pk: str, terms: Terms) -> TermsItem:
@@ -333,12 +365,19 @@ def _terms_item(pk: str, terms: Terms) -> TermsItem:
                      effective_date=terms.effective_date.isoformat(),
                      channels=sorted(c.value for c in terms.channels), seats=terms.seats,
                      payment_terms_days=terms.payment_terms_days, notice_address=terms.notice_address,
-                     note=terms.note)
+                     note=terms.note, support_first_response_minutes=terms.support_first_response_minutes,
+                     support_resolution_minutes=terms.support_resolution_minutes)
 
 
 def _period_item(pk: str, period: Period) -> PeriodItem:
     return PeriodItem(pk=pk, sk=f"PERIOD#{period.number:06d}", number=period.number,
                       start=period.start.isoformat(), end=period.end.isoformat(), period_kind=period.kind)
+
+
+def _key_item(pk: str, key: KeyRecord, key_hash: str) -> KeyItem:
+    return KeyItem(pk=pk, sk=f"KEY#{key.key_id}", key_id=key.key_id, key_kind=key.kind.value, key_hash=key_hash,
+                   prefix=key.prefix, created_at=key.created_at, allowed_origins=list(key.allowed_origins),
+                   agent_name=key.agent_name, agent_email=key.agent_email, role=key.role.value)
 
 
 def _key(item: KeyItem) -> KeyRecord:

@@ -8,10 +8,20 @@ from typing import Any
 
 from chalicelib.core.ids import new_id
 
+# The names the simulated calls' queue and agent have, as an instance's DescribeQueue and DescribeUser would say.
+SIMULATED_NAMES = {"default": "售前咨询", "simulated-agent": "模拟坐席"}
+
 
 class LocalContacts:
     def __init__(self) -> None:
         self._contacts: dict[tuple[str, str], dict[str, Any]] = {}
+        self.names = dict(SIMULATED_NAMES)
+
+    def queue_name(self, instance_id: str, queue_id: str) -> str | None:
+        return self.names.get(queue_id)
+
+    def agent_name(self, instance_id: str, user_id: str) -> str | None:
+        return self.names.get(user_id)
 
     def add(self, instance_id: str, contact_id: str, contact: dict[str, Any]) -> None:
         self._contacts[(instance_id, contact_id)] = contact

@@ -79,6 +79,7 @@ class MailService:
         self.metrics = metrics
         self._reply_secrets = reply_secrets  # on AWS: read from Secrets Manager on first use
         self._presence: Callable[[str], list[tuple[str, str]]] | None = None
+        self._desk: tuple[str, Callable[[ParsedMail, str], Outcome | None]] | None = None
 
     def available_agents(self, licensee_id: str) -> list[tuple[str, str]]:
         """The merchant's agents (id, name) online and with room, whom new tickets go to in turn. The chat
@@ -87,6 +88,11 @@ class MailService:
 
     def use_presence(self, presence: Callable[[str], list[tuple[str, str]]]) -> None:
         self._presence = presence
+
+    def use_support_desk(self, address: str, desk: Callable[[ParsedMail, str], Outcome | None]) -> None:
+        """Mail to the licensor's own support address goes to the support desk (chalicelib/support/desk.py),
+        which answers None for a sender no licensee has: that mail is held like mail to an unknown address."""
+        self._desk = (address.strip().lower(), desk)
 
     @property
     def secrets(self) -> tuple[bytes, ...]:
@@ -107,13 +113,16 @@ class MailService:
         parsed = parse(raw)
         key = model.idempotency_key(parsed.message_id, event.ses_id)
         targets: dict[str, str] = {}
+        outcomes = []
         for recipient in event.recipients:
+            if self._desk is not None and recipient.strip().lower() == self._desk[0]:
+                outcomes.append(self._to_desk(self._desk[1], key, event, parsed, raw_key))
+                continue
             licensee_id = self._route(recipient)
             if licensee_id is not None:
                 targets.setdefault(licensee_id, recipient)
         if not targets:
-            return [self._hold(None, key, event, parsed, raw_key, HoldReason.UNKNOWN_ADDRESS)]
-        outcomes = []
+            return outcomes or [self._hold(None, key, event, parsed, raw_key, HoldReason.UNKNOWN_ADDRESS)]
         for licensee_id, address in targets.items():
             gate = model.mail_gate(self._license(licensee_id), self.clock.now(), self.settings.timezone,
                                    self.settings.expiring_window_days)
@@ -122,6 +131,16 @@ class MailService:
             else:
                 outcomes.append(self._deliver(licensee_id, address, key, event, parsed, raw_key))
         return outcomes
+
+    def _to_desk(self, desk: Callable[[ParsedMail, str], Outcome | None], key: str, event: InboundEvent,
+                 parsed: ParsedMail, raw_key: str) -> Outcome:
+        """Screened like every mail first (spam, viruses, loops); then the support desk's."""
+        reason = model.screen(parsed, event.verdicts, classify(parsed), self.domain)
+        outcome = desk(parsed, key) if reason is None else None
+        if outcome is None:
+            return self._hold(None, key, event, parsed, raw_key, reason or HoldReason.UNKNOWN_ADDRESS)
+        self.metrics.count(MAIL_RECEIVED, outcome=outcome.result)
+        return outcome
 
     def _route(self, recipient: str) -> str | None:
         """The merchant an envelope recipient belongs to: a support address, or a genuine reply address."""

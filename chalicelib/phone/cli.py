@@ -89,17 +89,36 @@ def secret_rotate(ctx: Context, licensee_id: str, as_json: bool) -> None:
         lambda d: f"{d['secret']}\n(shown once: give it to the call centre; the previous secret works for 24 hours)")
 
 
-@phone.command("held")
+@phone.group("held", invoke_without_command=True)
 @click.option("--licensee", "licensee_id", default=None,
               help="A merchant's held events (default: events that reached no merchant).")
+@click.option("--released", is_flag=True, help="Also those released already.")
+@json_option
+@click.pass_context
+def held(click_ctx: click.Context, licensee_id: str | None, released: bool, as_json: bool) -> None:
+    """Call events kept back from every inbox, newest first, with the reason and the id `release` takes."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.find_object(Context)
+    assert ctx is not None
+    rows = ctx.services.phone.held(licensee_id, released=released)
+    out(rows, as_json, lambda rs: "\n".join(
+        f"{r['id']}  {r['at']}  {r['reason']:<22}" + (f" released to {r['released_to']}" if r["released_at"] else "")
+        for r in rs) or "no held events")
+
+
+@held.command("release")
+@click.argument("held_id")
+@click.option("--licensee", "licensee_id", default=None,
+              help="Where it is held: the merchant of a license hold (default: events that reached no merchant).")
+@click.option("--to", "to", default=None, help="Route it to this merchant (default: as routing would now).")
 @json_option
 @pass_ctx
-def held(ctx: Context, licensee_id: str | None, as_json: bool) -> None:
-    """Call events kept back from every inbox, newest first, with the reason."""
-    rows = ctx.services.phone.held(licensee_id)
-    out(rows, as_json, lambda rs: "\n".join(
-        f"{r['at']}  {r['reason']:<22} {r['source']:<8} {r['contact_id']} {r['event_type']}" for r in rs)
-        or "no held events")
+def held_release(ctx: Context, held_id: str, licensee_id: str | None, to: str | None, as_json: bool) -> None:
+    """Release a held event into a merchant's inbox, e.g. once its number is added. Safe to run again."""
+    result = ctx.services.phone.release(licensee_id, held_id, ctx.actor, to)
+    out(result, as_json, lambda d: f"{d['result']}: {d.get('call_id') or d.get('reason') or ''} "
+                                   f"{'→ ' + d['released_to'] if d.get('released_to') else ''}".strip())
 
 
 @phone.command("report")

@@ -26,6 +26,7 @@ CALL = obj(id=STRING, source=enum("connect", "webhook"), contact_id=STRING, dire
            caller=nullable(STRING), callee=nullable(STRING), started_at=INSTANT, queued_at=nullable(INSTANT),
            answered_at=nullable(INSTANT), ended_at=nullable(INSTANT), waiting_seconds=nullable(INTEGER),
            talk_seconds=nullable(INTEGER), queue=nullable(STRING), agent=nullable(STRING),
+           queue_name=nullable(STRING), agent_name=nullable(STRING),  # names as Connect knows them, else the ids
            outcome=nullable(OUTCOME), notes=STRING, disposition=STRING, has_recording={"type": "boolean"})
 CALL_DETAIL = {**CALL, "properties": {**CALL["properties"],
                                       "recording": nullable(obj(url=STRING, kept_by=enum("kefu", "call_centre"),

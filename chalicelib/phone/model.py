@@ -137,6 +137,8 @@ class CallEvent:
     ended_at: datetime | None = None
     recording: str | None = None         # a key in kefu's recording prefix, or a call centre's https URL
     voicemail: bool = False
+    queue_name: str | None = None        # Connect's names of the queue and agent (DescribeQueue, DescribeUser)
+    agent_name: str | None = None
 
     @property
     def call_id(self) -> str:
@@ -165,6 +167,8 @@ class CallRecord:
     event_types: tuple[str, ...] = ()
     notes: str = ""
     disposition: str = ""
+    queue_name: str | None = None
+    agent_name: str | None = None
 
     @property
     def ended(self) -> bool:
@@ -251,7 +255,8 @@ def fold(events: Iterable[CallEvent]) -> CallRecord:
         queue=_last_known(ordered, "queue"), agent=_last_known(ordered, "agent"),
         instance=_last_known(ordered, "instance"), recording=_last_known(ordered, "recording"),
         voicemail=any(e.voicemail or e.event_type is EventType.VOICEMAIL for e in ordered),
-        events=len(distinct), event_types=tuple(sorted(t.value for t in distinct)))
+        events=len(distinct), event_types=tuple(sorted(t.value for t in distinct)),
+        queue_name=_last_known(ordered, "queue_name"), agent_name=_last_known(ordered, "agent_name"))
 
 
 @dataclass(frozen=True)

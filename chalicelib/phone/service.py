@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -34,6 +35,10 @@ class Contacts(Protocol):
     """Amazon Connect's DescribeContact (chalicelib/adapters/connect.py; a local stand-in in local mode)."""
 
     def describe(self, instance_id: str, contact_id: str) -> dict[str, Any] | None: ...
+
+    def queue_name(self, instance_id: str, queue_id: str) -> str | None: ...
+
+    def agent_name(self, instance_id: str, user_id: str) -> str | None: ...
 
 
 class PhoneService:
@@ -109,7 +114,13 @@ class PhoneService:
         if licensee_id is None and parsed.merchant_number:
             licensee_id = self.store.number_owner(parsed.merchant_number)
         routing = Routing(licensee_id, None if licensee_id else HoldReason.UNKNOWN_NUMBER)
-        return self.receive(parsed, raw, routing)
+        return self.receive(self._named(parsed) if licensee_id else parsed, raw, routing)
+
+    def _named(self, event: CallEvent) -> CallEvent:
+        """Connect's events name the queue and agent by id; agents read their names (cached by the adapter)."""
+        instance = event.instance or ""
+        return replace(event, queue_name=self.contacts.queue_name(instance, event.queue) if event.queue else None,
+                       agent_name=self.contacts.agent_name(instance, event.agent) if event.agent else None)
 
     def webhook(self, licensee_id: str, timestamp: str, signature: str, body: bytes) -> dict[str, Any]:
         """A call centre's signed event. Refused (401) unless signed by the merchant's secret within five
@@ -180,11 +191,54 @@ class PhoneService:
             logger.info("phone event held", extra={"reason": reason.value, "source": source.value})
         return {"result": "held", "reason": reason.value}
 
-    def held(self, licensee_id: str | None) -> list[dict[str, Any]]:
-        """Events kept back (staff only), newest first, with the reason in words."""
-        return [{"at": h.at.isoformat(), "reason": h.reason, "reason_text": model.READABLE[HoldReason(h.reason)],
-                 "source": h.source, "contact_id": h.contact_id, "event_type": h.event_type,
-                 "details": list(h.details), "raw": h.raw} for h in self.store.held(licensee_id)]
+    def held(self, licensee_id: str | None, *, released: bool = False) -> list[dict[str, Any]]:
+        """Events kept back (staff only), newest first, with the reason in words; released ones only if asked."""
+        return [{"id": h.key, "at": h.at.isoformat(), "reason": h.reason,
+                 "reason_text": model.READABLE[HoldReason(h.reason)], "source": h.source, "contact_id": h.contact_id,
+                 "event_type": h.event_type, "details": list(h.details), "raw": h.raw,
+                 "released_at": h.released_at.isoformat() if h.released_at else None, "released_to": h.released_to}
+                for h in self.store.held(licensee_id) if released or h.released_at is None]
+
+    def release(self, licensee_id: str | None, held_id: str, actor: str, to: str | None = None) -> dict[str, Any]:
+        """Staff release a held event (`licensee_id`: where it is held, None for events that reached nobody):
+        routed again as it would be now, or to the merchant `to`, and folded into that merchant's call record.
+        Idempotent: events are stored once per call and type, and a released event is marked so. A malformed
+        event cannot be released; one its merchant's license still refuses is held again, under that merchant."""
+        held = self.store.held_one(licensee_id, held_id)
+        if held is None:
+            raise NotFound("No such held event.", code="HELD_EVENT_NOT_FOUND")
+        if held.reason == HoldReason.MALFORMED.value:
+            raise Conflict("A malformed event cannot be released; its raw text stays for the record.",
+                           code="NOT_RELEASABLE")
+        if held.released_at is not None:
+            return {"result": "released_already", "released_to": held.released_to}
+        if to is not None:
+            self._licensee(to)
+        event, owner = self._reparse(held)
+        target = to or owner or held.licensee_id
+        if target is None:
+            raise Conflict("The event still reaches no merchant: add its number (`./kefu phone numbers add`) or "
+                           "name the merchant with --to.", code="STILL_UNROUTED")
+        result = self.receive(event, held.raw, Routing(target))
+        if result["result"] in ("stored", "duplicate"):
+            self.store.mark_released(held, target, self._audit(target, "phone.held.release", actor,
+                                                               {"held": held.key, "reason": held.reason}))
+        return {**result, "released_to": target if result["result"] != "held" else None}
+
+    def _reparse(self, held: Held) -> tuple[CallEvent, str | None]:
+        """The held event as a call event again, and the merchant routing names for it now."""
+        if held.source == Source.WEBHOOK.value:
+            from chalicelib.core.validation import parse_json_object
+
+            event = model.from_webhook(parse_json_object(held.raw.encode("utf-8")))
+            return event, self.store.number_owner(event.merchant_number or "")
+        found = json.loads(held.raw).get("detail") or {}
+        event = model.from_connect(found, None, self.settings.recording_prefix)
+        contact = self.contacts.describe(event.instance or "", event.contact_id)
+        if contact is not None:
+            event = model.from_connect(found, contact, self.settings.recording_prefix)
+        owner = self.store.instance_owner(event.instance or "") or self.store.number_owner(event.merchant_number or "")
+        return event, owner
 
     # -- agents: calls, notes, tasks ------------------------------------------------------------------
     def list_calls(self, licensee_id: str, limit: int, cursor: str | None, **filters: Any) -> dict[str, Any]:
@@ -289,7 +343,8 @@ class PhoneService:
             "started_at": iso(record.started_at), "queued_at": iso(record.queued_at),
             "answered_at": iso(record.answered_at), "ended_at": iso(record.ended_at),
             "waiting_seconds": record.waiting_seconds, "talk_seconds": record.talk_seconds,
-            "queue": record.queue, "agent": record.agent,
+            "queue": record.queue, "agent": record.agent, "queue_name": record.queue_name or record.queue,
+            "agent_name": record.agent_name or record.agent,
             "outcome": record.outcome.value if record.outcome else None,
             "notes": record.notes, "disposition": record.disposition, "has_recording": bool(record.recording)}
         if with_link:

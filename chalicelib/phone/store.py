@@ -134,6 +134,8 @@ class HeldItem(PhoneItem, discriminator="held_event"):
     event_type = UnicodeAttribute()
     raw = UnicodeAttribute()
     details = ListAttribute(of=UnicodeAttribute, default=list)
+    released_at = UTCDateTimeAttribute(null=True)  # staff released or re-routed it (`./kefu phone held release`)
+    released_to = UnicodeAttribute(null=True)
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,13 @@ class Held:
     event_type: str
     raw: str
     details: tuple[str, ...]
+    released_at: datetime | None = None
+    released_to: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The held event's id for staff: source, contact and event type (unique where it is held)."""
+        return f"{self.source}#{self.contact_id}#{self.event_type}"
 
 
 def _merchant(licensee_id: str) -> str:
@@ -212,7 +221,8 @@ def event_from_json(text: str) -> CallEvent:
         direction=Direction(data["direction"]) if data.get("direction") else None,
         customer_number=data.get("customer_number"), merchant_number=data.get("merchant_number"),
         instance=data.get("instance"), queue=data.get("queue"), agent=data.get("agent"),
-        recording=data.get("recording"), voicemail=bool(data.get("voicemail")), **times)
+        recording=data.get("recording"), voicemail=bool(data.get("voicemail")), queue_name=data.get("queue_name"),
+        agent_name=data.get("agent_name"), **times)
 
 
 def record_json(record: CallRecord) -> str:
@@ -235,7 +245,8 @@ def record_from_json(text: str) -> CallRecord:
         started_at=started, queued_at=_when(data.get("queued_at")), answered_at=_when(data.get("answered_at")),
         ended_at=_when(data.get("ended_at")), queue=data.get("queue"), agent=data.get("agent"),
         instance=data.get("instance"), recording=data.get("recording"), voicemail=bool(data.get("voicemail")),
-        events=int(data["events"]), event_types=tuple(data.get("event_types", ())))
+        events=int(data["events"]), event_types=tuple(data.get("event_types", ())),
+        queue_name=data.get("queue_name"), agent_name=data.get("agent_name"))
 
 
 class PhoneStore:
@@ -454,8 +465,31 @@ class PhoneStore:
 
     def held(self, licensee_id: str | None, limit: int = 100) -> list[Held]:
         found = [i for i in PhoneItem.query(f"HELD#{licensee_id or '-'}", limit=limit) if isinstance(i, HeldItem)]
-        return sorted((Held(licensee_id, i.reason, i.at, i.source, i.contact_id, i.event_type, i.raw,
-                            tuple(str(d) for d in i.details or ())) for i in found), key=lambda h: h.at, reverse=True)
+        return sorted((_held(licensee_id, i) for i in found), key=lambda h: h.at, reverse=True)
+
+    def held_one(self, licensee_id: str | None, key: str) -> Held | None:
+        item = dynamodb.get(PhoneItem, f"HELD#{licensee_id or '-'}", key)
+        return _held(licensee_id, item) if isinstance(item, HeldItem) else None
+
+    def mark_released(self, held: Held, to: str, audit: AuditRecord) -> bool:
+        """Note that staff released a held event to a merchant, once; False when it was released already."""
+        batch = dynamodb.Batch()
+        batch.update(HeldItem(pk=f"HELD#{held.licensee_id or '-'}", sk=held.key),
+                     actions=[HeldItem.released_at.set(audit.at), HeldItem.released_to.set(to)],
+                     condition=PhoneItem.pk.exists() & HeldItem.released_at.does_not_exist(), label="release")
+        audit_store.add_to(batch, audit)
+        try:
+            batch.commit()
+        except dynamodb.Contended as lost:
+            if "release" in lost.failed:
+                return False
+            raise
+        return True
+
+
+def _held(licensee_id: str | None, i: HeldItem) -> Held:
+    return Held(licensee_id, i.reason, i.at, i.source, i.contact_id, i.event_type, i.raw,
+                tuple(str(d) for d in i.details or ()), i.released_at, i.released_to)
 
 
 def _task(item: TaskItem) -> Task:

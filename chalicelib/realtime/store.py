@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import UpdateError
 
 from chalicelib.adapters import dynamodb
 from chalicelib.chat.store import ChatItem
@@ -52,10 +51,7 @@ class ConnectionStore:
                                        audience=audience, connected_at=at, expires_at=expires_at))
 
     def get(self, connection_id: str) -> Connection | None:
-        try:
-            item = ChatItem.get(_own_pk(connection_id), "C", consistent_read=True)
-        except ChatItem.DoesNotExist:
-            return None
+        item = dynamodb.get(ChatItem, _own_pk(connection_id), "C")
         return _connection(item) if isinstance(item, ConnectionItem) else None
 
     def remove(self, connection: Connection) -> None:
@@ -71,12 +67,7 @@ class ConnectionStore:
     def take_typing(self, connection_id: str, at: datetime, before: datetime) -> bool:
         """Note that this connection told typing now, unless it did after `before` (then False: too soon)."""
         item = ConnectionItem(pk=_own_pk(connection_id), sk="C")
-        try:
-            item.update(actions=[ConnectionItem.typing_at.set(at)],
-                        condition=ChatItem.pk.exists() & (ConnectionItem.typing_at.does_not_exist()
-                                                          | (ConnectionItem.typing_at < before)))
-        except UpdateError as exc:
-            if "ConditionalCheckFailed" in str(exc):
-                return False
-            raise
-        return True
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[ConnectionItem.typing_at.set(at)],
+            condition=ChatItem.pk.exists() & (ConnectionItem.typing_at.does_not_exist()
+                                              | (ConnectionItem.typing_at < before))))

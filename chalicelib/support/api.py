@@ -1,8 +1,10 @@
 """Support routes: a merchant's agents open and follow technical-support requests with their agent key (only
-their own merchant's requests), and the console's Support tab is served from here."""
+their own merchant's requests); licensor staff, with a staff key, see every licensee's requests and answer them
+(`/v1/staff/support/…`, the licensor's workspace); and the console's Support tab is served from here."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -10,7 +12,8 @@ from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import services
 from chalicelib.core.http import body_fields, json_response
-from chalicelib.licensing.guard import Principal, require_agent
+from chalicelib.licensing.guard import Principal, require_agent, require_staff
+from chalicelib.licensing.model import KeyRecord
 from chalicelib.support.model import SUBJECT_MAX, TEXT_MAX, Category
 
 support_api = Blueprint(__name__)
@@ -63,6 +66,47 @@ def add_message(request_id: str) -> Response:
     fields.done()
     return json_response(services().support.merchant_reply(principal.licensee_id, request_id, _author(principal),
                                                            text))
+
+
+def _staff() -> KeyRecord:
+    return require_staff(support_api.current_request, services().licensing)
+
+
+@support_api.route("/v1/staff/support/requests", methods=["GET"])
+def staff_requests() -> Response:
+    """Licensor staff: every licensee's requests not closed yet, oldest first; `?licensee=` all of one
+    licensee's, newest first."""
+    _staff()
+    query: Mapping[str, str] = support_api.current_request.query_params or {}
+    licensee_id = query.get("licensee") or None
+    return json_response({"requests": services().support.queue(licensee_id)})
+
+
+@support_api.route("/v1/staff/support/requests/{request_id}", methods=["GET"])
+def staff_request(request_id: str) -> Response:
+    _staff()
+    return json_response(services().support.show(request_id))
+
+
+@support_api.route("/v1/staff/support/requests/{request_id}/messages", methods=["POST"])
+def staff_answer(request_id: str) -> Response:
+    """The licensor answers; `wait_for_merchant` hands the turn to the merchant (the resolution clock stops)."""
+    staff = _staff()
+    fields = body_fields(support_api.current_request)
+    text = fields.required_text("text", max_length=TEXT_MAX)
+    wait = bool(fields.boolean("wait_for_merchant", required=False))
+    fields.done()
+    return json_response(services().support.staff_reply(request_id, staff.agent_name, text, wait))
+
+
+@support_api.route("/v1/staff/support/requests/{request_id}/close", methods=["POST"])
+def staff_close(request_id: str) -> Response:
+    """Resolved: the resolution clock stops; an optional closing note is the last message."""
+    staff = _staff()
+    fields = body_fields(support_api.current_request)
+    text = fields.text("text", max_length=TEXT_MAX, required=False)
+    fields.done()
+    return json_response(services().support.close(request_id, staff.agent_name, text))
 
 
 @support_api.route("/v1/training/sessions", methods=["GET"])

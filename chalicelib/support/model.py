@@ -21,7 +21,9 @@ from chalicelib.support.workdays import WorkCalendar
 
 SUBJECT_MAX = 200
 TEXT_MAX = 20_000
-APPROACHING_MINUTES = 60  # business minutes before a due time at which a target counts as approaching
+# A target approaches its due time once 80 % of its business minutes are spent (clause 3.2: staff are warned
+# while there is still a fifth of the time left to answer).
+APPROACHING_SHARE = 0.8
 
 
 class Category(StrEnum):
@@ -95,6 +97,7 @@ class SupportRequest:
     first_response_at: datetime | None = None
     closed_at: datetime | None = None
     breaches: frozenset[Target] = frozenset()
+    warned: frozenset[Target] = frozenset()  # targets whose approach was announced (once each)
     revision: int = 1
 
 
@@ -185,7 +188,7 @@ def clocks(request: SupportRequest, now: datetime, calendar: WorkCalendar, tz: Z
         if (met_at or now) > due:
             breached.add(target)
         elif met_at is None and business_minutes_between(now, due, calendar, tz, force_majeure) \
-                <= APPROACHING_MINUTES:
+                <= round(_minutes(request.targets, target) * (1 - APPROACHING_SHARE)):
             approaching.add(target)
     provisional = any(calendar.provisional(d.astimezone(tz).date()) for d in (first_due, resolution_due) if d)
     return Clocks(first_due, resolution_due,
@@ -195,6 +198,15 @@ def clocks(request: SupportRequest, now: datetime, calendar: WorkCalendar, tz: Z
                   paused=any(p.end is None for p in request.waiting) or any(p.start <= now < p.end for p in
                                                                               force_majeure if p.end),
                   provisional=provisional)
+
+
+def _minutes(targets: Targets, target: Target) -> int:
+    return targets.first_response_minutes if target is Target.FIRST_RESPONSE else targets.resolution_minutes
+
+
+def new_warnings(request: SupportRequest, current: Clocks) -> frozenset[Target]:
+    """Targets that passed 80 % of their time and were not announced yet: each announced once (its alarm)."""
+    return current.approaching - request.warned
 
 
 def new_breaches(request: SupportRequest, current: Clocks) -> frozenset[Target]:

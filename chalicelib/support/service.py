@@ -14,7 +14,7 @@ from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.ids import new_id
-from chalicelib.metrics import SUPPORT_CALENDAR_MISSING, SUPPORT_TARGETS, MetricsSink
+from chalicelib.metrics import SUPPORT_APPROACHING, SUPPORT_CALENDAR_MISSING, SUPPORT_TARGETS, MetricsSink
 from chalicelib.support import model
 from chalicelib.support.hours import Pause
 from chalicelib.support.model import Clocks, Side, SupportRequest, Targets
@@ -26,26 +26,34 @@ from chalicelib.support.workdays import DayOverride, WorkCalendar, parse_schedul
 ForceMajeureDays = Callable[[str], Sequence[tuple[date, date]]]
 # Whether a licensee with an agreement exists (staff record requests for licensees only).
 LicenseeKnown = Callable[[str], bool]
+# The support targets a licensee's agreement sets on a day (clause 3.2: at signing or by amendment), if any;
+# and how staff record new ones (an amendment of the agreement from today). Licensing answers both.
+AgreedTargets = Callable[[str, date], Targets | None]
+AmendTargets = Callable[[str, Targets, str], None]
 
 CALENDAR_CACHE_SECONDS = 300.0
 
 
 class SupportService:
     def __init__(self, store: SupportStore, clock: Clock, tz: ZoneInfo, metrics: MetricsSink,
-                 force_majeure: ForceMajeureDays, licensee_known: LicenseeKnown) -> None:
+                 force_majeure: ForceMajeureDays, licensee_known: LicenseeKnown,
+                 agreed_targets: AgreedTargets | None = None, amend_targets: AmendTargets | None = None) -> None:
         self.store = store
         self.clock = clock
         self.tz = tz
         self.metrics = metrics
         self._force_majeure = force_majeure
         self._licensee_known = licensee_known
+        self._agreed = agreed_targets
+        self._amend = amend_targets
         self._calendar: TtlCache[WorkCalendar] = TtlCache(CALENDAR_CACHE_SECONDS, clock.monotonic, max_entries=1)
 
     # -- merchants -------------------------------------------------------------------------------------------
     def open(self, licensee_id: str, subject: str, text: str, category: str | None, actor: str, via: str,
-             at: datetime | None = None) -> dict[str, Any]:
+             at: datetime | None = None, mail_key: str | None = None) -> dict[str, Any]:
         """Open a request for a licensee (the tenant comes from the caller's key, or from staff on the CLI).
-        `at` lets staff record a request taken by phone at the time it was taken."""
+        `at` lets staff record a request taken by phone at the time it was taken; `mail_key` opens a request
+        from a mail once (chalicelib/support/desk.py)."""
         now = self.clock.now()
         opened_at = at or now
         if opened_at.tzinfo is None:
@@ -55,10 +63,10 @@ class SupportService:
         if via == "cli" and not self._licensee_known(licensee_id):
             raise NotFound(f"No licensee {licensee_id} with an agreement.", code="LICENSEE_NOT_FOUND")
         request = model.new_request(new_id("sup"), licensee_id, subject, text, category, opened_at, actor, via,
-                                    self.store.targets(licensee_id) or Targets())
+                                    self.targets(licensee_id, opened_at.astimezone(self.tz).date()))
         self.store.open(request, self._audit(request, "support.opened", actor,
                                              {"request": request.request_id, "category": request.category.value,
-                                              "via": via}))
+                                              "via": via}), mail_key)
         return self._view(request, now)
 
     def of_licensee(self, licensee_id: str) -> list[dict[str, Any]]:
@@ -70,11 +78,12 @@ class SupportService:
         """One of the merchant's own requests; another tenant's is as unknown as a missing one."""
         return self._view(self._own(licensee_id, request_id), self.clock.now())
 
-    def merchant_reply(self, licensee_id: str, request_id: str, author: str, text: str) -> dict[str, Any]:
+    def merchant_reply(self, licensee_id: str, request_id: str, author: str, text: str,
+                       mail_key: str | None = None) -> dict[str, Any]:
         """The merchant answers: the turn goes back to the licensor (the resolution clock runs again)."""
         request = self._own(licensee_id, request_id)
         return self._change(request, model.reply(request, Side.MERCHANT, author, text, self.clock.now()),
-                            "support.merchant_replied", author)
+                            "support.merchant_replied", author, mail_key=mail_key)
 
     # -- licensor staff -------------------------------------------------------------------------------------------
     def queue(self, licensee_id: str | None = None) -> list[dict[str, Any]]:
@@ -101,32 +110,49 @@ class SupportService:
         return self._change(request, model.close(changed, now), "support.closed", actor)
 
     def set_targets(self, licensee_id: str, targets: Targets, actor: str) -> dict[str, int]:
-        """The targets of a licensee's agreement, for requests opened from now on."""
+        """New targets for a licensee, for requests opened from now on: an amendment of its agreement from today
+        (clause 3.2 puts the targets in the agreement), recorded and audited by licensing."""
         if not self._licensee_known(licensee_id):
             raise NotFound(f"No licensee {licensee_id} with an agreement.", code="LICENSEE_NOT_FOUND")
-        self.store.set_targets(licensee_id, targets, AuditRecord(f"licensee:{licensee_id}", "support.targets_set",
-                                                                 actor, self.clock.now(), targets.as_dict()))
+        if self._amend is not None:
+            self._amend(licensee_id, targets, actor)
+        else:
+            self.store.set_targets(licensee_id, targets, AuditRecord(f"licensee:{licensee_id}",
+                                                                     "support.targets_set", actor, self.clock.now(),
+                                                                     targets.as_dict()))
         return targets.as_dict()
 
-    def targets(self, licensee_id: str) -> Targets:
-        return self.store.targets(licensee_id) or Targets()
+    def targets(self, licensee_id: str, day: date | None = None) -> Targets:
+        """The targets on a day (default today): the agreement's, else those staff set before targets were part
+        of the agreement (still honoured, clause 6.2), else the standard ones."""
+        agreed = self._agreed(licensee_id, day or self.clock.now().astimezone(self.tz).date()) if self._agreed \
+            else None
+        return agreed or self.store.targets(licensee_id) or Targets()
 
     # -- the scheduled check ------------------------------------------------------------------------------------
     def check(self, now: datetime) -> dict[str, Any]:
         """Every request not closed: record each breach once (with its audit record), count breaches and targets
-        approaching their due time. From 1 December, say when next year's schedule is still missing."""
-        breached = approaching = 0
+        approaching their due time, and announce once each target that passed 80 % of its business minutes.
+        From 1 December, say when next year's schedule is still missing."""
+        breached = approaching = warned = 0
         pauses = _PausesByLicensee(self._pauses)
         for request in self.store.queue(limit=10_000):
-            current, recorded = self._breaches(self._load(request.request_id), now, pauses(request.licensee_id))
+            loaded = self._load(request.request_id)
+            current, recorded = self._breaches(loaded, now, pauses(request.licensee_id))
             breached += len(recorded)
             for target in current.approaching:
                 approaching += 1
                 self.metrics.count(SUPPORT_TARGETS, target=target.value, state="approaching")
+            for target in sorted(model.new_warnings(loaded, current)):
+                due = current.first_response_due if target is model.Target.FIRST_RESPONSE else current.resolution_due
+                assert due is not None
+                if self.store.record_warning(loaded, target, due, now):  # once per request and target
+                    warned += 1
+                    self.metrics.count(SUPPORT_APPROACHING, target=target.value)
         missing = schedule_missing(self.calendar(), now.astimezone(self.tz).date())
         if missing is not None:
             self.metrics.count(SUPPORT_CALENDAR_MISSING, year=str(missing))
-        return {"breaches_recorded": breached, "approaching": approaching,
+        return {"breaches_recorded": breached, "approaching": approaching, "approaching_announced": warned,
                 "calendar_missing": missing}
 
     # -- the calendar ----------------------------------------------------------------------------------------------
@@ -175,9 +201,10 @@ class SupportService:
         return model.as_dict(request, self._clocks(request, now, pauses), self.tz, with_messages=with_messages)
 
     def _change(self, before: SupportRequest, after: SupportRequest, action: str, actor: str,
-                details: dict[str, Any] | None = None) -> dict[str, Any]:
+                details: dict[str, Any] | None = None, mail_key: str | None = None) -> dict[str, Any]:
         saved = self.store.save(before, after, self._audit(after, action, actor,
-                                                           {"request": after.request_id, **(details or {})}))
+                                                           {"request": after.request_id, **(details or {})}),
+                                mail_key)
         current, recorded = self._breaches(saved, self.clock.now())
         return model.as_dict(replace(saved, breaches=saved.breaches | recorded), current, self.tz)
 

@@ -26,7 +26,6 @@ from pynamodb.models import Model
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
-from chalicelib.core.errors import Conflict
 from chalicelib.support.hours import Pause
 from chalicelib.support.model import Category, Message, Side, Status, SupportRequest, Target, Targets
 from chalicelib.support.workdays import DayOverride, Source, YearSchedule
@@ -108,6 +107,22 @@ class BreachItem(SupportItem, discriminator="breach"):
     recorded_at = UTCDateTimeAttribute()
 
 
+class WarningItem(SupportItem, discriminator="approaching"):
+    """A target passed 80 % of its time, announced once (the condition on the key)."""
+
+    target = UnicodeAttribute()
+    due = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+
+
+class MailKeyItem(SupportItem, discriminator="mail_key"):
+    """`MAIL#<hash of the Message-ID>`: the request a mail opened or answered. Written in the same transaction as
+    the request's change, under the condition that it is new, so a retried mail changes nothing twice; replies
+    that name the mail in In-Reply-To or References find their request by it."""
+
+    request_id = UnicodeAttribute()
+
+
 class YearItem(SupportItem, discriminator="calendar_year"):
     year = NumberAttribute()
     days = UnicodeAttribute()  # JSON {"YYYY-MM-DD": ["off"|"on", name]}
@@ -153,38 +168,58 @@ class SupportStore:
     """The only code that knows how support is laid out in DynamoDB."""
 
     # -- requests ------------------------------------------------------------------------------------------
-    def open(self, request: SupportRequest, audit: AuditRecord) -> None:
+    def open(self, request: SupportRequest, audit: AuditRecord, mail_key: str | None = None) -> None:
+        """Store a new request; `mail_key` (a mail's key hash) makes the mail that opened it open it once."""
         with dynamodb.transaction("A request with this id exists already.") as tx:
             tx.save(_request_item(request, revision=request.revision), condition=SupportItem.pk.does_not_exist())
             tx.save(_message_item(request.request_id, request.messages[0]))
+            _claim_mail(tx, mail_key, request.request_id)
             audit_store.add_to(tx, audit)
 
-    def save(self, before: SupportRequest, after: SupportRequest, audit: AuditRecord) -> SupportRequest:
+    def save(self, before: SupportRequest, after: SupportRequest, audit: AuditRecord,
+             mail_key: str | None = None) -> SupportRequest:
         """Write the request's new state and its new messages, if nobody changed it meanwhile."""
         saved = _replace_revision(after, before.revision + 1)
         with dynamodb.transaction("The request changed while this change was being made; try again.") as tx:
             tx.save(_request_item(saved, revision=saved.revision), condition=RequestItem.revision == before.revision)
             for message in after.messages[len(before.messages):]:
                 tx.save(_message_item(after.request_id, message), condition=SupportItem.pk.does_not_exist())
+            _claim_mail(tx, mail_key, after.request_id)
             audit_store.add_to(tx, audit)
         return saved
 
+    def mail_request(self, mail_key: str) -> str | None:
+        """The request a mail (by its key hash) opened or answered, if any."""
+        item = dynamodb.get(SupportItem, f"MAIL#{mail_key}", "MAIL")
+        return item.request_id if isinstance(item, MailKeyItem) else None
+
     def record_breach(self, request: SupportRequest, target: Target, due: datetime, audit: AuditRecord) -> bool:
         """Record a breach once; False when it was recorded already (a retried or concurrent check)."""
+        batch = dynamodb.Batch()
+        batch.save(BreachItem(pk=_pk(request.request_id), sk=f"BREACH#{target.value}", target=target.value,
+                              due=due, recorded_at=audit.at), condition=SupportItem.pk.does_not_exist(),
+                   label="breach")
+        audit_store.add_to(batch, audit)
         try:
-            with dynamodb.transaction("breach recorded already") as tx:
-                tx.save(BreachItem(pk=_pk(request.request_id), sk=f"BREACH#{target.value}", target=target.value,
-                                   due=due, recorded_at=audit.at), condition=SupportItem.pk.does_not_exist())
-                audit_store.add_to(tx, audit)
-        except Conflict:  # the condition failed: recorded by an earlier or concurrent check
-            return False
+            batch.commit()
+        except dynamodb.Contended as lost:
+            if "breach" in lost.failed:  # recorded by an earlier or concurrent check
+                return False
+            raise
         return True
+
+    def record_warning(self, request: SupportRequest, target: Target, due: datetime, at: datetime) -> bool:
+        """Note once that a target is approaching its due time; False when noted already."""
+        item = WarningItem(pk=_pk(request.request_id), sk=f"APPROACHING#{target.value}", target=target.value,
+                           due=due, recorded_at=at)
+        return dynamodb.conditionally(lambda: item.save(condition=SupportItem.pk.does_not_exist()))
 
     def load(self, request_id: str) -> SupportRequest | None:
         """The whole request in one strongly consistent Query."""
         header: RequestItem | None = None
         messages: list[Message] = []
         breaches: set[Target] = set()
+        warned: set[Target] = set()
         for item in SupportItem.query(_pk(request_id), consistent_read=True):
             if isinstance(item, RequestItem):
                 header = item
@@ -192,9 +227,12 @@ class SupportStore:
                 messages.append(Message(int(item.number), Side(item.side), item.author, item.text, item.at))
             elif isinstance(item, BreachItem):
                 breaches.add(Target(item.target))
+            elif isinstance(item, WarningItem):
+                warned.add(Target(item.target))
         if header is None:
             return None
-        return _request(header, tuple(sorted(messages, key=lambda m: m.number)), frozenset(breaches))
+        return replace(_request(header, tuple(sorted(messages, key=lambda m: m.number)), frozenset(breaches)),
+                       warned=frozenset(warned))
 
     def of_licensee(self, licensee_id: str, limit: int = 100) -> list[SupportRequest]:
         """A merchant's requests, newest first, without their messages."""
@@ -209,11 +247,9 @@ class SupportStore:
 
     # -- targets -----------------------------------------------------------------------------------------------
     def targets(self, licensee_id: str) -> Targets | None:
-        try:
-            item = SupportItem.get(f"TARGETS#{licensee_id}", "TARGETS")
-        except SupportItem.DoesNotExist:
+        item = dynamodb.get(SupportItem, f"TARGETS#{licensee_id}", "TARGETS")
+        if not isinstance(item, TargetsItem):
             return None
-        assert isinstance(item, TargetsItem)
         return Targets(int(item.first_response_minutes), int(item.resolution_minutes))
 
     def set_targets(self, licensee_id: str, targets: Targets, audit: AuditRecord) -> None:
@@ -256,6 +292,12 @@ class SupportStore:
                 tx.save(DayItem(pk=CALENDAR_PK, sk=f"DAY#{day.isoformat()}", day=day.isoformat(),
                                 working=1 if override.working else 0, note=override.note))
             audit_store.add_to(tx, audit)
+
+
+def _claim_mail(tx: dynamodb.Batch, mail_key: str | None, request_id: str) -> None:
+    if mail_key is not None:
+        tx.save(MailKeyItem(pk=f"MAIL#{mail_key}", sk="MAIL", request_id=request_id),
+                condition=SupportItem.pk.does_not_exist(), label="mail")
 
 
 def _request_item(request: SupportRequest, revision: int) -> RequestItem:

@@ -30,10 +30,7 @@ class TrainingStore:
         return saved
 
     def load(self, session_id: str) -> TrainingSession | None:
-        try:
-            item = SupportItem.get(f"TRAINING#{session_id}", "SESSION", consistent_read=True)
-        except SupportItem.DoesNotExist:
-            return None
+        item = dynamodb.get(SupportItem, f"TRAINING#{session_id}", "SESSION")
         return _session(item) if isinstance(item, SessionItem) else None
 
     def of_licensee(self, licensee_id: str, since: datetime | None = None,

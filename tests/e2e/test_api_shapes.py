@@ -145,6 +145,11 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/support/requests"): {"requests"},
     ("GET", "/v1/support/requests/{request_id}"): _SUPPORT,
     ("POST", "/v1/support/requests/{request_id}/messages"): _SUPPORT,
+    ("GET", "/v1/staff/me"): {"key_id", "name", "email", "role", "timezone"},
+    ("GET", "/v1/staff/support/requests"): {"requests"},
+    ("GET", "/v1/staff/support/requests/{request_id}"): _SUPPORT,
+    ("POST", "/v1/staff/support/requests/{request_id}/messages"): _SUPPORT,
+    ("POST", "/v1/staff/support/requests/{request_id}/close"): _SUPPORT,
     ("GET", "/v1/training/sessions"): {"sessions"},
 }
 ERROR_KEYS = {"code", "message"}
@@ -222,6 +227,9 @@ class Calls:
         self.invoice = services.billing.invoices(merchant.licensee_id)[0].number
         self._calls(services)
         self.support = services.support.open(merchant.licensee_id, "Shapes", "A request.", None, "agent", "api")["id"]
+        self.closing = services.support.open(merchant.licensee_id, "Done", "To close.", None, "agent", "api")["id"]
+        staff = services.licensing.staff.issue("Staff", f"staff-{merchant.licensee_id}@licensor.example", "test")
+        self.staff = {"authorization": f"Bearer {staff.secret}"}
 
         # the shop's administrator, an agent to remove, a canned response to delete and a held mail to release
         self.admin = {"authorization": f"Bearer {factory.admin_key(merchant.licensee_id)}"}
@@ -302,6 +310,8 @@ class Calls:
             ("PUT", "/v1/agent/callbacks/{call_id}"): {"status": "done"},
             ("POST", "/v1/support/requests"): {"subject": "安装", "text": "如何安装？"},
             ("POST", "/v1/support/requests/{request_id}/messages"): {"text": "补充说明"},
+            ("POST", "/v1/staff/support/requests/{request_id}/messages"): {"text": "请重启", "wait_for_merchant": True},
+            ("POST", "/v1/staff/support/requests/{request_id}/close"): {"text": "已解决"},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
@@ -309,10 +319,14 @@ class Calls:
             headers = visitor
         elif path.startswith("/v1/widget/"):
             headers = self.widget
+        elif path.startswith("/v1/staff/"):
+            headers = self.staff
         elif path.startswith("/v1/admin/") or (path.startswith("/v1/agent/canned-responses") and method != "GET"):
             headers = self.admin
         else:
             headers = self.agent
+        if path == "/v1/staff/support/requests/{request_id}/close":  # another request: the others stay open
+            concrete = concrete.replace(self.support, self.closing)
         if path == "/v1/agent/search":
             concrete += "?q=lina"
         if path == "/v1/agent/outbox/{name}":

@@ -139,3 +139,26 @@ def test_the_console_serves_the_calls_tab_script(api: Api) -> None:
     assert b"kefuConsole.register" in response.body
     page = api.http.request("GET", "/console").body.decode()
     assert '<script src="console/phone.js"></script>' in page
+
+
+def test_staff_release_a_webhook_event_held_for_a_number_the_merchant_had_not_yet(  # type: ignore[no-untyped-def]
+        kefu, api: Api, merchant: Merchant, services: bootstrap.Services) -> None:
+    secret = json.loads(kefu("phone", "secret", "rotate", merchant.licensee_id, "--json"))["secret"]
+    number = number_for(merchant)
+    now = services.clock.now()
+    raw = json.dumps({"contact_id": "cc-held", "event": "initiated", "at": now.isoformat(),
+                      "from": "+8613700137001", "to": number}).encode()
+    stamp = str(int(now.timestamp()))
+    status, answer, _ = api.call("POST", "/v1/phone/events", raw=raw, headers={
+        "x-kefu-merchant": merchant.licensee_id, "x-kefu-timestamp": stamp,
+        "x-kefu-signature": "sha256=" + model.webhook_signature(secret, stamp, raw)})
+    assert status == 202 and answer == {"result": "held", "reason": "unknown_number"}
+    [held] = [h for h in json.loads(kefu("phone", "held", "--json")) if h["contact_id"] == "cc-held"]
+    assert held["id"] in kefu("phone", "held")
+    kefu("phone", "numbers", "add", merchant.licensee_id, number)
+    released = json.loads(kefu("phone", "held", "release", held["id"], "--json"))
+    assert released["result"] == "stored" and released["call_id"] == "webhook-cc-held"
+    assert json.loads(kefu("phone", "held", "release", held["id"], "--json"))["result"] == "released_already"
+    assert "cc-held" not in kefu("phone", "held")
+    status, calls, _ = api.call("GET", "/v1/agent/calls", headers=bearer(merchant.agent_key))
+    assert status == 200 and "webhook-cc-held" in [c["id"] for c in calls["items"]]

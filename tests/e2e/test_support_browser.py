@@ -52,3 +52,47 @@ def test_a_merchant_opens_a_request_in_the_support_tab_and_sees_the_answer(site:
     expect(card).to_contain_text("平台方技术支持")
     page.screenshot(path=str(tmp_path / "support-zh.png"), full_page=True)
     assert errors == []
+
+
+def test_staff_answer_every_licensees_requests_in_the_licensors_workspace(site: Site, browser: Any,  # noqa: F811
+                                                                          kefu, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    expect = playwright_api.expect
+    opened = json.loads(kefu("support", "open", site.licensee_id, "--subject", "升级后报表打不开",
+                             "--text", "升级到新版本后，报表页一直转圈。", "--category", "upgrade", "--json"))
+    issued = json.loads(kefu("keys", "issue-staff", "--name", "陈工", "--email",
+                             f"chen-{site.licensee_id}@licensor.example", "--json"))
+    page = browser.new_page(locale="zh-CN", timezone_id="Europe/Berlin", viewport={"width": 1100, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site.api}/console")
+    page.locator("#key").fill(issued["key"])
+    page.locator("#login-form button").click()
+    expect(page.locator("#who")).to_have_text("陈工", timeout=WAIT_MS)
+    expect(page.locator("nav button[data-tab=conversations]")).to_be_hidden()  # no shop's tabs for staff
+    expect(page.locator("nav button[data-tab=support]")).to_be_visible()
+    card = page.locator(f".support-request[data-request={opened['id']}]")
+    expect(card).to_contain_text("升级后报表打不开", timeout=WAIT_MS)
+    expect(card).to_contain_text(site.licensee_id)
+    expect(card.locator(".support-due")).to_contain_text("首次响应截止：")
+    card.locator("strong").click()
+    expect(card).to_contain_text("报表页一直转圈", timeout=WAIT_MS)
+    card.locator(".staff-answer").fill("请清除浏览器缓存后再打开报表。")
+    card.locator(".staff-wait").check()
+    card.locator(".staff-send").click()
+    card = page.locator(f".support-request[data-request={opened['id']}]")
+    expect(card).to_contain_text("等待商家回复", timeout=WAIT_MS)
+    expect(card.locator(".support-due")).to_contain_text("解决截止：已暂停（等待商家回复或不可抗力）")
+    page.screenshot(path=str(tmp_path / "support-staff-zh.png"), full_page=True)
+    shown = json.loads(kefu("support", "show", opened["id"], "--json"))
+    assert shown["status"] == "waiting_on_merchant" and shown["messages"][-1]["author"] == "陈工"
+    card.locator("strong").click()
+    card.locator(".staff-close").click()
+    expect(page.locator(f".support-request[data-request={opened['id']}]")).to_have_count(0, timeout=WAIT_MS)
+    assert json.loads(kefu("support", "show", opened["id"], "--json"))["status"] == "closed"
+    page.locator("#language").select_option("en")
+    expect(page.locator(".staff-desk h2")).to_have_text("Support desk: requests of every licensee", timeout=WAIT_MS)
+    expect(page.locator("nav button[data-tab=conversations]")).to_be_hidden()
+    page.screenshot(path=str(tmp_path / "support-staff-en.png"), full_page=True)
+    assert errors == []

@@ -35,7 +35,8 @@ def test_the_phone_function_touches_its_table_reads_licenses_and_describes_conta
         synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, PHONE_EVENTS_FUNCTION)
     actions = {a for s in statements for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
-    assert {a for a in actions if a.startswith("connect:")} == {"connect:DescribeContact"}
+    assert {a for a in actions if a.startswith("connect:")} == {"connect:DescribeContact", "connect:DescribeQueue",
+                                                                "connect:DescribeUser"}
     assert not {a for a in actions if a.startswith(("s3:", "ses:", "secretsmanager:"))}
     written = json.dumps(_granted(statements, "dynamodb:PutItem"))
     assert "TablePhone" in written and "TableLicensing" not in written and "TableMail" not in written
@@ -43,6 +44,8 @@ def test_the_phone_function_touches_its_table_reads_licenses_and_describes_conta
     assert "TablePhone" in read and "TableLicensing" in read and "TableBilling" not in read
     described = json.dumps(_granted(statements, "connect:DescribeContact"))
     assert ":instance/*/contact/*" in described
+    named = json.dumps(_granted(statements, "connect:DescribeUser"))
+    assert ":instance/*/agent/*" in named and ":instance/*/queue/*" in named and "contact" not in named
     env = _function(synthesized, stage, PHONE_EVENTS_FUNCTION).get("Environment", {}).get("Variables", {})
     assert env.get("KEFU_STAGE") == stage
 

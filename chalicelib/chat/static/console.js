@@ -106,6 +106,7 @@
 
   function signIn() {
     call("PUT", "v1/agent/presence", {status: "online"}).then(function (r) {
+      if (r.status === 403 && r.data && r.data.error && r.data.error.code === "STAFF_KEY") { return staffSignIn(); }
       if (r.status !== 200) { $("login-error").textContent = problem(r); sessionStorage.removeItem(KEY); return; }
       sessionStorage.setItem(KEY, state.key);
       state.me = r.data;
@@ -127,6 +128,25 @@
     }).catch(function () { $("login-error").textContent = t("login.no_api"); });
   }
 
+  // Licensor staff sign in with a staff key to the licensor's workspace: only the tabs registered with
+  // `staff: true` (the Support tab) show, and no presence is kept (staff hold no merchant's seat).
+  function staffSignIn() {
+    return call("GET", "v1/staff/me").then(function (r) {
+      if (r.status !== 200) { $("login-error").textContent = problem(r); sessionStorage.removeItem(KEY); return; }
+      sessionStorage.setItem(KEY, state.key);
+      state.me = r.data;
+      document.body.classList.add("staff");
+      $("who").textContent = r.data.name;
+      $("presence").classList.add("hidden");
+      $("login").classList.add("hidden");
+      $("app").classList.remove("hidden");
+      Array.prototype.forEach.call(document.querySelectorAll("#tabs button"), function (b) { b.classList.add("hidden"); });
+      tabs.forEach(function (tab) { if (tab.started) { tab.started(); } });
+      var first = tabs.filter(function (tab) { return tab.staff; })[0];
+      if (first) { select(first.id); }
+    });
+  }
+
   $("presence").addEventListener("change", function () {
     call("PUT", "v1/agent/presence", {status: $("presence").value}).then(function (r) { if (r.status !== 200) { fail(problem(r)); } });
   });
@@ -134,7 +154,7 @@
   $("language").addEventListener("change", function () {
     try { localStorage.setItem(LOCALE, $("language").value); } catch (e) { /* this page only */ }
     useLanguage($("language").value).then(function () {
-      if (state.key && state.me) { loadList(true); if (state.current) { openConversation(state.current, true); } }
+      if (state.key && state.me && state.me.role !== "staff") { loadList(true); if (state.current) { openConversation(state.current, true); } }
     });
   });
 
@@ -164,7 +184,8 @@
    * `render` draws the panel once after sign-in and again when the language changes, `show` runs each time the
    * tab is opened. ctx gives the signed-in agent's `call(method, path, body)`, the tab's `t(key, params)`, `el`,
    * `time`, `locale`, `me` (with `role`, admin or agent) and `problem`. An optional `visible(ctx)` says whether
-   * the signed-in agent sees the tab at all (e.g. admins only); the API refuses the others anyway. */
+   * the signed-in agent sees the tab at all (e.g. admins only); the API refuses the others anyway. A tab with
+   * `staff: true` also serves licensor staff signed in with a staff key (ctx.me.role is then "staff"). */
   function register(spec) {
     var button = el("button", spec.id);
     button.setAttribute("role", "tab");
@@ -181,7 +202,11 @@
                t: function (key, params) { return fill(own[key] !== undefined ? own[key] : t(key), params); }};
     var tab = {id: spec.id, drawn: false};
     function context() { ctx.locale = locale; ctx.me = state.me; return ctx; }
-    function allowed() { return !spec.visible || (state.me && spec.visible(context())); }
+    tab.staff = !!spec.staff;
+    function allowed() {
+      if (state.me && state.me.role === "staff") { return tab.staff; }
+      return !spec.visible || (state.me && spec.visible(context()));
+    }
     function draw() { if (state.me && allowed()) { panel.textContent = ""; spec.render(panel, context()); tab.drawn = true; } }
     tab.load = function () {
       return catalogue(spec.namespace || spec.id, locale).then(function (answer) {
@@ -370,7 +395,7 @@
   });
   $("search").addEventListener("search", function () { if (!$("search").value.trim()) { state.searching = null; loadList(true); } });
 
-  window.kefuConsole.inboxChanged = function () { if (state.me && !state.searching) { return loadList(false); } };
+  window.kefuConsole.inboxChanged = function () { if (state.me && state.me.role !== "staff" && !state.searching) { return loadList(false); } };
 
   function openConversation(id, refresh) {
     seen("chat:" + id);

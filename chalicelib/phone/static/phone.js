@@ -152,8 +152,8 @@
       field(ctx, table, ctx.t("field.ended"), ctx.time(call.ended_at));
       field(ctx, table, ctx.t("field.waiting"), seconds(ctx, call.waiting_seconds));
       field(ctx, table, ctx.t("field.talk"), seconds(ctx, call.talk_seconds));
-      field(ctx, table, ctx.t("field.queue"), call.queue);
-      field(ctx, table, ctx.t("field.agent"), call.agent);
+      field(ctx, table, ctx.t("field.queue"), call.queue_name || call.queue);
+      field(ctx, table, ctx.t("field.agent"), call.agent_name || call.agent);
       box.appendChild(table);
       if (call.recording) {
         var link = ctx.el("a", ctx.t("recording.listen"));

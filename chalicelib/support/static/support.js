@@ -1,6 +1,8 @@
 /* The console's Support tab (clauses 1.1.4, 3.2, 3.3): a merchant's technical-support requests to the licensor,
- * with their due times in business hours, and its training sessions. Registered through the console's tab hook;
- * every text comes from the support catalogue, everything typed is set with textContent. */
+ * with their due times in business hours, and its training sessions. Signed in with a licensor staff key, the same
+ * tab is the licensor's workspace: every licensee's open requests with their clocks, answered and closed here.
+ * Registered through the console's tab hook; every text comes from the support catalogue, everything typed is set
+ * with textContent. */
 (function () {
   "use strict";
   if (!window.kefuConsole) { return; }
@@ -59,28 +61,30 @@
     return new Date(iso).toLocaleString(ctx.locale, {timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
                                                      day: "2-digit", weekday: "short", hour: "2-digit", minute: "2-digit"});
   }
-  function due(ctx, iso) { return iso ? when(ctx, iso) : ctx.t("console.paused"); }
+  // Staff read the same request from the licensor's side: "waiting on the merchant", not "waiting on you".
+  function due(ctx, iso, staff) { return iso ? when(ctx, iso) : ctx.t(staff ? "staff.paused" : "console.paused"); }
 
-  function card(ctx, r) {
+  function card(ctx, r, staff) {
     var t = ctx.t, el = ctx.el;
     var node = el("div", null, "support-request");
     node.setAttribute("data-request", r.id);
     node.style.cssText = "background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:10px 12px;margin:8px 0";
     var head = el("div");
     head.appendChild(el("strong", r.subject));
-    head.appendChild(el("span", "  " + t("category." + r.category) + " · " + t("status." + r.status), "status"));
+    head.appendChild(el("span", "  " + t("category." + r.category) + " · " + t((staff ? "staff.status." : "status.") + r.status), "status"));
     node.appendChild(head);
     var clocks = el("div", null, "support-due");
-    clocks.appendChild(el("div", t("console.first_response_due", {due: due(ctx, r.first_response_due)}) +
+    clocks.appendChild(el("div", t("console.first_response_due", {due: due(ctx, r.first_response_due, staff)}) +
       (r.first_response_at ? " · " + t("console.answered", {at: when(ctx, r.first_response_at)}) : "")));
-    clocks.appendChild(el("div", t("console.resolution_due", {due: due(ctx, r.resolution_due)})));
+    clocks.appendChild(el("div", t("console.resolution_due", {due: due(ctx, r.resolution_due, staff)})));
     if (r.breached && r.breached.length) {
       clocks.appendChild(el("div", t("console.breached", {targets: r.breached.map(function (x) { return t("target." + x); }).join("、")}), "error"));
     }
     if (r.provisional) { clocks.appendChild(el("div", t("console.provisional"), "status")); }
     node.appendChild(clocks);
-    var thread = el("div");
+    var thread = el("div", null, "support-thread");
     node.appendChild(thread);
+    if (staff) { return node; }
     node.addEventListener("click", function (e) {
       if (thread.childNodes.length || e.target.tagName === "TEXTAREA" || e.target.tagName === "BUTTON") { return; }
       open(ctx, r.id, thread);
@@ -88,17 +92,23 @@
     return node;
   }
 
+  function messages(ctx, thread, list, staff) {
+    var t = ctx.t, el = ctx.el;
+    list.forEach(function (m) {
+      var mine = m.side === "licensor";
+      var item = el("div", null, "item " + (mine ? "agent" : "visitor") + " support-message");
+      item.appendChild(el("small", (mine && !staff ? t("console.licensor") : m.author) + " · " + when(ctx, m.at)));
+      item.appendChild(document.createTextNode(m.text));
+      thread.appendChild(item);
+    });
+  }
+
   function open(ctx, id, thread) {
     var t = ctx.t, el = ctx.el;
     ctx.call("GET", "v1/support/requests/" + encodeURIComponent(id)).then(function (r) {
       thread.textContent = "";
       if (r.status !== 200) { thread.appendChild(el("p", ctx.problem(r), "error")); return; }
-      r.data.messages.forEach(function (m) {
-        var item = el("div", null, "item " + (m.side === "licensor" ? "agent" : "visitor"));
-        item.appendChild(el("small", (m.side === "licensor" ? t("console.licensor") : m.author) + " · " + when(ctx, m.at)));
-        item.appendChild(document.createTextNode(m.text));
-        thread.appendChild(item);
-      });
+      messages(ctx, thread, r.data.messages, false);
       if (r.data.status === "closed") { return; }
       var answer = el("textarea");
       answer.rows = 2; answer.style.width = "100%"; answer.placeholder = t("console.reply");
@@ -134,7 +144,99 @@
     });
   }
 
-  window.kefuConsole.register({id: "support", namespace: "support", label: "nav.support",
-                               render: function (panel, ctx) { render(panel, ctx); load(panel, ctx); },
-                               show: load});
+  // -- the licensor's workspace (a staff key) ----------------------------------------------------------------
+  function isStaff(ctx) { return ctx.me && ctx.me.role === "staff"; }
+
+  function renderStaff(panel, ctx) {
+    var t = ctx.t, el = ctx.el;
+    var box = el("div", null, "support staff-desk");
+    box.style.maxWidth = "1000px";
+    box.appendChild(el("h2", t("staff.heading")));
+    box.appendChild(el("p", t("console.hours"), "status"));
+    var filter = el("form");
+    filter.id = "staff-filter";
+    filter.style.cssText = "display:flex;gap:8px;align-items:center;margin:8px 0";
+    var licensee = el("input");
+    licensee.id = "staff-licensee"; licensee.maxLength = 64; licensee.style.width = "320px"; licensee.placeholder = t("staff.licensee");
+    var show = el("button", t("staff.filter"));
+    show.type = "submit";
+    [licensee, show].forEach(function (n) { filter.appendChild(n); });
+    filter.addEventListener("submit", function (e) { e.preventDefault(); loadStaff(panel, ctx); });
+    box.appendChild(filter);
+    var list = el("div");
+    list.id = "staff-requests";
+    box.appendChild(list);
+    panel.appendChild(box);
+  }
+
+  function staffCard(ctx, r) {
+    var t = ctx.t, el = ctx.el;
+    var node = card(ctx, r, true);
+    var who = el("div", t("staff.from", {licensee: r.licensee, by: r.opened_by, at: when(ctx, r.opened_at), via: t("via." + r.via)}), "status");
+    node.insertBefore(who, node.childNodes[1]);
+    if (r.approaching && r.approaching.length) {
+      node.querySelector(".support-due").appendChild(el("div", t("staff.approaching", {targets: r.approaching.map(function (x) { return t("target." + x); }).join("、")}), "status approaching"));
+    }
+    return node;
+  }
+
+  function openStaff(ctx, id, thread, panel) {
+    var t = ctx.t, el = ctx.el;
+    ctx.call("GET", "v1/staff/support/requests/" + encodeURIComponent(id)).then(function (r) {
+      thread.textContent = "";
+      if (r.status !== 200) { thread.appendChild(el("p", ctx.problem(r), "error")); return; }
+      messages(ctx, thread, r.data.messages, true);
+      if (r.data.status === "closed") { return; }
+      var answer = el("textarea");
+      answer.rows = 3; answer.style.width = "100%"; answer.placeholder = t("staff.reply");
+      answer.className = "staff-answer";
+      var wait = el("input");
+      wait.type = "checkbox"; wait.className = "staff-wait";
+      var label = el("label");
+      label.appendChild(wait);
+      label.appendChild(document.createTextNode(" " + t("staff.wait")));
+      var send = el("button", t("console.send"));
+      send.type = "button"; send.className = "staff-send";
+      var close = el("button", t("staff.close"));
+      close.type = "button"; close.className = "staff-close";
+      function done(s) { if (s.status === 200) { loadStaff(panel, ctx); } else { thread.appendChild(el("p", ctx.problem(s), "error")); } }
+      send.addEventListener("click", function () {
+        ctx.call("POST", "v1/staff/support/requests/" + encodeURIComponent(id) + "/messages",
+                 {text: answer.value, wait_for_merchant: wait.checked}).then(done);
+      });
+      close.addEventListener("click", function () {
+        var body = answer.value.trim() ? {text: answer.value} : {};
+        ctx.call("POST", "v1/staff/support/requests/" + encodeURIComponent(id) + "/close", body).then(done);
+      });
+      [answer, label, send, close].forEach(function (n) { thread.appendChild(n); });
+    });
+  }
+
+  function loadStaff(panel, ctx) {
+    var t = ctx.t, el = ctx.el;
+    var list = panel.querySelector("#staff-requests"), licensee = panel.querySelector("#staff-licensee");
+    if (!list) { return; }
+    var wanted = licensee && licensee.value.trim();
+    ctx.call("GET", "v1/staff/support/requests" + (wanted ? "?licensee=" + encodeURIComponent(wanted) : "")).then(function (r) {
+      list.textContent = "";
+      if (r.status !== 200) { list.appendChild(el("p", ctx.problem(r), "error")); return; }
+      if (!r.data.requests.length) { list.appendChild(el("p", t("staff.none"), "empty")); }
+      r.data.requests.forEach(function (x) {
+        var node = staffCard(ctx, x);
+        node.addEventListener("click", function (e) {
+          var thread = node.querySelector(".support-thread");
+          if (thread.childNodes.length || /^(TEXTAREA|BUTTON|INPUT|LABEL)$/.test(e.target.tagName)) { return; }
+          openStaff(ctx, x.id, thread, panel);
+        });
+        list.appendChild(node);
+      });
+    });
+  }
+
+  window.kefuConsole.register({id: "support", namespace: "support", label: "nav.support", staff: true,
+                               render: function (panel, ctx) {
+                                 if (isStaff(ctx)) { renderStaff(panel, ctx); loadStaff(panel, ctx); }
+                                 else { render(panel, ctx); load(panel, ctx); }
+                               },
+                               show: function (panel, ctx) { if (isStaff(ctx)) { loadStaff(panel, ctx); } else { load(panel, ctx); } }});
 })();

@@ -276,3 +276,18 @@ def test_a_customers_calls_are_found_by_number_and_the_report_counts_answers_per
     assert report["calls"] == 3 and report["answered_by_agent"] == {"agent-1": 2}
     assert report["by_outcome"]["abandoned"] == 1 and report["average_wait_seconds"] == 21.0
     assert round(report["answer_rate"], 2) == 0.67
+
+
+def test_a_connect_call_shows_its_queue_and_agent_by_name(services: Services,
+                                                          phone_merchant: PhoneMerchant) -> None:
+    from chalicelib.local.connect import connect_events
+
+    contact = new_id("ct")
+    for event in connect_events(phone_merchant.instance, contact, services.clock.now(), answered_after=5, duration=30):
+        services.phone.connect_event(event)
+    call = services.phone.show_call(phone_merchant.licensee_id, f"connect-{contact}")
+    assert (call["queue"], call["agent"]) == ("default", "simulated-agent")  # the ids, as Connect sends them
+    assert (call["queue_name"], call["agent_name"]) == ("售前咨询", "模拟坐席")  # DescribeQueue, DescribeUser
+    [listed] = [c for c in services.phone.list_calls(phone_merchant.licensee_id, 10, None)["items"]
+                if c["id"] == call["id"]]
+    assert listed["agent_name"] == "模拟坐席"

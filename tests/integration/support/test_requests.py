@@ -13,7 +13,7 @@ from chalicelib.audit.store import history
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.metrics import MemorySink
-from chalicelib.support.model import Targets
+from chalicelib.support.model import Target, Targets
 from tests.factories import Factory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -91,6 +91,13 @@ def test_a_breach_is_recorded_once_with_its_audit_record_and_a_metric(settings: 
     clock.current = at("2026-06-15 12:30")
     services.support.check(clock.now())
     assert metrics.total("SupportTargets", target="first_response", state="approaching") >= 1
+    assert metrics.total("SupportTargetsApproaching", target="first_response") >= 1
+    clock.current = at("2026-06-15 12:45")
+    services.support.check(clock.now())
+    warned = services.support.store.load(request["id"])
+    assert warned is not None and warned.warned == {Target.FIRST_RESPONSE}
+    # announced once, not at every check: a second announcement of the same target is refused by its key
+    assert not services.support.store.record_warning(warned, Target.FIRST_RESPONSE, clock.now(), clock.now())
     clock.current = at("2026-06-15 13:01")
     first = services.support.check(clock.now())
     again = services.support.check(clock.now())
@@ -154,3 +161,29 @@ def test_from_december_the_check_says_next_years_schedule_is_missing(services: b
     assert services.support.check(at("2026-11-30 10:00"))["calendar_missing"] is None
     assert services.support.check(at("2026-12-01 10:00"))["calendar_missing"] == 2027
     assert metrics.total("SupportCalendarMissing", year="2027") == 1
+
+
+def test_targets_are_terms_of_the_agreement_set_at_signing_and_by_amendment(services: bootstrap.Services,
+                                                                             factory: Factory,
+                                                                             clock: FixedClock) -> None:
+    from dataclasses import replace as changed
+
+    licensee_id = factory.licensee()
+    services.licensing.sign(licensee_id, changed(factory.draft(), support_targets=(120, 2 * 9 * 60)), "staff:li")
+    clock.current = at("2026-06-15 09:00")
+    signed = services.support.open(licensee_id, "Install", "How?", "installation", "agent:one", "api")
+    assert signed["targets"] == {"first_response_minutes": 120, "resolution_minutes": 1080}
+    assert signed["first_response_due"] == "2026-06-15T11:00:00+08:00"
+    assert signed["resolution_due"] == "2026-06-16T18:00:00+08:00"
+
+    services.licensing.amend(licensee_id, date(2026, 7, 1), "staff:li", support_targets=(60, 540), note="faster")
+    assert services.support.open(licensee_id, "Still", "old terms", None, "agent:one", "api")["targets"] == \
+        signed["targets"]  # the amendment takes effect on its date
+    clock.current = at("2026-07-01 09:00")
+    amended = services.support.open(licensee_id, "Later", "new terms", None, "agent:one", "api")
+    assert amended["first_response_due"] == "2026-07-01T10:00:00+08:00"
+    terms = services.licensing.show(licensee_id).as_dict()["terms"]
+    assert (terms["support_first_response_minutes"], terms["support_resolution_minutes"]) == (60, 540)
+    assert services.support.show(signed["id"])["targets"] == signed["targets"]  # a request keeps its own
+    with pytest.raises(InvalidInput):
+        services.licensing.amend(licensee_id, date(2026, 7, 2), "staff:li", support_targets=(600, 60))

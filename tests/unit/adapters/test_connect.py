@@ -69,3 +69,27 @@ def test_a_contact_connect_no_longer_knows_is_none_and_other_errors_raise(stubbe
 
     with pytest.raises(ClientError):
         contacts.describe("inst-1", "c-2")
+
+
+def test_queue_and_agent_names_are_asked_once_and_then_cached(stubbed: Stubber) -> None:
+    stubbed.add_response("describe_queue", {"Queue": {"Name": "售前咨询", "QueueId": "q-1"}},
+                         {"InstanceId": "inst-1", "QueueId": "q-1"})
+    stubbed.add_response("describe_user", {"User": {"Id": "agent-7", "Username": "wang.fang",
+                                                    "IdentityInfo": {"FirstName": "芳", "LastName": "王"}}},
+                         {"InstanceId": "inst-1", "UserId": "agent-7"})
+    stubbed.add_response("describe_user", {"User": {"Id": "agent-8", "Username": "li.lei"}},
+                         {"InstanceId": "inst-1", "UserId": "agent-8"})
+    stubbed.add_response("describe_user", {"User": {"Id": "agent-9", "Username": "a.b", "IdentityInfo": {
+        "FirstName": "Anna", "LastName": "Berg"}}}, {"InstanceId": "inst-1", "UserId": "agent-9"})
+    contacts = connect.ConnectContacts(REGION)
+    assert contacts.queue_name("inst-1", "q-1") == "售前咨询"
+    assert contacts.queue_name("inst-1", "q-1") == "售前咨询"  # cached: the Stubber holds no second answer
+    assert contacts.agent_name("inst-1", "agent-7") == "王芳"
+    assert contacts.agent_name("inst-1", "agent-7") == "王芳"
+    assert contacts.agent_name("inst-1", "agent-8") == "li.lei"  # no names in the user record: its user name
+    assert contacts.agent_name("inst-1", "agent-9") == "Anna Berg"
+
+
+def test_a_queue_connect_does_not_know_has_no_name(stubbed: Stubber) -> None:
+    stubbed.add_client_error("describe_queue", "ResourceNotFoundException", http_status_code=404)
+    assert connect.ConnectContacts(REGION).queue_name("inst-1", "q-gone") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from chalicelib.support.model import (
     force_majeure_pauses,
     new_breaches,
     new_request,
+    new_warnings,
     reply,
 )
 from chalicelib.support.workdays import WorkCalendar
@@ -34,10 +36,15 @@ def opened(when: str = "2026-06-15 09:00"):  # type: ignore[no-untyped-def]
     return new_request("sup_1", "lic_1", "Subject", "Text", "fault", at(when), "agent:one", "api", Targets())
 
 
-def test_a_target_is_approaching_in_its_last_business_hour_and_breached_after_it() -> None:
-    request = opened()
-    assert clocks(request, at("2026-06-15 11:59"), CALENDAR, SHANGHAI).approaching == frozenset()
-    assert clocks(request, at("2026-06-15 12:00"), CALENDAR, SHANGHAI).approaching == {Target.FIRST_RESPONSE}
+def test_a_target_is_approaching_once_80_percent_of_its_business_minutes_are_spent_and_breached_after_it() -> None:
+    request = opened()  # 4 business hours to answer: 80 % is 192 minutes, at 12:12
+    assert clocks(request, at("2026-06-15 12:11"), CALENDAR, SHANGHAI).approaching == frozenset()
+    warned = clocks(request, at("2026-06-15 12:12"), CALENDAR, SHANGHAI)
+    assert warned.approaching == {Target.FIRST_RESPONSE} and new_warnings(request, warned) == {Target.FIRST_RESPONSE}
+    assert new_warnings(replace(request, warned=frozenset({Target.FIRST_RESPONSE})), warned) == frozenset()
+    overnight = opened("2026-06-15 17:00")  # 80 % across the night: 1 hour that day, 132 minutes the next
+    assert clocks(overnight, at("2026-06-16 11:11"), CALENDAR, SHANGHAI).approaching == frozenset()
+    assert clocks(overnight, at("2026-06-16 11:12"), CALENDAR, SHANGHAI).approaching == {Target.FIRST_RESPONSE}
     late = clocks(request, at("2026-06-15 13:01"), CALENDAR, SHANGHAI)
     assert late.breached == {Target.FIRST_RESPONSE} and new_breaches(request, late) == {Target.FIRST_RESPONSE}
 
