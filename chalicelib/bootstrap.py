@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chalicelib.core.mailer import Mailer
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
+    from chalicelib.notices.service import NoticeService
     from chalicelib.operations.service import OperationsService
     from chalicelib.phone.service import PhoneService
     from chalicelib.realtime.service import RealtimeService
@@ -83,6 +84,13 @@ class Services:
         return _support(self)
 
     @cached_property
+    def notices(self) -> NoticeService:
+        """Notices to licensees (clause 13.1): the one entry point every area sends through."""
+        from chalicelib.notices.service import NoticeService
+
+        return NoticeService(self.billing.notifier, self.licensing, self.clock, self.settings.timezone)
+
+    @cached_property
     def training(self) -> TrainingService:
         """Training sessions (clauses 1.1.5, 3.3), built on first use; their notices go out as billing's do."""
         return _training(self)
@@ -131,6 +139,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     mail.use_presence(chat.available_agents)  # new tickets go in turn to the agents chat knows are online
     built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
                      blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
+    # Extensions, amendments, staff suspensions and terminations are told to the licensee (clause 13.1).
+    licensing.add_listener(lambda event: built.notices.license_changed(event))
     # per_session training fees bill the sessions training records as delivered (clause 3.3).
     billing.sessions = built.training
     return built
@@ -189,12 +199,12 @@ def _has_agreement(built: Services, licensee_id: str) -> bool:
 
 
 def _training(built: Services) -> TrainingService:
-    from chalicelib.billing.model import NoticeKind
+    from chalicelib.notices.model import NoticeKind
     from chalicelib.training.service import TrainingService
     from chalicelib.training.store import TrainingStore
 
     def notify(licensee_id: str, key: str, subject: str, text: str) -> bool:
-        return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
+        return built.notices.send(licensee_id, NoticeKind.TRAINING, key, subject, text)
 
     return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
                            partial(_has_agreement, built),

@@ -9,11 +9,17 @@ from chalicelib.adapters.dynamodb import Batch, Contended
 from chalicelib.billing import documents
 from chalicelib.billing.context import ACTOR, Context
 from chalicelib.billing.facts import LicenseFacts
+from chalicelib.billing.invoices import InvoiceKind
 from chalicelib.billing.model import Delivery, IssuedInvoice, Notice, NoticeKind
 from chalicelib.core.mailer import Mailer, OutboundMail
 from chalicelib.core.observability import logger
 from chalicelib.licensing.model import Party
 from chalicelib.metrics import BILLING_NOTICES
+
+
+def notice_kind(kind: InvoiceKind) -> NoticeKind:
+    """The notice an invoice goes out as: a late fee is its own kind of notice (clause 8)."""
+    return NoticeKind.LATE_FEE if kind is InvoiceKind.LATE_FEE else NoticeKind.INVOICE
 
 
 class Notices:
@@ -47,7 +53,7 @@ class Notices:
     def deliver(self, notice: Notice, html: str | None = None) -> Notice:
         self._attempted.add((notice.licensee_id, notice.key))
         try:
-            if html is None and notice.kind is NoticeKind.INVOICE:
+            if html is None and notice.kind in (NoticeKind.INVOICE, NoticeKind.LATE_FEE):
                 html = self.invoice_page(self.ctx.own_invoice(notice.licensee_id, notice.key.split("#", 1)[1]))
             sent = self.mailer.send(OutboundMail(
                 sender=self.sender, to=(notice.recipient,), subject=notice.subject, text=notice.text,
