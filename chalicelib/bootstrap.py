@@ -17,6 +17,7 @@ from chalicelib.settings import Settings
 # import stays small (cold start), and a function that never builds services never loads them.
 if TYPE_CHECKING:
     from chalicelib.adapters.awslambda import LambdaInvoker
+    from chalicelib.audit.service import AuditService
     from chalicelib.billing.service import BillingService
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
@@ -82,6 +83,26 @@ class Services:
     def support(self) -> SupportService:
         """Technical support (clauses 1.1.4, 3.2), built on first use."""
         return _support(self)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """The evidence trail's checks and daily digest (clause 9), built on first use."""
+        from chalicelib.audit.service import AuditService
+
+        return AuditService(_digests(self.settings), self.clock, self.metrics)
+
+    def caller(self, note: str | None = None) -> str:
+        """Who runs a staff command, for the audit trail: the caller's AWS identity (STS) on AWS stages, the
+        login locally; what `--actor` says is only a note beside it."""
+        if self.settings.identity == "sts":
+            from chalicelib.adapters import sts
+
+            who = f"aws:{sts.caller_arn(self.settings.region)}"
+        else:
+            import getpass
+
+            who = f"os:{getpass.getuser()}"
+        return f"{who} ({note})" if note else who
 
     @cached_property
     def notices(self) -> NoticeService:
@@ -254,6 +275,17 @@ def _blobs(settings: Settings) -> BlobStore:
 
         return S3Blobs(settings.mail_bucket, settings.region)
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
+
+
+def _digests(settings: Settings) -> BlobStore:
+    """Where the audit trail's daily digests go: the Object Lock bucket on AWS, a folder locally."""
+    if settings.blobs == "s3":
+        from chalicelib.adapters.s3 import S3Blobs
+
+        return S3Blobs(settings.audit_bucket, settings.region)
+    from chalicelib.local.blobs import FolderBlobs
+
+    return FolderBlobs(settings.data_dir / "audit-digests")
 
 
 def _raw_mail(settings: Settings, blobs: BlobStore) -> BlobStore:

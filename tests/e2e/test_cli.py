@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -50,7 +51,9 @@ def test_staff_take_a_licensee_from_signing_to_termination(kefu) -> None:  # typ
         "licensee.created", "agreement.signed", "key.issued", "agreement.amended", "notice.amendment",
         "license.extended", "notice.extension", "license.suspend", "notice.suspension", "license.reinstate",
         "notice.reinstatement", "key.revoked"]
-    assert all(h["actor"] == "staff:test" for h in history if not h["action"].startswith("notice."))
+    # Clause 9: the actor is who called (the login locally), and --actor only a note beside it.
+    login = f"os:{getpass.getuser()}"
+    assert all(h["actor"] == f"{login} (staff:test)" for h in history if not h["action"].startswith("notice."))
 
 
 def test_mistakes_get_one_readable_line_and_exit_code_2(kefu) -> None:  # type: ignore[no-untyped-def]
