@@ -109,7 +109,7 @@ class Services:
         """Notices to licensees (clause 13.1): the one entry point every area sends through."""
         from chalicelib.notices.service import NoticeService
 
-        return NoticeService(self.billing.notifier, self.licensing, self.clock, self.settings.timezone)
+        return NoticeService(self.billing.notifier, self.licensing, self.clock, self.settings.timezone, self.metrics)
 
     @cached_property
     def training(self) -> TrainingService:

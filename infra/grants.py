@@ -49,14 +49,25 @@ class Targets:
     websocket_api_id: str = ""                    # the WebSocket API (push) Chalice packaged, when there is one
     raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
     own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
+    audit_bucket: s3.IBucket | None = None        # the audit trail's daily digests (Object Lock, compliance mode)
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
 
 
+# Clause 9: the audit table is append-only. Entries are put (a chain head is put over itself under a condition)
+# and read; no role updates or deletes one, and a Deny in every function's policy says so whatever else it holds.
+AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem",
+                "dynamodb:DescribeTable"]
+AUDIT_DENIED = ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
+                "dynamodb:PartiQLDelete", "dynamodb:DeleteTable", "dynamodb:UpdateTable"]
+AUDIT_MODEL = "AuditItem"
+
+
 def table_data(t: Targets) -> list[iam.PolicyStatement]:
-    resources = [arn for table in t.tables.values() for arn in (table.table_arn, f"{table.table_arn}/index/*")]
-    return [iam.PolicyStatement(sid="TableData", actions=TABLE_DATA, resources=resources)]
+    resources = [arn for name, table in t.tables.items() if name != AUDIT_MODEL
+                 for arn in (table.table_arn, f"{table.table_arn}/index/*")]
+    return [iam.PolicyStatement(sid="TableData", actions=TABLE_DATA, resources=resources), *audit_append(t)]
 
 
 def table_describe(t: Targets) -> list[iam.PolicyStatement]:
@@ -80,8 +91,22 @@ def backups(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def audit_append(t: Targets) -> list[iam.PolicyStatement]:
-    return [iam.PolicyStatement(sid="AuditAppend", actions=["dynamodb:PutItem"],
-                                resources=[t.tables["AuditItem"].table_arn])]
+    table = t.tables[AUDIT_MODEL]
+    return [iam.PolicyStatement(sid="AuditAppend", actions=AUDIT_APPEND,
+                                resources=[table.table_arn, f"{table.table_arn}/index/*"])]
+
+
+def audit_deny(t: Targets) -> list[iam.PolicyStatement]:
+    table = t.tables[AUDIT_MODEL]
+    return [iam.PolicyStatement(sid="AuditNeverEdited", effect=iam.Effect.DENY, actions=AUDIT_DENIED,
+                                resources=[table.table_arn, f"{table.table_arn}/index/*"])]
+
+
+def audit_digest(t: Targets) -> list[iam.PolicyStatement]:
+    """The nightly digest: reads the chain heads, writes (and reads back) the day's object in the locked bucket."""
+    assert t.audit_bucket is not None
+    return [iam.PolicyStatement(sid="AuditDigest", actions=["s3:PutObject", "s3:GetObject"],
+                                resources=[t.audit_bucket.arn_for_objects("digests/*")])]
 
 
 def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
@@ -202,6 +227,8 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "billing-run": (table_data, kms_data, mailer_send, invoke_itself),
     "overdue-run": (table_data, kms_data, mailer_send, invoke_itself),
     "renewal-run": (table_data, kms_data, mailer_send, invoke_itself),
+    # Clause 9: the chain heads in, the day's digest out to the Object Lock bucket.
+    "audit-digest": (audit_append, kms_data, audit_digest),
 }
 
 
@@ -216,4 +243,4 @@ def statements(function_name: str, t: Targets, log_groups_arn: str) -> list[iam.
                                                       "logs:PutLogEvents"], resources=[log_groups_arn])]
     for grant in GRANTS.get(function_name, DEFAULT):
         found += grant(t)
-    return found
+    return found + audit_deny(t)

@@ -181,6 +181,7 @@ class Notice:
     sent_at: datetime | None = None
     message_id: str | None = None
     error: str | None = None
+    provider_id: str | None = None  # the mailer's id, that SES bounce and complaint events name it by
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "licensee": self.licensee_id, "kind": self.kind.value,

@@ -58,9 +58,10 @@ class Notices:
             sent = self.mailer.send(OutboundMail(
                 sender=self.sender, to=(notice.recipient,), subject=notice.subject, text=notice.text,
                 html=html or notice.html, headers=(("Auto-Submitted", "auto-generated"),),
-                tags=(("licensee", notice.licensee_id), ("kind", notice.kind.value))))
+                tags=(("licensee", notice.licensee_id), ("kind", notice.kind.value), ("area", "notice"))))
             done = replace(notice, delivery=Delivery.SENT, attempts=notice.attempts + 1,
-                           sent_at=self.ctx.clock.now(), message_id=sent.message_id, error=None)
+                           sent_at=self.ctx.clock.now(), message_id=sent.message_id, error=None,
+                           provider_id=sent.provider_id)
         except Exception as exc:  # the notice stays queued and the next run tries again
             logger.warning("notice delivery failed", extra={"licensee_id": notice.licensee_id,
                                                             "kind": notice.kind.value, "error": type(exc).__name__})
@@ -75,6 +76,22 @@ class Notices:
         return sum(1 for notice in self.ctx.store.pending_notices()
                    if (notice.licensee_id, notice.key) not in attempted
                    and self.deliver(notice).delivery is Delivery.SENT)
+
+    def record_delivery(self, licensee_id: str, provider_id: str, delivery: Delivery, detail: str) -> Notice | None:
+        """SES says a notice bounced or drew a complaint: it reads as not delivered from now on, with an audit
+        record beside; None when no notice was sent under that id or this was recorded before."""
+        notice = self.ctx.store.notice_sent_as(licensee_id, provider_id)
+        if notice is None:
+            return None
+        batch = Batch()
+        self.ctx.store.mark_undelivered(batch, notice, delivery, detail)
+        self.ctx.audit(batch, licensee_id, "notice.undelivered", "system:ses",
+                       {"key": notice.key, "delivery": delivery.value, "detail": detail})
+        try:
+            batch.commit()
+        except Contended:
+            return None
+        return replace(notice, delivery=delivery, error=detail)
 
     def notices(self, licensee_id: str) -> list[Notice]:
         return sorted(self.ctx.store.notices(licensee_id), key=lambda n: n.created_at)

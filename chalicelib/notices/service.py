@@ -10,11 +10,13 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import InvalidInput
+from chalicelib.core.mailer import Delivery
+from chalicelib.core.observability import logger
 from chalicelib.licensing import model as licensing_model
 from chalicelib.licensing.events import (
     AgreementAmended,
@@ -25,7 +27,11 @@ from chalicelib.licensing.events import (
     LicenseTerminated,
 )
 from chalicelib.licensing.model import License
+from chalicelib.metrics import NOTICES_UNDELIVERED, MetricsSink
 from chalicelib.notices.model import NoticeKind, compose
+
+if TYPE_CHECKING:
+    from chalicelib.billing.model import Notice
 
 # Billing sends its own suspension and reinstatement notices, with the amount overdue (clause 8).
 BILLING_ACTOR = "system:billing"
@@ -35,6 +41,23 @@ class NoticeBook(Protocol):
     """Where notices are recorded and from where they are delivered (billing's `Notices`)."""
 
     def notify(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str) -> bool: ...
+    def record_delivery(self, licensee_id: str, provider_id: str, delivery: Delivery,
+                        detail: str) -> Notice | None: ...
+
+
+class Bounce(Protocol):
+    """An SES bounce or complaint as the mail area parses it (`mail.model.DeliveryEvent`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def provider_id(self) -> str: ...
+    @property
+    def permanent(self) -> bool: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def tags(self) -> Mapping[str, str]: ...
 
 
 class Licenses(Protocol):
@@ -55,9 +78,10 @@ class Announcement:
 
 
 class NoticeService:
-    def __init__(self, book: NoticeBook, licenses: Licenses, clock: Clock, tz: ZoneInfo,
+    def __init__(self, book: NoticeBook, licenses: Licenses, clock: Clock, tz: ZoneInfo, metrics: MetricsSink,
                  language: Callable[[str], str | None] = lambda licensee_id: None) -> None:
         self.book = book
+        self.metrics = metrics
         self.licenses = licenses
         self.clock = clock
         self.tz = tz
@@ -73,6 +97,27 @@ class NoticeService:
     def send(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str) -> bool:
         """A notice whose area composed its own texts from its catalogue (training)."""
         return self.book.notify(licensee_id, kind, key, subject, text)
+
+    # -- what became of a notice (SES bounces and complaints) -------------------------------------------------
+    @staticmethod
+    def is_notice(event: Bounce) -> bool:
+        """Whether an SES event is about a notice (notices carry the tag `area=notice`)."""
+        return event.tags.get("area") == "notice"
+
+    def record_delivery_event(self, event: Bounce) -> bool:
+        """A bounce or complaint of a notice: it reads as not delivered (or delayed, for a transient bounce) and
+        staff are alerted (NoticesUndelivered); an event SNS delivers twice changes nothing more."""
+        licensee_id = event.tags.get("licensee", "")
+        delivery = (Delivery.COMPLAINED if event.kind == "complaint"
+                    else Delivery.NOT_DELIVERED if event.permanent else Delivery.DELAYED)
+        marked = self.book.record_delivery(licensee_id, event.provider_id, delivery, event.detail) \
+            if licensee_id else None
+        if marked is None:
+            return False
+        self.metrics.count(NOTICES_UNDELIVERED, kind=marked.kind.value, event=delivery.value)
+        logger.warning("notice not delivered", extra={"licensee_id": licensee_id, "kind": marked.kind.value,
+                                                      "delivery": delivery.value, "detail": event.detail})
+        return True
 
     # -- licensing's changes (clauses 4.2, 8, 10, 11.1) ------------------------------------------------------
     def license_changed(self, event: LicenseChanged) -> None:

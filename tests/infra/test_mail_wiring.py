@@ -59,7 +59,7 @@ def _granted(statements: list[dict[str, Any]], action: str) -> list[Any]:
     found: list[Any] = []
     for s in statements:
         actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
-        if action in actions:
+        if action in actions and s.get("Effect", "Allow") == "Allow":  # a Deny (the audit table's) grants nothing
             found += s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
     return found
 
