@@ -109,6 +109,15 @@ def audit_digest(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[t.audit_bucket.arn_for_objects("digests/*")])]
 
 
+def notice_delivery(t: Targets) -> list[iam.PolicyStatement]:
+    """A bounce or complaint of a notice (clause 13.1): the licensee's notices read and one marked, in the
+    billing table, with its audit record."""
+    billing = t.tables["BillingItem"]
+    return [iam.PolicyStatement(sid="NoticeDelivery", actions=["dynamodb:Query", "dynamodb:GetItem",
+                                                               "dynamodb:UpdateItem"],
+                                resources=[billing.table_arn]), *audit_append(t)]
+
+
 def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
     """HeadBucket of the mail bucket, and of the receiving region's raw-mail bucket where there is one."""
     buckets = [t.bucket, *([t.raw_mail] if t.raw_mail is not None and t.raw_mail is not t.bucket else [])]
@@ -218,7 +227,7 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
-    MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
+    MAIL_EVENTS_FUNCTION: (mail_table, kms_data, notice_delivery),
     # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
     # (from DescribeContact); reading recordings is the API's, which signs agents' links.
     PHONE_EVENTS_FUNCTION: (phone_table, kms_data, connect_describe),
