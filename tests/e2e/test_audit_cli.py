@@ -28,3 +28,18 @@ def test_the_digest_job_runs_for_a_date(kefu) -> None:  # type: ignore[no-untype
     again = json.loads(kefu("audit", "digest", "--date", "2026-05-01", "--json"))
     assert first["key"] == again["key"] == "digests/2026-05-01.json"
     assert again["written"] is False
+
+
+def test_staff_announce_a_maintenance_window_once_to_the_licensees_it_touches(kefu, services) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import Factory
+
+    merchant = Factory(services).merchant()
+    args = ("maintenance", "announce", "--starts", "2026-06-20T22:00+08:00", "--ends", "2026-06-20T23:30+08:00",
+            "--description", "数据库升级 / database upgrade", "--licensee", merchant.licensee_id, "--json")
+    first, again = json.loads(kefu(*args)), json.loads(kefu(*args))
+    assert first["notified"] == [merchant.licensee_id] and again["already_notified"] == [merchant.licensee_id]
+    listed = json.loads(kefu("notices", "list", merchant.licensee_id, "--json"))
+    assert [(n["kind"], n["delivery"]) for n in listed] == [("maintenance", "sent")]
+    assert listed[0]["recipient"] == "notices@shop.example" and "系统维护通知" in listed[0]["subject"]
+    assert "error INVALID_WINDOW" in kefu("maintenance", "announce", "--starts", "2026-06-20T22:00+08:00", "--ends",
+                                          "2026-06-20T21:00+08:00", "--description", "x", expect=2)
