@@ -107,9 +107,11 @@ class Services:
     @cached_property
     def notices(self) -> NoticeService:
         """Notices to licensees (clause 13.1): the one entry point every area sends through."""
+        from chalicelib.notices import store
         from chalicelib.notices.service import NoticeService
 
-        return NoticeService(self.billing.notifier, self.licensing, self.clock, self.settings.timezone, self.metrics)
+        return NoticeService(self.billing.notifier, self.licensing, self.clock, self.settings.timezone, self.metrics,
+                             store.language)
 
     @cached_property
     def training(self) -> TrainingService:

@@ -30,6 +30,12 @@ class Notices:
         self._attempted: set[tuple[str, str]] = set()
         self._licensor: Party | None = None
 
+    def language(self, licensee_id: str) -> str | None:
+        """The language the licensee chose for notices and invoices (None: zh-CN with English)."""
+        from chalicelib.notices import store
+
+        return store.language(licensee_id)
+
     def start_run(self) -> None:
         """A run reads the licensor's profile once, not once per invoice."""
         self._licensor = None
@@ -99,4 +105,5 @@ class Notices:
     def invoice_page(self, invoice: IssuedInvoice) -> str:
         if self._licensor is None:
             self._licensor = self.ctx.licenses.licensor()  # read once per run, not once per invoice
-        return documents.invoice_html(invoice, self._licensor, self.ctx.licenses.licensee(invoice.licensee_id))
+        return documents.invoice_html(invoice, self._licensor, self.ctx.licenses.licensee(invoice.licensee_id),
+                                      self.language(invoice.licensee_id))

@@ -31,5 +31,15 @@ def announce(ctx: Context, starts: datetime, ends: datetime, description: str, l
                                            f"already notified {len(d['already_notified'])}")
 
 
+@click.command("notice-language")
+@click.argument("licensee_id")
+@click.argument("language", type=click.Choice(["bilingual", "zh-CN", "en"]))
+@pass_ctx
+def notice_language(ctx: Context, licensee_id: str, language: str) -> None:
+    """The language of a licensee's notices and invoices: bilingual (zh-CN with English, the default), zh-CN or en."""
+    click.echo(ctx.services.notices.set_language(licensee_id, language, ctx.actor))
+
+
 def install(cli: click.Group) -> None:
     cli.add_command(maintenance)
+    cli.add_command(notice_language)

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
+from chalicelib import i18n
 from chalicelib.core.clock import Clock
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput, NotFound
 from chalicelib.core.mailer import Delivery
 from chalicelib.core.observability import logger
 from chalicelib.licensing import model as licensing_model
@@ -28,7 +29,7 @@ from chalicelib.licensing.events import (
 )
 from chalicelib.licensing.model import License
 from chalicelib.metrics import NOTICES_UNDELIVERED, MetricsSink
-from chalicelib.notices.model import NoticeKind, compose
+from chalicelib.notices.model import BILINGUAL, NoticeKind, compose
 
 if TYPE_CHECKING:
     from chalicelib.billing.model import Notice
@@ -97,6 +98,19 @@ class NoticeService:
     def send(self, licensee_id: str, kind: NoticeKind, key: str, subject: str, text: str) -> bool:
         """A notice whose area composed its own texts from its catalogue (training)."""
         return self.book.notify(licensee_id, kind, key, subject, text)
+
+    def set_language(self, licensee_id: str, language: str, actor: str) -> str:
+        """The language of the licensee's notices and invoices: `bilingual` (zh-CN with English, the default) or
+        one language that has catalogues."""
+        if language != BILINGUAL and language not in i18n.locales():
+            raise InvalidInput(f"Notices are written in {', '.join((BILINGUAL, *i18n.locales()))}.",
+                               code="UNKNOWN_LANGUAGE")
+        if self.licenses.license(licensee_id) is None:
+            raise NotFound(f"{licensee_id} has no agreement.", code="NO_AGREEMENT")
+        from chalicelib.notices import store
+
+        store.set_language(licensee_id, language, actor, self.clock.now())
+        return language
 
     # -- what became of a notice (SES bounces and complaints) -------------------------------------------------
     @staticmethod

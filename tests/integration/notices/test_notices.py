@@ -134,3 +134,20 @@ def test_a_complaint_about_a_notice_is_recorded_and_a_mail_event_still_goes_to_m
         "mail": {"messageId": "not-a-notice", "tags": {"licensee": [merchant.licensee_id], "kind": ["reply"]}}})}}]},
         services)
     assert metrics.total("MailDeliveryEvents", kind="bounce", matched="no") == 1
+
+
+def test_a_licensee_that_chose_english_gets_its_notices_in_english_only(services: bootstrap.Services,
+                                                                         factory: Factory) -> None:
+    chose, default = factory.merchant(), factory.merchant()
+    services.notices.set_language(chose.licensee_id, "en", "staff:test")
+    for merchant in (chose, default):
+        services.notices.notify(merchant.licensee_id, NoticeKind.RENEWAL, "renewal#language",
+                                {"end": "2026-12-31", "days": 30})
+    [english] = services.billing.notices(chose.licensee_id)
+    [both] = services.billing.notices(default.licensee_id)
+    assert english.subject == "Your license agreement ends on 2026-12-31: 30 days left" and "续期" not in english.text
+    assert both.subject.startswith("您的许可协议将于") and "Your license agreement" in both.subject
+    assert [r.details for r in audit_store.history(f"licensee:{chose.licensee_id}")
+            if r.action == "notices.language_set"] == [{"language": "en"}]
+    with pytest.raises(Exception, match="Notices are written in"):
+        services.notices.set_language(chose.licensee_id, "fr", "staff:test")
