@@ -57,8 +57,8 @@ Grant = Callable[[Targets], list[iam.PolicyStatement]]
 
 # Clause 9: the audit table is append-only. Entries are put (a chain head is put over itself under a condition)
 # and read; no role updates or deletes one, and a Deny in every function's policy says so whatever else it holds.
-AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem",
-                "dynamodb:DescribeTable"]
+AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+                "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
 AUDIT_DENIED = ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
                 "dynamodb:PartiQLDelete", "dynamodb:DeleteTable", "dynamodb:UpdateTable"]
 AUDIT_MODEL = "AuditItem"

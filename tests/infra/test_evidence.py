@@ -74,3 +74,20 @@ def test_the_digests_are_kept_under_object_lock_in_compliance_mode(synthesized: 
     assert rule["Mode"] == "COMPLIANCE" and rule["Days"] >= 365 * 5
     assert locked["DeletionPolicy"] == "Retain"
     assert all(locked["Properties"]["PublicAccessBlockConfiguration"].values())
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_digest_job_reads_the_heads_and_writes_only_digests_to_the_locked_bucket(synthesized: Synthesized,
+                                                                                     stage: str) -> None:
+    from tests.infra.test_mail_wiring import _granted, _statements
+
+    statements = _statements(synthesized, stage, "audit-digest")
+    buckets = synthesized.resources(stage, "AWS::S3::Bucket")
+    [locked] = [name for name, b in buckets.items() if b["Properties"].get("ObjectLockEnabled")]
+    assert {json.dumps(r) for r in _granted(statements, "s3:PutObject")} == {
+        json.dumps({"Fn::Join": ["", [{"Fn::GetAtt": [locked, "Arn"]}, "/digests/*"]]})}
+    template = synthesized.templates[stage]
+    table = _audit_table(template)
+    for action in ("dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:GetItem"):
+        assert any(_names_table(r, table) for r in _granted(statements, action)), action
+    assert not any(_names_table(r, table) for r in _granted(statements, "dynamodb:UpdateItem"))
