@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -151,6 +152,8 @@ class Batch:
                 late_only = bool(failed) and all(any(p.retryable(label) for p in self._late.values())
                                                  for label in failed)
                 if self._late and attempt < LATE_ATTEMPTS and (late_only or (conflict and not failed)):
+                    # Writers of one chain at once: a random wait, growing, so they stop meeting each other.
+                    time.sleep(_JITTER.uniform(0, LATE_BACKOFF_SECONDS * attempt))
                     continue
                 if failed or conflict:
                     raise Contended(failed or [TRANSACTION_CONFLICT]) from exc
@@ -165,7 +168,9 @@ class LateWrites(Protocol):
 
 
 L = TypeVar("L", bound=LateWrites)
-LATE_ATTEMPTS = 6
+LATE_ATTEMPTS = 10
+LATE_BACKOFF_SECONDS = 0.02
+_JITTER = random.SystemRandom()
 
 
 @contextmanager

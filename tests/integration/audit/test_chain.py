@@ -93,7 +93,7 @@ def test_writers_of_one_chain_at_once_each_get_their_own_link(services: bootstra
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]  # a busy merchant's agents
     for t in threads:
         t.start()
     for t in threads:
