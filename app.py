@@ -86,6 +86,11 @@ def support_check(event: dict[str, Any], context: Any) -> Any:
     return handle("support-check", event, context)
 
 
+@app.lambda_function(name="audit-digest")
+def audit_digest(event: dict[str, Any], context: Any) -> Any:
+    return handle("audit-digest", event, context)
+
+
 # Phone: an EventBridge rule (infra/) sends Amazon Connect's contact events of voice calls here.
 @app.lambda_function(name="phone_events")
 def phone_events(event: dict[str, Any], context: Any) -> Any:

@@ -17,6 +17,7 @@ from chalicelib.settings import Settings
 # import stays small (cold start), and a function that never builds services never loads them.
 if TYPE_CHECKING:
     from chalicelib.adapters.awslambda import LambdaInvoker
+    from chalicelib.audit.service import AuditService
     from chalicelib.billing.service import BillingService
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from chalicelib.core.mailer import Mailer
     from chalicelib.licensing.service import LicensingService
     from chalicelib.mail.service import MailService
+    from chalicelib.notices.service import NoticeService
     from chalicelib.operations.service import OperationsService
     from chalicelib.phone.service import PhoneService
     from chalicelib.realtime.service import RealtimeService
@@ -84,6 +86,35 @@ class Services:
         return _support(self)
 
     @cached_property
+    def audit(self) -> AuditService:
+        """The evidence trail's checks and daily digest (clause 9), built on first use."""
+        from chalicelib.audit.service import AuditService
+
+        return AuditService(_digests(self.settings), self.clock, self.metrics)
+
+    def caller(self, note: str | None = None) -> str:
+        """Who runs a staff command, for the audit trail: the caller's AWS identity (STS) on AWS stages, the
+        login locally; what `--actor` says is only a note beside it."""
+        if self.settings.identity == "sts":
+            from chalicelib.adapters import sts
+
+            who = f"aws:{sts.caller_arn(self.settings.region)}"
+        else:
+            import getpass
+
+            who = f"os:{getpass.getuser()}"
+        return f"{who} ({note})" if note else who
+
+    @cached_property
+    def notices(self) -> NoticeService:
+        """Notices to licensees (clause 13.1): the one entry point every area sends through."""
+        from chalicelib.notices import store
+        from chalicelib.notices.service import NoticeService
+
+        return NoticeService(self.billing.notifier, self.licensing, self.clock, self.settings.timezone, self.metrics,
+                             store.language)
+
+    @cached_property
     def training(self) -> TrainingService:
         """Training sessions (clauses 1.1.5, 3.3), built on first use; their notices go out as billing's do."""
         return _training(self)
@@ -132,6 +163,8 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
     mail.use_presence(chat.available_agents)  # new tickets go in turn to the agents chat knows are online
     built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
                      blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
+    # Extensions, amendments, staff suspensions and terminations are told to the licensee (clause 13.1).
+    licensing.add_listener(lambda event: built.notices.license_changed(event))
     # per_session training fees bill the sessions training records as delivered (clause 3.3).
     billing.sessions = built.training
     # Mail to the licensor's support address opens technical-support requests (clause 3.2).
@@ -215,12 +248,12 @@ def _has_agreement(built: Services, licensee_id: str) -> bool:
 
 
 def _training(built: Services) -> TrainingService:
-    from chalicelib.billing.model import NoticeKind
+    from chalicelib.notices.model import NoticeKind
     from chalicelib.training.service import TrainingService
     from chalicelib.training.store import TrainingStore
 
     def notify(licensee_id: str, key: str, subject: str, text: str) -> bool:
-        return built.billing.send_notice(licensee_id, NoticeKind.TRAINING, key, subject, text)
+        return built.notices.send(licensee_id, NoticeKind.TRAINING, key, subject, text)
 
     return TrainingService(TrainingStore(), built.clock, built.settings.timezone, notify,
                            partial(_has_agreement, built),
@@ -270,6 +303,17 @@ def _blobs(settings: Settings) -> BlobStore:
 
         return S3Blobs(settings.mail_bucket, settings.region)
     raise ValueError(f"Unknown blob store {settings.blobs!r} (KEFU_BLOBS)")
+
+
+def _digests(settings: Settings) -> BlobStore:
+    """Where the audit trail's daily digests go: the Object Lock bucket on AWS, a folder locally."""
+    if settings.blobs == "s3":
+        from chalicelib.adapters.s3 import S3Blobs
+
+        return S3Blobs(settings.audit_bucket, settings.region)
+    from chalicelib.local.blobs import FolderBlobs
+
+    return FolderBlobs(settings.data_dir / "audit-digests")
 
 
 def _raw_mail(settings: Settings, blobs: BlobStore) -> BlobStore:

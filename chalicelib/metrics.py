@@ -133,12 +133,31 @@ SUPPORT_CALENDAR_MISSING = Metric("SupportCalendarMissing", "Count", ("year",), 
                                   runbook="Import next year's schedule: `./kefu calendar import YEAR FILE` "
                                           "(docs/support.md).")
 
+# Clause 9: the evidence trail. A broken chain is an edited or deleted audit entry; the digest is the daily proof.
+AUDIT_BROKEN_CHAINS = Metric("AuditBrokenChains", "Count", ("check",), "audit",
+                             "Audit chains found broken (an entry edited, deleted or inserted), by check",
+                             alarm_on=(),
+                             runbook="`./kefu --stage STAGE audit verify` names each broken chain and its first "
+                                     "broken link; compare with the locked daily digest and the table's backups, "
+                                     "and treat it as a security incident (docs/evidence.md).")
+AUDIT_DIGESTS = Metric("AuditDigests", "Count", ("result",), "audit",
+                       "Daily digests of the audit chain heads written to the locked bucket",
+                       heartbeat=Heartbeat((("result", "written"),), 26 * 3600),
+                       runbook="No digest for a day: run `./kefu --stage STAGE jobs run audit-digest --date DAY`.")
+# Clause 13.1: a notice SES could not deliver, or that its recipient reported as spam.
+NOTICES_UNDELIVERED = Metric("NoticesUndelivered", "Count", ("kind", "event"), "notices",
+                             "Notices SES reported bounced or complained about, by notice kind and event",
+                             alarm_on=(),
+                             runbook="`./kefu notices list LICENSEE` shows the notice as not_delivered with the "
+                                     "bounce; fix the agreement's notice address (`./kefu agreements amend "
+                                     "--notice-address`) and tell the licensee another way (docs/notices.md).")
+
 CATALOGUE: tuple[Metric, ...] = (LICENSE_VALIDATIONS, LICENSE_CHANGES, HEALTH_CHECKS, MAIL_RECEIVED, MAIL_HELD,
                                  MAIL_SENT, MAIL_DELIVERY_EVENTS, BACKUPS, BILLING_INVOICES, BILLING_PAYMENTS,
                                  BILLING_NOTICES, BILLING_RUN_FAILURES, CHAT_CONVERSATIONS, CHAT_MESSAGES,
                                  CHAT_REFUSALS, API_ERRORS, REALTIME_PUSHES, PHONE_CALLS, PHONE_ANSWER_SECONDS,
                                  PHONE_EVENTS, PHONE_EVENTS_HELD, SUPPORT_TARGETS, SUPPORT_APPROACHING,
-                                 SUPPORT_CALENDAR_MISSING)
+                                 SUPPORT_CALENDAR_MISSING, AUDIT_BROKEN_CHAINS, AUDIT_DIGESTS, NOTICES_UNDELIVERED)
 
 
 def dimension_set(metric: Metric) -> tuple[str, ...]:

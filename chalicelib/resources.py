@@ -53,6 +53,14 @@ def bucket_name(stage: str, account: str) -> str:
     return f"kefu-{stage}-mail-{account}"
 
 
+AUDIT_BUCKET_ENV = "KEFU_AUDIT_BUCKET"
+
+
+def audit_bucket_name(stage: str, account: str) -> str:
+    """The audit trail's digests (clause 9): Object Lock in compliance mode, so nobody can change one."""
+    return f"kefu-{stage}-audit-{account}"
+
+
 def inbound_bucket_name(stage: str, account: str, region: str) -> str:
     """The receiving region's raw-mail bucket (the region in the name: a bucket name is global)."""
     return f"kefu-{stage}-inbound-{account}-{region}"

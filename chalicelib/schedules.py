@@ -36,6 +36,9 @@ JOBS: tuple[Job, ...] = (
     Job("overdue-run", "cron(20 0 * * ? *)",
         "Payment reminders, late fees, suspension after the grace days and reinstatement (clause 8)"),
     Job("renewal-run", "cron(35 0 * * ? *)", "Renewal reminders before each agreement ends (clause 4.2)"),
+    # clause 9: after the day's last writes, the day's chain heads go where nobody can edit them.
+    Job("audit-digest", "cron(55 23 * * ? *)", "Write the day's digest of every audit chain head to the locked bucket",
+        memory_mb=256, timeout_seconds=300),
     # clause 3.2: often enough that an approaching target is seen within its last business hour.
     Job("support-check", "rate(15 minutes)",
         "Record support targets breached, count those approaching; from 1 December, a missing holiday schedule",

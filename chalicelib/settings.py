@@ -82,6 +82,10 @@ class Settings:
     phone_table: str = "kefu-local-phone"
     recording_prefix: str = "recordings/"
     contacts: str = "local"  # local | connect: who answers DescribeContact
+    # Clause 9: who staff are (os: the login locally | sts: the caller's AWS identity), and where the daily digest
+    # of the audit chains is kept (an S3 bucket with Object Lock on AWS; a folder of the data directory locally).
+    identity: str = "os"
+    audit_bucket: str = "kefu-local-audit-digests"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -133,4 +137,6 @@ class Settings:
             recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
             # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.
             contacts=env.get("KEFU_CONTACTS", "local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "connect"),
+            identity=env.get("KEFU_IDENTITY", "os" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "sts"),
+            audit_bucket=env.get("KEFU_AUDIT_BUCKET", f"kefu-{stage}-audit-digests"),
         )

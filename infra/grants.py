@@ -49,14 +49,25 @@ class Targets:
     websocket_api_id: str = ""                    # the WebSocket API (push) Chalice packaged, when there is one
     raw_mail: s3.IBucket | None = None            # where SES stores inbound mail, when not `bucket`
     own_function_arn: str = ""                    # the function the policy is for (its name as CloudFormation makes it)
+    audit_bucket: s3.IBucket | None = None        # the audit trail's daily digests (Object Lock, compliance mode)
 
 
 Grant = Callable[[Targets], list[iam.PolicyStatement]]
 
 
+# Clause 9: the audit table is append-only. Entries are put (a chain head is put over itself under a condition)
+# and read; no role updates or deletes one, and a Deny in every function's policy says so whatever else it holds.
+AUDIT_APPEND = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem",
+                "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
+AUDIT_DENIED = ["dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
+                "dynamodb:PartiQLDelete", "dynamodb:DeleteTable", "dynamodb:UpdateTable"]
+AUDIT_MODEL = "AuditItem"
+
+
 def table_data(t: Targets) -> list[iam.PolicyStatement]:
-    resources = [arn for table in t.tables.values() for arn in (table.table_arn, f"{table.table_arn}/index/*")]
-    return [iam.PolicyStatement(sid="TableData", actions=TABLE_DATA, resources=resources)]
+    resources = [arn for name, table in t.tables.items() if name != AUDIT_MODEL
+                 for arn in (table.table_arn, f"{table.table_arn}/index/*")]
+    return [iam.PolicyStatement(sid="TableData", actions=TABLE_DATA, resources=resources), *audit_append(t)]
 
 
 def table_describe(t: Targets) -> list[iam.PolicyStatement]:
@@ -80,8 +91,31 @@ def backups(t: Targets) -> list[iam.PolicyStatement]:
 
 
 def audit_append(t: Targets) -> list[iam.PolicyStatement]:
-    return [iam.PolicyStatement(sid="AuditAppend", actions=["dynamodb:PutItem"],
-                                resources=[t.tables["AuditItem"].table_arn])]
+    table = t.tables[AUDIT_MODEL]
+    return [iam.PolicyStatement(sid="AuditAppend", actions=AUDIT_APPEND,
+                                resources=[table.table_arn, f"{table.table_arn}/index/*"])]
+
+
+def audit_deny(t: Targets) -> list[iam.PolicyStatement]:
+    table = t.tables[AUDIT_MODEL]
+    return [iam.PolicyStatement(sid="AuditNeverEdited", effect=iam.Effect.DENY, actions=AUDIT_DENIED,
+                                resources=[table.table_arn, f"{table.table_arn}/index/*"])]
+
+
+def audit_digest(t: Targets) -> list[iam.PolicyStatement]:
+    """The nightly digest: reads the chain heads, writes (and reads back) the day's object in the locked bucket."""
+    assert t.audit_bucket is not None
+    return [iam.PolicyStatement(sid="AuditDigest", actions=["s3:PutObject", "s3:GetObject"],
+                                resources=[t.audit_bucket.arn_for_objects("digests/*")])]
+
+
+def notice_delivery(t: Targets) -> list[iam.PolicyStatement]:
+    """A bounce or complaint of a notice (clause 13.1): the licensee's notices read and one marked, in the
+    billing table, with its audit record."""
+    billing = t.tables["BillingItem"]
+    return [iam.PolicyStatement(sid="NoticeDelivery", actions=["dynamodb:Query", "dynamodb:GetItem",
+                                                               "dynamodb:UpdateItem"],
+                                resources=[billing.table_arn]), *audit_append(t)]
 
 
 def bucket_check(t: Targets) -> list[iam.PolicyStatement]:
@@ -196,7 +230,7 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
-    MAIL_EVENTS_FUNCTION: (mail_table, kms_data),
+    MAIL_EVENTS_FUNCTION: (mail_table, kms_data, notice_delivery),
     # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
     # (from DescribeContact); reading recordings is the API's, which signs agents' links.
     PHONE_EVENTS_FUNCTION: (phone_table, kms_data, connect_describe),
@@ -205,6 +239,8 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "billing-run": (table_data, kms_data, mailer_send, invoke_itself),
     "overdue-run": (table_data, kms_data, mailer_send, invoke_itself),
     "renewal-run": (table_data, kms_data, mailer_send, invoke_itself),
+    # Clause 9: the chain heads in, the day's digest out to the Object Lock bucket.
+    "audit-digest": (audit_append, kms_data, audit_digest),
 }
 
 
@@ -219,4 +255,4 @@ def statements(function_name: str, t: Targets, log_groups_arn: str) -> list[iam.
                                                       "logs:PutLogEvents"], resources=[log_groups_arn])]
     for grant in GRANTS.get(function_name, DEFAULT):
         found += grant(t)
-    return found
+    return found + audit_deny(t)

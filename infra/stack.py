@@ -39,6 +39,7 @@ ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeTy
                    "B": dynamodb.AttributeType.BINARY}
 PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
                "INCLUDE": dynamodb.ProjectionType.INCLUDE}
+AUDIT_DIGEST_DAYS = 3653   # ten years: the limitation period of a dispute under the agreement and the law, with margin
 RAW_MAIL_DAYS = 180        # raw mail; what was parsed from it lives in the tables (clause 7: retention limits)
 ACCESS_LOG_DAYS = 90
 SCHEDULE_RETRIES, SCHEDULE_MAX_AGE_SECONDS = 3, 3600
@@ -92,6 +93,7 @@ class KefuStack(Stack):
                            description="kefu: tables, topics", removal_policy=self.removal)
         self.tables = {spec.key: self.table(spec, prod) for spec in catalogue.tables(stage)}
         self.bucket = self.mail_bucket()
+        self.audit_bucket = self.audit_digests()
         self.raw_mail = self.bucket if self.ingress is None else s3.Bucket.from_bucket_attributes(
             self, "RawMail", bucket_name=self.ingress.bucket_name, region=self.ingress.region)
         self.reply_secret = self.reply_token_secret()
@@ -148,7 +150,7 @@ class KefuStack(Stack):
 
     # -- the mail bucket --------------------------------------------------------------------------------
     def mail_bucket(self) -> s3.Bucket:
-        access_logs = s3.Bucket(
+        access_logs = self.access_logs = s3.Bucket(
             self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True, removal_policy=self.removal,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))])
@@ -170,6 +172,18 @@ class KefuStack(Stack):
                                  abort_incomplete_multipart_upload_after=Duration.days(1)),
             ])
 
+    def audit_digests(self) -> s3.Bucket:
+        """Clause 9: the daily digests of the audit chains, under Object Lock in compliance mode, so that not even
+        the account's root can change or delete one before its retention ends (and so a rewritten audit table
+        cannot agree with them)."""
+        return s3.Bucket(
+            self, "AuditBucket", bucket_name=resources.audit_bucket_name(self.stage, Aws.ACCOUNT_ID),
+            encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True, versioned=True, object_lock_enabled=True,
+            object_lock_default_retention=s3.ObjectLockRetention.compliance(Duration.days(AUDIT_DIGEST_DAYS)),
+            removal_policy=RemovalPolicy.RETAIN, server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix="audit/")
+
     # -- the reply secret ------------------------------------------------------------------------------------
     def reply_token_secret(self) -> secretsmanager.Secret:
         """The HMAC secret that signs reply+<token> addresses, generated here and never seen by anyone. Its
@@ -187,9 +201,10 @@ class KefuStack(Stack):
         websocket = self.app.get_resource("WebsocketAPI")  # Chalice's WebSocket API: chat's push
         targets = grants.Targets(self.tables, self.key, self.bucket, mail_domain,
                                  resources.configuration_set_name(self.stage), self.reply_secret, websocket.ref,
-                                 self.raw_mail)
+                                 self.raw_mail, audit_bucket=self.audit_bucket)
         log_groups = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/lambda/{Aws.STACK_NAME}-*"
         environment = {resources.MAIL_BUCKET_ENV: self.bucket.bucket_name,
+                       resources.AUDIT_BUCKET_ENV: self.audit_bucket.bucket_name,
                        resources.INBOUND_BUCKET_ENV: self.raw_mail.bucket_name,
                        resources.RECEIVING_REGION_ENV: self.layout.receiving_region,
                        resources.RECEIPT_RULE_SET_ENV: resources.rule_set_name(self.stage),
@@ -506,6 +521,8 @@ class KefuStack(Stack):
              "account's Connect instances, whose ids merchants bring."),
             (r"/^Resource::arn:<AWS::Partition>:s3:::kefu-[a-z0-9]+-inbound-<AWS::AccountId>-[a-z0-9-]+\/inbound\/\*$/g",
              "Raw mail under the inbound prefix of the receiving region's bucket, whose keys are SES's message ids."),
+            (r"/^Resource::<AuditBucket[A-Za-z0-9]*\.Arn>\/digests\/\*$/g",
+             "The audit trail's daily digests, one object per day, under Object Lock."),
             (r"/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/g", "The DynamoDB data-key actions of the table key."),
             (r"/^Resource::.*\/\*\/POST\/@connections\/\*$/g", "Posting to connections of this stack's own "
                                                                "WebSocket API, whose ids API Gateway makes."),

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -102,6 +103,15 @@ class Batch:
 
     def __init__(self) -> None:
         self._writes: list[tuple[str, Callable[[TransactWrite], None]]] = []
+        self._late: dict[str, LateWrites] = {}
+
+    def late(self, name: str, make: Callable[[], L]) -> L:
+        """The batch's one part called `name` (made on first use), whose writes are made when the batch commits
+        from what is stored then, and made again and retried when only their own conditions failed (the audit
+        trail's chain heads, which concurrent writers advance)."""
+        if name not in self._late:
+            self._late[name] = make()
+        return self._late[name]  # type: ignore[return-value]
 
     def save(self, item: Model, condition: Condition | None = None, *, label: str | None = None) -> None:
         self._add(label, lambda tx: tx.save(item, condition=condition))
@@ -125,19 +135,42 @@ class Batch:
 
     def commit(self) -> None:
         """All of the writes or none. Raises Contended when a condition failed or another transaction won."""
-        if not self._writes:
+        if not self._writes and not self._late:
             return
-        try:
-            with TransactWrite(connection=connection()) as tx:
-                for _, write in self._writes:
-                    write(tx)
-        except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
-            failed = [self._writes[i][0] for i, code in enumerate(reasons)
-                      if code == "ConditionalCheckFailed" and i < len(self._writes)]
-            if failed or any(code == "TransactionConflict" for code in reasons):
-                raise Contended(failed or [TRANSACTION_CONFLICT]) from exc
-            raise
+        for attempt in range(1, LATE_ATTEMPTS + 1):
+            writes = self._writes + [write for part in self._late.values() for write in part.writes()]
+            try:
+                with TransactWrite(connection=connection()) as tx:
+                    for _, write in writes:
+                        write(tx)
+                return
+            except TransactWriteError as exc:
+                reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or [])]
+                failed = [writes[i][0] for i, code in enumerate(reasons)
+                          if code == "ConditionalCheckFailed" and i < len(writes)]
+                conflict = any(code == "TransactionConflict" for code in reasons)
+                late_only = bool(failed) and all(any(p.retryable(label) for p in self._late.values())
+                                                 for label in failed)
+                if self._late and attempt < LATE_ATTEMPTS and (late_only or (conflict and not failed)):
+                    # Writers of one chain at once: a random wait, growing, so they stop meeting each other.
+                    time.sleep(_JITTER.uniform(0, LATE_BACKOFF_SECONDS * attempt))
+                    continue
+                if failed or conflict:
+                    raise Contended(failed or [TRANSACTION_CONFLICT]) from exc
+                raise
+
+
+class LateWrites(Protocol):
+    """A part of a batch whose writes depend on what is stored when it commits (see `Batch.late`)."""
+
+    def writes(self) -> list[tuple[str, Callable[[TransactWrite], None]]]: ...
+    def retryable(self, label: str) -> bool: ...
+
+
+L = TypeVar("L", bound=LateWrites)
+LATE_ATTEMPTS = 10
+LATE_BACKOFF_SECONDS = 0.02
+_JITTER = random.SystemRandom()
 
 
 @contextmanager

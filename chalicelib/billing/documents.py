@@ -7,9 +7,10 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
-from chalicelib.billing.model import IssuedInvoice
+from chalicelib.billing.model import IssuedInvoice, PaymentMethod
 from chalicelib.core.money import format_amount
 from chalicelib.licensing.model import Party
+from chalicelib.notices.model import SEPARATOR, NoticeKind, compose, label, languages
 
 _STYLE = """
 body{font-family:"Helvetica Neue",Arial,"PingFang SC","Microsoft YaHei",sans-serif;max-width:800px;margin:2em auto;
@@ -20,8 +21,22 @@ th,td{padding:.4em;border-bottom:1px solid #ddd;text-align:left;vertical-align:t
 border:2px solid #555}@media print{.status{border-color:#000}}
 """
 
-KIND_TITLES = {"regular": "Invoice", "late_fee": "Late-fee invoice (clause 8)",
-                "settlement": "Final settlement invoice (clause 11.3)"}
+# Invoice titles in both languages (the subject of the invoice notice, the heading of the page).
+KIND_TITLES = {"regular": "发票 / Invoice", "late_fee": "滞纳金发票（第 8 条）/ Late-fee invoice (clause 8)",
+               "settlement": "最终结算发票（第 11.3 条）/ Final settlement invoice (clause 11.3)"}
+# Clause 5.2: bank transfer, cheque, cash "and others": the ways merchants on the platform pay.
+ACCEPTED_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.ALIPAY, PaymentMethod.WECHAT_PAY,
+                    PaymentMethod.UNIONPAY, PaymentMethod.CHEQUE, PaymentMethod.CASH)
+
+
+def methods(locale: str) -> str:
+    """The payment methods the licensor accepts, named in one language."""
+    separator = "、" if locale.startswith("zh") else ", "
+    return separator.join(label(f"payment.{m.value}", locale) for m in ACCEPTED_METHODS)
+
+
+def method_name(method: PaymentMethod, setting: str | None = None) -> str:
+    return " / ".join(label(f"payment.{method.value}", locale) for locale in languages(setting))
 
 
 def _party(title: str, party: Party | None, extra: str = "") -> str:
@@ -35,81 +50,85 @@ def _money(text: str | Decimal) -> str:
     return escape(format_amount(Decimal(str(text))))
 
 
-def invoice_html(invoice: IssuedInvoice, licensor: Party | None, licensee: Party | None) -> str:
-    """A complete HTML page that prints as the invoice: parties, lines, tax, total, due date, balance."""
+def _both(key: str, setting: str | None, **params: object) -> str:
+    return " / ".join(escape(label(key, locale, **params)) for locale in languages(setting))
+
+
+def invoice_html(invoice: IssuedInvoice, licensor: Party | None, licensee: Party | None,
+                 setting: str | None = None) -> str:
+    """A complete HTML page that prints as the invoice: parties, lines, tax, total, due date, balance; headings in
+    the licensee's language (zh-CN with English by default)."""
     rows = []
     for line in invoice.lines:
         unit = line.get("unit_amount")
         rows.append(f"<tr><td>{escape(str(line['description']))}</td><td class=n>{escape(str(line.get('quantity', 1)))}"
                     f"</td><td class=n>{_money(unit) if unit is not None else ''}</td>"
                     f"<td class=n>{_money(line['amount'])}</td></tr>")
-    title = KIND_TITLES.get(invoice.kind.value, "Invoice")
-    period = f"<p>Period: {escape(str(invoice.period))}</p>" if invoice.period else ""
+    title = escape(KIND_TITLES.get(invoice.kind.value, KIND_TITLES["regular"]))
+    period = f"<p>{_both('invoice.period', setting)}: {escape(str(invoice.period))}</p>" if invoice.period else ""
     note = f"<p>{escape(invoice.note)}</p>" if invoice.note else ""
+    lang = languages(setting)[0]
+    accepted = "<br>".join(escape(methods(locale)) for locale in languages(setting))
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{escape(title)} {escape(invoice.number)}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title} {escape(invoice.number)}</title>
 <style>{_STYLE}</style></head><body>
 <span class="status">{escape(invoice.status.value.upper())}</span>
-<h1>{escape(title)} {escape(invoice.number)}</h1>
-<p>Issued {invoice.issue_date.isoformat()} · due {invoice.due_date.isoformat()} · agreement
-{escape(invoice.agreement_id)}</p>{period}
-<section class="parties">{_party("From (licensor)", licensor)}{_party("To (licensee)", licensee,
-                                                                     f"<br>Licensee id {escape(invoice.licensee_id)}")}
+<h1>{title} {escape(invoice.number)}</h1>
+<p>{_both('invoice.issued', setting)} {invoice.issue_date.isoformat()} · {_both('invoice.due', setting)}
+{invoice.due_date.isoformat()} · {_both('invoice.agreement', setting)} {escape(invoice.agreement_id)}</p>{period}
+<section class="parties">{_party(_both('invoice.from', setting), licensor)}{_party(_both('invoice.to', setting),
+                                                                    licensee, f"<br>{escape(invoice.licensee_id)}")}
 </section>
-<table><thead><tr><th>Description</th><th class=n>Qty</th><th class=n>Unit</th>
-<th class=n>Amount ({escape(invoice.currency)})</th></tr></thead><tbody>
+<table><thead><tr><th>{_both('invoice.description', setting)}</th><th class=n>Qty</th><th class=n>Unit</th>
+<th class=n>{_both('invoice.amount', setting)} ({escape(invoice.currency)})</th></tr></thead><tbody>
 {''.join(rows)}
-<tr><td colspan=3>Subtotal</td><td class=n>{_money(invoice.subtotal)}</td></tr>
-<tr><td colspan=3>Tax ({escape(str(invoice.tax_rate))})</td><td class=n>{_money(invoice.tax)}</td></tr>
-<tr class="total"><td colspan=3>Total</td><td class=n>{_money(invoice.total)}</td></tr>
-<tr><td colspan=3>Balance due</td><td class=n>{_money(invoice.balance)}</td></tr>
+<tr><td colspan=3>{_both('invoice.subtotal', setting)}</td><td class=n>{_money(invoice.subtotal)}</td></tr>
+<tr><td colspan=3>{_both('invoice.tax', setting, rate=str(invoice.tax_rate))}</td>
+<td class=n>{_money(invoice.tax)}</td></tr>
+<tr class="total"><td colspan=3>{_both('invoice.total', setting)}</td><td class=n>{_money(invoice.total)}</td></tr>
+<tr><td colspan=3>{_both('invoice.balance', setting)}</td><td class=n>{_money(invoice.balance)}</td></tr>
 </tbody></table>{note}
-<p>Payment by bank transfer, cheque, cash or other agreed means (clause 5.2), quoting {escape(invoice.number)}.
-A late fee accrues on amounts unpaid after the due date (clause 8).</p>
+<p>{_both('invoice.methods', setting)}:<br>{accepted}</p>
 </body></html>
 """
 
 
-def invoice_text(invoice: IssuedInvoice) -> str:
-    lines = [f"Invoice {invoice.number} for agreement {invoice.agreement_id}",
-             f"Issued {invoice.issue_date.isoformat()}, due {invoice.due_date.isoformat()}.", ""]
-    for line in invoice.lines:
-        lines.append(f"  {line['description']}: {format_amount(Decimal(line['amount']))} {invoice.currency}")
-    lines += ["", f"  Tax: {format_amount(invoice.tax)} {invoice.currency}",
-              f"  Total: {format_amount(invoice.total)} {invoice.currency}",
-              f"  Balance due: {format_amount(invoice.balance)} {invoice.currency}", "",
-              "Please pay by the due date, quoting the invoice number (clause 5).",
-              "The printable invoice is attached as HTML."]
-    return "\n".join(lines)
+def _invoice_params(invoice: IssuedInvoice, locale: str) -> dict[str, object]:
+    lines = [f"  {line['description']}: {format_amount(Decimal(line['amount']))} {invoice.currency}"
+             for line in invoice.lines]
+    lines.append(f"  {label('invoice.tax', locale, rate=str(invoice.tax_rate))}: {format_amount(invoice.tax)}")
+    lines.append(f"  {label('invoice.balance', locale)}: {format_amount(invoice.balance)} {invoice.currency}")
+    return {"number": invoice.number, "agreement": invoice.agreement_id, "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date, "lines": "\n".join(lines), "total": format_amount(invoice.total),
+            "currency": invoice.currency, "methods": methods(locale)}
 
 
-def reminder_text(invoice: IssuedInvoice, when: str, days: int) -> tuple[str, str]:
-    if when == "before_due":
-        subject = f"Invoice {invoice.number} is due on {invoice.due_date.isoformat()}"
-        body = (f"This is a reminder that invoice {invoice.number} ({format_amount(invoice.balance)} "
-                f"{invoice.currency} outstanding) is due in {days} days, on {invoice.due_date.isoformat()}.")
-    else:
-        subject = f"Invoice {invoice.number} is overdue"
-        body = (f"Invoice {invoice.number} was due on {invoice.due_date.isoformat()} and "
-                f"{format_amount(invoice.balance)} {invoice.currency} is still outstanding, {days} days later. "
-                "A late fee accrues daily at the rate the agreement sets, and the license is suspended once the "
-                "grace period has passed (clause 8).")
-    return subject, body
+def _per_language(kind: NoticeKind, invoice: IssuedInvoice, setting: str | None, variant: str = "",
+                  **extra: object) -> tuple[str, str]:
+    parts = [compose(kind, {**_invoice_params(invoice, locale), **extra}, locale, variant)
+             for locale in languages(setting)]
+    return " / ".join(p[0] for p in parts), SEPARATOR.join(p[1] for p in parts)
 
 
-def suspension_text(amount: Decimal, currency: str, since: date | None) -> tuple[str, str]:
-    return ("Your license is suspended for late payment",
-            f"Invoices unpaid beyond the grace period (overdue since {since.isoformat() if since else '-'}) have "
-            f"suspended the license under clause 8. Paying {format_amount(amount)} {currency} reinstates it at once.")
+def invoice_text(invoice: IssuedInvoice, setting: str | None = None) -> str:
+    kind = NoticeKind.LATE_FEE if invoice.kind.value == "late_fee" else NoticeKind.INVOICE
+    return _per_language(kind, invoice, setting)[1]
 
 
-def reinstatement_text() -> tuple[str, str]:
-    return ("Your license is reinstated", "Thank you for your payment. The suspension for late payment is lifted "
-            "and the service is available again.")
+def reminder_text(invoice: IssuedInvoice, when: str, days: int, setting: str | None = None) -> tuple[str, str]:
+    return _per_language(NoticeKind.REMINDER, invoice, setting, "before_due" if when == "before_due" else "overdue",
+                         days=days, balance=format_amount(invoice.balance))
 
 
-def renewal_text(end: date, days: int) -> tuple[str, str]:
-    return (f"Your license agreement ends on {end.isoformat()}: {days} days left",
-            f"The license agreement is in force until {end.isoformat()}, {days} days from now. Under clause 4.2 the "
-            "parties may extend it before it expires; an extension keeps the current terms unless agreed otherwise. "
-            "Please contact us to renew.")
+def suspension_text(amount: Decimal, currency: str, since: date | None,
+                    setting: str | None = None) -> tuple[str, str]:
+    return compose(NoticeKind.SUSPENSION, {"amount": format_amount(amount), "currency": currency,
+                                           "since": since.isoformat() if since else "-"}, setting)
+
+
+def reinstatement_text(setting: str | None = None) -> tuple[str, str]:
+    return compose(NoticeKind.REINSTATEMENT, {}, setting)
+
+
+def renewal_text(end: date, days: int, setting: str | None = None) -> tuple[str, str]:
+    return compose(NoticeKind.RENEWAL, {"end": end.isoformat(), "days": days}, setting)

@@ -26,8 +26,8 @@ from chalicelib.billing.invoices import (
     opening,
 )
 from chalicelib.billing.items import number_text
-from chalicelib.billing.model import Account, IssuedInvoice, Notice, NoticeKind
-from chalicelib.billing.notices import Notices
+from chalicelib.billing.model import Account, IssuedInvoice, Notice
+from chalicelib.billing.notices import Notices, notice_kind
 from chalicelib.billing.overdue import accrued_late_fee
 from chalicelib.billing.periods import DateRange
 from chalicelib.billing.settlement import AccountPosition, settlement
@@ -77,7 +77,7 @@ class Issuer:
                 status=opened.status, balance_changes=opened.changes, issued_at=now, period=lines_period(draft.lines),
                 paid_on=draft.issue_date if opened.status is InvoiceStatus.PAID else None, note=note)
             # The notice keeps the text; the printable page is rendered from the invoice when it is sent.
-            notice = Notice(f"invoice#{invoice.number}", before.licensee_id, NoticeKind.INVOICE, recipient,
+            notice = Notice(f"invoice#{invoice.number}", before.licensee_id, notice_kind(kind), recipient,
                             f"{documents.KIND_TITLES[kind.value]} {invoice.number}", documents.invoice_text(invoice),
                             None, now)
             batch = Batch()

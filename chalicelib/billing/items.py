@@ -165,6 +165,7 @@ class NoticeItem(BillingItem, discriminator="notice"):
     sent_at = UTCDateTimeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
     error = UnicodeAttribute(null=True)
+    provider_id = UnicodeAttribute(null=True)
 
 
 class RenewalItem(BillingItem, discriminator="renewal"):
@@ -334,7 +335,7 @@ def notice_from_item(item: NoticeItem) -> Notice:
     return Notice(key=item.key, licensee_id=item.licensee_id, kind=NoticeKind(item.kind), recipient=item.recipient,
                   subject=item.subject, text=item.text, html=item.html, created_at=item.created_at,
                   delivery=Delivery(item.delivery), attempts=int(item.attempts), sent_at=item.sent_at,
-                  message_id=item.message_id, error=item.error)
+                  message_id=item.message_id, error=item.error, provider_id=item.provider_id)
 
 
 def notice_item(notice: Notice) -> NoticeItem:
@@ -343,7 +344,7 @@ def notice_item(notice: Notice) -> NoticeItem:
         pk=partition(notice.licensee_id), sk=f"NOTICE#{notice.key}", key=notice.key, licensee_id=notice.licensee_id,
         kind=notice.kind.value, recipient=notice.recipient, subject=notice.subject, text=notice.text,
         html=notice.html, created_at=notice.created_at, delivery=notice.delivery.value, attempts=notice.attempts,
-        sent_at=notice.sent_at, message_id=notice.message_id, error=notice.error,
+        sent_at=notice.sent_at, message_id=notice.message_id, error=notice.error, provider_id=notice.provider_id,
         queue_pk="NOTICE" if pending else None,
         queue_sk=f"{notice.created_at.isoformat()}#{notice.licensee_id}#{notice.key}" if pending else None)
 

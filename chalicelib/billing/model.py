@@ -16,6 +16,7 @@ from chalicelib.billing.invoices import BalanceChange, BillingTerms, InvoiceKind
 from chalicelib.billing.periods import DateRange
 from chalicelib.core.mailer import Delivery
 from chalicelib.core.money import ZERO, format_amount
+from chalicelib.notices.model import NoticeKind  # the notices area owns the kinds
 
 RENEWAL_REMINDER_DAYS = (60, 30, 7)
 
@@ -26,18 +27,10 @@ class PaymentMethod(StrEnum):
     BANK_TRANSFER = "bank_transfer"
     CHEQUE = "cheque"
     CASH = "cash"
+    ALIPAY = "alipay"  # "and others": what merchants on a Chinese platform pay with
+    WECHAT_PAY = "wechat_pay"
+    UNIONPAY = "unionpay"
     OTHER = "other"
-
-
-class NoticeKind(StrEnum):
-    """Clause 13.1: what kefu sends to the agreement's notice address."""
-
-    INVOICE = "invoice"
-    REMINDER = "reminder"
-    SUSPENSION = "suspension"
-    REINSTATEMENT = "reinstatement"
-    RENEWAL = "renewal"
-    TRAINING = "training"  # a training session scheduled or cancelled (clause 3.3), sent for the training area
 
 
 @dataclass(frozen=True)
@@ -188,6 +181,7 @@ class Notice:
     sent_at: datetime | None = None
     message_id: str | None = None
     error: str | None = None
+    provider_id: str | None = None  # the mailer's id, that SES bounce and complaint events name it by
 
     def as_dict(self) -> dict[str, Any]:
         return {"key": self.key, "licensee": self.licensee_id, "kind": self.kind.value,

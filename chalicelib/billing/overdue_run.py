@@ -87,7 +87,8 @@ class OverdueRun:
             if dry_run:
                 report.notices += 1
                 continue
-            subject, text = documents.reminder_text(by_number[reminder.invoice_id], reminder.when.value, reminder.days)
+            subject, text = documents.reminder_text(by_number[reminder.invoice_id], reminder.when.value, reminder.days,
+                                                    self.notices.language(licensee_id))
             if self.notices.notify(licensee_id, NoticeKind.REMINDER, reminder.key, subject, text):
                 report.notices += 1
         if state.action is SuspensionAction.SUSPEND:
@@ -138,7 +139,7 @@ class OverdueRun:
         self.ctx.store.save_account(batch, replace(account, suspended_by_billing=True, revision=account.revision + 1),
                                     account)
         batch.commit()
-        subject, text = documents.suspension_text(amount, "CNY", since)
+        subject, text = documents.suspension_text(amount, "CNY", since, self.notices.language(account.licensee_id))
         self.notices.notify(account.licensee_id, NoticeKind.SUSPENSION,
                             f"suspension#{self.ctx.clock.now().isoformat()}", subject, text)
 
@@ -156,7 +157,7 @@ class OverdueRun:
         self.ctx.store.save_account(batch, replace(account, suspended_by_billing=False,
                                                    revision=account.revision + 1), account)
         batch.commit()
-        subject, text = documents.reinstatement_text()
+        subject, text = documents.reinstatement_text(self.notices.language(licensee_id))
         self.notices.notify(licensee_id, NoticeKind.REINSTATEMENT, f"reinstatement#{self.ctx.clock.now().isoformat()}",
                             subject, text)
         return True

@@ -58,7 +58,7 @@ class RenewalRun:
             return
         if due:
             days = min(due)  # the nearest; the ones a missed run skipped are recorded as passed
-            subject, text = documents.renewal_text(end, (end - day).days)
+            subject, text = documents.renewal_text(end, (end - day).days, self.notices.language(licensee_id))
             self.notices.notify(licensee_id, NoticeKind.RENEWAL, f"renewal#{end.isoformat()}#{days}", subject, text,
                                 facts=facts)
             report.notices += 1

@@ -68,6 +68,7 @@ from chalicelib.billing.model import (
     Payment,
 )
 from chalicelib.billing.periods import DateRange
+from chalicelib.core.mailer import Delivery
 
 # --- the store ---------------------------------------------------------------------------------------
 
@@ -231,10 +232,22 @@ class BillingStore:
         actions.append(NoticeItem.sent_at.set(notice.sent_at) if notice.sent_at else NoticeItem.sent_at.remove())
         texts: tuple[tuple[UnicodeAttribute, str | None], ...] = (
             (NoticeItem.message_id, notice.message_id), (NoticeItem.error, notice.error),
+            (NoticeItem.provider_id, notice.provider_id),
             (BillingItem.queue_pk, item.queue_pk), (BillingItem.queue_sk, item.queue_sk))
         for attribute, value in texts:
             actions.append(attribute.set(value) if value is not None else attribute.remove())
         NoticeItem(pk=item.pk, sk=item.sk).update(actions=actions)
+
+    def notice_sent_as(self, licensee_id: str, provider_id: str) -> Notice | None:
+        """The licensee's notice the mailer sent under `provider_id` (what a bounce or complaint names)."""
+        return next((n for n in self.notices(licensee_id) if n.provider_id == provider_id), None)
+
+    def mark_undelivered(self, batch: Batch, notice: Notice, delivery: Delivery, detail: str) -> None:
+        """A bounce or complaint: the notice reads as not delivered, with why; once (the condition makes a
+        redelivered event a no-op)."""
+        batch.update(NoticeItem(pk=partition(notice.licensee_id), sk=f"NOTICE#{notice.key}"),
+                     [NoticeItem.delivery.set(delivery.value), NoticeItem.error.set(detail)],
+                     NoticeItem.delivery != delivery.value, label=f"notice-delivery:{notice.key}")
 
     def pending_notices(self) -> list[Notice]:
         return [notice_from_item(i) for i in BillingItem.queue_index.query("NOTICE") if isinstance(i, NoticeItem)]

@@ -7,7 +7,6 @@ are read from .chalice/config.json exactly as Chalice gives them to the Lambda f
 
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -23,11 +22,20 @@ class Context:
     """What a command is given: the stage, the actor, and the stage's services, built on first use by the
     function the root command line installs (`chalicelib.cli`), so that this module builds nothing itself."""
 
-    def __init__(self, stage: str, actor: str, build: Callable[[str], Any] | None = None) -> None:
+    def __init__(self, stage: str, note: str | None, build: Callable[[str], Any] | None = None) -> None:
         self.stage = stage
-        self.actor = actor
+        self.note = note
         self._build = build
         self._services: Any = None
+        self._actor: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """Who is calling, as the stage knows it (clause 9: the caller's AWS identity, or the login locally),
+        with what `--actor` says as a note beside it; asked once per command."""
+        if self._actor is None:
+            self._actor = str(self.services.caller(self.note))
+        return self._actor
 
     @property
     def services(self) -> Any:
@@ -78,11 +86,12 @@ class KefuGroup(click.Group):
 
 @click.group(cls=KefuGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--stage", default="local", show_default=True, help="Stage of .chalice/config.json to act on.")
-@click.option("--actor", default=None, help="Who is acting, for the audit trail (default: staff:<login>).")
+@click.option("--actor", default=None, help="A note beside who is acting in the audit trail (who is acting is "
+              "the caller's AWS identity on AWS stages, the login locally).")
 @click.pass_context
 def cli(ctx: click.Context, stage: str, actor: str | None) -> None:
     """kefu staff commands: licensees, agreements, licenses and keys."""
-    ctx.obj = Context(stage, actor or f"staff:{getpass.getuser()}", ctx.obj)  # ctx.obj: how to build services
+    ctx.obj = Context(stage, actor, ctx.obj)  # ctx.obj: how to build services
 
 
 def parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:

@@ -42,11 +42,13 @@ class LicenseTerminated(LicenseChanged):
 
 @dataclass(frozen=True)
 class LicenseSuspended(LicenseChanged):
+    actor: str = ""  # who suspended: staff, or billing for late payment (which sends its own notice)
     action: ClassVar[str] = "license.suspend"
 
 
 @dataclass(frozen=True)
 class LicenseReinstated(LicenseChanged):
+    actor: str = ""
     action: ClassVar[str] = "license.reinstate"
 
 

@@ -330,9 +330,9 @@ class LicensingService:
         if kind is EventKind.TERMINATE and effective_date is not None:
             announced = LicenseTerminated(lic.licensee_id, effective_date)
         elif kind is EventKind.SUSPEND:
-            announced = LicenseSuspended(lic.licensee_id)
+            announced = LicenseSuspended(lic.licensee_id, actor)
         else:
-            announced = LicenseReinstated(lic.licensee_id)
+            announced = LicenseReinstated(lic.licensee_id, actor)
         return self._changed(announced)
 
     def _changed(self, event: LicenseChanged) -> LicenseView:

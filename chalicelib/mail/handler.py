@@ -23,5 +23,7 @@ def on_inbound(event: dict[str, Any], services: Services, context: Any = None) -
 
 def on_delivery_events(event: dict[str, Any], services: Services, context: Any = None) -> dict[str, Any]:
     """SES bounce and complaint notifications (through SNS or EventBridge)."""
-    matched = [services.mail.record_delivery_event(e) for e in delivery_events(event)]
+    # Notices to licensees (clause 13.1) are the notices area's; every other mail is the mail area's.
+    matched = [services.notices.record_delivery_event(e) if services.notices.is_notice(e)
+               else services.mail.record_delivery_event(e) for e in delivery_events(event)]
     return {"events": len(matched), "matched": sum(matched)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -45,10 +46,14 @@ def test_staff_take_a_licensee_from_signing_to_termination(kefu) -> None:  # typ
     shown = json.loads(kefu("licenses", "show", licensee_id, "--json"))
     assert shown["ends_on"] == "2027-12-31" and [a["version"] for a in shown["amendments"]] == [1, 2]
     history = json.loads(kefu("licenses", "history", licensee_id, "--json"))
+    # Each change the licensee is told of is followed by its notice (clause 13.1), sent by the system.
     assert [h["action"] for h in history] == [
-        "licensee.created", "agreement.signed", "key.issued", "agreement.amended", "license.extended",
-        "license.suspend", "license.reinstate", "key.revoked"]
-    assert all(h["actor"] == "staff:test" for h in history)
+        "licensee.created", "agreement.signed", "key.issued", "agreement.amended", "notice.amendment",
+        "license.extended", "notice.extension", "license.suspend", "notice.suspension", "license.reinstate",
+        "notice.reinstatement", "key.revoked"]
+    # Clause 9: the actor is who called (the login locally), and --actor only a note beside it.
+    login = f"os:{getpass.getuser()}"
+    assert all(h["actor"] == f"{login} (staff:test)" for h in history if not h["action"].startswith("notice."))
 
 
 def test_mistakes_get_one_readable_line_and_exit_code_2(kefu) -> None:  # type: ignore[no-untyped-def]

@@ -144,6 +144,19 @@ def test_a_mail_outage_leaves_the_notice_recorded_and_the_next_run_delivers_it(s
     assert sum(1 for m in mail.sent if notice.subject == m.subject) == 1
 
 
+def test_the_invoice_notice_and_page_are_in_chinese_with_english_and_name_every_payment_method(
+        services, billed, mail) -> None:
+    merchant = billed()
+    services.billing.run_billing(shanghai(date(2026, 6, 15)))
+    services.billing.run_billing(shanghai(date(2026, 6, 15)))  # a retried run sends nothing more
+    [notice] = [n for n in services.billing.notices(merchant.licensee_id) if n.kind is NoticeKind.INVOICE]
+    assert notice.subject.startswith("发票 / Invoice ") and "到期日" in notice.text and "Total:" in notice.text
+    [sent] = [m for m in mail.sent if m.subject == notice.subject]
+    assert sent.html is not None and '<html lang="zh-CN">' in sent.html
+    for name in ("支付宝", "微信支付", "银联", "银行转账", "Alipay", "WeChat Pay", "UnionPay", "bank transfer"):
+        assert name in sent.html and name in notice.text
+
+
 def test_a_fee_amended_mid_month_is_prorated_on_both_sides(services, billed) -> None:
     usage = FeeItem("usage", FeeKind.USAGE, "System usage fee", Decimal("3000.00"), Cadence.MONTHLY, Timing.ADVANCE,
                     date(2026, 1, 1))

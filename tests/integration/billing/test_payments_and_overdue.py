@@ -113,6 +113,9 @@ def test_late_payment_suspends_after_the_grace_days_and_full_payment_reinstates_
     # 1000.00 × 0.0005 × 15 days (1–15 Feb) + 500.00 × 0.0005 × 1 day (16 Feb, after the partial payment)... the
     # balance at the end of 16 Feb is 0, so 16 Feb accrues nothing: 7.50.
     assert len(late) == 1 and late[0].total == Decimal("7.50")
+    # A late fee is a notice of its own kind (clause 13.1), sent once.
+    assert [n.kind for n in services.billing.notices(merchant.licensee_id)
+            if n.key == f"invoice#{late[0].number}"] == [NoticeKind.LATE_FEE]
     assert invoices[0].total == Decimal("1000.00") and invoices[0].status is InvoiceStatus.PAID
     services.billing.run_overdue(shanghai(date(2026, 2, 18)))
     assert len([i for i in services.billing.invoices(merchant.licensee_id) if i.kind is InvoiceKind.LATE_FEE]) == 1

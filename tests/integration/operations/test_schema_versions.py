@@ -22,7 +22,7 @@ def test_new_records_carry_a_schema_version(services: bootstrap.Services, factor
     profile = LicensingItem.get(f"LICENSEE#{licensee_id}", "PROFILE")
     assert profile.schema_version == 1
     audit = next(iter(AuditItem.query(f"licensee:{licensee_id}")))
-    assert audit.schema_version == 1
+    assert audit.schema_version == 2 and audit.seq == 1  # 2: chained (clause 9)
 
 
 @pytest.mark.parametrize("version", [None, 0])
