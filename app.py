@@ -86,6 +86,11 @@ def support_check(event: dict[str, Any], context: Any) -> Any:
     return handle("support-check", event, context)
 
 
+@app.lambda_function(name="privacy-run")
+def privacy_run(event: dict[str, Any], context: Any) -> Any:
+    return handle("privacy-run", event, context)
+
+
 # Phone: an EventBridge rule (infra/) sends Amazon Connect's contact events of voice calls here.
 @app.lambda_function(name="phone_events")
 def phone_events(event: dict[str, Any], context: Any) -> Any:

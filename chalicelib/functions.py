@@ -22,6 +22,7 @@ HANDLERS: dict[str, str] = {
     "overdue-run": "chalicelib.billing.jobs:overdue",
     "renewal-run": "chalicelib.billing.jobs:renewal",
     "support-check": "chalicelib.support.jobs:check",
+    "privacy-run": "chalicelib.privacy.jobs:run",
 }
 
 

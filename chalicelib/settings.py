@@ -76,6 +76,9 @@ class Settings:
     phone_table: str = "kefu-local-phone"
     recording_prefix: str = "recordings/"
     contacts: str = "local"  # local | connect: who answers DescribeContact
+    # Privacy (issue 15): requests, retention periods, export windows after termination (clause 11.2).
+    privacy_table: str = "kefu-local-privacy"
+    export_window_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -125,5 +128,7 @@ class Settings:
             phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
             recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
             # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.
+            privacy_table=env.get("KEFU_TABLE_PRIVACY", f"kefu-{stage}-privacy"),
+            export_window_days=int(env.get("KEFU_EXPORT_WINDOW_DAYS", "30")),
             contacts=env.get("KEFU_CONTACTS", "local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "connect"),
         )

@@ -38,6 +38,8 @@ class NoticeKind(StrEnum):
     REINSTATEMENT = "reinstatement"
     RENEWAL = "renewal"
     TRAINING = "training"  # a training session scheduled or cancelled (clause 3.3), sent for the training area
+    EXPORT_WINDOW = "export_window"  # clause 11.2: the merchant may export its data until a date (privacy area)
+    ERASURE_CERTIFICATE = "erasure_certificate"  # clause 11.2: what was erased, how much, when, by which job
 
 
 @dataclass(frozen=True)
