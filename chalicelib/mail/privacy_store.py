@@ -15,6 +15,7 @@ from chalicelib.mail.model import Held, Message, Note, Ticket, TicketStatus, key
 from chalicelib.mail.store import (
     AddressItem,
     AttachmentMap,
+    ContactItem,
     HeldItem,
     MailItem,
     MailStore,
@@ -106,6 +107,15 @@ def erase_contact(licensee_id: str, address: str, erased: Erased) -> None:
         items += list(MailItem.query(f"{kind}#{licensee_id}#{address}"))
     dynamodb.delete_all(MailItem, items)
     erased.add("contacts", 1 if items and items[0].sk.startswith("CONTACT#") else 0)
+
+
+def contacts_without_tickets(licensee_id: str, seen_before: datetime) -> list[str]:
+    """Customers first seen before an instant of whom no ticket is left (retention: the record goes with the
+    last of their tickets)."""
+    store = MailStore()
+    return [i.address for i in MailItem.query(_merchant(licensee_id), MailItem.sk.startswith("CONTACT#"))
+            if isinstance(i, ContactItem) and (i.first_seen is None or i.first_seen < seen_before)
+            and not store.find(licensee_id, f"email:{i.address}", limit=1)]
 
 
 def held_mail(licensee_id: str, address: str | None = None, before: datetime | None = None) -> list[Held]:

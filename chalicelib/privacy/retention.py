@@ -41,6 +41,10 @@ def apply(licensee_id: str, periods: dict[Retained, int], now: datetime, blobs: 
             _merge(counts, erase_ticket(licensee_id, ticket, blobs))
         elif ticket.created_at < oldest_kept:  # a younger ticket has no message past either period
             _merge(counts, forget_files(licensee_id, ticket.ticket_id, files_before, blobs))
+    for address in mail.contacts_without_tickets(licensee_id, cut[Retained.TICKETS]):
+        erased = mail.Erased()
+        mail.erase_contact(licensee_id, address, erased)
+        _merge(counts, erased.counts)
     for call_id in list(phone.merchant_calls(licensee_id, before=cut[Retained.CALLS])):
         _merge(counts, erase_call(licensee_id, call_id, blobs))
     for held in mail.held_mail(licensee_id, before=cut[Retained.HELD_MAIL]):
