@@ -169,4 +169,7 @@ def erase_merchant_rest(licensee_id: str) -> int:
     numbering, support addresses) and the routing of its support addresses, which become free again."""
     items: list[MailItem] = list(MailItem.query(_merchant(licensee_id), consistent_read=True))
     items += [MailItem(pk=f"ADDRESS#{i.address}", sk="ADDRESS") for i in items if isinstance(i, AddressItem)]
+    for contact in [i for i in items if isinstance(i, ContactItem)]:  # the hourly counters kept per customer
+        for kind in ("ACKRATE", "TICKETRATE"):
+            items += list(MailItem.query(f"{kind}#{licensee_id}#{contact.address}"))
     return dynamodb.delete_all(MailItem, items)
