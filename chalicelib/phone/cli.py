@@ -96,6 +96,9 @@ def secret_rotate(ctx: Context, licensee_id: str, as_json: bool) -> None:
 @pass_ctx
 def held(ctx: Context, licensee_id: str | None, as_json: bool) -> None:
     """Call events kept back from every inbox, newest first, with the reason."""
+    from chalicelib.privacy.access import staff_read
+
+    staff_read(ctx.services, licensee_id, ctx.actor, "phone.held")
     rows = ctx.services.phone.held(licensee_id)
     out(rows, as_json, lambda rs: "\n".join(
         f"{r['at']}  {r['reason']:<22} {r['source']:<8} {r['contact_id']} {r['event_type']}" for r in rs)

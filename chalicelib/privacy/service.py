@@ -119,6 +119,12 @@ class PrivacyService:
             self.blobs.main.put(key, self._assemble(request, steps, now), "application/zip")
             for step in steps:
                 self.blobs.main.delete(self._part_key(request, step))
+        if request.kind is RequestKind.ERASE and request.person is not None:
+            # an earlier export of this person, or of the whole shop, would otherwise keep what was erased
+            gone = sum(1 for old in self.store.archives_holding(request.licensee_id,
+                                                                request.person.digest(request.licensee_id))
+                       if self.blobs.main.delete(old))
+            request = replace(request, counts=model.add_counts(request.counts, {"exports": gone}))
         done = replace(request, status=RequestStatus.DONE, finished_at=now, archive_key=key, cursor=None)
         digest = request.person.digest(request.licensee_id) if request.person else None
         self.store.finish(done, AuditRecord(

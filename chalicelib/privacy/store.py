@@ -186,6 +186,12 @@ class PrivacyStore:
                                                        scan_index_forward=False, limit=limit)
                 if isinstance(i, RequestItem)]
 
+    def archives_holding(self, licensee_id: str, digest: str) -> list[str]:
+        """The export archives that hold a person: their own exports and every export of the whole merchant."""
+        found = PrivacyItem.query(_merchant(licensee_id), PrivacyItem.sk.startswith("REQUEST#"))
+        return [str(i.archive_key) for i in found if isinstance(i, RequestItem) and i.archive_key
+                and (i.contact_digest == digest or i.kind == RequestKind.MERCHANT_EXPORT.value)]
+
     def running(self) -> list[PrivacyRequest]:
         """Every request not done yet, oldest first (across merchants: the scheduled run's work)."""
         return [_request(i) for i in PrivacyItem.running_index.query(RUNNING) if isinstance(i, RequestItem)]

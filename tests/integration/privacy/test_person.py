@@ -11,7 +11,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.privacy import archive
 from chalicelib.privacy.model import person
 from tests.e2e.conftest import Api
-from tests.integration.privacy.conftest import Shop, every_item, traces_of
+from tests.privacy_helpers import Shop, every_item, traces_of
 
 
 def _billing_items(services: bootstrap.Services, licensee_id: str) -> list[str]:

@@ -10,8 +10,8 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.core.errors import InvalidInput
 from chalicelib.mail import privacy_store as mail
-from chalicelib.privacy.model import DEFAULT_RETENTION_DAYS
-from tests.integration.privacy.conftest import Shop, traces_of
+from chalicelib.privacy.model import DEFAULT_RETENTION_DAYS, Retained
+from tests.privacy_helpers import Shop, traces_of
 
 PERIODS = {"chats": 30, "tickets": 60, "attachments": 10, "raw_mail": 5, "calls": 20, "held_mail": 3}
 
@@ -25,7 +25,7 @@ def test_defaults_hold_until_a_merchant_sets_its_own_periods(services: bootstrap
     shown = services.privacy.retention(shop.licensee_id)
     assert shown["periods"] == {k.value: v for k, v in DEFAULT_RETENTION_DAYS.items()} and shown["own"] == []
     changed = services.privacy.set_retention(shop.licensee_id, {"chats": 30}, "staff:test")
-    assert changed["periods"]["chats"] == 30 and changed["periods"]["tickets"] == DEFAULT_RETENTION_DAYS["tickets"]
+    assert changed["periods"]["chats"] == 30 and changed["periods"]["tickets"] == DEFAULT_RETENTION_DAYS[Retained.TICKETS]
     with pytest.raises(InvalidInput) as refused:
         services.privacy.set_retention(shop.licensee_id, {"chats": 0}, "staff:test")
     assert refused.value.code == "INVALID_RETENTION"

@@ -13,7 +13,7 @@ from chalicelib.billing.model import NoticeKind
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.errors import InvalidInput
 from chalicelib.privacy import archive
-from tests.integration.privacy.conftest import Shop, every_item, traces_of
+from tests.privacy_helpers import Shop, every_item, traces_of
 
 
 def _kept(services: bootstrap.Services, licensee_id: str) -> dict[str, int]:
