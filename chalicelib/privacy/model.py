@@ -45,6 +45,9 @@ DEFAULT_RETENTION_DAYS: dict[Retained, int] = {
     Retained.CALLS: 365, Retained.HELD_MAIL: 30,
 }
 MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 1, 3650
+# Where a lifecycle rule of the bucket (infra/stack.py) is the outer bound, a merchant's period cannot be longer.
+MAX_DAYS: dict[Retained, int] = {Retained.RAW_MAIL: 180}
+EXPORT_ARCHIVE_DAYS = 2          # the bucket deletes export archives after this (their links last minutes)
 EXPORT_WINDOW_DAYS = 30          # clause 11.2: the default export window after termination
 EXPORT_LINK_SECONDS = 900        # how long an archive's link works
 MAX_WINDOW_EXTENSION_DAYS = 365
@@ -67,6 +70,10 @@ def check_retention(periods: dict[str, Any]) -> dict[str, int]:
         if isinstance(days, bool) or not isinstance(days, int) or not MIN_RETENTION_DAYS <= days <= MAX_RETENTION_DAYS:
             raise InvalidInput(f"'{name}' must be a whole number of days from {MIN_RETENTION_DAYS} to "
                                f"{MAX_RETENTION_DAYS}.", code="INVALID_RETENTION", details={"field": name})
+        longest = MAX_DAYS.get(Retained(name), MAX_RETENTION_DAYS)
+        if days > longest:
+            raise InvalidInput(f"'{name}' may be at most {longest} days: the store deletes it then.",
+                               code="RETENTION_TOO_LONG", details={"field": name, "max": longest})
         checked[name] = days
     return checked
 

@@ -14,12 +14,11 @@ from chalicelib.mail import privacy_store as mail
 from chalicelib.phone import privacy_store as phone
 from chalicelib.privacy.archive import safe_name
 from chalicelib.privacy.model import Kind, Person
-from chalicelib.resources import ATTACHMENTS_PREFIX, CHAT_FILES_PREFIX
+from chalicelib.resources import ATTACHMENTS_PREFIX, CHAT_FILES_PREFIX, EXPORTS_PREFIX
 
 # The steps of every request, in order; a merchant's erasure ends with what is left of its settings.
 STEPS = ("chats", "tickets", "held_mail", "calls", "contacts")
 MERCHANT_STEPS = (*STEPS, "rest")
-EXPORTS_PREFIX = "exports/"
 
 
 @dataclass
