@@ -205,7 +205,7 @@ def _privacy(built: Services) -> PrivacyService:
 
     return PrivacyService(PrivacyStore(), built.clock, built.settings.timezone, built.licensing,
                           Blobs(built.blobs, built.mail.raw_mail), notify, lambda: built.mail.secrets[0],
-                          built.settings.export_window_days)
+                          built.settings.export_window_days, chat_ttl=built.chat.set_retention)
 
 
 def _has_agreement(built: Services, licensee_id: str) -> bool:

@@ -36,7 +36,8 @@ MERCHANT_ERASURE_JOB = "privacy-run"
 class PrivacyService:
     def __init__(self, store: PrivacyStore, clock: Clock, tz: ZoneInfo, licensing: LicensingService, blobs: Blobs,
                  notify: Notify, secret: Callable[[], bytes], export_window_days: int = model.EXPORT_WINDOW_DAYS,
-                 locales: tuple[str, ...] = ("zh-CN", "en")) -> None:
+                 locales: tuple[str, ...] = ("zh-CN", "en"),
+                 chat_ttl: Callable[[str, int, str], None] | None = None) -> None:
         self.store = store
         self.clock = clock
         self.tz = tz
@@ -46,6 +47,7 @@ class PrivacyService:
         self.secret = secret
         self.export_window_days = export_window_days
         self.locales = locales
+        self.chat_ttl = chat_ttl  # chat's own TTL follows the chats period (one period, two mechanisms)
 
     # -- one person's data (clause 7.2, PIPL) ------------------------------------------------------------
     def export_person(self, licensee_id: str, who: Person, actor: str, budget: Budget | None = None) -> dict[str, Any]:
@@ -222,6 +224,8 @@ class PrivacyService:
         self.store.set_retention(licensee_id, merged, AuditRecord(
             subject=f"licensee:{licensee_id}", action="privacy.retention_set", actor=actor, at=self.clock.now(),
             details={"periods": merged}))
+        if "chats" in checked and self.chat_ttl is not None:
+            self.chat_ttl(licensee_id, checked["chats"], actor)  # new chat items expire by the same period
         return self.retention(licensee_id)
 
     def apply_retention(self, now: datetime, budget: Budget | None = None, cursor: str | None = None,

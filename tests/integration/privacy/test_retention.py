@@ -26,6 +26,7 @@ def test_defaults_hold_until_a_merchant_sets_its_own_periods(services: bootstrap
     assert shown["periods"] == {k.value: v for k, v in DEFAULT_RETENTION_DAYS.items()} and shown["own"] == []
     changed = services.privacy.set_retention(shop.licensee_id, {"chats": 30}, "staff:test")
     assert changed["periods"]["chats"] == 30
+    assert services.chat.retention(shop.licensee_id).days == 30  # chat's TTL on new items follows
     assert changed["periods"]["tickets"] == DEFAULT_RETENTION_DAYS[Retained.TICKETS]
     with pytest.raises(InvalidInput) as refused:
         services.privacy.set_retention(shop.licensee_id, {"chats": 0}, "staff:test")
