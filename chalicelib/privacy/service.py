@@ -77,9 +77,12 @@ class PrivacyService:
         return self.describe(self._run(request, budget))
 
     def continue_running(self, budget: Budget | None = None) -> dict[str, int]:
-        """The scheduled run: continue every request an earlier invocation left running."""
+        """The scheduled run: continue every request an earlier invocation left running. A merchant's erasure
+        is continued by `run_windows`, which certifies it when it is done."""
         done = left = 0
         for request in self.store.running():
+            if request.kind is RequestKind.MERCHANT_ERASE:
+                continue
             if budget is not None and budget.exhausted():
                 left += 1
                 continue
@@ -276,15 +279,17 @@ class PrivacyService:
     def may_export_after_termination(self, licensee_id: str) -> bool:
         return self.window(licensee_id).state(self.today()) is model.WindowState.OPEN
 
-    def run_windows(self, now: datetime, budget: Budget | None = None) -> dict[str, int]:
+    def run_windows(self, now: datetime, budget: Budget | None = None,
+                    licensee_ids: list[str] | None = None) -> dict[str, int]:
         """Every terminated merchant: the export-window notice once the window opens; when it has ended, the
         erasure of its content, its certificate recorded and sent."""
         today = now.astimezone(self.tz).date()
         opened = erased = 0
-        for row in self.licensing.licensees():
+        if licensee_ids is None:
+            licensee_ids = [row["licensee_id"] for row in self.licensing.licensees()]
+        for licensee_id in licensee_ids:
             if budget is not None and budget.exhausted():
                 break
-            licensee_id = row["licensee_id"]
             window = self.window(licensee_id)
             state = window.state(today)
             if state is model.WindowState.OPEN:

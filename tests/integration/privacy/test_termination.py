@@ -78,3 +78,27 @@ def test_the_window_opens_with_a_notice_can_be_extended_and_ends_in_a_certified_
         privacy.extend_window(licensee_id, today + timedelta(days=90), "staff:test")
     certified = [e for e in services.licensing.history(licensee_id) if e.action == "privacy.erasure_certified"]
     assert len(certified) == 1 and certified[0].actor == "system:privacy-run"
+
+
+def test_a_merchant_erasure_short_of_time_is_continued_and_certified_whole(
+        services: bootstrap.Services, shop: Shop, clock: FixedClock) -> None:
+    class Budget:
+        def __init__(self, pieces: int) -> None:
+            self.pieces = pieces
+
+        def exhausted(self) -> bool:
+            self.pieces -= 1
+            return self.pieces < 0
+
+    privacy, licensee_id = services.privacy, shop.licensee_id
+    services.licensing.terminate(licensee_id, privacy.today() + timedelta(days=1), "notice", "staff:test")
+    clock.advance(timedelta(days=32))
+    assert privacy.run_windows(clock.now(), Budget(4), [licensee_id])["merchants_erased"] == 0
+    assert privacy.window_view(licensee_id)["state"] == "closed" and traces_of(shop.lina, services)
+    left = [r for r in privacy.store.running() if r.licensee_id == licensee_id]
+    assert len(left) == 1 and left[0].cursor not in (None, "chats") and left[0].counts  # part done, part left
+    assert privacy.continue_running()["requests_finished"] == 0  # the window's run finishes and certifies it
+    assert privacy.run_windows(clock.now(), None, [licensee_id])["merchants_erased"] == 1
+    certificate = privacy.window_view(licensee_id)["certificate"]
+    assert certificate["counts"]["tickets"] == 4 and certificate["counts"]["chats"] == 2
+    assert traces_of(shop.lina, services) == [] and traces_of(shop.other, services) == []
