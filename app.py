@@ -18,6 +18,7 @@ from chalicelib.licensing.api import licensing_api
 from chalicelib.mail.api import mail_api
 from chalicelib.operations.api import operations_api
 from chalicelib.phone.api import phone_api
+from chalicelib.privacy.api import privacy_api
 from chalicelib.reports.api import reports_api
 from chalicelib.support.api import support_api
 
@@ -38,6 +39,7 @@ for blueprint in (
     reports_api,
     phone_api,
     support_api,
+    privacy_api,
 ):
     app.register_blueprint(blueprint)
 
@@ -89,6 +91,11 @@ def support_check(event: dict[str, Any], context: Any) -> Any:
 @app.lambda_function(name="audit-digest")
 def audit_digest(event: dict[str, Any], context: Any) -> Any:
     return handle("audit-digest", event, context)
+
+
+@app.lambda_function(name="privacy-run")
+def privacy_run(event: dict[str, Any], context: Any) -> Any:
+    return handle("privacy-run", event, context)
 
 
 # Phone: an EventBridge rule (infra/) sends Amazon Connect's contact events of voice calls here.

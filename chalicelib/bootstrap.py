@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from chalicelib.notices.service import NoticeService
     from chalicelib.operations.service import OperationsService
     from chalicelib.phone.service import PhoneService
+    from chalicelib.privacy.service import PrivacyService
     from chalicelib.realtime.service import RealtimeService
     from chalicelib.support.desk import SupportDesk
     from chalicelib.support.service import SupportService
@@ -115,6 +116,12 @@ class Services:
                              store.language)
 
     @cached_property
+    def privacy(self) -> PrivacyService:
+        """Privacy requests, retention and the export window after termination (clauses 7, 11.2), built on first
+        use."""
+        return _privacy(self)
+
+    @cached_property
     def training(self) -> TrainingService:
         """Training sessions (clauses 1.1.5, 3.3), built on first use; their notices go out as billing's do."""
         return _training(self)
@@ -180,12 +187,13 @@ def _models(settings: Settings) -> list[tuple[Any, str]]:
     from chalicelib.licensing.store import LicensingItem
     from chalicelib.mail.store import MailItem
     from chalicelib.phone.store import PhoneItem
+    from chalicelib.privacy.store import PrivacyItem
     from chalicelib.support.store import SupportItem
 
     return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
             (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table),
             (PhoneItem, settings.phone_table),
-            (SupportItem, settings.support_table)]
+            (SupportItem, settings.support_table), (PrivacyItem, settings.privacy_table)]
 
 
 def _phone(built: Services) -> PhoneService:
@@ -241,6 +249,23 @@ def _desk(built: Services) -> SupportDesk:
         return [row["licensee_id"] for row in built.licensing.licensees()]
 
     return SupportDesk(built.support, senders_of(licensees, built.licensing.license))
+
+
+def _privacy(built: Services) -> PrivacyService:
+    """Privacy reaches the other areas' content through their privacy_store modules; its notices go out through
+    the notices area as training's do (chalicelib/privacy/notices.py), its archive links are signed with the
+    newest reply secret."""
+    from chalicelib.notices.model import NoticeKind
+    from chalicelib.privacy.service import PrivacyService
+    from chalicelib.privacy.sources import Blobs
+    from chalicelib.privacy.store import PrivacyStore
+
+    def notify(licensee_id: str, kind: str, key: str, subject: str, text: str) -> bool:
+        return built.notices.send(licensee_id, NoticeKind(kind), key, subject, text)
+
+    return PrivacyService(PrivacyStore(), built.clock, built.settings.timezone, built.licensing,
+                          Blobs(built.blobs, built.mail.raw_mail), notify, lambda: built.mail.secrets[0],
+                          built.settings.export_window_days, chat_ttl=built.chat.set_retention)
 
 
 def _has_agreement(built: Services, licensee_id: str) -> bool:

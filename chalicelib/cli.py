@@ -13,7 +13,7 @@ from chalicelib.core.cli import cli
 
 AREAS = ("chalicelib.licensing.cli", "chalicelib.operations.cli", "chalicelib.billing.cli", "chalicelib.jobs_cli",
          "chalicelib.chat.cli", "chalicelib.mail.cli", "chalicelib.phone.cli", "chalicelib.support.cli",
-         "chalicelib.training.cli", "chalicelib.audit.cli", "chalicelib.notices.cli")
+         "chalicelib.training.cli", "chalicelib.audit.cli", "chalicelib.notices.cli", "chalicelib.privacy.cli")
 
 
 def stage_services(stage: str) -> Any:

@@ -13,7 +13,7 @@ from chalicelib.core.openapi import document
 
 VERSION = "1.0.0"
 AREAS = ("licensing", "operations", "chat", "mail", "billing", "i18n", "admin", "inbox", "canned", "reports", "phone",
-         "support")
+         "support", "privacy")
 
 
 @cache

@@ -23,6 +23,7 @@ HANDLERS: dict[str, str] = {
     "renewal-run": "chalicelib.billing.jobs:renewal",
     "support-check": "chalicelib.support.jobs:check",
     "audit-digest": "chalicelib.audit.jobs:digest",
+    "privacy-run": "chalicelib.privacy.jobs:run",
 }
 
 

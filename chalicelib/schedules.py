@@ -43,6 +43,10 @@ JOBS: tuple[Job, ...] = (
     Job("support-check", "rate(15 minutes)",
         "Record support targets breached, count those approaching; from 1 December, a missing holiday schedule",
         memory_mb=256, timeout_seconds=120),
+    # clauses 7, 11.2: after the backups, before the working day; continues privacy requests left running.
+    Job("privacy-run", "cron(50 2 * * ? *)",
+        "Continue privacy requests; export-window notices and erasure after termination; retention periods",
+        timeout_seconds=900),
 )
 
 

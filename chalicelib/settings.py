@@ -86,6 +86,9 @@ class Settings:
     # of the audit chains is kept (an S3 bucket with Object Lock on AWS; a folder of the data directory locally).
     identity: str = "os"
     audit_bucket: str = "kefu-local-audit-digests"
+    # Privacy (issue 15): requests, retention periods, export windows after termination (clause 11.2).
+    privacy_table: str = "kefu-local-privacy"
+    export_window_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +139,8 @@ class Settings:
             phone_table=env.get("KEFU_TABLE_PHONE", f"kefu-{stage}-phone"),
             recording_prefix=env.get("KEFU_RECORDING_PREFIX", "recordings/"),
             # DescribeContact: Amazon Connect on AWS; the local stand-in wherever DynamoDB Local is used.
+            privacy_table=env.get("KEFU_TABLE_PRIVACY", f"kefu-{stage}-privacy"),
+            export_window_days=int(env.get("KEFU_EXPORT_WINDOW_DAYS", "30")),
             contacts=env.get("KEFU_CONTACTS", "local" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "connect"),
             identity=env.get("KEFU_IDENTITY", "os" if env.get("AWS_ENDPOINT_URL_DYNAMODB") else "sts"),
             audit_bucket=env.get("KEFU_AUDIT_BUCKET", f"kefu-{stage}-audit-digests"),

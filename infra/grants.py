@@ -19,6 +19,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from chalicelib.resources import (
     ATTACHMENTS_PREFIX,
     CHAT_FILES_PREFIX,
+    EXPORTS_PREFIX,
     INBOUND_PREFIX,
     MAIL_EVENTS_FUNCTION,
     MAIL_INBOUND_FUNCTION,
@@ -203,6 +204,28 @@ def connect_describe(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[f"{instances}queue/*", f"{instances}agent/*"])]
 
 
+def privacy_blobs(t: Targets) -> list[iam.PolicyStatement]:
+    """Privacy (clauses 7.2, 11.2): a customer's or merchant's blobs read for an export and deleted, every version
+    (the bucket is versioned), for an erasure or retention; archives written and read under the export prefix.
+    Raw mail is deleted where SES stored it, one action a statement."""
+    content = [t.bucket.arn_for_objects(f"{prefix}*") for prefix in
+               (ATTACHMENTS_PREFIX, CHAT_FILES_PREFIX, RECORDING_PREFIX, INBOUND_PREFIX, EXPORTS_PREFIX)]
+    found = [iam.PolicyStatement(sid="PrivacyRead", actions=["s3:GetObject"], resources=content),
+             iam.PolicyStatement(sid="PrivacyDelete", actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                                 resources=content),
+             iam.PolicyStatement(sid="PrivacyExports", actions=["s3:PutObject"],
+                                 resources=[t.bucket.arn_for_objects(f"{EXPORTS_PREFIX}*")]),
+             iam.PolicyStatement(sid="PrivacyList", actions=["s3:ListBucket", "s3:ListBucketVersions"],
+                                 resources=[t.bucket.bucket_arn])]
+    if t.raw_mail is not None and t.raw_mail is not t.bucket:
+        raw = t.raw_mail.arn_for_objects(f"{INBOUND_PREFIX}*")
+        found += [iam.PolicyStatement(sid=f"PrivacyRawMail{n}", actions=[action], resources=[raw])
+                  for n, action in enumerate(("s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"))]
+        found.append(iam.PolicyStatement(sid="PrivacyRawMailList", actions=["s3:ListBucketVersions"],
+                                         resources=[t.raw_mail.bucket_arn]))
+    return found
+
+
 def invoke_itself(t: Targets) -> list[iam.PolicyStatement]:
     """A long run that is short of time continues in a new invocation of its own function, and only that."""
     return [iam.PolicyStatement(sid="InvokeItself", actions=["lambda:InvokeFunction"],
@@ -221,7 +244,7 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
     # Phone (issue 14): agents open recordings through links this role signs.
     "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files,
-                    recordings_read),
+                    recordings_read, privacy_blobs),
     # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
     "websocket_connect": (table_data, kms_data),
     "websocket_disconnect": (table_data, kms_data),
@@ -241,6 +264,8 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "renewal-run": (table_data, kms_data, mailer_send, invoke_itself),
     # Clause 9: the chain heads in, the day's digest out to the Object Lock bucket.
     "audit-digest": (audit_append, kms_data, audit_digest),
+    # Clauses 7, 11.2: privacy requests continued, erasure after termination with its notice, retention.
+    "privacy-run": (table_data, kms_data, privacy_blobs, mailer_send, invoke_itself),
 }
 
 

@@ -30,6 +30,7 @@ from chalice.cdk import Chalice
 from constructs import Construct
 
 from chalicelib import resources
+from chalicelib.privacy import model as privacy_model
 from infra import bundle, catalogue, dashboard, grants, ingress
 from infra.catalogue import FunctionSpec, TableSpec
 from infra.options import StageOptions, options
@@ -40,7 +41,8 @@ ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeTy
 PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
                "INCLUDE": dynamodb.ProjectionType.INCLUDE}
 AUDIT_DIGEST_DAYS = 3653   # ten years: the limitation period of a dispute under the agreement and the law, with margin
-RAW_MAIL_DAYS = 180        # raw mail; what was parsed from it lives in the tables (clause 7: retention limits)
+# raw mail; what was parsed from it lives in the tables (clause 7: retention limits; merchants may set less)
+RAW_MAIL_DAYS = privacy_model.MAX_DAYS[privacy_model.Retained.RAW_MAIL]
 ACCESS_LOG_DAYS = 90
 SCHEDULE_RETRIES, SCHEDULE_MAX_AGE_SECONDS = 3, 3600
 SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"  # EventBridge Scheduler's context attribute
@@ -168,6 +170,9 @@ class KefuStack(Stack):
             lifecycle_rules=[
                 s3.LifecycleRule(id="raw-mail", prefix=resources.INBOUND_PREFIX,
                                  expiration=Duration.days(RAW_MAIL_DAYS)),
+                # privacy exports: an archive's link lasts minutes; the archive itself goes within days
+                s3.LifecycleRule(id="exports", prefix=resources.EXPORTS_PREFIX,
+                                 expiration=Duration.days(privacy_model.EXPORT_ARCHIVE_DAYS)),
                 s3.LifecycleRule(id="old-versions", noncurrent_version_expiration=Duration.days(30),
                                  abort_incomplete_multipart_upload_after=Duration.days(1)),
             ])
@@ -510,9 +515,9 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat|recordings)\/\*$/g",
-             "Objects under one prefix of the mail bucket (raw mail, attachments, chat files or call recordings), "
-             "whose keys are message, upload or contact ids."),
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat|recordings|exports)\/\*$/g",
+             "Objects under one prefix of the mail bucket (raw mail, attachments, chat files, call recordings or "
+             "privacy exports), whose keys are message, upload, contact or request ids."),
             (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",
              "DescribeContact on the account's Connect instances, whose ids merchants bring; the phone table "
              "routes each instance to one merchant."),

@@ -45,6 +45,7 @@ def test_env(dynamodb_local: DynamoDBLocal, tmp_path_factory: pytest.TempPathFac
            "KEFU_TABLE_BILLING": "kefu-test-billing",
            "KEFU_TABLE_CHAT": "kefu-test-chat", "KEFU_TABLE_PHONE": "kefu-test-phone",
            "KEFU_TABLE_SUPPORT": "kefu-test-support",
+           "KEFU_TABLE_PRIVACY": "kefu-test-privacy",
            "KEFU_METRICS": "off", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
     # Mail, blobs and the outbox of tests go to a folder of their own, never the developer's .data/.
     env.update({"KEFU_TABLE_MAIL": "kefu-test-mail", "KEFU_DATA_DIR": str(tmp_path_factory.mktemp("data"))})

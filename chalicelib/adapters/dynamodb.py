@@ -217,6 +217,17 @@ def get(model: type[M], hash_key: str, range_key: str | None = None, *, consiste
         return None
 
 
+def delete_all(model: type[Model], items: Iterable[Model]) -> int:
+    """Delete items in batches (BatchWriteItem, 25 a request); an item already gone is no error, so an erasure
+    that ran out of time and runs again deletes what is left. Returns how many items were named."""
+    count = 0
+    with model.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
+            count += 1
+    return count
+
+
 # --- page cursors -------------------------------------------------------------------------------------
 # A Query's LastEvaluatedKey goes out as an opaque `next` token and comes back as the start of the next page.
 # Both directions live here so that signing a cursor, or binding it to its caller, is a change of this one place.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -62,6 +63,23 @@ class S3Blobs:
             "get_object", ExpiresIn=expires_seconds,
             Params={"Bucket": self.bucket, "Key": key, "ResponseContentType": content_type,
                     "ResponseContentDisposition": f"{kind}; filename*=UTF-8''{quote(filename, safe='')}"}))
+
+    def delete(self, key: str) -> bool:
+        # The bucket is versioned: erasure removes every version, not only the current one (a delete marker
+        # alone would leave the bytes behind).
+        s3 = client(self.region)
+        found = False
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=key):
+            for entry in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if entry["Key"] == key:
+                    s3.delete_object(Bucket=self.bucket, Key=key, VersionId=entry["VersionId"])
+                    found = True
+        return found
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for page in client(self.region).get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                yield str(entry["Key"])
 
     def check(self) -> None:
         """Health: the bucket exists and this function may list it (HeadBucket; raises otherwise)."""

@@ -82,6 +82,9 @@ def language(ctx: Context, licensee_id: str, locale: str) -> None:
 @pass_ctx
 def handovers(ctx: Context, licensee_id: str, as_json: bool) -> None:
     """Conversations handed over to email because nobody could answer live."""
+    from chalicelib.privacy.access import staff_read
+
+    staff_read(ctx.services, licensee_id, ctx.actor, "chat.handovers")  # shoppers' addresses: a recorded read
     rows = [{"conversation_id": c, "email": e, "at": a.isoformat()}
             for c, e, a in ctx.services.chat.store.handovers(licensee_id)]
     out(rows, as_json, lambda rs: "\n".join(f"{r['at']}  {r['conversation_id']}  {r['email']}" for r in rs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 
@@ -30,4 +31,13 @@ class BlobStore(Protocol):
 
     def view_link(self, key: str, content_type: str, filename: str, expires_seconds: int) -> str | None:
         """Like `link`, but served as `content_type` and shown inline when it is an image."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Remove the blob under `key` (every version of it, where the store keeps versions); False when there
+        was none. Erasure (clause 7.2) and retention call this; deleting twice is harmless."""
+        ...
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        """Every key under `prefix`, in key order (erasure of a conversation's files, retention, tests)."""
         ...

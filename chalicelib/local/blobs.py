@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,30 @@ class FolderBlobs:
 
     def view_link(self, key: str, content_type: str, filename: str, expires_seconds: int) -> str | None:
         return None
+
+    def delete(self, key: str) -> bool:
+        path = self._path(key)
+        try:
+            path.unlink()
+        except (FileNotFoundError, IsADirectoryError):
+            return False
+        for parent in path.parents:  # leave no empty folders behind a conversation's or a merchant's files
+            if parent == self.root or not parent.is_relative_to(self.root):
+                break
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+        return True
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.endswith(".part"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
 
     def check(self) -> None:
         """Health: the folder exists (made if need be) and this process may write into it."""

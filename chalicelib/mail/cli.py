@@ -45,6 +45,9 @@ def addresses_list(ctx: Context, licensee_id: str, as_json: bool) -> None:
 @pass_ctx
 def held(ctx: Context, licensee_id: str | None, as_json: bool) -> None:
     """Mail kept back from agents (quarantined or undeliverable), newest first, with the reason."""
+    from chalicelib.privacy.access import staff_read
+
+    staff_read(ctx.services, licensee_id, ctx.actor, "mail.held")  # clause 7.1: the merchant sees who read it
     rows = ctx.services.mail.held(licensee_id)
     out(rows, as_json, lambda rs: "\n".join(
         f"{r['at']}  {r['reason']:<22} {r['subject'][:50]!r}  (ses id: {r['ses_id']})"
@@ -61,6 +64,9 @@ def release(ctx: Context, licensee_id: str, ses_id: str, as_json: bool) -> None:
 
     Only mail held as spam or spoofed, or kept back by the license (once the license allows mail again).
     Releasing the same mail again delivers nothing more."""
+    from chalicelib.privacy.access import staff_read
+
+    staff_read(ctx.services, licensee_id, ctx.actor, "mail.released", ses_id)
     result = ctx.services.mail.release(licensee_id, ses_id, ctx.actor)
     out(result, as_json, lambda r: f"released into ticket {r['ticket_id']}" if r["result"] == "released"
         else f"{r['result'].replace('_', ' ')} (ticket {r['ticket_id'] or '-'}); nothing delivered")

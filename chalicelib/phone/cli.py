@@ -101,6 +101,9 @@ def held(click_ctx: click.Context, licensee_id: str | None, released: bool, as_j
         return
     ctx = click_ctx.find_object(Context)
     assert ctx is not None
+    from chalicelib.privacy.access import staff_read
+
+    staff_read(ctx.services, licensee_id, ctx.actor, "phone.held")
     rows = ctx.services.phone.held(licensee_id, released=released)
     out(rows, as_json, lambda rs: "\n".join(
         f"{r['id']}  {r['at']}  {r['reason']:<22}" + (f" released to {r['released_to']}" if r["released_at"] else "")

@@ -55,7 +55,11 @@ def support_list(ctx: Context, licensee_id: str | None, as_json: bool) -> None:
 @pass_ctx
 def support_show(ctx: Context, request_id: str, as_json: bool) -> None:
     """One request with its messages and due times."""
-    out(ctx.services.support.show(request_id), as_json, _request)
+    from chalicelib.privacy.access import staff_read
+
+    shown = ctx.services.support.show(request_id)
+    staff_read(ctx.services, shown.get("licensee"), ctx.actor, "support.request", request_id)
+    out(shown, as_json, _request)
 
 
 @support.command("open")

@@ -53,6 +53,7 @@ _CALLS = "/v1/agent/calls/{call_id}"
 _SUPPORT = {"id", "licensee", "subject", "category", "status", "via", "opened_at", "opened_by", "first_response_at",
             "closed_at", "targets", "first_response_due", "resolution_due", "first_response_met", "resolution_met",
             "breached", "approaching", "paused", "provisional", "breaches_recorded", "messages"}
+_PRIVACY_REQUEST = {"id", "kind", "status", "created_at", "actor", "finished_at", "counts", "archive"}
 PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("GET", "/v1/health"): {"status", "api", "database", "stage"},
     ("GET", "/v1/openapi.json"): {"openapi", "info", "paths", "components"},
@@ -151,6 +152,17 @@ PUBLISHED: dict[tuple[str, str], set[str] | None] = {
     ("POST", "/v1/staff/support/requests/{request_id}/messages"): _SUPPORT,
     ("POST", "/v1/staff/support/requests/{request_id}/close"): _SUPPORT,
     ("GET", "/v1/training/sessions"): {"sessions"},
+    ("POST", "/v1/admin/privacy/exports"): _PRIVACY_REQUEST,
+    ("POST", "/v1/admin/privacy/erasures"): _PRIVACY_REQUEST,
+    ("GET", "/v1/admin/privacy/requests"): {"items"},
+    ("GET", "/v1/admin/privacy/requests/{request_id}"): _PRIVACY_REQUEST,
+    ("GET", "/v1/admin/privacy/exports/{request_id}/archive"): None,
+    ("POST", "/v1/admin/privacy/merchant-export"): _PRIVACY_REQUEST,
+    ("GET", "/v1/admin/privacy/window"): {"licensee_id", "state", "termination_date", "ends_on", "extended",
+                                          "erased_at", "certificate"},
+    ("GET", "/v1/admin/privacy/retention"): {"periods", "defaults", "own"},
+    ("PUT", "/v1/admin/privacy/retention"): {"periods", "defaults", "own"},
+    ("GET", "/v1/admin/privacy/accesses"): {"items"},
 }
 ERROR_KEYS = {"code", "message"}
 
@@ -241,6 +253,10 @@ class Calls:
         spam.set_content("really")
         deliver(services, spam.as_bytes(), [self.address], Verdicts(spam="FAIL", virus="PASS"))
         self.held = services.mail.held(merchant.licensee_id)[0]["ses_id"]
+        from chalicelib.privacy.model import person
+
+        self.export = services.privacy.export_person(merchant.licensee_id, person(email="lina@customer.example"),
+                                                     "test:shapes")
 
     def _calls(self, services: bootstrap.Services) -> None:
         """An answered call with a recording kept by kefu, a missed one with its callback task, and a webhook
@@ -282,7 +298,8 @@ class Calls:
                     .replace("{number}", self.invoice).replace("{namespace}", "console")
                     .replace("{agent_id}", self.leaver).replace("{ses_id}", self.held).replace("{shortcut}", "ship")
                     .replace("{upload_id}", self.upload["upload_id"])
-                    .replace("{request_id}", self.support).replace("{contact_id}", "lina@customer.example"))
+                    .replace("{request_id}", self.export["id"] if "/privacy/" in path else self.support)
+                    .replace("{contact_id}", "lina@customer.example"))
         visitor = {**self.widget, "authorization": f"Bearer {self.token}"}
         bodies = {
             ("POST", "/v1/licenses/validate"): {"key": self.merchant.agent_key, "channel": "chat"},
@@ -312,6 +329,9 @@ class Calls:
             ("POST", "/v1/support/requests/{request_id}/messages"): {"text": "补充说明"},
             ("POST", "/v1/staff/support/requests/{request_id}/messages"): {"text": "请重启", "wait_for_merchant": True},
             ("POST", "/v1/staff/support/requests/{request_id}/close"): {"text": "已解决"},
+            ("POST", "/v1/admin/privacy/exports"): {"email": "lina@customer.example"},
+            ("POST", "/v1/admin/privacy/erasures"): {"email": "anna@example.org"},
+            ("PUT", "/v1/admin/privacy/retention"): {"periods": {"chats": 200}},
         }
         if method == "OPTIONS":
             return method, f"{concrete}?key={self.merchant.widget_key}", {"origin": ORIGIN}, None
@@ -354,6 +374,8 @@ class Calls:
             headers = {**headers, "content-type": "application/octet-stream"}
         if path == "/v1/widget/files/{conversation_id}/{upload_id}":  # the link a file message carries
             concrete, headers = self.file_url, {"accept": "image/*,*/*;q=0.8"}
+        if path == "/v1/admin/privacy/exports/{request_id}/archive":  # the link a finished export carries
+            concrete, headers = self.export["archive"]["url"], {"accept": "application/zip"}
         if path == f"{_SHOPPER}/rating":  # an ended chat is rated
             concrete, headers = concrete.replace(self.conversation, self.ended_id), self.ended
         return method, concrete, headers, bodies.get((method, path))

@@ -12,7 +12,7 @@ from tests.infra.test_mail_wiring import _all_function_names, _function, _grante
 
 pytestmark = pytest.mark.infra
 
-CONTINUING = ("billing-run", "overdue-run", "renewal-run")
+CONTINUING = ("billing-run", "overdue-run", "renewal-run", "privacy-run")
 
 
 def _text(value: Any) -> str:

@@ -212,8 +212,11 @@ def test_only_mail_inbound_reads_the_receiving_regions_bucket_and_no_function_wr
                     granted[logical_id] = granted.get(logical_id, set()) | {statement["Action"]}
                     if statement["Action"] == "s3:GetObject":
                         assert targets == [f"arn:{PARTITION}:s3:::{bucket}/inbound/*"]
-    # mail_inbound reads raw mail, the health check asks that the bucket answers; nobody writes or deletes.
-    assert granted == {"MailInbound": {"s3:GetObject"}, "Health": {"s3:ListBucket"}}
+    # mail_inbound reads raw mail, the health check asks that the bucket answers; nobody writes. Privacy reads a
+    # customer's raw mail for an export and deletes it, every version, for an erasure (clause 7.2).
+    privacy = {"s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions"}
+    assert granted == {"MailInbound": {"s3:GetObject"}, "Health": {"s3:ListBucket"}, "APIHandler": privacy,
+                       "PrivacyRun": privacy}
     env = synthesized.resources(stage, "AWS::Serverless::Function")["MailInbound"]["Properties"]["Environment"]
     settings = Settings.from_env({k: v for k, v in env["Variables"].items() if isinstance(v, str)})
     assert flat(env["Variables"]["KEFU_MAIL_INBOUND_BUCKET"]) == bucket

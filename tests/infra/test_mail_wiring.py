@@ -68,7 +68,9 @@ def _object_prefixes(resources: list[Any]) -> set[str]:
     """`<bucket arn>/inbound/*` -> "inbound/*" (the prefix an S3 object grant is limited to)."""
     prefixes = set()
     for resource in resources:
-        parts = resource["Fn::Join"][1]
+        parts = resource["Fn::Join"][1] if isinstance(resource, dict) else [resource]
+        if not isinstance(parts[0], dict):  # the receiving region's raw-mail bucket, named by its ARN
+            continue
         assert parts[0]["Fn::GetAtt"][0].startswith("MailBucket"), resource
         prefixes.add(parts[1].removeprefix("/"))
     return prefixes
@@ -224,9 +226,11 @@ def test_mail_delivery_events_touches_no_bucket_no_mailer_and_no_secret(synthesi
 def test_agents_can_reply_by_mail_and_download_attachments(synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, "api_handler")
     # Attachments, shoppers' chat files (which it also lets browsers post, under chat/ only), and (the phone
-    # channel's) call recordings: never the raw mail.
-    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "chat/*", "recordings/*"}
-    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"chat/*"}
+    # channel's) call recordings; raw mail and export archives only for a shop admin's privacy requests (clause
+    # 7.2: a customer's export holds their mail as it arrived), which write nothing but archives.
+    assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "chat/*", "recordings/*",
+                                                                      "inbound/*", "exports/*"}
+    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"chat/*", "exports/*"}
     assert f":identity/{stage_environment(stage)['KEFU_MAIL_DOMAIN']}" in json.dumps(
         _granted(statements, "ses:SendRawEmail"))
 

@@ -1,6 +1,6 @@
 /* The shop administrator's tab of the console: the team's agent keys (within the licensed seats), the shop's
  * settings (time zone, chat hours, widget texts and email acknowledgements per language) and mail held back
- * from the agents. Drawn through window.kefuConsole.register, for admins only; the API refuses others anyway.
+ * from the agents, and who of the licensor's staff read the shop's content. Drawn through window.kefuConsole.register, for admins only; the API refuses others anyway.
  * Every text a person typed is set with textContent. */
 (function () {
   "use strict";
@@ -216,6 +216,27 @@
     return load();
   }
 
+  // -- who of the licensor's staff read the shop's content (clause 7.1) -------------------------------------
+  function accesses(ctx, box) {
+    box.appendChild(ctx.el("p", ctx.t("access.hint"), "admin-hint"));
+    var list = box.appendChild(ctx.el("table", null, "admin-team admin-accesses"));
+    return ctx.call("GET", "v1/admin/privacy/accesses").then(function (r) {
+      if (r.status !== 200) { note(ctx, box, problem(ctx, r), "error"); return; }
+      if (!r.data.items.length) { note(ctx, box, ctx.t("access.empty")); return; }
+      var head = list.appendChild(ctx.el("tr"));
+      ["access.at", "access.actor", "access.what", "access.ref"].forEach(function (k) { head.appendChild(ctx.el("th", ctx.t(k))); });
+      r.data.items.forEach(function (a) {
+        var tr = list.appendChild(ctx.el("tr"));
+        tr.setAttribute("data-access", a.what);
+        tr.appendChild(ctx.el("td", ctx.time(a.at)));
+        tr.appendChild(ctx.el("td", a.actor));
+        var what = "access.what." + a.what;
+        tr.appendChild(ctx.el("td", ctx.t(what) !== what ? ctx.t(what) : a.what));
+        tr.appendChild(ctx.el("td", a.ref));
+      });
+    });
+  }
+
   function start() {
     window.kefuConsole.register({
       id: "admin", namespace: "admin", label: "nav.admin",
@@ -226,6 +247,7 @@
         settings(ctx, section(ctx, panel, "settings.heading"));
         canned(ctx, section(ctx, panel, "canned.heading"));
         held(ctx, section(ctx, panel, "held.heading"));
+        accesses(ctx, section(ctx, panel, "access.heading"));
       }
     });
   }
