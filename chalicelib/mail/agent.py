@@ -66,20 +66,20 @@ class AgentMail(MailTickets):
                            "another way.", code="CONTACT_UNDELIVERABLE")
         client_hash = model.key_hash(f"agent-client:{client_id}") if client_id else None
         agent_id = author.removeprefix("agent:")
+        number: int | None = None
         for attempt in range(WRITE_ATTEMPTS):
             if client_hash is not None and (existing := self.store.by_client(licensee_id, client_hash)):
                 return self.show_ticket(licensee_id, existing)
-            previous = self.store.last_number(licensee_id)
+            number = number or self.store.next_number(licensee_id)
             now = self.clock.now()
-            ticket = Ticket(ticket_id=new_ticket_id(), number=previous + 1, subject=subject[:500], contact=to,
+            ticket = Ticket(ticket_id=new_ticket_id(), number=number, subject=subject[:500], contact=to,
                             status=TicketStatus.PENDING.value, support_address=addresses[0], created_at=now,
                             last_activity_at=now, assignee_id=agent_id, assignee_name=author_name)
             audit = AuditRecord(subject=f"licensee:{licensee_id}", action="ticket.started", actor=author, at=now,
                                 details={"ticket_id": ticket.ticket_id, "number": ticket.number})
 
-            def record(message: Message, ticket: Ticket = ticket, previous: int = previous,
-                       audit: AuditRecord = audit) -> None:
-                self.store.open_outbound(licensee_id, ticket, message, previous, client_hash, audit)
+            def record(message: Message, ticket: Ticket = ticket, audit: AuditRecord = audit) -> None:
+                self.store.open_outbound(licensee_id, ticket, message, client_hash, audit)
             try:
                 self._send(licensee_id, ticket, [], text, kind="reply", author=author, audit=None,
                            author_name=author_name, record=record, subject=subject[:500])
@@ -125,6 +125,7 @@ class AgentMail(MailTickets):
         is the conversation: a second call (a retry, another instance) finds the ticket and sends nothing.
         Returns (ticket id, whether this call opened it)."""
         own_hash = model.key_hash(chat_key(conversation_id, self.domain))
+        number: int | None = None
         for attempt in range(WRITE_ATTEMPTS):
             found = self.store.seen(licensee_id, [own_hash]).get(own_hash)
             if found is not None and found[0] is not None:
@@ -139,12 +140,13 @@ class AgentMail(MailTickets):
                               text=model.stored_body(transcript, model.MAX_STORED_TEXT_BYTES)[0],
                               body=model.stored_body(transcript)[0],
                               rfc_message_id=chat_key(conversation_id, self.domain), kind="chat")
-            previous = self.store.last_number(licensee_id)
-            ticket = Ticket(ticket_id=message.ticket_id, number=previous + 1, subject=subject[:500], contact=contact,
+            message = self._keep_body(licensee_id, message, own_hash)
+            number = number or self.store.next_number(licensee_id)
+            ticket = Ticket(ticket_id=message.ticket_id, number=number, subject=subject[:500], contact=contact,
                             status=TicketStatus.OPEN.value, support_address=address, created_at=now,
                             last_activity_at=now)
             try:
-                self.store.open_ticket(licensee_id, ticket, message, own_hash, previous)
+                self.store.open_ticket(licensee_id, ticket, message, own_hash)
             except (Conflict, TransactWriteError):
                 logger.info("chat hand-over raced another write; trying again", extra={"attempt": attempt})
                 time.sleep(0.02 * (attempt + 1))
@@ -203,6 +205,7 @@ class AgentMail(MailTickets):
                           from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
                           to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
                           author_name=author_name or None, delivery=Delivery.SENDING.value)
+        message = self._keep_body(licensee_id, message, message.message_key)
         if record is not None:
             record(message)
         else:

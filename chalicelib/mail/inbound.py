@@ -17,6 +17,7 @@ from chalicelib.core.observability import logger
 from chalicelib.licensing.model import License
 from chalicelib.mail import model
 from chalicelib.mail.agent import WRITE_ATTEMPTS, AgentMail
+from chalicelib.mail.ingest_store import Refused
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import (
     Held,
@@ -29,7 +30,14 @@ from chalicelib.mail.model import (
     TicketStatus,
 )
 from chalicelib.mail.parsing import ParsedMail, Problem, parse
-from chalicelib.mail.threads import ThreadDecision, ThreadVia, TicketCandidate, choose_ticket, lookups
+from chalicelib.mail.threads import (
+    ThreadDecision,
+    ThreadLookups,
+    ThreadVia,
+    TicketCandidate,
+    choose_ticket,
+    lookups,
+)
 from chalicelib.mail.tickets import new_ticket_id
 from chalicelib.mail.tokens import extract_reply_token, read_token
 from chalicelib.metrics import MAIL_HELD, MAIL_RECEIVED, MAIL_SENT
@@ -79,7 +87,8 @@ class InboundMail(AgentMail):
         if token is not None:
             ticket_id = read_token(token, self.secrets)
             return self.store.ticket_owner(ticket_id) if ticket_id else None
-        return self.store.merchant_of(recipient)
+        # a support address never moves to another merchant: a warm function asks the table once in a while
+        return self._routes.get(recipient, lambda: self.store.merchant_of(recipient))
 
     def _license(self, licensee_id: str) -> License | None:
         return self.licensing.license(licensee_id)
@@ -107,15 +116,22 @@ class InboundMail(AgentMail):
         reason = model.screen(parsed, event.verdicts, classification, self.domain)
         if reason is not None and release is None:  # staff releasing a held mail overrule the screen
             return self._hold(licensee_id, key, event, parsed, raw_key, reason)
-        if release is None and self._reuses_an_id(licensee_id, key, parsed):
+        # One read of every Message-ID the mail names (its own and those it answers) serves both the check for a
+        # reused id and the first threading decision.
+        found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
+        seen: dict[str, tuple[str | None, str | None]] | None = self.store.seen(
+            licensee_id, [*model.lookup_hashes(key), *_answered(found)])
+        if release is None and self._reuses_an_id(licensee_id, key, parsed, seen):
+            seen = None  # the mail stands under another key now: threading reads again
             key = model.reused_key(key, self._fingerprint(parsed))
             parsed = replace(parsed, problems=(*parsed.problems, Problem.REUSED_MESSAGE_ID))
         assert parsed.from_address is not None
         own_hash = model.key_hash(key)
         counted = release is not None  # staff releasing a held mail overrule the limit too
+        number: int | None = None  # taken once, when the mail opens a ticket
         for attempt in range(WRITE_ATTEMPTS):
             decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None,
-                                                     key=key)
+                                                     key=key, known=(found, seen) if attempt == 0 else None)
             if stored:
                 return self._duplicate(licensee_id, event)
             if decision.ticket_id is None and not counted:
@@ -136,15 +152,18 @@ class InboundMail(AgentMail):
                                               release)
                     ticket = tickets[decision.ticket_id]
                 else:
-                    previous = self.store.last_number(licensee_id)
+                    number = number or self.store.next_number(licensee_id)
                     now = message.created_at
-                    chosen = model.round_robin(self.available_agents(licensee_id), previous + 1)
-                    ticket = Ticket(ticket_id=message.ticket_id, number=previous + 1,
+                    chosen = model.round_robin(self.available_agents(licensee_id), number)
+                    ticket = Ticket(ticket_id=message.ticket_id, number=number,
                                     subject=(parsed.subject or "(no subject)")[:500], contact=parsed.from_address,
                                     status=TicketStatus.OPEN.value, support_address=address, created_at=now,
                                     last_activity_at=now, assignee_id=chosen[0] if chosen else None,
                                     assignee_name=chosen[1] if chosen else None)
-                    self.store.open_ticket(licensee_id, ticket, message, own_hash, previous, cc, release)
+                    self.store.open_ticket(licensee_id, ticket, message, own_hash, cc, release)
+            except Refused as exc:  # nothing lost: kept with its raw mail and the reason, never retried
+                logger.warning("mail refused by the database", extra={"ses_id": event.ses_id, "error": str(exc)})
+                return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.UNSTORABLE)
             except (Conflict, TransactWriteError):
                 if (self.store.is_delivered(licensee_id, own_hash) if release is not None
                         else self.store.is_stored(licensee_id, own_hash)):
@@ -171,12 +190,14 @@ class InboundMail(AgentMail):
     def _fingerprint(self, parsed: ParsedMail) -> str:
         return model.fingerprint(parsed.from_address or "", parsed.subject[:1000], model.stored_body(parsed.text)[0])
 
-    def _reuses_an_id(self, licensee_id: str, key: str, parsed: ParsedMail) -> bool:
+    def _reuses_an_id(self, licensee_id: str, key: str, parsed: ParsedMail,
+                      seen: dict[str, tuple[str | None, str | None]] | None = None) -> bool:
         """Whether a mail with this Message-ID is stored already with other content: then this one is another
         mail that reuses the id (a broken client, or someone hoping to have theirs dropped), kept and flagged."""
         if not parsed.message_id:
             return False
-        seen = self.store.seen(licensee_id, model.lookup_hashes(key))
+        mine = model.lookup_hashes(key)
+        seen = {h: v for h, v in (seen or self.store.seen(licensee_id, mine)).items() if h in mine}
         hit = next((v for v in seen.values() if v[0] and v[1]), None)
         if hit is None:
             return False
@@ -184,18 +205,22 @@ class InboundMail(AgentMail):
         if stored is None or stored.direction != "inbound":
             return False
         same_id = model.normal_message_id(stored.rfc_message_id or "") == model.normal_message_id(parsed.message_id)
+        stored = self._whole(stored)
         return not same_id or model.fingerprint(stored.from_address, stored.subject, stored.body) != \
             self._fingerprint(parsed)
 
-    def _thread(self, licensee_id: str, parsed: ParsedMail, own_hash: str,
-                released: bool = False, key: str = "") -> tuple[ThreadDecision, dict[str, Ticket], bool]:
+    def _thread(self, licensee_id: str, parsed: ParsedMail, own_hash: str, released: bool = False, key: str = "",
+                known: tuple[ThreadLookups, dict[str, tuple[str | None, str | None]] | None] | None = None,
+                ) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
         """The threading decision (reply token, then Message-IDs, then subject tag; only for a sender on the
         ticket), the tickets it looked at, and whether this very mail is stored already (for a release: stored
         in a ticket, not only held)."""
-        found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
-        hashes = [h for i in found.message_ids for h in model.lookup_hashes(i)]
+        found = known[0] if known else lookups(parsed, reply_domain=self.domain, secret=self.secrets)
+        hashes = _answered(found)
         own = model.lookup_hashes(key) if key else []
-        seen = self.store.seen(licensee_id, [own_hash, *own, *hashes])
+        seen = known[1] if known and known[1] is not None else None
+        if seen is None:
+            seen = self.store.seen(licensee_id, [own_hash, *own, *hashes])
         mine = next((h for h in (own_hash, *own) if h in seen), None)
         if mine is not None and (not released or seen[mine][0] is not None):
             return ThreadDecision(None, ThreadVia.NEW), {}, True
@@ -227,15 +252,17 @@ class InboundMail(AgentMail):
                 self.blobs.put(blob_key, part.data, part.content_type)  # same key on a retry: no copies
             attachments.append(part.kept(blob_key, part.filename or f"attachment-{n + 1}"))
         assert parsed.from_address is not None
-        return Message(
+        text = model.stored_body(parsed.new_text, model.MAX_STORED_TEXT_BYTES)[0]
+        message = Message(
             message_key=new_id("msg"), ticket_id=ticket_id or new_ticket_id(), direction="inbound",
             from_address=parsed.from_address, from_name=parsed.from_name[:200], created_at=self.clock.now(),
-            to=tuple(a.address for a in parsed.to)[:50], cc=tuple(a.address for a in parsed.cc)[:50],
-            subject=parsed.subject[:1000], text=model.stored_body(parsed.new_text, model.MAX_STORED_TEXT_BYTES)[0],
-            body=body,
-            body_truncated=truncated, rfc_message_id=parsed.message_id, attachments=tuple(attachments),
-            problems=tuple(p.value for p in parsed.problems), kind=classification.kind.value, raw_key=raw_key,
-            verdicts=event.verdicts.as_dict())
+            to=tuple(a.address for a in parsed.to)[:model.MAX_LISTED_ADDRESSES],
+            cc=tuple(a.address for a in parsed.cc)[:model.MAX_LISTED_ADDRESSES],
+            subject=parsed.subject[:1000], text=text, body=body, body_truncated=truncated,
+            rfc_message_id=parsed.message_id, attachments=tuple(attachments),
+            problems=tuple(dict.fromkeys(p.value for p in parsed.problems)), kind=classification.kind.value,
+            raw_key=raw_key, verdicts=event.verdicts.as_dict())
+        return self._keep_body(licensee_id, message, own_hash)
 
     def _acknowledge(self, licensee_id: str, ticket: Ticket, message: Message,
                      classification: Classification) -> bool:
@@ -308,3 +335,7 @@ class InboundMail(AgentMail):
         logger.info("held mail released", extra={"ses_id": ses_id, "merchant": licensee_id, "reason": reason.value})
         return {"result": "released", "ticket_id": outcome.ticket_id, "new_ticket": outcome.new_ticket}
 
+
+def _answered(found: ThreadLookups) -> list[str]:
+    """The keys of the Message-IDs a mail answers (In-Reply-To, References)."""
+    return [h for i in found.message_ids for h in model.lookup_hashes(i)]

@@ -4,14 +4,17 @@ transaction parts agents' mail shares with it (a message's Message-ID, a new tic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.update import Action
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
+from chalicelib.core.errors import Conflict
 from chalicelib.mail.items import (
     ContactItem,
     FindItem,
@@ -31,6 +34,9 @@ from chalicelib.mail.items import (
     preview,
 )
 from chalicelib.mail.model import (
+    MAX_LISTED_ADDRESSES,
+    MAX_NAME_CHARS,
+    MAX_PARTICIPANTS,
     Held,
     Message,
     Release,
@@ -38,6 +44,20 @@ from chalicelib.mail.model import (
     TicketStatus,
     lookup_terms,
 )
+
+
+class Refused(Exception):
+    """DynamoDB refused a mail's record for what it holds (not a race): trying again gives the same answer."""
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except (TransactWriteError, Conflict) as exc:
+        if dynamodb.refused(exc) or dynamodb.refused(exc.__cause__ or exc):
+            raise Refused(str(exc)[:300]) from exc
+        raise
 
 
 class InboundStore:
@@ -59,23 +79,31 @@ class InboundStore:
         item = get_item(merchant_key(licensee_id), "TICKETSEQ")
         return int(item.last) if isinstance(item, SequenceItem) else 0
 
+    def next_number(self, licensee_id: str) -> int:
+        """A new ticket number, taken with one atomic add: mail arriving at once for one merchant (concurrent
+        Lambda invocations) never contends for it. A number whose ticket was then not stored stays unused."""
+        item = SequenceItem(pk=merchant_key(licensee_id), sk="TICKETSEQ")
+        item.update(actions=[SequenceItem.last.add(1), MailItem.item_type.set(SequenceItem)])
+        return int(item.last)
+
     def open_ticket(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
-                    previous_number: int, cc: Sequence[str] = (), release: Release | None = None) -> None:
+                    cc: Sequence[str] = (), release: Release | None = None) -> None:
         """A new ticket with its first message, in one transaction: the Message-ID must be new and the ticket
-        number the next one (a concurrent new ticket makes this fail with Conflict, and the caller retries)."""
-        with dynamodb.transaction("This mail or ticket number was stored meanwhile.") as tx:
+        number (from `next_number`) unused. Refused when the database will not take its record."""
+        with _refusals(), dynamodb.transaction("This mail or ticket number was stored meanwhile.") as tx:
             claim_message_id(tx, licensee_id, message_hash, message, release)
-            new_ticket_items(tx, licensee_id, ticket, message, previous_number, cc)
+            new_ticket_items(tx, licensee_id, ticket, message, cc)
             touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
 
     def append_inbound(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
                        cc: Sequence[str] = (), release: Release | None = None) -> None:
-        """A customer's mail joins its ticket (reopening it); the Message-ID must be new."""
-        with dynamodb.transaction("This mail was stored meanwhile.") as tx:
+        """A customer's mail joins its ticket (reopening it); the Message-ID must be new. Refused when the
+        database will not take its record."""
+        with _refusals(), dynamodb.transaction("This mail was stored meanwhile.") as tx:
             claim_message_id(tx, licensee_id, message_hash, message, release)
             tx.save(message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
             bump(tx, licensee_id, ticket, message.created_at, TicketStatus.OPEN, {message.from_address, *cc},
-                       preview=preview(message.text or message.body))
+                 preview=preview(message.text or message.body))
             mentioned = lookup_terms("", message.text)  # the customer's address is the ticket's already
             find_by(tx, licensee_id, ticket.ticket_id, mentioned)
             touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
@@ -88,7 +116,8 @@ class InboundStore:
                     condition=MailItem.pk.does_not_exist())
             tx.save(HeldItem(pk=f"HELD#{tenant}", sk=f"{held.at.isoformat()}#{message_hash}", reason=held.reason,
                              at=held.at, ses_id=held.ses_id, raw_key=held.raw_key, from_address=held.from_address,
-                             subject=held.subject[:500], recipients=list(held.recipients), licensee_id=licensee_id))
+                             subject=held.subject[:500], licensee_id=licensee_id,
+                             recipients=[r[:MAX_NAME_CHARS] for r in held.recipients[:MAX_LISTED_ADDRESSES]]))
 
     def held(self, licensee_id: str | None, limit: int = 100) -> list[Held]:
         found = MailItem.query(f"HELD#{licensee_id or '-'}", scan_index_forward=False, limit=limit)
@@ -145,20 +174,15 @@ def claim_message_id(tx: Any, licensee_id: str, message_hash: str, message: Mess
     audit_store.add_to(tx, release.audit)
 
 
-def new_ticket_items(tx: Any, licensee_id: str, ticket: Ticket, message: Message, previous_number: int,
-                cc: Sequence[str]) -> None:
-    """The items of a new ticket: its number (the next one, or the write fails), the ticket, its number and
-    merchant lookups, and its first message."""
+def new_ticket_items(tx: Any, licensee_id: str, ticket: Ticket, message: Message, cc: Sequence[str]) -> None:
+    """The items of a new ticket: the ticket, its number (unused, or the write fails) and merchant lookups, and
+    its first message."""
     pk = merchant_key(licensee_id)
-    if previous_number == 0:
-        tx.save(SequenceItem(pk=pk, sk="TICKETSEQ", last=ticket.number), condition=MailItem.pk.does_not_exist())
-    else:
-        tx.update(SequenceItem(pk=pk, sk="TICKETSEQ"), actions=[SequenceItem.last.set(ticket.number)],
-                  condition=SequenceItem.last == previous_number)
+    people = list(dict.fromkeys(p for p in (ticket.contact, *sorted(ticket.participants), *cc) if p))
     tx.save(TicketItem(
         pk=pk, sk=f"TICKET#{ticket.ticket_id}", ticket_id=ticket.ticket_id, number=ticket.number,
-        subject=ticket.subject, contact=ticket.contact,
-        participants=set(ticket.participants | {ticket.contact, *cc}) or None,
+        subject=ticket.subject[:500], contact=ticket.contact,
+        participants=set(people[:MAX_PARTICIPANTS]) or None,
         status=ticket.status, support_address=ticket.support_address, created_at=ticket.created_at,
         last_activity_at=ticket.last_activity_at, message_count=1, assignee_id=ticket.assignee_id,
         assignee_name=ticket.assignee_name, preview=preview(message.text or message.body),
@@ -199,7 +223,9 @@ def bump(tx: Any, licensee_id: str, ticket: Ticket, at: datetime, status: Ticket
         actions.append(TicketItem.message_count.add(1))
     if preview:
         actions.append(TicketItem.preview.set(preview))
-    people = {p for p in participants if p}
+    # bounded: a mail copied to thousands adds only as many as the ticket still has room for
+    room = max(0, MAX_PARTICIPANTS - len(ticket.participants))
+    people = set(sorted(p for p in participants if p and p not in ticket.participants)[:room])
     if people:
         actions.append(TicketItem.participants.add(people))
     tx.update(item, actions=actions, condition=MailItem.pk.exists())

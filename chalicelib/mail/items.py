@@ -42,9 +42,11 @@ from pynamodb.models import Model
 
 from chalicelib.adapters import dynamodb
 from chalicelib.mail.model import (
+    MAX_LISTED_ADDRESSES,
     Held,
     Message,
     Ticket,
+    bounded,
 )
 from chalicelib.mail.parsing import Attachment
 
@@ -177,6 +179,7 @@ class MessageItem(MailItem, discriminator="message"):
     delivery_detail = UnicodeAttribute(null=True)
     raw_key = UnicodeAttribute(null=True)
     verdicts = MapAttribute[str, str](null=True)
+    body_key = UnicodeAttribute(null=True)  # the whole text and body, in the blob store
 
 
 class HeldItem(MailItem, discriminator="held"):
@@ -209,7 +212,10 @@ def activity_key(licensee_id: str, status: str) -> str:
     return f"{licensee_id}#{status}"
 
 
-def preview(text: str, length: int = 120) -> str:
+PREVIEW_CHARS = 120
+
+
+def preview(text: str, length: int = PREVIEW_CHARS) -> str:
     """The start of a message, on one line, as the inbox shows it."""
     return " ".join(text.split())[:length]
 
@@ -220,13 +226,19 @@ def held_record(i: HeldItem) -> Held:
 
 
 def message_item(licensee_id: str, m: Message) -> MessageItem:
+    """The message's item: metadata, and its text and body only when they are small (else a preview and the key
+    of the blob that holds them). Every list and name is bounded, so that no message can pass the item limit."""
+    text, body = (m.text, m.body) if m.body_key is None else (preview(m.text, PREVIEW_CHARS), "")
     return MessageItem(
         pk=thread_key(licensee_id, m.ticket_id), sk=f"MSG#{m.message_key}", message_key=m.message_key,
-        ticket_id=m.ticket_id, direction=m.direction, from_address=m.from_address, from_name=m.from_name,
-        to=list(m.to), cc=list(m.cc), subject=m.subject, text=m.text, body=m.body, body_truncated=m.body_truncated,
-        created_at=m.created_at, rfc_message_id=m.rfc_message_id, provider_id=m.provider_id,
-        attachments=[AttachmentMap(filename=a.filename, content_type=a.content_type, size=a.size,
-                                   blob_key=a.blob_key, inline=a.inline, content_id=a.content_id)
+        ticket_id=m.ticket_id, direction=m.direction, from_address=bounded(m.from_address, 1000),
+        from_name=m.from_name[:200], to=[bounded(a) for a in m.to[:MAX_LISTED_ADDRESSES]],
+        cc=[bounded(a) for a in m.cc[:MAX_LISTED_ADDRESSES]], subject=m.subject[:1000], text=text, body=body,
+        body_truncated=m.body_truncated, created_at=m.created_at, rfc_message_id=bounded(m.rfc_message_id, 1000),
+        provider_id=m.provider_id, body_key=m.body_key,
+        attachments=[AttachmentMap(filename=bounded(a.filename), content_type=bounded(a.content_type),
+                                   size=a.size, blob_key=a.blob_key, inline=a.inline,
+                                   content_id=bounded(a.content_id))
                      for a in m.attachments],
         problems=list(m.problems), kind=m.kind, author=m.author, author_name=m.author_name, delivery=m.delivery,
         delivery_detail=m.delivery_detail, raw_key=m.raw_key, verdicts=m.verdicts)
@@ -253,7 +265,7 @@ def message_record(i: MessageItem) -> Message:
         problems=tuple(str(p) for p in i.problems or ()), kind=i.kind, author=i.author, author_name=i.author_name,
         delivery=i.delivery,
         delivery_detail=i.delivery_detail, raw_key=i.raw_key,
-        verdicts=dict(i.verdicts.as_dict()) if i.verdicts is not None else None)
+        verdicts=dict(i.verdicts.as_dict()) if i.verdicts is not None else None, body_key=i.body_key)
 
 
 def get_item(pk: str, sk: str, consistent: bool = True) -> MailItem | None:

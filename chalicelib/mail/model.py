@@ -41,6 +41,13 @@ from chalicelib.mail.tokens import REPLY_PREFIX, subject_tag
 MAX_STORED_BODY_BYTES = 48 * 1024
 MAX_STORED_TEXT_BYTES = 16 * 1024
 MAX_REFERENCES = 10
+# DynamoDB's item limit is 400 KB: every list a stored item holds is bounded, and so is every name.
+MAX_PARTICIPANTS = 50  # addresses a ticket remembers as taking part (threading trusts only them)
+MAX_LISTED_ADDRESSES = 50  # To and Cc kept on a message, and recipients on held mail
+MAX_NAME_CHARS = 255  # file names, content types and ids of attachments; addresses
+# A message's text and body beyond this many bytes of UTF-8 live in the blob store (one blob per message,
+# written before the transaction, idempotent by key); the item keeps a preview, so a mail costs its metadata.
+INLINE_BODY_BYTES = 600
 _LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$")
 _RESERVED_LOCAL_PARTS = {"reply", "postmaster", "abuse", "mailer-daemon", "noreply", "no-reply", "hostmaster",
                          "webmaster", "bounce", "bounces"}
@@ -61,6 +68,7 @@ class HoldReason(StrEnum):
     DELIVERY_REPORT = "delivery_report"
     OWN_ADDRESS = "own_address"
     SUSPICIOUS_SENDER = "suspicious_sender"  # From is not one mailbox whose shown name is its own address
+    UNSTORABLE = "unstorable"  # the database refused the mail's record; the raw mail is kept
     TOO_MANY_TICKETS = "too_many_tickets"  # one sender opened more new tickets this hour than the limit
 
 
@@ -77,6 +85,8 @@ READABLE: dict[HoldReason, str] = {
     HoldReason.OWN_ADDRESS: "Sent from one of our own addresses: answering it would start a mail loop.",
     HoldReason.TOO_MANY_TICKETS: "This sender opened more new tickets this hour than allowed; kept back so "
                                  "that one address cannot flood the agents.",
+    HoldReason.UNSTORABLE: "The mail could not be stored as a ticket (the database refused its record); the raw "
+                            "message is kept for staff.",
     HoldReason.SUSPICIOUS_SENDER: "The sender is not clear: From names more than one mailbox, or its name shows "
                                   "another address than the one it comes from.",
 }
@@ -298,6 +308,16 @@ def support_address(local_part: str, domain: str) -> str:
     return f"{local}@{domain}"
 
 
+def inline_body(text: str, body: str) -> bool:
+    """Whether a message's text and body are small enough to stay on its item."""
+    return len(text.encode("utf-8", "surrogatepass")) + len(body.encode("utf-8", "surrogatepass")) <= INLINE_BODY_BYTES
+
+
+def bounded(value: str | None, limit: int = MAX_NAME_CHARS) -> str | None:
+    """A name cut to `limit` characters (the raw mail keeps the whole)."""
+    return value[:limit] if value is not None else None
+
+
 def stored_body(text: str, limit: int = MAX_STORED_BODY_BYTES) -> tuple[str, bool]:
     """The text as stored on the message, cut to `limit` bytes of UTF-8 on a character boundary, and whether it
     was cut (the raw mail keeps all of it)."""
@@ -333,6 +353,7 @@ class Message:
     delivery_detail: str | None = None
     raw_key: str | None = None
     verdicts: dict[str, str] | None = None
+    body_key: str | None = None  # where the whole text and body are when the item keeps only a preview
 
     def as_dict(self, attachments: list[dict[str, Any]]) -> dict[str, Any]:
         """The message as agents see it, with its ``attachments`` as the caller may link them."""

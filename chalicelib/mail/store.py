@@ -155,14 +155,14 @@ class MailStore(InboundStore):
         return Contact(item.address, item.name, bool(item.undeliverable), item.undeliverable_reason,
                        item.undeliverable_at)
 
-    def open_outbound(self, licensee_id: str, ticket: Ticket, message: Message, previous_number: int,
-                      client_hash: str | None, audit: AuditRecord) -> None:
+    def open_outbound(self, licensee_id: str, ticket: Ticket, message: Message, client_hash: str | None,
+                      audit: AuditRecord) -> None:
         """A ticket an agent starts with a mail of theirs (delivery `sending`), numbered like any other. With a
         client id, the same request sent again finds the ticket it made (Conflict here, then `by_client`)."""
         with dynamodb.transaction("This ticket or ticket number was stored meanwhile.") as tx:
             if client_hash is not None:
                 tx.save(message_id_item(licensee_id, client_hash, message), condition=MailItem.pk.does_not_exist())
-            new_ticket_items(tx, licensee_id, ticket, message, previous_number, ())
+            new_ticket_items(tx, licensee_id, ticket, message, ())
             touch_contact(tx, licensee_id, ticket.contact, "", message.created_at)
             audit_store.add_to(tx, audit)
 

@@ -4,17 +4,22 @@ attachments). The use cases build on it: agents' replies (agent.py), mail that a
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core import links
 from chalicelib.core.blobs import BlobStore
+from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import Mailer
 from chalicelib.licensing.reader import LicenseReader
+from chalicelib.mail import model
 from chalicelib.mail.model import (
     Message,
     Note,
@@ -46,6 +51,8 @@ class MailTickets:
         self.metrics = metrics
         self._reply_secrets = reply_secrets  # on AWS: read from Secrets Manager on first use
         self._presence: Callable[[str], list[tuple[str, str]]] | None = None
+        # support address -> merchant; unknown addresses are asked again soon (one may be added any time)
+        self._routes: TtlCache[str | None] = TtlCache(300, time.monotonic, negative_ttl_seconds=5)
 
     def available_agents(self, licensee_id: str) -> list[tuple[str, str]]:
         """The merchant's agents (id, name) online and with room, whom new tickets go to in turn. The chat
@@ -82,7 +89,7 @@ class MailTickets:
                                          "at": contact.undeliverable_at.isoformat() if contact.undeliverable_at
                                          else None} if contact and contact.undeliverable else None)
         messages, notes = self.store.thread(licensee_id, ticket_id)
-        out["messages"] = [self.message_dict(licensee_id, m) for m in messages]
+        out["messages"] = [self.message_dict(licensee_id, self._whole(m)) for m in messages]
         out["notes"] = [note_dict(n) for n in notes]
         return out
 
@@ -155,10 +162,30 @@ class MailTickets:
             raise NotFound("No such ticket.", code="UNKNOWN_TICKET")
         return ticket
 
+    def _keep_body(self, licensee_id: str, message: Message, key: str) -> Message:
+        """The message, its text and body written to the blob store first when they are too large to ride on
+        its item (under a key of the mail's own, so a retry writes the same blob)."""
+        if model.inline_body(message.text, message.body):
+            return message
+        body_key = f"bodies/{licensee_id}/{key}"
+        self.blobs.put(body_key, json.dumps({"text": message.text, "body": message.body},
+                                            ensure_ascii=False).encode("utf-8", "surrogatepass"), BODY_TYPE)
+        return replace(message, body_key=body_key)
+
+    def _whole(self, message: Message) -> Message:
+        """A stored message with its whole text and body, read from the blob store when its item has a preview."""
+        if message.body_key is None:
+            return message
+        kept = json.loads(self.blobs.get(message.body_key))
+        return replace(message, text=kept["text"], body=kept["body"])
+
     def _merchant_name(self, licensee_id: str) -> str:
         party = self.licensing.licensee(licensee_id)
         return party.short_name if party else "Customer service"
 
+
+
+BODY_TYPE = "application/json"
 
 
 def note_dict(note: Note) -> dict[str, Any]:
