@@ -70,7 +70,8 @@ def test_an_attachment_named_with_10_kb_is_kept_under_a_bounded_name(services, f
     raw = (f"From: anna@example.org\r\nTo: {address}\r\nSubject: photo\r\nMessage-ID: <long-name@client.example>\r\n"
            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
            "Content-Type: text/plain; charset=utf-8\r\n\r\nThe photo.\r\n--b\r\nContent-Type: image/jpeg\r\n"
-           f"Content-Disposition: attachment; filename*=utf-8''{quote(name)}\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           f"Content-Disposition: attachment; filename*=utf-8''{quote(name)}\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n"
            "/9j/4AAQSkZJRgABAQ==\r\n--b--\r\n").encode()
     assert deliver(services, raw, [address])[0]["result"] == "delivered"
 
