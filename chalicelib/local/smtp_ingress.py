@@ -21,10 +21,10 @@ from chalicelib.resources import MAIL_INBOUND_FUNCTION
 LOCAL_VERDICTS = Verdicts(spam="PASS", virus="PASS")
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024  # SES's limit for received mail
 # On AWS every received mail is its own Lambda invocation, many at once. Locally as many mails are handled at
-# once as this: enough to keep DynamoDB waiting on several requests while Python parses the next mail (the
-# handler spends most of its time waiting on DynamoDB), few enough that a burst of mail cannot starve the API
-# that runs beside it on a small machine (`make bench` measures 1, 4 and 8).
-WORKERS = 8
+# once as this: the handler spends most of its time waiting on DynamoDB, so a few at once keep it busy while
+# Python parses the next mail; on a 2-core machine more than 4 only contend for the interpreter and the
+# database's CPU (`make bench` measures 1, 4 and 8 at once: 4 is the fastest there).
+WORKERS = 4
 
 
 class SesLikeHandler:
