@@ -195,6 +195,12 @@ def condition_failed(exc: BaseException) -> bool:
             or "ConditionalCheckFailed" in str(exc))
 
 
+def refused(exc: BaseException) -> bool:
+    """Whether DynamoDB refused a write for what it holds (an item over 400 KB, a key too long): trying again
+    gives the same answer, so the caller must keep the data another way."""
+    return getattr(exc, "cause_response_code", None) == "ValidationException"
+
+
 def conditionally(write: Callable[[], object]) -> bool:
     """Run one conditional write (a save, update or delete); False when its condition did not hold."""
     try:

@@ -107,9 +107,8 @@ def keep_back(store: MailStore, licensee_id: str, parsed: ParsedMail, classifica
     if classification.kind is MailKind.BOUNCE:
         record(store, licensee_id, parsed, classification, now)
     if classification.kept_back:
-        # Auto-replies share the delivery report's reason (not releasable, not a customer's mail) until HoldReason
-        # has one of their own.
-        return HoldReason.DELIVERY_REPORT
+        # neither is releasable: no customer wrote them
+        return HoldReason.DELIVERY_REPORT if classification.kind is MailKind.BOUNCE else HoldReason.AUTO_REPLY
     return screened
 
 

@@ -1,12 +1,10 @@
 """The email channel's rules as pure functions of facts: where a mail may go, what is held back and why,
-when an acknowledgement may be sent, how replies are addressed. No storage, no clock, no AWS.
-
-Reading SES's events (what SES hands the Lambda functions) also lives here: they are plain dicts."""
+when an acknowledgement may be sent, how replies are addressed; and the records mail keeps (tickets, messages,
+contacts, held mail). No storage, no clock, no AWS. SES's events are read in events.py."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +17,21 @@ from chalicelib.audit.model import AuditRecord
 from chalicelib.core.mailer import Delivery as Delivery  # what became of a mail sent: one enum for all mail
 from chalicelib.licensing import model as licensing
 from chalicelib.licensing.model import Channel, License, Status
+from chalicelib.mail.events import (
+    InboundEvent as InboundEvent,
+)
+from chalicelib.mail.events import (
+    Verdicts as Verdicts,
+)
+from chalicelib.mail.events import (
+    delivery_events as delivery_events,
+)
+from chalicelib.mail.events import (
+    inbound_events as inbound_events,
+)
+from chalicelib.mail.events import (
+    ses_event as ses_event,
+)
 from chalicelib.mail.loops import Classification, MailKind
 from chalicelib.mail.parsing import Attachment, ParsedMail, Problem
 from chalicelib.mail.tokens import REPLY_PREFIX, subject_tag
@@ -28,6 +41,13 @@ from chalicelib.mail.tokens import REPLY_PREFIX, subject_tag
 MAX_STORED_BODY_BYTES = 48 * 1024
 MAX_STORED_TEXT_BYTES = 16 * 1024
 MAX_REFERENCES = 10
+# DynamoDB's item limit is 400 KB: every list a stored item holds is bounded, and so is every name.
+MAX_PARTICIPANTS = 50  # addresses a ticket remembers as taking part (threading trusts only them)
+MAX_LISTED_ADDRESSES = 50  # To and Cc kept on a message, and recipients on held mail
+MAX_NAME_CHARS = 255  # file names, content types and ids of attachments; addresses
+# A message's text and body beyond this many bytes of UTF-8 live in the blob store (one blob per message,
+# written before the transaction, idempotent by key); the item keeps a preview, so a mail costs its metadata.
+INLINE_BODY_BYTES = 600
 _LOCAL_PART = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$")
 _RESERVED_LOCAL_PARTS = {"reply", "postmaster", "abuse", "mailer-daemon", "noreply", "no-reply", "hostmaster",
                          "webmaster", "bounce", "bounces"}
@@ -46,8 +66,10 @@ class HoldReason(StrEnum):
     UNREADABLE = "unreadable"
     NO_SENDER = "no_sender"
     DELIVERY_REPORT = "delivery_report"
+    AUTO_REPLY = "auto_reply"  # an out-of-office or other automatic answer: no customer waits on it
     OWN_ADDRESS = "own_address"
     SUSPICIOUS_SENDER = "suspicious_sender"  # From is not one mailbox whose shown name is its own address
+    UNSTORABLE = "unstorable"  # the database refused the mail's record; the raw mail is kept
     TOO_MANY_TICKETS = "too_many_tickets"  # one sender opened more new tickets this hour than the limit
 
 
@@ -61,9 +83,12 @@ READABLE: dict[HoldReason, str] = {
     HoldReason.UNREADABLE: "The mail could not be read at all; the raw message is kept.",
     HoldReason.NO_SENDER: "The mail has no sender address one could answer.",
     HoldReason.DELIVERY_REPORT: "A delivery failure report from a mail server, not a customer's mail.",
+    HoldReason.AUTO_REPLY: "An automatic answer (out of office, auto-reply), not a customer's mail.",
     HoldReason.OWN_ADDRESS: "Sent from one of our own addresses: answering it would start a mail loop.",
     HoldReason.TOO_MANY_TICKETS: "This sender opened more new tickets this hour than allowed; kept back so "
                                  "that one address cannot flood the agents.",
+    HoldReason.UNSTORABLE: "The mail could not be stored as a ticket (the database refused its record); the raw "
+                            "message is kept for staff.",
     HoldReason.SUSPICIOUS_SENDER: "The sender is not clear: From names more than one mailbox, or its name shows "
                                   "another address than the one it comes from.",
 }
@@ -89,138 +114,10 @@ class TicketStatus(StrEnum):
     CLOSED = "closed"
 
 
-# -- SES events --------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Verdicts:
-    """SES's receipt verdicts: PASS, FAIL, GRAY or PROCESSING_FAILED (and DISABLED where scanning is off)."""
 
-    spam: str = "GRAY"
-    virus: str = "GRAY"
-    spf: str = "GRAY"
-    dkim: str = "GRAY"
-    dmarc: str = "GRAY"
-    dmarc_policy: str = ""  # none | quarantine | reject, when SES reports it
-
-    def as_dict(self) -> dict[str, str]:
-        return {"spam": self.spam, "virus": self.virus, "spf": self.spf, "dkim": self.dkim, "dmarc": self.dmarc}
-
-
-@dataclass(frozen=True)
-class InboundEvent:
-    """One received mail as SES announces it: its id (the S3 object name) and the envelope recipients."""
-
-    ses_id: str
-    recipients: tuple[str, ...]
-    verdicts: Verdicts = field(default_factory=Verdicts)
-
-
-def inbound_events(event: Mapping[str, Any]) -> list[InboundEvent]:
-    """The mails of an SES receipt event, in either shape SES hands over: a receipt rule's Lambda action
-    (`Records[].ses`), or its S3 action's notification through SNS (`Records[].Sns.Message`, the JSON of
-    `{"notificationType": "Received", "mail", "receipt"}`), which is how mail received in another region
-    reaches the main one. Records that are neither are skipped."""
-    found = []
-    for record in event.get("Records") or []:
-        receipt = _received(record) if isinstance(record, Mapping) else None
-        if receipt is not None:
-            found.append(receipt)
-    return found
-
-
-def _received(record: Mapping[str, Any]) -> InboundEvent | None:
-    ses = record.get("ses")
-    if ses is None:  # SNS: SES's notification of a mail its S3 action stored
-        message = _sns_message(record)
-        ses = message if isinstance(message, Mapping) and message.get("notificationType") == "Received" else None
-    if not isinstance(ses, Mapping):
-        return None
-    mail, receipt = ses.get("mail") or {}, ses.get("receipt") or {}
-    ses_id = str(mail.get("messageId") or "")
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,200}", ses_id):
-        return None
-    recipients = receipt.get("recipients") or mail.get("destination") or []
-
-    def status(name: str) -> str:
-        verdict = receipt.get(name) or {}
-        return str(verdict.get("status", "GRAY")).upper() if isinstance(verdict, Mapping) else "GRAY"
-
-    verdicts = Verdicts(spam=status("spamVerdict"), virus=status("virusVerdict"), spf=status("spfVerdict"),
-                        dkim=status("dkimVerdict"), dmarc=status("dmarcVerdict"),
-                        dmarc_policy=str(receipt.get("dmarcPolicy") or "").lower())
-    return InboundEvent(ses_id, tuple(dict.fromkeys(str(r).strip().lower() for r in recipients)), verdicts)
-
-
-def _sns_message(record: Mapping[str, Any]) -> Any:
-    """The parsed JSON message of an SNS record, or None."""
-    sns = record.get("Sns")
-    body = sns.get("Message") if isinstance(sns, Mapping) else None
-    try:
-        return json.loads(body) if isinstance(body, str) else None
-    except ValueError:
-        return None
-
-
-def ses_event(ses_id: str, recipients: Iterable[str], source: str, at: datetime,
-              verdicts: Verdicts | None = None) -> dict[str, Any]:
-    """An SES-shaped receipt event, as local mode's SMTP server hands it to the same handler."""
-    verdicts = verdicts or Verdicts()
-    rcpts = list(recipients)
-    receipt: dict[str, Any] = {
-        "timestamp": at.isoformat(), "recipients": rcpts, "spamVerdict": {"status": verdicts.spam},
-        "virusVerdict": {"status": verdicts.virus}, "spfVerdict": {"status": verdicts.spf},
-        "dkimVerdict": {"status": verdicts.dkim}, "dmarcVerdict": {"status": verdicts.dmarc},
-        "action": {"type": "Lambda", "invocationType": "Event"}}
-    if verdicts.dmarc_policy:
-        receipt["dmarcPolicy"] = verdicts.dmarc_policy  # SES adds it only when DMARC failed
-    return {"Records": [{"eventSource": "aws:ses", "eventVersion": "1.0", "ses": {
-        "mail": {"timestamp": at.isoformat(), "source": source, "messageId": ses_id, "destination": rcpts},
-        "receipt": receipt}}]}
-
-
-@dataclass(frozen=True)
-class DeliveryEvent:
-    """A bounce or complaint about a mail we sent through SES."""
-
-    kind: str  # bounce | complaint
-    provider_id: str  # SES MessageId of the mail we sent
-    recipients: tuple[str, ...]
-    permanent: bool
-    detail: str
-    tags: Mapping[str, str]
-
-
-def delivery_events(event: Mapping[str, Any]) -> list[DeliveryEvent]:
-    """Bounces and complaints from an SNS-delivered SES notification (classic `notificationType` or
-    configuration-set `eventType`), or an EventBridge event (`detail`). Anything else is skipped."""
-    messages: list[Mapping[str, Any]] = []
-    for record in event.get("Records") or []:
-        parsed = _sns_message(record) if isinstance(record, Mapping) else None
-        if isinstance(parsed, Mapping):
-            messages.append(parsed)
-    if isinstance(event.get("detail"), Mapping):
-        messages.append(event["detail"])
-    found = []
-    for message in messages:
-        kind = str(message.get("eventType") or message.get("notificationType") or "").lower()
-        mail = message.get("mail") or {}
-        provider_id = str(mail.get("messageId") or "")
-        if kind not in ("bounce", "complaint") or not provider_id:
-            continue
-        tags = {str(k): str(v[0] if isinstance(v, list) and v else v) for k, v in (mail.get("tags") or {}).items()}
-        if kind == "bounce":
-            bounce = message.get("bounce") or {}
-            people = bounce.get("bouncedRecipients") or []
-            permanent = str(bounce.get("bounceType", "")) == "Permanent"
-            detail = f"{bounce.get('bounceType', 'Bounce')}/{bounce.get('bounceSubType', '')}".rstrip("/")
-        else:
-            complaint = message.get("complaint") or {}
-            people = complaint.get("complainedRecipients") or []
-            permanent = True
-            detail = f"Complaint/{complaint.get('complaintFeedbackType', '')}".rstrip("/")
-        recipients = tuple(str(p.get("emailAddress", "")).strip().lower() for p in people
-                           if isinstance(p, Mapping) and p.get("emailAddress"))
-        found.append(DeliveryEvent(kind, provider_id, recipients, permanent, detail, tags))
-    return found
+from chalicelib.mail.events import (  # noqa: E402
+    DeliveryEvent as DeliveryEvent,
+)
 
 
 # -- routing and screening ---------------------------------------------------------------------------------------
@@ -413,6 +310,16 @@ def support_address(local_part: str, domain: str) -> str:
     return f"{local}@{domain}"
 
 
+def inline_body(text: str, body: str) -> bool:
+    """Whether a message's text and body are small enough to stay on its item."""
+    return len(text.encode("utf-8", "surrogatepass")) + len(body.encode("utf-8", "surrogatepass")) <= INLINE_BODY_BYTES
+
+
+def bounded(value: str | None, limit: int = MAX_NAME_CHARS) -> str | None:
+    """A name cut to `limit` characters (the raw mail keeps the whole)."""
+    return value[:limit] if value is not None else None
+
+
 def stored_body(text: str, limit: int = MAX_STORED_BODY_BYTES) -> tuple[str, bool]:
     """The text as stored on the message, cut to `limit` bytes of UTF-8 on a character boundary, and whether it
     was cut (the raw mail keeps all of it)."""
@@ -448,6 +355,7 @@ class Message:
     delivery_detail: str | None = None
     raw_key: str | None = None
     verdicts: dict[str, str] | None = None
+    body_key: str | None = None  # where the whole text and body are when the item keeps only a preview
 
     def as_dict(self, attachments: list[dict[str, Any]]) -> dict[str, Any]:
         """The message as agents see it, with its ``attachments`` as the caller may link them."""

@@ -12,21 +12,21 @@ from typing import Any
 
 from chalicelib.adapters import dynamodb
 from chalicelib.mail.model import Held, Message, Note, Ticket, TicketStatus, key_hash, lookup_terms
-from chalicelib.mail.store import (
+from chalicelib.mail.items import (
     AddressItem,
     AttachmentMap,
     ContactItem,
     HeldItem,
     MailItem,
-    MailStore,
     MessageItem,
     TicketItem,
-    _activity,
-    _held,
-    _merchant,
-    _thread,
-    _ticket,
 )
+from chalicelib.mail.items import activity_key as _activity
+from chalicelib.mail.items import held_record as _held
+from chalicelib.mail.items import merchant_key as _merchant
+from chalicelib.mail.items import thread_key as _thread
+from chalicelib.mail.items import ticket_record as _ticket
+from chalicelib.mail.store import MailStore
 
 
 @dataclass

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from chalicelib.bootstrap import Services
+from chalicelib.mail.loops import MailKind, classify
 from chalicelib.mail.model import TicketStatus
+from chalicelib.mail.parsing import parse
 from tests.mail_helpers import deliver, mail_merchant, raw_mail
 from tests.unit.mail.helpers import FIXTURES
 
@@ -26,8 +28,11 @@ def sent(services: Services, licensee_id: str) -> list[dict]:  # type: ignore[ty
 def test_no_bounce_or_auto_reply_of_any_mta_or_client_opens_a_ticket_or_is_answered(services, factory) -> None:
     merchant, address = mail_merchant(services, factory)
     outcomes = {path.stem: deliver(services, path.read_bytes(), [address])[0] for path in AUTOMATIC}
+    kinds = {path.stem: classify(parse(path.read_bytes())).kind for path in AUTOMATIC}
     assert {name: (o["result"], o["reason"]) for name, o in outcomes.items()} == {
-        name: ("quarantined", "delivery_report") for name in outcomes}
+        name: ("quarantined", "delivery_report" if kinds[name] is MailKind.BOUNCE else "auto_reply")
+        for name in outcomes}
+    assert set(kinds.values()) == {MailKind.BOUNCE, MailKind.AUTOMATIC}  # both reasons are exercised
     assert tickets(services, merchant.licensee_id) == []
     assert sent(services, merchant.licensee_id) == []
     assert len(services.mail.held(merchant.licensee_id)) == len(AUTOMATIC)  # kept, raw and reason, not lost

@@ -215,3 +215,17 @@ def test_a_sender_that_shows_another_address_or_several_is_held_as_suspicious(se
 def test_one_mailbox_whose_name_shows_its_own_address_or_none_is_accepted(sender: str) -> None:
     parsed = parse(f"From: {sender}\r\nTo: help@kefu.local\r\nMessage-ID: <1@x>\r\n\r\nhi".encode())
     assert screen(parsed, Verdicts(), classify(parsed), "kefu.local") is None
+
+
+def test_a_short_text_and_body_ride_on_the_item_and_a_longer_pair_goes_to_the_blob_store() -> None:
+    from chalicelib.mail.model import INLINE_BODY_BYTES, inline_body
+
+    assert inline_body("快递到了吗？", "快递到了吗？\n> 原始邮件")
+    assert not inline_body("好" * (INLINE_BODY_BYTES // 6 + 1), "好" * (INLINE_BODY_BYTES // 6 + 1))
+
+
+def test_names_are_bounded_and_missing_ones_stay_missing() -> None:
+    from chalicelib.mail.model import MAX_NAME_CHARS, bounded
+
+    assert bounded("照片" * 5000) == ("照片" * 5000)[:MAX_NAME_CHARS] and bounded(None) is None
+    assert bounded("a.jpg") == "a.jpg"
