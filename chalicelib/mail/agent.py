@@ -18,7 +18,6 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import MailAttachment, OutboundMail
 from chalicelib.core.observability import logger
 from chalicelib.mail import model
-from chalicelib.mail.parsing import Attachment
 from chalicelib.mail.model import (
     Delivery,
     DeliveryEvent,
@@ -27,6 +26,7 @@ from chalicelib.mail.model import (
     Ticket,
     TicketStatus,
 )
+from chalicelib.mail.parsing import Attachment
 from chalicelib.mail.tickets import MailTickets, new_ticket_id, note_dict
 from chalicelib.mail.tokens import make_token
 from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_RECEIVED, MAIL_SENT

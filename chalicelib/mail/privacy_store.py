@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters import dynamodb
-from chalicelib.mail.model import Held, Message, Note, Ticket, TicketStatus, key_hash, lookup_terms
 from chalicelib.mail.items import (
     AddressItem,
     AttachmentMap,
@@ -26,6 +25,7 @@ from chalicelib.mail.items import held_record as _held
 from chalicelib.mail.items import merchant_key as _merchant
 from chalicelib.mail.items import thread_key as _thread
 from chalicelib.mail.items import ticket_record as _ticket
+from chalicelib.mail.model import Held, Message, Note, Ticket, TicketStatus, key_hash, lookup_terms
 from chalicelib.mail.store import MailStore
 
 
