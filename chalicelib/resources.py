@@ -45,6 +45,8 @@ API_STAGE = "v1"
 REPLY_SECRET_ARN_ENV = "KEFU_REPLY_SECRET_ARN"  # noqa: S105 - the name of a variable, not a secret
 # Where kefu writes attachments in the mail bucket (the mail code builds keys under it).
 ATTACHMENTS_PREFIX = "attachments/"
+# Where the mail code keeps message texts too long to ride on their items (chalicelib/mail/tickets.py).
+BODIES_PREFIX = "bodies/"
 # Where privacy exports lie (chalicelib/privacy/): one archive per request, for a short while.
 EXPORTS_PREFIX = "exports/"
 # Where shoppers' chat files go (chalicelib/chat/service.py builds keys under it; browsers POST there directly).

@@ -18,6 +18,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 
 from chalicelib.resources import (
     ATTACHMENTS_PREFIX,
+    BODIES_PREFIX,
     CHAT_FILES_PREFIX,
     EXPORTS_PREFIX,
     INBOUND_PREFIX,
@@ -152,6 +153,13 @@ def attachments_write(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[t.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")])]
 
 
+def bodies(t: Targets) -> list[iam.PolicyStatement]:
+    """Long message texts beside their items: written by whoever stores a message (arriving mail, agents'
+    replies), read back when a ticket is shown."""
+    return [iam.PolicyStatement(sid="Bodies", actions=["s3:PutObject", "s3:GetObject"],
+                                resources=[t.bucket.arn_for_objects(f"{BODIES_PREFIX}*")])]
+
+
 def attachments_read(t: Targets) -> list[iam.PolicyStatement]:
     """Agents download attachments through links this role signs, so the role must be able to read them."""
     return [iam.PolicyStatement(sid="AttachmentsRead", actions=["s3:GetObject"],
@@ -209,7 +217,8 @@ def privacy_blobs(t: Targets) -> list[iam.PolicyStatement]:
     (the bucket is versioned), for an erasure or retention; archives written and read under the export prefix.
     Raw mail is deleted where SES stored it, one action a statement."""
     content = [t.bucket.arn_for_objects(f"{prefix}*") for prefix in
-               (ATTACHMENTS_PREFIX, CHAT_FILES_PREFIX, RECORDING_PREFIX, INBOUND_PREFIX, EXPORTS_PREFIX)]
+               (ATTACHMENTS_PREFIX, BODIES_PREFIX, CHAT_FILES_PREFIX, RECORDING_PREFIX, INBOUND_PREFIX,
+                EXPORTS_PREFIX)]
     found = [iam.PolicyStatement(sid="PrivacyRead", actions=["s3:GetObject"], resources=content),
              iam.PolicyStatement(sid="PrivacyDelete", actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
                                  resources=content),
@@ -243,7 +252,7 @@ DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
     # Phone (issue 14): agents open recordings through links this role signs.
-    "api_handler": (table_data, kms_data, attachments_read, mailer_send, reply_secret, push, chat_files,
+    "api_handler": (table_data, kms_data, attachments_read, bodies, mailer_send, reply_secret, push, chat_files,
                     recordings_read, privacy_blobs),
     # The WebSocket routes keep connections in the chat table; a shopper's typing is pushed to the consoles.
     "websocket_connect": (table_data, kms_data),
@@ -252,7 +261,8 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
     # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
-    MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, mailer_send, reply_secret),
+    MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, bodies, mailer_send,
+                            reply_secret),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data, notice_delivery),
     # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
     # (from DescribeContact); reading recordings is the API's, which signs agents' links.

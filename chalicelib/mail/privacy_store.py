@@ -5,7 +5,7 @@ chalicelib/mail/store.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,16 +66,17 @@ def ticket_content(licensee_id: str, ticket_id: str) -> tuple[list[Message], lis
     return MailStore().thread(licensee_id, ticket_id, limit=100_000)
 
 
-def erase_ticket(licensee_id: str, ticket: Ticket, erased: Erased) -> None:
+def erase_ticket(licensee_id: str, ticket: Ticket, erased: Erased, texts: Sequence[str] = ()) -> None:
     """Delete a ticket, its messages and notes, its number, reference, lookups and Message-ID records; the
-    attachments' and raw mail's keys are added to `erased` for the caller to delete from the blob stores."""
+    attachments' and raw mail's keys are added to `erased` for the caller to delete from the blob stores.
+    `texts`: the messages' whole texts where items keep a preview (the lookups were made from them)."""
     thread = list(MailItem.query(_thread(licensee_id, ticket.ticket_id), consistent_read=True))
     messages = [i for i in thread if isinstance(i, MessageItem)]
     items: list[MailItem] = [*thread,
                              MailItem(pk=_merchant(licensee_id), sk=f"TICKET#{ticket.ticket_id}"),
                              MailItem(pk=_merchant(licensee_id), sk=f"NUMBER#{ticket.number:012d}"),
                              MailItem(pk=f"TICKETREF#{ticket.ticket_id}", sk="REF")]
-    terms = lookup_terms(ticket.contact, ticket.subject, *(m.text for m in messages))
+    terms = lookup_terms(ticket.contact, ticket.subject, *(m.text for m in messages), *texts)
     items += [MailItem(pk=_merchant(licensee_id), sk=f"FIND#{term}#{ticket.ticket_id}") for term in terms]
     for message in messages:
         for value in {message.rfc_message_id, message.provider_id, message.message_key} - {None}:

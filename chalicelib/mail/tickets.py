@@ -30,6 +30,7 @@ from chalicelib.mail.model import (
 from chalicelib.mail.parsing import Attachment, ParsedMail
 from chalicelib.mail.store import MailStore
 from chalicelib.metrics import MetricsSink
+from chalicelib.resources import BODIES_PREFIX
 from chalicelib.settings import Settings
 
 LINK_SECONDS = 3600
@@ -171,7 +172,7 @@ class MailTickets:
         its item (under a key of the mail's own, so a retry writes the same blob)."""
         if model.inline_body(message.text, message.body):
             return message
-        body_key = f"bodies/{licensee_id}/{key}"
+        body_key = f"{BODIES_PREFIX}{licensee_id}/{key}"
         self.blobs.put(body_key, json.dumps({"text": message.text, "body": message.body},
                                             ensure_ascii=False).encode("utf-8", "surrogatepass"), BODY_TYPE)
         return replace(message, body_key=body_key)

@@ -4,7 +4,8 @@ is idempotent: erasing finds only what is left, so a request that ran out of tim
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chalicelib.chat import privacy_store as chat
@@ -65,6 +66,7 @@ def export_step(step: str, licensee_id: str, who: Person | None, blobs: Blobs) -
     elif step == "tickets":
         for ticket in _tickets(licensee_id, who):
             messages, notes = mail.ticket_content(licensee_id, ticket.ticket_id)
+            messages = [whole(m, blobs) for m in messages]
             found.records.setdefault(Kind.TICKETS.value, []).append(
                 {"ticket": ticket, "messages": messages, "notes": notes})
             for message in messages:
@@ -156,7 +158,7 @@ def erase_conversation(licensee_id: str, conversation: Any, blobs: Blobs) -> dic
 
 
 def erase_ticket(licensee_id: str, ticket: Any, blobs: Blobs) -> dict[str, int]:
-    messages, _ = mail.ticket_content(licensee_id, ticket.ticket_id)
+    messages = [whole(m, blobs) for m in mail.ticket_content(licensee_id, ticket.ticket_id)[0]]
     for message in messages:
         for part in message.attachments:
             if part.blob_key:
@@ -164,8 +166,24 @@ def erase_ticket(licensee_id: str, ticket: Any, blobs: Blobs) -> dict[str, int]:
         if message.raw_key:
             blobs.raw_mail.delete(message.raw_key)
     erased = mail.Erased()
-    mail.erase_ticket(licensee_id, ticket, erased)
+    # the lookups were made from the whole texts, so they are found again from the whole texts
+    mail.erase_ticket(licensee_id, ticket, erased, texts=[m.text or "" for m in messages])
+    for message in messages:  # the long bodies last: a step cut short finds them again through the items
+        if message.body_key:
+            blobs.main.delete(message.body_key)
     return erased.counts
+
+
+def whole(message: Any, blobs: Blobs) -> Any:
+    """A mail message with its whole text and body, where its item keeps only a preview and the rest lies in the
+    blob store (mail/tickets.py `_keep_body`)."""
+    if not getattr(message, "body_key", None):
+        return message
+    content = blobs.read(blobs.main, message.body_key)
+    if content is None:
+        return message
+    kept = json.loads(content)
+    return replace(message, text=kept.get("text"), body=kept.get("body"))
 
 
 def erase_held(licensee_id: str, held: Any, blobs: Blobs) -> dict[str, int]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -29,7 +30,8 @@ def test_staff_export_and_erase_a_customer_from_the_command_line(kefu: Any, api:
     kefu("mail", "held", "--licensee", shop.licensee_id)
     status, reads, _ = api.call("GET", "/v1/admin/privacy/accesses", headers=shop.admin)
     assert status == 200 and [r["what"] for r in reads["items"]][:2] == ["mail.held", "privacy.export"]
-    assert {r["actor"] for r in reads["items"]} == {"staff:test"}
+    # who called (the login locally), with what --actor said beside it
+    assert {r["actor"] for r in reads["items"]} == {f"os:{getpass.getuser()} (staff:test)"}
     assert kefu("privacy", "erase", shop.licensee_id, "--contact", lina.email, "--contact", lina.phone,
                 "--contact", f"customer:{lina.customer_id}", expect=1, ).count("Aborted") == 1  # asks first
     erased = json.loads(kefu("privacy", "erase", shop.licensee_id, "--contact", lina.email, "--contact", lina.phone,
