@@ -49,6 +49,7 @@ INBOX_PAGE = 25
 # The conversation item's expiry moves with its activity's ten minutes: never before its last message's.
 BOOKKEEPING_SLACK = timedelta(minutes=20)
 FILE_LINK_SECONDS = 3600
+SEND_ATTEMPTS = 6  # chain numbers a send tries before it answers that the conversation is busy
 
 
 @dataclass(frozen=True)
@@ -573,7 +574,7 @@ class ChatService:
         window = model.window(now, self.message_rule)
         client_hash = model.dedup_hash(client_id) if client_id else None
         tail = self._tails.get((licensee_id, conversation_id))
-        for _ in range(5):
+        for attempt in range(SEND_ATTEMPTS):
             if tail is None:
                 tail = self.store.tail(licensee_id, conversation_id)
             if tail is None or (visitor is not None and tail.visitor_id != visitor.visitor_id):
@@ -587,9 +588,14 @@ class ChatService:
                                              "Too many messages in a minute; wait a moment and send again.")
                 count += 1
             message = Message(tail.number + 1, author, text, now, agent_name, attachment)
-            if self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window, count):
+            status = Status.OPEN if author is Author.VISITOR else tail.status
+            taken = self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window,
+                                           count, status)
+            if taken is None:
                 break
-            tail = None  # someone else took that number: read the chain again
+            # Another process took that number: its item says what it changed, so write after it at once. Far
+            # behind (several items) or an item that does not say, read the chain's tail instead.
+            tail = model.followed(tail, taken, TAIL_READ) if attempt < SEND_ATTEMPTS - 3 else None
         else:
             raise Conflict("The conversation is busy; send again.", code="CONCURRENT_CHANGE")
         reopen = author is Author.VISITOR and (tail.status is not Status.OPEN or tail.stored_status is not Status.OPEN)

@@ -46,6 +46,7 @@ from chalicelib.chat.model import (
     Author,
     ChatSettings,
     Conversation,
+    Link,
     Message,
     NewConversation,
     Note,
@@ -122,6 +123,7 @@ class MessageItem(ChatItem, discriminator="message"):
     file_size = NumberAttribute(null=True)
     rate_window = NumberAttribute(default=0)  # the rate window it was sent in
     rate_count = NumberAttribute(default=0)   # shopper messages in that window so far, this one included
+    status = UnicodeAttribute(null=True)      # the conversation's status once this message is in the chain
 
 
 class StatusItem(ChatItem, discriminator="status"):
@@ -343,7 +345,7 @@ class ChatStore:
                 expires_at=new.expires_at, handover_email=new.handover_email,
                 handed_over_at=new.at if new.handover_email else None, locale=new.locale,
             ), condition=ChatItem.pk.does_not_exist())
-            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1))
+            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1, Status.OPEN))
             tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
                                             sk=f"CONV#{new.conversation_id}", conversation_id=new.conversation_id,
                                             created_at=new.at, expires_at=new.expires_at))
@@ -388,11 +390,13 @@ class ChatStore:
                     sent, Status(conversation.status), conversation.ticket_id)
 
     def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
-                    expires_at: datetime, rate_window: int, rate_count: int) -> bool:
-        """Write the message as chain item `message.number`; False when that number is taken already."""
+                    expires_at: datetime, rate_window: int, rate_count: int, status: Status) -> Link | None:
+        """Write the message as chain item `message.number` (with the conversation's status once it is in);
+        None when written, else the item that took that number, as the refused write returned it."""
         item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at,
-                             rate_window, rate_count)
-        return dynamodb.conditionally(lambda: item.save(condition=ChatItem.pk.does_not_exist()))
+                             rate_window, rate_count, status)
+        held = dynamodb.put_new(item, ChatItem)
+        return None if held is None else _link(held)
 
     def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, number: int, expires_at: datetime,
               reopen: bool) -> Touched | None:
@@ -607,13 +611,27 @@ class ChatStore:
 
 
 def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime, rate_window: int,
-                  rate_count: int) -> MessageItem:
+                  rate_count: int, status: Status) -> MessageItem:
     file = message.attachment
     return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
                        text=message.text, created_at=message.created_at, agent_name=message.agent_name,
                        client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count,
+                       status=status.value,
                        file_key=file.key if file else None, file_name=file.name if file else None,
                        file_type=file.content_type if file else None, file_size=file.size if file else None)
+
+
+def _link(item: ChatItem) -> Link:
+    """What a chain item tells the writer after it (an item of no kind the chain knows tells nothing)."""
+    if isinstance(item, StatusItem):
+        changed = Status(item.status)
+        return Link(int(item.number), int(item.rate_window), int(item.rate_count), changed, changed)
+    if isinstance(item, MessageItem):
+        visitor = item.author == Author.VISITOR.value
+        status = Status.OPEN if visitor else Status(item.status) if item.status else None
+        return Link(int(item.number), int(item.rate_window), int(item.rate_count), status,
+                    Status.OPEN if visitor else None, item.client_hash, _message(item))
+    return Link(-1, 0, 0, None, None)
 
 
 def _started(start_key: str) -> tuple[str, str] | None:
