@@ -17,6 +17,7 @@ if serves_api():
     from chalicelib.billing.api import billing_api
     from chalicelib.canned.api import canned_api
     from chalicelib.chat.api import chat_api
+    from chalicelib.chat.widget_http import widget_http
     from chalicelib.core.http import error_middleware
     from chalicelib.i18n.api import i18n_api
     from chalicelib.inbox.api import inbox_api
@@ -35,6 +36,7 @@ if serves_api():
         mail_api,
         i18n_api,
         billing_api,
+        widget_http,
         chat_api,
         admin_api,
         inbox_api,

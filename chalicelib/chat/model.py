@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput, NotFound
 
 MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
 PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
@@ -450,3 +450,8 @@ def followed(tail: Tail, link: Link, keep: int) -> Tail | None:
 class Touched:
     prior_status: Status
     assignee_id: str | None
+
+
+def conversation_not_found() -> NotFound:
+    """The same answer for "no such conversation" and "not yours": nobody learns which ids exist."""
+    return NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
