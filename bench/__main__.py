@@ -80,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             print(line(figure), flush=True)
             failed |= figure.met is False
         results[name] = [row(f) for f in figures]
-    LATEST.parent.mkdir(exist_ok=True)
-    LATEST.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        LATEST.parent.mkdir(exist_ok=True)  # after each benchmark: one that fails later loses no figures
+        LATEST.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"\nwritten to {LATEST.relative_to(HERE.parent)}")
     return 1 if failed else 0
 
