@@ -184,12 +184,13 @@ def _models(settings: Settings) -> list[tuple[Any, str]]:
 
 
 def _tables(settings: Settings) -> list[tuple[str, str]]:
-    """Every table's model, by name (imported only where it is used), and the table's name in this stage."""
+    """Every table's model, named by the module that defines it (imported only where it is used), and the
+    table's name in this stage."""
     return [("chalicelib.licensing.store:LicensingItem", settings.licensing_table),
             ("chalicelib.audit.store:AuditItem", settings.audit_table),
             ("chalicelib.mail.store:MailItem", settings.mail_table),
             ("chalicelib.billing.items:BillingItem", settings.billing_table),
-            ("chalicelib.chat.store:ChatItem", settings.chat_table),
+            ("chalicelib.chat.items:ChatItem", settings.chat_table),
             ("chalicelib.phone.store:PhoneItem", settings.phone_table),
             ("chalicelib.support.store:SupportItem", settings.support_table)]
 
