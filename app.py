@@ -5,43 +5,49 @@ from typing import Any
 
 from chalice import Chalice
 
-from chalicelib.admin.api import admin_api
-from chalicelib.billing.api import billing_api
-from chalicelib.canned.api import canned_api
-from chalicelib.chat.api import chat_api
-from chalicelib.core.http import error_middleware
 from chalicelib.core.observability import event_middleware
-from chalicelib.functions import handle
-from chalicelib.i18n.api import i18n_api
-from chalicelib.inbox.api import inbox_api
-from chalicelib.licensing.api import licensing_api
-from chalicelib.mail.api import mail_api
-from chalicelib.operations.api import operations_api
-from chalicelib.phone.api import phone_api
-from chalicelib.privacy.api import privacy_api
-from chalicelib.reports.api import reports_api
-from chalicelib.support.api import support_api
+from chalicelib.functions import handle, serves_api
 
 app = Chalice(app_name="kefu")
-app.register_middleware(error_middleware, "http")
 app.register_middleware(event_middleware, "pure_lambda")  # context, correlation id and trace per event function
-app.api.binary_types.extend(["image/webp", "application/pdf"])  # chat files served locally (image/png… are there)
-for blueprint in (
-    licensing_api,
-    operations_api,
-    mail_api,
-    i18n_api,
-    billing_api,
-    chat_api,
-    admin_api,
-    inbox_api,
-    canned_api,
-    reports_api,
-    phone_api,
-    support_api,
-    privacy_api,
-):
-    app.register_blueprint(blueprint)
+# Cold start: an event function's instance (mail_inbound, a job) never serves a route, so it does not import
+# the API's areas. Everywhere else (the API's function, local mode, tests, `chalice package`) they are all there.
+if serves_api():
+    from chalicelib.admin.api import admin_api
+    from chalicelib.billing.api import billing_api
+    from chalicelib.canned.api import canned_api
+    from chalicelib.chat.api import chat_api
+    from chalicelib.chat.widget_http import widget_http
+    from chalicelib.core.http import error_middleware
+    from chalicelib.i18n.api import i18n_api
+    from chalicelib.inbox.api import inbox_api
+    from chalicelib.licensing.api import licensing_api
+    from chalicelib.mail.api import mail_api
+    from chalicelib.operations.api import operations_api
+    from chalicelib.phone.api import phone_api
+    from chalicelib.privacy.api import privacy_api
+    from chalicelib.reports.api import reports_api
+    from chalicelib.support.api import support_api
+
+    app.register_middleware(error_middleware, "http")
+    app.api.binary_types.extend(["image/webp", "application/pdf"])  # chat files served locally (image/png… are there)
+    for blueprint in (
+        licensing_api,
+        operations_api,
+        mail_api,
+        i18n_api,
+        billing_api,
+        widget_http,
+        chat_api,
+        admin_api,
+        inbox_api,
+        canned_api,
+        reports_api,
+        phone_api,
+        support_api,
+        privacy_api,
+    ):
+        app.register_blueprint(blueprint)
 
 
 # Event functions, each one line: Chalice's packager needs a module-level function per Lambda function.

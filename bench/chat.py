@@ -109,6 +109,7 @@ def run(env: BenchEnv) -> list[Figure]:
     poll_latencies: list[float] = []
     polling = Capacity()
     for _ in range(POLLS):
+        built.clock.advance(timedelta(seconds=0.6))  # a widget polling often, under the limit per visitor-minute
         with env.capacity() as one:
             began = time.perf_counter()
             answer = empty_poll(cursor)
@@ -151,6 +152,8 @@ def run(env: BenchEnv) -> list[Figure]:
         pair_latencies.append(time.perf_counter() - began)
 
     wcu = sending.write / MESSAGES
+    turn_rcu = taking_turns.read / TURNS
+    turn_ratio = statistics.median(turn_latencies) / statistics.median(turn_puts)
     rcu = polling.read / POLLS
     send_median = statistics.median(send_latencies) / statistics.median(put_latencies)
     poll_median = statistics.median(poll_latencies) / statistics.median(query_latencies)
@@ -159,7 +162,7 @@ def run(env: BenchEnv) -> list[Figure]:
                note=f"{sending.calls}"),
         Figure("read capacity units per message sent", round(sending.read / MESSAGES, 3), "RCU"),
         Figure("read capacity units per empty poll", round(rcu, 3), "RCU", "<= 0.5", rcu <= 0.5,
-               note=f"{polling.calls}"),
+               note=f"{polling.calls}: the license read again each minute included"),
         Figure("write capacity units per empty poll", round(polling.write / POLLS, 3), "WCU"),
         Figure("DynamoDB calls per warm empty poll (no license read)", warm.total_calls, "calls", "1",
                warm.total_calls == 1 and warm.calls.get("Query") == 1, note=f"{warm.calls}"),
@@ -172,10 +175,10 @@ def run(env: BenchEnv) -> list[Figure]:
                round(percentile(send_latencies, 99) / percentile(put_latencies, 99), 2), "ratio"),
         Figure("turns with another process: write capacity units per shopper message",
                round(taking_turns.write / TURNS, 3), "WCU", note=f"{taking_turns.calls}"),
-        Figure("turns with another process: read capacity units per shopper message",
-               round(taking_turns.read / TURNS, 3), "RCU"),
-        Figure("turns with another process: handler median / bare PutItem median",
-               round(statistics.median(turn_latencies) / statistics.median(turn_puts), 2), "ratio"),
+        Figure("turns with another process: read capacity units per shopper message", round(turn_rcu, 3), "RCU",
+               "<= 1.5", turn_rcu <= 1.5, note="the license and chat settings read again each minute included"),
+        Figure("turns with another process: handler median / bare PutItem median", round(turn_ratio, 2), "ratio",
+               "<= 2", turn_ratio <= 2),
         Figure("empty poll: handler median / bare Query median", round(poll_median, 2), "ratio", "<= 2",
                poll_median <= 2),
         Figure("empty poll: handler p99 / bare Query p99",

@@ -37,16 +37,60 @@ if TYPE_CHECKING:
 
 @dataclass
 class Services:
+    """The process's settings, adapters and services. Licensing is built at once (every function checks
+    licenses); each area's service is built on first use, so a cold function loads only the areas it touches
+    (mail_inbound never imports billing, a billing job never imports mail's parsers)."""
+
     settings: Settings
     clock: Clock
     metrics: MetricsSink
     mailer: Mailer
     licensing: LicensingService
     blobs: BlobStore
-    mail: MailService
-    billing: BillingService
-    chat: ChatService
-    realtime: RealtimeService
+    raw_mail: BlobStore | None = None
+
+    @cached_property
+    def mail(self) -> MailService:
+        from chalicelib.mail.service import MailService
+        from chalicelib.mail.store import MailStore
+
+        mail = MailService(MailStore(), self.licensing, self.blobs, self.mailer, self.clock, self.settings,
+                           self.metrics, reply_secrets=_reply_secrets(self.settings),
+                           raw_mail=self.raw_mail or _raw_mail(self.settings, self.blobs))
+        # new tickets go in turn to the agents chat knows are online
+        mail.use_presence(lambda licensee_id: self.chat.available_agents(licensee_id))
+        # Mail to the licensor's support address opens technical-support requests (clause 3.2).
+        mail.use_support_desk(self.settings.licensor_support_address,
+                              lambda parsed, key: _desk(self).receive(parsed, key))
+        return mail
+
+    @cached_property
+    def billing(self) -> BillingService:
+        from chalicelib.billing.service import BillingService
+        from chalicelib.billing.store import BillingStore
+
+        billing = BillingService(BillingStore(), self.licensing, self.mailer, self.clock, self.settings.timezone,
+                                 self.metrics, self.settings.notice_sender)
+        # per_session training fees bill the sessions training records as delivered (clause 3.3); training
+        # sends its notices through billing, so billing is in place before training is built.
+        self.__dict__["billing"] = billing
+        billing.sessions = self.training
+        return billing
+
+    @cached_property
+    def chat(self) -> ChatService:
+        from chalicelib.chat.service import ChatService
+        from chalicelib.chat.store import ChatStore
+
+        chat = ChatService(ChatStore(), self.clock, self.licensing, self.settings, self.metrics,
+                           email=_EmailOf(self), blobs=self.blobs)
+        if self.realtime.url:
+            chat.publish = self.realtime.publish
+        return chat
+
+    @cached_property
+    def realtime(self) -> RealtimeService:
+        return _realtime(self.settings, self.clock, self.metrics)
 
     @property
     def tables(self) -> tuple[type, ...]:
@@ -139,61 +183,61 @@ def build(settings: Settings | None = None, clock: Clock | None = None, metrics:
         else:
             metrics = MemorySink()
     from chalicelib.adapters import dynamodb
-    from chalicelib.billing.service import BillingService
-    from chalicelib.billing.store import BillingStore
-    from chalicelib.chat.service import ChatService
-    from chalicelib.chat.store import ChatStore
     from chalicelib.core import cursors
     from chalicelib.licensing.service import LicensingService
     from chalicelib.licensing.store import LicensingStore
-    from chalicelib.mail.service import MailService
-    from chalicelib.mail.store import MailStore
 
-    dynamodb.configure(_models(settings), settings)
+    dynamodb.configure(_tables(settings), settings)
     licensing = LicensingService(LicensingStore(), clock, settings.timezone,
                                  expiring_window_days=settings.expiring_window_days,
                                  cache_ttl_seconds=settings.license_cache_ttl_seconds, metrics=metrics)
-    mailer = mailer or _mailer(settings, clock)
     blobs = blobs or _blobs(settings)
-    mail = MailService(MailStore(), licensing, blobs, mailer, clock, settings, metrics,
-                       reply_secrets=_reply_secrets(settings), raw_mail=raw_mail or _raw_mail(settings, blobs))
-    billing = BillingService(BillingStore(), licensing, mailer, clock, settings.timezone, metrics,
-                             settings.notice_sender)
-    chat = ChatService(ChatStore(), clock, licensing, settings, metrics, email=mail, blobs=blobs)
-    realtime = _realtime(settings, clock, metrics)
-    if realtime.url:
-        chat.publish = realtime.publish
+    built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer or _mailer(settings, clock),
+                     licensing=licensing, blobs=blobs, raw_mail=raw_mail)
     # Page cursors are signed with the system's reply secret (one per stage, in Secrets Manager on AWS).
-    cursors.use_secret(lambda: mail.secrets[0])
+    cursors.use_secret(lambda: built.mail.secrets[0])
     # Billing follows terminations, extensions and amendments of seats and channels (clauses 4.2, 10, 11.3).
-    licensing.add_listener(billing.license_changed)
-    mail.use_presence(chat.available_agents)  # new tickets go in turn to the agents chat knows are online
-    built = Services(settings=settings, clock=clock, metrics=metrics, mailer=mailer, licensing=licensing,
-                     blobs=blobs, mail=mail, billing=billing, chat=chat, realtime=realtime)
+    licensing.add_listener(lambda change: built.billing.license_changed(change))
     # Extensions, amendments, staff suspensions and terminations are told to the licensee (clause 13.1).
     licensing.add_listener(lambda event: built.notices.license_changed(event))
-    # per_session training fees bill the sessions training records as delivered (clause 3.3).
-    billing.sessions = built.training
-    # Mail to the licensor's support address opens technical-support requests (clause 3.2).
-    mail.use_support_desk(settings.licensor_support_address, lambda parsed, key: _desk(built).receive(parsed, key))
     return built
+
+
+class _EmailOf:
+    """Chat's way to the email channel, which is built when a hand-over first needs it."""
+
+    def __init__(self, built: Services) -> None:
+        self._built = built
+
+    def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
+                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
+        return self._built.mail.open_ticket_from_chat(licensee_id, conversation_id, contact, name, transcript,
+                                                      first_line, locale)
+
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
+                        author: str) -> bool:
+        return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author)
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
     """Every table's model and its name in this stage."""
-    from chalicelib.audit.store import AuditItem
-    from chalicelib.billing.items import BillingItem
-    from chalicelib.chat.store import ChatItem
-    from chalicelib.licensing.store import LicensingItem
-    from chalicelib.mail.store import MailItem
-    from chalicelib.phone.store import PhoneItem
-    from chalicelib.privacy.store import PrivacyItem
-    from chalicelib.support.store import SupportItem
+    import importlib
 
-    return [(LicensingItem, settings.licensing_table), (AuditItem, settings.audit_table),
-            (MailItem, settings.mail_table), (BillingItem, settings.billing_table), (ChatItem, settings.chat_table),
-            (PhoneItem, settings.phone_table),
-            (SupportItem, settings.support_table), (PrivacyItem, settings.privacy_table)]
+    return [(getattr(importlib.import_module(module), name), table)
+            for (module, name), table in ((path.split(":"), table) for path, table in _tables(settings))]
+
+
+def _tables(settings: Settings) -> list[tuple[str, str]]:
+    """Every table's model, named by the module that defines it (imported only where it is used), and the
+    table's name in this stage."""
+    return [("chalicelib.licensing.store:LicensingItem", settings.licensing_table),
+            ("chalicelib.audit.store:AuditItem", settings.audit_table),
+            ("chalicelib.mail.store:MailItem", settings.mail_table),
+            ("chalicelib.billing.items:BillingItem", settings.billing_table),
+            ("chalicelib.chat.items:ChatItem", settings.chat_table),
+            ("chalicelib.phone.store:PhoneItem", settings.phone_table),
+            ("chalicelib.support.store:SupportItem", settings.support_table),
+            ("chalicelib.privacy.store:PrivacyItem", settings.privacy_table)]
 
 
 def _phone(built: Services) -> PhoneService:

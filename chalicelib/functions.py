@@ -7,6 +7,7 @@ Scheduled functions are named after their job in `chalicelib.schedules`; infra/ 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
 
 HANDLERS: dict[str, str] = {
@@ -25,6 +26,17 @@ HANDLERS: dict[str, str] = {
     "audit-digest": "chalicelib.audit.jobs:digest",
     "privacy-run": "chalicelib.privacy.jobs:run",
 }
+
+
+# The WebSocket API's functions, as infra/ names them (Chalice names them by route).
+WEBSOCKET_FUNCTIONS = ("websocket_connect", "websocket_disconnect", "websocket_message")
+
+
+def serves_api(function_name: str | None = None) -> bool:
+    """Whether this process may serve the REST API: everywhere but in an event function's instance on AWS, which
+    infra/ names in KEFU_FUNCTION (local mode, tests and `chalice package` have none: everything is there)."""
+    name = function_name if function_name is not None else os.environ.get("KEFU_FUNCTION", "")
+    return name not in HANDLERS and name not in WEBSOCKET_FUNCTIONS
 
 
 def handle(name: str, event: dict[str, Any], context: Any) -> Any:

@@ -7,13 +7,19 @@ one switch to DynamoDB Local.
 from __future__ import annotations
 
 import base64
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import json
 import random
+import sys
 import time
+import types
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any, Protocol, TypeVar
 
+from botocore.exceptions import ClientError
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -27,16 +33,69 @@ from chalicelib.settings import Settings
 _connection: Connection | None = None
 
 
-def configure(models: Iterable[tuple[type[Model], str]], settings: Settings) -> None:
-    """Point each model at its table and at the endpoint in the settings. Runs once per process."""
+def configure(models: Iterable[tuple[type[Model] | str, str]], settings: Settings) -> None:
+    """Point each model at its table and at the endpoint in the settings. Runs once per process.
+
+    A model may be named `module:Class` instead: it is pointed at its table when its module is first imported
+    (a cold function that never touches an area's table never imports that area's store)."""
     global _connection
     for model, table_name in models:
-        model.Meta.table_name = table_name
-        model.Meta.region = settings.region
-        model.Meta.host = settings.dynamodb_endpoint
-        model.Meta.max_retry_attempts = 3
-        model._connection = None
+        if not isinstance(model, str):
+            _bind(model, table_name, settings)
+            continue
+        module_name, class_name = model.split(":")
+        module = sys.modules.get(module_name)
+        if module is not None:
+            _bind(getattr(module, class_name), table_name, settings)
+        else:
+            _BINDER.pending.setdefault(module_name, []).append((class_name, table_name, settings))
+    if _BINDER.pending and _BINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _BINDER)
     _connection = Connection(region=settings.region, host=settings.dynamodb_endpoint)
+
+
+def _bind(model: type[Model], table_name: str, settings: Settings) -> None:
+    model.Meta.table_name = table_name
+    model.Meta.region = settings.region
+    model.Meta.host = settings.dynamodb_endpoint
+    model.Meta.max_retry_attempts = 3
+    model._connection = None
+
+
+class _Binding(importlib.abc.Loader):
+    """Runs a store module, then points its models at their tables."""
+
+    def __init__(self, loader: importlib.abc.Loader, bindings: list[tuple[str, str, Settings]]) -> None:
+        self.loader = loader
+        self.bindings = bindings
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        for class_name, table_name, settings in self.bindings:
+            _bind(getattr(module, class_name), table_name, settings)
+
+
+class _Binder(importlib.abc.MetaPathFinder):
+    """Watches for the first import of the store modules `configure` was given by name."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, list[tuple[str, str, Settings]]] = {}
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        bindings = self.pending.pop(fullname, None)
+        if bindings is None:
+            return None
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _Binding(spec.loader, bindings)
+        return spec
+
+
+_BINDER = _Binder()
 
 
 def connection() -> Connection:
@@ -213,6 +272,25 @@ def conditionally(write: Callable[[], object]) -> bool:
 
 
 M = TypeVar("M", bound=Model)
+
+
+def put_new(item: Model, found_as: type[M]) -> M | None:
+    """Write an item under the condition that its key is free. None when written; else the item that holds the
+    key, as the refused write returns it (ReturnValuesOnConditionCheckFailure: no read, no read units), read as
+    ``found_as`` (the base model, for items told apart by a discriminator)."""
+    model = type(item)
+    key = model._hash_key_attribute().attr_name
+    client = model._get_connection().connection.client
+    try:
+        client.put_item(TableName=model.Meta.table_name, Item=item.serialize(),
+                        ConditionExpression="attribute_not_exists(#key)", ExpressionAttributeNames={"#key": key},
+                        ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        held = exc.response.get("Item")
+        return found_as.from_raw_data(held) if held else found_as()  # gone again meanwhile: an empty item
+    return None
 
 
 def get(model: type[M], hash_key: str, range_key: str | None = None, *, consistent: bool = True) -> M | None:

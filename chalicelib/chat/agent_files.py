@@ -13,8 +13,9 @@ from typing import Any
 from chalice.app import Request
 
 from chalicelib.chat import model
+from chalicelib.chat.files import _file_key
 from chalicelib.chat.model import Author, Message
-from chalicelib.chat.service import ChatService, _file_key, _not_found
+from chalicelib.chat.service import ChatService, _not_found
 from chalicelib.core.blobs import BlobNotFound, BlobStore
 from chalicelib.core.errors import Conflict, InvalidInput
 from chalicelib.core.http import body_fields

@@ -3,26 +3,34 @@ side (agent key). Handlers parse, call one service function and shape the answer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
-from chalice.app import Request
 
-import chalicelib.i18n as i18n
 from chalicelib.bootstrap import services
 from chalicelib.chat import model
 from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
-from chalicelib.chat.tokens import Visitor
-from chalicelib.core.errors import InvalidInput, KefuError, Unauthorized
+from chalicelib.chat.widget_http import (  # the widget's edge: CORS, language, who asks
+    locale as _locale,
+)
+from chalicelib.chat.widget_http import (
+    shopper as _shopper,
+)
+from chalicelib.chat.widget_http import (
+    visitor as _visitor,
+)
+from chalicelib.chat.widget_http import (
+    widget as _widget,
+)
+from chalicelib.core.errors import InvalidInput
 from chalicelib.core.http import body_fields, json_response
 from chalicelib.core.observability import logger
 from chalicelib.core.validation import Fields
-from chalicelib.licensing.guard import Principal, bearer, require_agent, require_widget
-from chalicelib.licensing.model import Channel, KeyKind, origin_allowed
-from chalicelib.metrics import CHAT_REFUSALS
+from chalicelib.licensing.guard import Principal, require_agent
+from chalicelib.licensing.model import Channel, KeyKind
 
 if TYPE_CHECKING:
     from chalicelib.chat.service import Poll
@@ -30,150 +38,6 @@ if TYPE_CHECKING:
 chat_api = Blueprint(__name__)
 
 STATIC = Path(__file__).parent / "static"
-WIDGET_PATHS = ("/v1/widget/config", "/v1/widget/identify", "/v1/widget/conversations",
-                "/v1/widget/conversations/{conversation_id}/messages",
-                "/v1/widget/conversations/{conversation_id}/handover",
-                "/v1/widget/conversations/{conversation_id}/end",
-                "/v1/widget/conversations/{conversation_id}/rating",
-                "/v1/widget/conversations/{conversation_id}/uploads",
-                "/v1/widget/conversations/{conversation_id}/uploads/{upload_id}")
-_CORS_MARK = "kefu_cors_origin"
-_LOCALE_MARK = "kefu_locale"
-
-
-# -- CORS, per widget key ---------------------------------------------------------------------------------
-def _cors_headers(origin: str) -> dict[str, str]:
-    return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
-            "Access-Control-Expose-Headers": "Retry-After, X-Request-Id"}
-
-
-def _origin_of_key(secret: str | None, origin: str | None) -> bool:
-    """Whether a widget key (valid license or not) is bound to an origin: then even a refusal may be read."""
-    if not secret or not origin:
-        return False
-    validation = services().licensing.validate(secret, None)
-    return validation.key is not None and validation.key.kind is KeyKind.WIDGET and origin_allowed(validation.key,
-                                                                                                  origin)
-
-
-@chat_api.middleware("http")
-def widget_cors(request: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Widget responses carry CORS headers for the key's own origins only, errors included, so the widget can
-    read why it was refused; any other origin gets none and the browser keeps the answer from the page."""
-    if not request.path.startswith("/v1/widget/") or request.method == "OPTIONS":
-        return get_response(request)
-    origin = request.headers.get("origin")
-    try:
-        response = get_response(request)
-    except KefuError as exc:
-        marked = (request.context or {}).get(_CORS_MARK)
-        if marked or _origin_safely(request.headers.get("x-widget-key"), origin):
-            exc.headers.update(_cors_headers(str(origin)))
-        _in_shoppers_language(exc, request)
-        raise
-    marked = (request.context or {}).get(_CORS_MARK)
-    if marked:
-        response.headers.update(_cors_headers(marked))
-    elif response.status_code >= 500 and _origin_safely(request.headers.get("x-widget-key"), origin):
-        # failed before the key was checked (the guard's own reads): still readable by the key's own origin
-        response.headers.update(_cors_headers(str(origin)))
-    return response
-
-
-def _origin_safely(secret: str | None, origin: str | None) -> bool:
-    """`_origin_of_key` for an answer that is already a 500: a second failure leaves it without CORS."""
-    try:
-        return _origin_of_key(secret, origin)
-    except Exception:  # the 500 stands either way
-        return False
-
-
-# -- the shopper's language ---------------------------------------------------------------------------------
-def _browser_languages(request: Request) -> list[list[str]]:
-    """What the browser prefers: the widget's `?locale=` (navigator.languages), then Accept-Language."""
-    query: Mapping[str, str] = request.query_params or {}
-    asked = [tag for tag in (query.get("locale") or "").split(",")[:10] if tag.strip()]
-    return [asked, i18n.accept_language(request.headers.get("accept-language"))]
-
-
-def _request_locale(request: Request) -> str:
-    """The language of this widget request: the one `_widget()` settled, or, for a refusal before that, the
-    merchant's choice (when the key names a merchant) else the browser's."""
-    settled = (request.context or {}).get(_LOCALE_MARK)
-    if settled:
-        return str(settled)
-    merchant = None
-    secret = request.headers.get("x-widget-key")
-    if secret:
-        validation = services().licensing.validate(secret, None)
-        if validation.licensee_id is not None:
-            merchant = services().chat.chat_settings(validation.licensee_id).locale
-    return i18n.negotiate(merchant, *_browser_languages(request))
-
-
-def _locale() -> str:
-    return str(chat_api.current_request.context[_LOCALE_MARK])
-
-
-def _in_shoppers_language(exc: KefuError, request: Request) -> None:
-    """A refusal the widget shows is worded in the shopper's language when the catalogue has its code."""
-    try:
-        locale = _request_locale(request)
-    except Exception:  # the refusal stands in its own words
-        return
-    template = i18n.catalogue("widget", locale).get(f"error.{exc.code}")
-    if template is None or not i18n.placeholders(template) <= set(exc.details):
-        return
-    exc.message = template.format(**exc.details)
-    exc.headers["Content-Language"] = locale
-
-
-def _preflight() -> Response:
-    """A browser asks before sending X-Widget-Key or Authorization. The key comes as `?key=` (a preflight
-    carries no custom header values); only that key's origins are told yes."""
-    request = chat_api.current_request
-    origin = request.headers.get("origin")
-    query: Mapping[str, str] = request.query_params or {}
-    key = query.get("key")
-    if not _origin_of_key(key, origin):
-        services().metrics.count(CHAT_REFUSALS, code="ORIGIN_NOT_ALLOWED")
-        return json_response({"error": {"code": "ORIGIN_NOT_ALLOWED",
-                                        "message": "This widget key may not be used from this site."}}, 403)
-    return Response(body="", status_code=204, headers={
-        **_cors_headers(str(origin)), "Access-Control-Allow-Methods": "GET, POST, PUT, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type, X-Widget-Key, Authorization",
-        "Access-Control-Max-Age": "600"})
-
-
-for _path in WIDGET_PATHS:
-    chat_api.route(_path, methods=["OPTIONS"], name=f"preflight_{_path.strip('/').replace('/', '_')}")(
-        lambda **_: _preflight())
-
-
-def _widget() -> Principal:
-    request = chat_api.current_request
-    principal = require_widget(request, services().licensing, Channel.CHAT)
-    request.context[_CORS_MARK] = request.headers.get("origin")
-    request.context[_LOCALE_MARK] = services().chat.widget_locale(principal.licensee_id,
-                                                                  *_browser_languages(request))
-    return principal
-
-
-def _visitor(principal: Principal, required: bool = True) -> Visitor | None:
-    token = bearer(chat_api.current_request)
-    if token is None:
-        if required:
-            raise Unauthorized("Send the visitor token as 'Authorization: Bearer <token>'.", code="MISSING_TOKEN")
-        return None
-    return services().chat.visitor(principal.licensee_id, token)
-
-
-def _shopper() -> tuple[Principal, Visitor]:
-    """The widget key's merchant and the visitor its token names (both required)."""
-    principal = _widget()
-    visitor = _visitor(principal)
-    assert visitor is not None
-    return principal, visitor
 
 
 def _message_fields(fields: Fields) -> tuple[str, str | None]:

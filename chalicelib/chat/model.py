@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from chalicelib.core.errors import InvalidInput
+from chalicelib.core.errors import InvalidInput, NotFound
 
 MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
 PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
@@ -420,6 +420,38 @@ class Tail:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One chain item as a writer finds it in its place: what it carries for the item after it. `status` is the
+    conversation's status once the item is in the chain (None: an item written before items carried it)."""
+
+    number: int
+    rate_window: int
+    rate_count: int
+    status: Status | None
+    stored_status: Status | None  # the conversation item's status, where the item changed it (None: unchanged)
+    client_hash: str | None = None
+    message: Message | None = None
+
+
+def followed(tail: Tail, link: Link, keep: int) -> Tail | None:
+    """The tail once a writer learns the item that took the number it wanted (its refused write returned it):
+    every item carries what the next writer needs, so a process another one overtook writes again at once,
+    without a read. None when the item does not say the status: read the tail instead."""
+    if link.number != tail.number + 1 or link.status is None:
+        return None
+    sent = dict(tail.sent)
+    if link.client_hash and link.message is not None:
+        sent[link.client_hash] = link.message
+    return Tail(link.number, link.rate_window, link.rate_count, link.status, tail.visitor_id, tail.bucket,
+                dict(list(sent.items())[-keep:]), link.stored_status or tail.stored_status, tail.ticket_id)
+
+
+@dataclass(frozen=True)
 class Touched:
     prior_status: Status
     assignee_id: str | None
+
+
+def conversation_not_found() -> NotFound:
+    """The same answer for "no such conversation" and "not yours": nobody learns which ids exist."""
+    return NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")

@@ -6,8 +6,6 @@ trusts a merchant id from a request body."""
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -16,6 +14,8 @@ from typing import Any, Protocol
 import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
 from chalicelib.chat import model, tokens
+from chalicelib.chat.files import FILE_LINK_SECONDS as FILE_LINK_SECONDS  # where callers found it
+from chalicelib.chat.files import Files
 from chalicelib.chat.model import (
     Agent,
     Author,
@@ -29,26 +29,26 @@ from chalicelib.chat.model import (
     Status,
     Tail,
 )
+from chalicelib.chat.shop import ShopSettings
 from chalicelib.chat.store import TAIL_READ, ChatStore, StartTaken, activity_minute, start_pk
 from chalicelib.chat.tokens import Visitor
-from chalicelib.core.blobs import BlobNotFound, BlobStore
+from chalicelib.core.blobs import BlobStore
 from chalicelib.core.cache import TtlCache
 from chalicelib.core.clock import Clock
-from chalicelib.core.errors import Conflict, Forbidden, InvalidInput, KefuError, NotFound
-from chalicelib.core.ids import new_id, new_secret
+from chalicelib.core.errors import Conflict, Forbidden, KefuError, NotFound
+from chalicelib.core.ids import new_id
 from chalicelib.core.limits import WindowLimiter
 from chalicelib.core.observability import logger
 from chalicelib.licensing.model import KeyKind, KeyRecord
 from chalicelib.licensing.service import LicensingService
 from chalicelib.metrics import CHAT_CONVERSATIONS, CHAT_MESSAGES, CHAT_REFUSALS, MetricsSink
-from chalicelib.resources import CHAT_FILES_PREFIX
 from chalicelib.settings import Settings
 
 VERIFIED_TOKEN_LIFETIME = timedelta(days=1)  # the storefront identifies a signed-in shopper again on each visit
 INBOX_PAGE = 25
 # The conversation item's expiry moves with its activity's ten minutes: never before its last message's.
 BOOKKEEPING_SLACK = timedelta(minutes=20)
-FILE_LINK_SECONDS = 3600
+SEND_ATTEMPTS = 6  # chain numbers a send tries before it answers that the conversation is busy
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,9 @@ class EmailChannel(Protocol):
 Publish = Callable[[str, str, dict[str, Any]], object]  # (licensee, audience, event): the realtime service's
 
 
-class ChatService:
+class ChatService(ShopSettings, Files):
+    """Chat's use cases; the merchant's settings (chat/shop.py) and files (chat/files.py) are its parts too."""
+
     def __init__(self, store: ChatStore, clock: Clock, licensing: LicensingService, settings: Settings,
                  metrics: MetricsSink, email: EmailChannel | None = None, blobs: BlobStore | None = None) -> None:
         self.store = store
@@ -101,88 +103,6 @@ class ChatService:
         # A tail that is out of date costs one refused write and one read, never a wrong answer.
         self._tails: dict[tuple[str, str], Tail] = {}
 
-    # -- merchant settings -------------------------------------------------------------------------------
-    def chat_settings(self, licensee_id: str) -> ChatSettings:
-        """The merchant's chat settings; made on first use with a fresh secret for signing visitor tokens."""
-        def load() -> ChatSettings:
-            found = self.store.settings(licensee_id)
-            if found is None:
-                self.store.create_settings(licensee_id, new_secret("kf_tok", 32))
-                found = self.store.settings(licensee_id)
-            assert found is not None
-            return found
-        return self._settings.get(licensee_id, load)
-
-    def hours(self, licensee_id: str) -> model.BusinessHours:
-        current = self.chat_settings(licensee_id)
-        return model.parse_hours(current.hours, current.timezone)
-
-    def set_hours(self, licensee_id: str, spec: str, timezone: str, actor: str) -> model.BusinessHours:
-        """Opening hours for live chat; outside them the widget asks for an email address instead."""
-        hours = model.parse_hours(spec, timezone)
-        self.chat_settings(licensee_id)
-        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.hours_set", actor, {
-            "hours": model.format_hours(hours), "timezone": timezone}), hours=model.format_hours(hours),
-            timezone=timezone)
-        self._settings.forget(licensee_id)
-        return hours
-
-    def set_retention(self, licensee_id: str, days: int, actor: str) -> None:
-        """How long conversations are kept after their last activity (DynamoDB TTL then removes them)."""
-        if not 1 <= days <= 3650:
-            raise KefuError("Retention is 1 to 3650 days.", code="OUT_OF_RANGE")
-        self.chat_settings(licensee_id)
-        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.retention_set", actor,
-                                                            {"days": days}), retention_days=days)
-        self._settings.forget(licensee_id)
-
-    def rotate_identity_secret(self, licensee_id: str, actor: str) -> str:
-        """A new HMAC secret for verified identity; shown once. The old one stops working at once."""
-        secret = new_secret("kf_idv", 32)
-        self.chat_settings(licensee_id)
-        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.identity_secret_rotated", actor, {}),
-                                   identity_secret=secret)
-        self._settings.forget(licensee_id)
-        return secret
-
-    def set_widget_locale(self, licensee_id: str, locale: str | None, actor: str) -> str | None:
-        """The widget's language for every shopper of this merchant, or None: each shopper's browser decides."""
-        if locale is not None and locale not in i18n.locales():
-            raise InvalidInput(f"'{locale}' is not one of the languages: {', '.join(i18n.locales())}.",
-                               code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
-        self.chat_settings(licensee_id)
-        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.locale_set", actor,
-                                                            {"locale": locale}), locale=locale)
-        self._settings.forget(licensee_id)
-        return locale
-
-    def set_widget_texts(self, licensee_id: str, locale: str, texts: object, actor: str) -> dict[str, str]:
-        """The merchant's own title, greeting, offline and hand-over texts in one language (the others keep
-        theirs); what it leaves out comes from the catalogue."""
-        if locale not in i18n.locales():
-            raise InvalidInput(f"'{locale}' is not one of the languages: {', '.join(i18n.locales())}.",
-                               code="UNKNOWN_LOCALE", details={"locales": list(i18n.locales())})
-        own = model.merchant_texts(texts)
-        current = dict(self.chat_settings(licensee_id).texts)
-        if own:
-            current[locale] = own
-        else:
-            current.pop(locale, None)  # all defaults again: nothing of the merchant's left for this language
-        self.store.update_settings(licensee_id, self._audit(licensee_id, "chat.texts_set", actor, {
-            "locale": locale, "texts": own}), texts=json.dumps(current, ensure_ascii=False, sort_keys=True))
-        self._settings.forget(licensee_id)
-        return own
-
-    def widget_locale(self, licensee_id: str, *browser: str | list[str] | None) -> str:
-        """The shopper's language: the merchant's choice, else the browser's languages, else zh-CN."""
-        return i18n.negotiate(self.chat_settings(licensee_id).locale, *browser)
-
-    def widget_texts(self, licensee_id: str, locale: str) -> dict[str, str]:
-        return model.widget_texts(i18n.catalogue("widget", locale), self.chat_settings(licensee_id).texts, locale)
-
-    def retention(self, licensee_id: str) -> timedelta:
-        days = self.chat_settings(licensee_id).retention_days or self.settings.chat_retention_days
-        return timedelta(days=days)
 
     # -- availability ------------------------------------------------------------------------------------
     def agents(self, licensee_id: str, fresh: bool = False) -> list[Agent]:
@@ -371,99 +291,6 @@ class ChatService:
         """A shopper's message. A resolved conversation reopens; the same client_id twice is one message."""
         return self._send(licensee_id, conversation_id, Author.VISITOR, text, client_id, visitor=visitor)
 
-    # -- files -------------------------------------------------------------------------------------------
-    def upload(self, licensee_id: str, visitor: Visitor, conversation_id: str, size: int) -> dict[str, Any]:
-        """Room for one file of `size` bytes in a conversation: where the browser stores it (S3 directly, or
-        the API locally). Counted against the conversation's quota now, so a flood of links is refused."""
-        current = self._current(licensee_id, conversation_id)
-        if current.visitor_id != visitor.visitor_id or self.blobs is None:
-            raise _not_found()
-        if size < 1:
-            raise InvalidInput("The file is empty.", code="EMPTY_FILE")
-        if size > model.UPLOAD_MAX_BYTES:
-            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
-                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
-        if not self.store.take_upload(licensee_id, conversation_id, model.UPLOADS_PER_CONVERSATION):
-            raise Conflict(f"A conversation holds at most {model.UPLOADS_PER_CONVERSATION} files.",
-                           code="UPLOAD_QUOTA", details={"quota": model.UPLOADS_PER_CONVERSATION})
-        upload_id = new_id("up")
-        key = _file_key(licensee_id, conversation_id, upload_id)
-        link = self.blobs.upload_link(key, "application/octet-stream", model.UPLOAD_MAX_BYTES, 600)
-        if link is None:  # local mode: through the API, signed so that only this upload may be stored
-            link = {"method": "PUT", "url": f"/v1/widget/conversations/{conversation_id}/uploads/{upload_id}"
-                                            f"?sig={self._file_signature(licensee_id, key, 0)}", "fields": {}}
-        return {"upload_id": upload_id, "upload": link, "max_bytes": model.UPLOAD_MAX_BYTES}
-
-    def store_upload(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, sig: str,
-                     data: bytes) -> None:
-        """Local mode's stand-in for S3's presigned POST: the bytes of one upload the service handed out."""
-        key = _file_key(licensee_id, conversation_id, upload_id)
-        current = self._current(licensee_id, conversation_id)
-        if current.visitor_id != visitor.visitor_id or self.blobs is None or \
-                not hmac.compare_digest(sig, self._file_signature(licensee_id, key, 0)):
-            raise _not_found()
-        if not data:
-            raise InvalidInput("The file is empty.", code="EMPTY_FILE")
-        if len(data) > model.UPLOAD_MAX_BYTES:
-            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
-                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
-        self.blobs.put(key, data, "application/octet-stream")
-
-    def send_file(self, licensee_id: str, visitor: Visitor, conversation_id: str, upload_id: str, name: str,
-                  client_id: str | None) -> Message:
-        """The stored upload becomes a message, if its content is an allowed type (checked on the bytes). The
-        conversation must be the visitor's before any stored byte is read, and the upload an id `upload` gave."""
-        current = self._current(licensee_id, conversation_id)
-        if current.visitor_id != visitor.visitor_id:
-            raise _not_found()
-        if self.blobs is None or not model.is_upload_id(upload_id):
-            raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
-        key = _file_key(licensee_id, conversation_id, upload_id)
-        try:
-            data = self.blobs.get(key)
-        except BlobNotFound as exc:
-            raise InvalidInput("The file has not arrived; send it again.", code="UPLOAD_MISSING") from exc
-        if len(data) > model.UPLOAD_MAX_BYTES:
-            raise InvalidInput(f"A file may be at most {model.UPLOAD_MAX_BYTES // (1024 * 1024)} MB.",
-                               code="FILE_TOO_LARGE", details={"max_mb": model.UPLOAD_MAX_BYTES // (1024 * 1024)})
-        kind = model.sniff(data)
-        if kind is None:
-            raise InvalidInput("Only pictures (PNG, JPEG, GIF, WebP) and PDF files can be sent.",
-                               code="UNSUPPORTED_FILE")
-        shown = model.file_name(name)
-        return self._send(licensee_id, conversation_id, Author.VISITOR, shown, client_id, visitor=visitor,
-                          attachment=model.Attachment(key, shown, kind, len(data)))
-
-    def file_dict(self, licensee_id: str, attachment: model.Attachment) -> dict[str, Any]:
-        """A message's file as clients see it, with a link that works for an hour."""
-        expires = int(self.clock.now().timestamp()) + FILE_LINK_SECONDS
-        url = self.blobs.view_link(attachment.key, attachment.content_type, attachment.name, FILE_LINK_SECONDS) \
-            if self.blobs is not None else None
-        if url is None:
-            url = (f"/v1/widget/files/{attachment.key.split('/', 2)[2]}?m={licensee_id}&exp={expires}"
-                   f"&sig={self._file_signature(licensee_id, attachment.key, expires)}")
-        return {"name": attachment.name, "type": attachment.content_type, "size": attachment.size,
-                "image": model.is_image(attachment.content_type), "url": url}
-
-    def file(self, licensee_id: str, path: str, expires: int, sig: str) -> tuple[bytes, str]:
-        """The bytes and type behind a link `file_dict` signed (local mode), while it is valid."""
-        key = f"{CHAT_FILES_PREFIX}{licensee_id}/{path}"
-        if expires < self.clock.now().timestamp() or self.blobs is None or \
-                not hmac.compare_digest(sig, self._file_signature(licensee_id, key, expires)):
-            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
-        try:
-            data = self.blobs.get(key)
-        except (BlobNotFound, ValueError) as exc:
-            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED") from exc
-        kind = model.sniff(data)
-        if kind is None:
-            raise NotFound("This link has expired or is not valid.", code="LINK_EXPIRED")
-        return data, kind
-
-    def _file_signature(self, licensee_id: str, key: str, expires: int) -> str:
-        secret = self.chat_settings(licensee_id).token_secret.encode()
-        return hmac.new(secret, f"file:{key}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-
     def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: int) -> Poll:
         """What is new in a conversation since the cursor: one Query, half a read unit when nothing is."""
         wait = self.polls.take(f"{licensee_id}|{visitor.visitor_id}")
@@ -573,7 +400,7 @@ class ChatService:
         window = model.window(now, self.message_rule)
         client_hash = model.dedup_hash(client_id) if client_id else None
         tail = self._tails.get((licensee_id, conversation_id))
-        for _ in range(5):
+        for attempt in range(SEND_ATTEMPTS):
             if tail is None:
                 tail = self.store.tail(licensee_id, conversation_id)
             if tail is None or (visitor is not None and tail.visitor_id != visitor.visitor_id):
@@ -587,9 +414,14 @@ class ChatService:
                                              "Too many messages in a minute; wait a moment and send again.")
                 count += 1
             message = Message(tail.number + 1, author, text, now, agent_name, attachment)
-            if self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window, count):
+            status = Status.OPEN if author is Author.VISITOR else tail.status
+            taken = self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window,
+                                           count, status)
+            if taken is None:
                 break
-            tail = None  # someone else took that number: read the chain again
+            # Another process took that number: its item says what it changed, so write after it at once. Far
+            # behind (several items) or an item that does not say, read the chain's tail instead.
+            tail = model.followed(tail, taken, TAIL_READ) if attempt < SEND_ATTEMPTS - 3 else None
         else:
             raise Conflict("The conversation is busy; send again.", code="CONCURRENT_CHANGE")
         reopen = author is Author.VISITOR and (tail.status is not Status.OPEN or tail.stored_status is not Status.OPEN)
@@ -671,10 +503,4 @@ class ChatService:
                            details=details)
 
 
-def _file_key(licensee_id: str, conversation_id: str, upload_id: str) -> str:
-    return f"{CHAT_FILES_PREFIX}{licensee_id}/{conversation_id}/{upload_id}"
-
-
-def _not_found() -> NotFound:
-    # the same answer for "no such conversation" and "not yours": nobody learns which ids exist
-    return NotFound("No such conversation.", code="CONVERSATION_NOT_FOUND")
+_not_found = model.conversation_not_found

@@ -19,33 +19,49 @@ per-IP counters of new conversations expire when their window has passed."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import (
-    DiscriminatorAttribute,
-    NumberAttribute,
-    TTLAttribute,
-    UnicodeAttribute,
-    UTCDateTimeAttribute,
-)
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
 
 from chalicelib.adapters import dynamodb
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.chat.items import (  # the records and keys, here too for the modules that name them from the store
+    TAIL,
+    AgentItem,
+    ChatItem,
+    ConversationItem,
+    HandoverItem,
+    MessageItem,
+    NoteItem,
+    RateItem,
+    SettingsItem,
+    StartItem,
+    StatusItem,
+    VisitorConversationItem,
+    _agent,
+    _agents_pk,
+    _conversation,
+    _link,
+    _message,
+    _message_item,
+    _visitor_pk,
+    activity_minute,
+    conversation_pk,
+    inbox_key,
+    message_sk,
+    start_pk,
+)
 from chalicelib.chat.model import (
     Agent,
-    Attachment,
     Author,
     ChatSettings,
     Conversation,
+    Link,
     Message,
     NewConversation,
     Note,
@@ -57,129 +73,8 @@ from chalicelib.chat.model import (
 from chalicelib.core import cursors
 from chalicelib.core.errors import Conflict
 
-TAIL = "T#~"  # the conversation item: after every message in its partition
-
-
-class InboxIndex(GlobalSecondaryIndex["ChatItem"]):
-    """`<licensee>#<status>` → conversations by the ten minutes of last activity. Keys (and the item type, which never
-    changes) only: a message that does not change the status or the minute leaves the index alone."""
-
-    class Meta:
-        index_name = "inbox"
-        projection = IncludeProjection(["type"])
-
-    inbox = UnicodeAttribute(hash_key=True)
-    activity = UnicodeAttribute(range_key=True)
-
-
-class ChatItem(Model):
-    class Meta:
-        table_name = "chat"
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    item_type = DiscriminatorAttribute(attr_name="type")
-    schema_version = NumberAttribute(default=1)
-    expires_at = TTLAttribute(null=True)
-    inbox = UnicodeAttribute(null=True)
-    activity = UnicodeAttribute(null=True)
-    inbox_index = InboxIndex()
-
-
-class ConversationItem(ChatItem, discriminator="conversation"):
-    conversation_id = UnicodeAttribute()
-    status = UnicodeAttribute()
-    prior_status = UnicodeAttribute(null=True)
-    visitor_id = UnicodeAttribute()
-    customer_id = UnicodeAttribute(null=True)
-    visitor_name = UnicodeAttribute(default="")
-    visitor_email = UnicodeAttribute(default="")
-    assignee_id = UnicodeAttribute(null=True)
-    assignee_name = UnicodeAttribute(default="")
-    created_at = UTCDateTimeAttribute()
-    last_activity = UTCDateTimeAttribute()
-    seq = NumberAttribute(default=0)  # the chain's length as of the conversation item's last write
-    handover_email = UnicodeAttribute(default="")
-    handed_over_at = UTCDateTimeAttribute(null=True)
-    ticket_id = UnicodeAttribute(default="")
-    locale = UnicodeAttribute(default="")
-    uploads = NumberAttribute(default=0)  # files the shopper was given upload links for
-    rating = NumberAttribute(null=True)
-    rating_comment = UnicodeAttribute(null=True)
-    rated_at = UTCDateTimeAttribute(null=True)
-
-
-class MessageItem(ChatItem, discriminator="message"):
-    number = NumberAttribute()
-    author = UnicodeAttribute()
-    text = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    agent_name = UnicodeAttribute(default="")
-    client_hash = UnicodeAttribute(null=True)
-    file_key = UnicodeAttribute(null=True)   # an attachment: its blob, name, sniffed type and size
-    file_name = UnicodeAttribute(null=True)
-    file_type = UnicodeAttribute(null=True)
-    file_size = NumberAttribute(null=True)
-    rate_window = NumberAttribute(default=0)  # the rate window it was sent in
-    rate_count = NumberAttribute(default=0)   # shopper messages in that window so far, this one included
-
-
-class StatusItem(ChatItem, discriminator="status"):
-    """An agent's change of status, in the chain so that every writer sees it before writing after it."""
-
-    number = NumberAttribute()
-    status = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-    rate_window = NumberAttribute(default=0)  # carried over from the item before
-    rate_count = NumberAttribute(default=0)
-
-
-class NoteItem(ChatItem, discriminator="note"):
-    note_id = UnicodeAttribute()
-    agent_id = UnicodeAttribute()
-    agent_name = UnicodeAttribute()
-    text = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
-class VisitorConversationItem(ChatItem, discriminator="visitor_conversation"):
-    """`VISITOR#<licensee>#<visitor>` → its conversations: a returning or verified shopper's history."""
-
-    conversation_id = UnicodeAttribute()
-    created_at = UTCDateTimeAttribute()
-
-
-class AgentItem(ChatItem, discriminator="agent"):
-    agent_id = UnicodeAttribute()
-    name = UnicodeAttribute(default="")
-    presence = UnicodeAttribute(default=Presence.AWAY.value)
-    last_seen = UTCDateTimeAttribute(null=True)
-    open_count = NumberAttribute(default=0)
-    capacity = NumberAttribute(default=5)
-    last_assigned_at = UTCDateTimeAttribute(null=True)
-
-
-class SettingsItem(ChatItem, discriminator="chat_settings"):
-    token_secret = UnicodeAttribute()
-    identity_secret = UnicodeAttribute(null=True)
-    hours = UnicodeAttribute(default="always")
-    timezone = UnicodeAttribute(default="Asia/Shanghai")
-    retention_days = NumberAttribute(null=True)
-    locale = UnicodeAttribute(null=True)  # the widget's language when the merchant chose one
-    texts = UnicodeAttribute(null=True)   # JSON {locale: {title, greeting, offline, handover}}
-
-
-class RateItem(ChatItem, discriminator="rate"):
-    hits = NumberAttribute(default=0)
-
-
-class StartItem(ChatItem, discriminator="start"):
-    """`START#<licensee>#<visitor or ->#<client id hash>`: the conversation a widget's first message opened, so
-    that the same first message sent again (a lost response, another Lambda instance) finds it instead of
-    opening a second one. Written in the same transaction as the conversation, under does-not-exist."""
-
-    conversation_id = UnicodeAttribute()
-    visitor_id = UnicodeAttribute()
+__all__ = ["TAIL", "TAIL_READ", "ChatItem", "ChatStore", "ConversationItem", "MessageItem", "StartTaken",
+           "StatusItem", "activity_minute", "conversation_pk", "message_sk", "start_pk"]
 
 
 class StartTaken(Exception):
@@ -190,72 +85,6 @@ class StartTaken(Exception):
         self.conversation_id = conversation_id
         self.visitor_id = visitor_id
 
-
-class HandoverItem(ChatItem, discriminator="handover"):
-    """A conversation the email channel takes over: the shopper's address and when (read by the email side)."""
-
-    conversation_id = UnicodeAttribute()
-    email = UnicodeAttribute()
-    at = UTCDateTimeAttribute()
-
-
-# -- keys -----------------------------------------------------------------------------------------------
-def conversation_pk(licensee_id: str, conversation_id: str) -> str:
-    return f"CONV#{licensee_id}#{conversation_id}"
-
-
-def message_sk(number: int) -> str:
-    return f"T#{number:010d}"
-
-
-def inbox_key(licensee_id: str, status: Status) -> str:
-    return f"{licensee_id}#{status.value}"
-
-
-ACTIVITY_BUCKET_MINUTES = 10
-
-
-def activity_minute(at: datetime) -> str:
-    """The inbox index's sort key: last activity to ten minutes. Changing an index key costs two index writes,
-    so a busy chat pays them once per ten minutes, not once a minute; a page is then sorted to the instant."""
-    return at.replace(minute=at.minute - at.minute % ACTIVITY_BUCKET_MINUTES, second=0,
-                      microsecond=0).strftime("%Y-%m-%dT%H:%M")
-
-
-def start_pk(licensee_id: str, visitor_id: str | None, client_id: str) -> str:
-    """Keyed by the visitor a token names (or `-` for a first visit without one) and the whole client id's
-    hash: the retry of a first visit carries no token yet, so the client id alone must tell it apart."""
-    digest = hashlib.sha256(client_id.encode()).hexdigest()
-    return f"START#{licensee_id}#{visitor_id or '-'}#{digest}"
-
-
-def _agents_pk(licensee_id: str) -> str:
-    return f"AGENTS#{licensee_id}"
-
-
-def _visitor_pk(licensee_id: str, visitor_id: str) -> str:
-    return f"VISITOR#{licensee_id}#{visitor_id}"
-
-
-def _conversation(item: ConversationItem) -> Conversation:
-    return Conversation(
-        conversation_id=item.conversation_id, status=Status(item.status), visitor_id=item.visitor_id,
-        created_at=item.created_at, last_activity=item.last_activity, last_number=int(item.seq),
-        customer_id=item.customer_id, visitor_name=item.visitor_name, visitor_email=item.visitor_email,
-        assignee_id=item.assignee_id, assignee_name=item.assignee_name, handover_email=item.handover_email,
-        handed_over_at=item.handed_over_at, ticket_id=item.ticket_id, locale=item.locale,
-        rating=int(item.rating) if item.rating is not None else None)
-
-
-def _message(item: MessageItem) -> Message:
-    attachment = Attachment(item.file_key, item.file_name or "file", item.file_type or "application/octet-stream",
-                            int(item.file_size or 0)) if item.file_key else None
-    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name, attachment)
-
-
-def _agent(item: AgentItem) -> Agent:
-    return Agent(item.agent_id, item.name, Presence(item.presence), item.last_seen, int(item.open_count),
-                 int(item.capacity), item.last_assigned_at)
 
 
 TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
@@ -343,7 +172,7 @@ class ChatStore:
                 expires_at=new.expires_at, handover_email=new.handover_email,
                 handed_over_at=new.at if new.handover_email else None, locale=new.locale,
             ), condition=ChatItem.pk.does_not_exist())
-            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1))
+            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1, Status.OPEN))
             tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
                                             sk=f"CONV#{new.conversation_id}", conversation_id=new.conversation_id,
                                             created_at=new.at, expires_at=new.expires_at))
@@ -388,11 +217,13 @@ class ChatStore:
                     sent, Status(conversation.status), conversation.ticket_id)
 
     def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
-                    expires_at: datetime, rate_window: int, rate_count: int) -> bool:
-        """Write the message as chain item `message.number`; False when that number is taken already."""
+                    expires_at: datetime, rate_window: int, rate_count: int, status: Status) -> Link | None:
+        """Write the message as chain item `message.number` (with the conversation's status once it is in);
+        None when written, else the item that took that number, as the refused write returned it."""
         item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at,
-                             rate_window, rate_count)
-        return dynamodb.conditionally(lambda: item.save(condition=ChatItem.pk.does_not_exist()))
+                             rate_window, rate_count, status)
+        held = dynamodb.put_new(item, ChatItem)
+        return None if held is None else _link(held)
 
     def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, number: int, expires_at: datetime,
               reopen: bool) -> Touched | None:
@@ -604,16 +435,6 @@ class ChatStore:
         """Conversations handed over to email: (conversation id, address, when), oldest first."""
         return [(i.conversation_id, i.email, i.at) for i in ChatItem.query(f"HANDOVER#{licensee_id}")
                 if isinstance(i, HandoverItem)]
-
-
-def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime, rate_window: int,
-                  rate_count: int) -> MessageItem:
-    file = message.attachment
-    return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
-                       text=message.text, created_at=message.created_at, agent_name=message.agent_name,
-                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count,
-                       file_key=file.key if file else None, file_name=file.name if file else None,
-                       file_type=file.content_type if file else None, file_size=file.size if file else None)
 
 
 def _started(start_key: str) -> tuple[str, str] | None:

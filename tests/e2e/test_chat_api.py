@@ -470,7 +470,7 @@ def _chat_history(licensee_id: str) -> list[Any]:
 
 @pytest.mark.parametrize("failing", ["chalicelib.chat.service.ChatService.send_as_visitor",
                                      "chalicelib.chat.service.ChatService.visitor",
-                                     "chalicelib.chat.api.require_widget"])
+                                     "chalicelib.chat.widget_http.require_widget"])
 def test_a_500_to_an_allowed_origin_carries_cors_so_the_widget_can_read_it(
         api: Api, factory: Factory, monkeypatch: pytest.MonkeyPatch, failing: str) -> None:
     merchant = factory.merchant()

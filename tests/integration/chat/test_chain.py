@@ -1,10 +1,12 @@
 """A conversation's messages as one chain of numbered items, written by more than one process: each process
 (a warm Lambda instance) knows the tails it wrote and writes without reading; a tail another process moved on
-costs a refused write and a read, never a duplicate, a lost message, a broken limit or a missed reopening."""
+costs one refused write that returns the item in its way (a read only when far behind), never a duplicate,
+a lost message, a broken limit or a missed reopening."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -102,3 +104,28 @@ def test_a_status_change_takes_a_chain_number_that_polls_step_over(
     polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, 1)
     assert [m.text for m in polled.messages] == ["and now?"] and polled.cursor == 3
     assert polled.conversation.status is Status.OPEN
+
+
+def test_a_process_another_one_overtook_writes_after_its_item_without_reading(
+        services: bootstrap.Services, chat: tuple[Merchant, Started]) -> None:
+    merchant, started = chat
+    conversation_id = started.conversation.conversation_id
+    visitor = services.chat.visitor(merchant.licensee_id, started.visitor_token)
+    agents = another_process(services)
+    agents.reply(merchant.licensee_id, agent_of(services, merchant), conversation_id, "Hello!", "a-0")
+    services.chat.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "warm", "q-0")  # a known tail
+    agents.reply(merchant.licensee_id, agent_of(services, merchant), conversation_id, "Anything else?", "a-1")
+    calls: list[str] = []
+    client = ChatItem._get_connection().connection.client
+
+    def count(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    client.meta.events.register("after-call.dynamodb", count)
+    try:
+        services.chat.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "No, thanks", "q-1")
+    finally:
+        client.meta.events.unregister("after-call.dynamodb", count)
+    assert calls == ["PutItem", "PutItem"]  # the refused write returned the agent's item: no Query of the tail
+    _, messages, _ = services.chat.timeline(merchant.licensee_id, conversation_id)
+    assert [m.text for m in messages] == ["Hello", "Hello!", "warm", "Anything else?", "No, thanks"]
