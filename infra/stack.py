@@ -515,7 +515,7 @@ class KefuStack(Stack):
             (r"/^Resource::.*:log-group:\/aws\/lambda\/.*-\*$/g", "Lambda names its log groups after function "
                                                                   "names CloudFormation makes; limited to this "
                                                                   "stack's functions."),
-            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|chat|recordings|exports)\/\*$/g",
+            (r"/^Resource::<MailBucket[A-Za-z0-9]*\.Arn>\/(inbound|attachments|bodies|chat|recordings|exports)\/\*$/g",
              "Objects under one prefix of the mail bucket (raw mail, attachments, chat files, call recordings or "
              "privacy exports), whose keys are message, upload, contact or request ids."),
             (r"/^Resource::arn:<AWS::Partition>:connect:<AWS::Region>:<AWS::AccountId>:instance\/\*\/contact\/\*$/g",

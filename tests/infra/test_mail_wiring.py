@@ -100,7 +100,7 @@ def test_where_the_main_region_receives_the_receipt_rule_stores_raw_mail_then_in
     # The raw mail is in the stage's own mail bucket, and mail_inbound reads it there, in its own region.
     assert synthesized.regions[stage] == "us-east-1"
     assert _object_prefixes(_granted(_statements(synthesized, stage, MAIL_INBOUND_FUNCTION), "s3:GetObject")) == {
-        "inbound/*"}
+        "inbound/*", "bodies/*"}  # raw mail, and long texts read back when a reply threads
     env = _function(synthesized, stage, MAIL_INBOUND_FUNCTION)["Environment"]["Variables"]
     assert env["KEFU_MAIL_INBOUND_BUCKET"] == env["KEFU_MAIL_BUCKET"] == {"Ref": bucket}
     assert env["KEFU_MAIL_RECEIVING_REGION"] == "us-east-1"
@@ -181,9 +181,12 @@ def test_mail_inbound_reads_only_raw_mail_writes_only_attachments_and_sends_only
         synthesized: Synthesized, stage: str) -> None:
     statements = _statements(synthesized, stage, MAIL_INBOUND_FUNCTION)
     receiving = synthesized.regions[f"{stage}-ingress"]
-    assert [flat(r) for r in _granted(statements, "s3:GetObject")] == [
-        f"arn:${{AWS::Partition}}:s3:::kefu-{stage}-inbound-${{AWS::AccountId}}-{receiving}/inbound/*"]
-    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"attachments/*"}
+    read = [flat(r) for r in _granted(statements, "s3:GetObject")]
+    assert f"arn:${{AWS::Partition}}:s3:::kefu-{stage}-inbound-${{AWS::AccountId}}-{receiving}/inbound/*" in read
+    # and, in the main bucket, only the long texts read back when a reply threads
+    assert len(read) == 2 and _object_prefixes(_granted(statements, "s3:GetObject")) == {"bodies/*"}
+    # attachments, and message texts too long for their items (bodies/, beside a preview)
+    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"attachments/*", "bodies/*"}
     assert _granted(statements, "s3:DeleteObject") == []
     domain = stage_environment(stage)["KEFU_MAIL_DOMAIN"]
     for action in ("ses:SendRawEmail", "ses:SendEmail"):
@@ -229,8 +232,9 @@ def test_agents_can_reply_by_mail_and_download_attachments(synthesized: Synthesi
     # channel's) call recordings; raw mail and export archives only for a shop admin's privacy requests (clause
     # 7.2: a customer's export holds their mail as it arrived), which write nothing but archives.
     assert _object_prefixes(_granted(statements, "s3:GetObject")) == {"attachments/*", "chat/*", "recordings/*",
-                                                                      "inbound/*", "exports/*"}
-    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"chat/*", "exports/*"}
+                                                                      "inbound/*", "exports/*", "bodies/*"}
+    # long texts of agents' replies are kept beside their items (bodies/) and read back when a ticket is shown
+    assert _object_prefixes(_granted(statements, "s3:PutObject")) == {"chat/*", "exports/*", "bodies/*"}
     assert f":identity/{stage_environment(stage)['KEFU_MAIL_DOMAIN']}" in json.dumps(
         _granted(statements, "ses:SendRawEmail"))
 
