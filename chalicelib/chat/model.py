@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.core.notes import Note  # noqa: F401 - one note record for chat and mail, named here too
 
 MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
 PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
@@ -339,17 +340,6 @@ class Message:
     @property
     def message_id(self) -> str:
         return f"m{self.number}"
-
-
-@dataclass(frozen=True)
-class Note:
-    """A private note: agents of the merchant see it, the shopper never does."""
-
-    note_id: str
-    agent_id: str
-    agent_name: str
-    text: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.audit.model import AuditRecord
 from chalicelib.core.mailer import Delivery as Delivery  # what became of a mail sent: one enum for all mail
+from chalicelib.core.notes import Note  # noqa: F401 - one note record for chat and mail, named here too
 from chalicelib.licensing import model as licensing
 from chalicelib.licensing.model import Channel, License, Status
 from chalicelib.mail.events import (
@@ -397,17 +398,6 @@ class Ticket:
                 "last_activity_at": self.last_activity_at.isoformat(), "message_count": self.message_count,
                 "assignee": {"id": self.assignee_id, "name": self.assignee_name} if self.assignee_id else None,
                 "preview": self.preview or ""}
-
-
-@dataclass(frozen=True)
-class Note:
-    """An agent's internal note on a ticket: never mailed to the customer."""
-
-    note_id: str
-    agent_id: str
-    agent_name: str
-    text: str
-    created_at: datetime
 
 
 @dataclass(frozen=True)

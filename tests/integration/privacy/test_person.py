@@ -11,6 +11,7 @@ from chalicelib.adapters import dynamodb
 from chalicelib.privacy import archive
 from chalicelib.privacy.model import person
 from tests.e2e.conftest import Api
+from tests.privacy_helpers import PieceBudget as Budget
 from tests.privacy_helpers import Shop, every_item, traces_of
 
 
@@ -94,14 +95,6 @@ def test_erasing_again_is_a_harmless_no_op(services: bootstrap.Services, shop: S
 
 def test_an_erasure_short_of_time_continues_from_its_cursor_in_the_scheduled_run(
         services: bootstrap.Services, shop: Shop) -> None:
-    class Budget:
-        def __init__(self, pieces: int) -> None:
-            self.pieces = pieces
-
-        def exhausted(self) -> bool:
-            self.pieces -= 1
-            return self.pieces < 0
-
     who = person(email=shop.lina.email, customer_id=shop.lina.customer_id)
     started = services.privacy.erase_person(shop.licensee_id, who, "staff:test", budget=Budget(2))
     assert started["status"] == "running"

@@ -13,6 +13,7 @@ from chalicelib.billing.model import NoticeKind
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.errors import InvalidInput
 from chalicelib.privacy import archive
+from tests.privacy_helpers import PieceBudget as Budget
 from tests.privacy_helpers import Shop, every_item, traces_of
 
 
@@ -84,14 +85,6 @@ def test_the_window_opens_with_a_notice_can_be_extended_and_ends_in_a_certified_
 
 def test_a_merchant_erasure_short_of_time_is_continued_and_certified_whole(
         services: bootstrap.Services, shop: Shop, clock: FixedClock) -> None:
-    class Budget:
-        def __init__(self, pieces: int) -> None:
-            self.pieces = pieces
-
-        def exhausted(self) -> bool:
-            self.pieces -= 1
-            return self.pieces < 0
-
     privacy, licensee_id = services.privacy, shop.licensee_id
     services.licensing.terminate(licensee_id, privacy.today() + timedelta(days=1), "notice", "staff:test")
     clock.advance(timedelta(days=32))
