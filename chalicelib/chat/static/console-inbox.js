@@ -197,8 +197,8 @@
       if (r.status !== 200) { main.appendChild(el("p", core.problem(r), "error")); return; }
       var who = r.data.contact, head = el("section", null, "contact-box contact-head");
       head.appendChild(el("h2", who.name || who.id));
-      if (who.emails.length) { head.appendChild(el("p", t("contact.emails") + "：" + who.emails.join(", "))); }
-      if (who.phones.length) { head.appendChild(el("p", t("contact.phones") + "：" + who.phones.join(", "))); }
+      if (who.emails.length) { head.appendChild(el("p", t("contact.emails", {list: who.emails.join(", ")}))); }
+      if (who.phones.length) { head.appendChild(el("p", t("contact.phones", {list: who.phones.join(", ")}))); }
       main.appendChild(head);
       section(main, "contact.tickets", r.data.tickets, entryRow);
       section(main, "contact.chats", r.data.chats, entryRow);
