@@ -30,6 +30,7 @@ from chalicelib.mail.model import (
 from chalicelib.mail.parsing import Attachment, ParsedMail
 from chalicelib.mail.store import MailStore
 from chalicelib.metrics import MetricsSink
+from chalicelib.privacy.model import Person
 from chalicelib.resources import BODIES_PREFIX
 from chalicelib.settings import Settings
 
@@ -136,7 +137,10 @@ class MailTickets:
         try:
             self.store.clear_undeliverable(licensee_id, address, AuditRecord(
                 subject=f"licensee:{licensee_id}", action="mail.undeliverable_cleared", actor=actor,
-                at=self.clock.now(), details={"address": address, "reason": contact.undeliverable_reason}))
+                at=self.clock.now(),
+                # the trail outlives an erasure: it keeps the contact's digest, never the address itself
+                details={"contact": Person(email=address).digest(licensee_id),
+                         "reason": contact.undeliverable_reason}))
         except Conflict as exc:
             raise NotFound("This address is not marked undeliverable (any more).", code="NOT_UNDELIVERABLE") from exc
         return {"licensee_id": licensee_id, "address": address, "undeliverable": False}

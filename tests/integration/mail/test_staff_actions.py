@@ -3,6 +3,7 @@ mail once through the inbound path, a cleared address may be mailed again, both 
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
@@ -12,6 +13,7 @@ from chalicelib.audit import store as audit_store
 from chalicelib.bootstrap import Services
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.mail.model import DeliveryEvent, Verdicts
+from chalicelib.privacy.model import Person
 from tests.mail_helpers import deliver, mail_merchant, raw_mail
 
 SPAM = Verdicts(spam="FAIL", virus="PASS")
@@ -133,7 +135,9 @@ def test_clearing_an_undeliverable_address_lets_agents_mail_it_again_and_is_audi
     record = next(r for r in audit_store.history(f"licensee:{licensee_id}")
                   if r.action == "mail.undeliverable_cleared")
     assert record.actor == "staff:alice"
-    assert record.details == {"address": "gone@example.org", "reason": "Permanent/General"}
+    assert record.details == {"contact": Person(email="gone@example.org").digest(licensee_id),
+                              "reason": "Permanent/General"}
+    assert "gone@example.org" not in json.dumps(record.details)
 
     with pytest.raises(NotFound) as again:
         services.mail.clear_undeliverable(licensee_id, "gone@example.org", "staff:alice")
