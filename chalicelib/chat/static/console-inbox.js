@@ -294,6 +294,15 @@
     $("ticket-form").insertBefore(box, $("ticket-form").firstChild);
   })();
 
+  // -- the panels fill the window below the header, whatever its height (on a phone it wraps to three rows) --
+  function fitHeader() {
+    var header = document.querySelector("header");
+    if (header) { document.documentElement.style.setProperty("--header", header.offsetHeight + "px"); }
+  }
+  window.addEventListener("resize", fitHeader);
+  if (window.ResizeObserver) { new ResizeObserver(fitHeader).observe(document.querySelector("header")); }
+  fitHeader();
+
   // -- the tab bar on a phone: it scrolls sideways; a fade on the side where more tabs wait says so --------
   function hints() {
     var nav = $("tabs");

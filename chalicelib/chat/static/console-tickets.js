@@ -146,8 +146,10 @@
           .filter(function (m) { return m.direction === "inbound"; }).map(function (m) { return m.text || m.body || ""; })))};
       var entries = (ticket.messages || []).map(function (m) {
         var outbound = m.direction === "outbound";
-        // the customer's whole mail, quoted history included, stays one click away (collapsed)
-        var whole = !outbound && m.text && m.body && m.body.trim() !== m.text.trim() ? m.body : "";
+        // the quoted history the customer's mail carried stays one click away (collapsed); where the mail
+        // begins with its new text, only what follows it, so the new text is not shown twice
+        var whole = !outbound && m.text && m.body && m.body.trim() !== m.text.trim() ? m.body.trim() : "";
+        if (whole && whole.indexOf(m.text.trim()) === 0) whole = whole.slice(m.text.trim().length).trim();
         return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [], whole: whole,
                 who: outbound ? (m.agent_name || (m.kind === "acknowledgement" ? t("tickets.automatic") : t("me.agent")))
                               : (m.from_name ? m.from_name + " <" + m.from + ">" : m.from)};
