@@ -118,7 +118,8 @@ class Services:
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
-        return _operations(self.settings, self.metrics, self.tables, self.blobs, self.mailer, self.mail.raw_mail)
+        return _operations(self.settings, self.metrics, self.blobs, self.mailer,
+                           self.raw_mail or _raw_mail(self.settings, self.blobs))
 
     @cached_property
     def phone(self) -> PhoneService:
@@ -414,14 +415,18 @@ def _reply_secrets(settings: Settings) -> Callable[[], tuple[bytes, ...]] | None
     return SecretList(secret_id, settings.region)
 
 
-def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...], blobs: BlobStore | None = None,
+def _operations(settings: Settings, metrics: MetricsSink, blobs: BlobStore | None = None,
                 mailer: Mailer | None = None, raw_mail: BlobStore | None = None) -> OperationsService:
-    """Backups and health. DynamoDB Local has no backups: there the adapter exports to dated files."""
+    """Backups and health of every table, known by name: the health and backup functions import no area's
+    models. DynamoDB Local has no backups: there the adapter exports to dated files."""
+    import importlib
+
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
     from chalicelib.operations.service import OperationsService, Probe
 
-    tables = [TableRef(m.__name__, m.Meta.table_name) for m in models]
+    named = _tables(settings)
+    tables = [TableRef(path.split(":")[1], table) for path, table in named]
     backups: BackupStore
     if settings.dynamodb_endpoint:
         from chalicelib.local.backups import FileBackups
@@ -433,15 +438,20 @@ def _operations(settings: Settings, metrics: MetricsSink, models: tuple[Any, ...
         backups = DynamoDBBackups(settings.region)
     # Each area adds probes for what it depends on here: the tables, the blob store (the mail bucket on AWS, a
     # folder locally) and the mailer (SES's sending status on AWS, the outbox folder locally).
-    probes = [Probe(f"table:{m.Meta.table_name}", partial(dynamodb.ping, m)) for m in models]
+    probes = [Probe(f"table:{table}", partial(dynamodb.ping_table, table)) for _, table in named]
     # The receiving region's raw-mail bucket, where SES receives in another region than this one.
     raw = raw_mail if raw_mail is not blobs else None
     for component, adapter in (("blobs", blobs), ("mailer", mailer), ("raw_mail", raw)):
         check = getattr(adapter, "check", None)
         if callable(check):
             probes.append(Probe(component, check))
+
+    def reachable() -> None:  # the first table's model, imported on the API's first health request
+        module, name = named[0][0].split(":")
+        dynamodb.reachable(getattr(importlib.import_module(module), name))
+
     return OperationsService(tables, backups, probes, settings.timezone, settings.backup_retention_days, metrics,
-                             reachable=partial(dynamodb.reachable, models[0]) if models else None)
+                             reachable=reachable if named else None)
 
 
 _current: Services | None = None

@@ -348,8 +348,7 @@ def reachable(model: type[Model]) -> None:
         model.get("health#probe", "health#probe")
 
 
-def ping(model: type[Model]) -> dict[str, Any]:
-    """Describe one table: proves the database answers, costs no capacity."""
-    client = model._get_connection().connection.client
-    table = client.describe_table(TableName=model.Meta.table_name)["Table"]
+def ping_table(name: str) -> dict[str, Any]:
+    """Describe one table by its name: proves the database answers, costs no capacity."""
+    table = connection().client.describe_table(TableName=name)["Table"]
     return {"table": table["TableName"], "status": table["TableStatus"]}

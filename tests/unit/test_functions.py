@@ -59,3 +59,11 @@ def test_the_inbound_mail_function_loads_mail_but_not_billing_or_the_api() -> No
 
 def test_the_api_function_has_every_route() -> None:
     assert loaded("api_handler")["routes"] > 50
+
+
+def test_the_health_and_backup_jobs_know_the_tables_by_name_and_load_no_area() -> None:
+    for function in ("health", "backups"):
+        modules = set(loaded(function)["modules"])  # type: ignore[call-overload]
+        assert "chalicelib.operations.service" in modules
+        assert not {"chalicelib.mail.service", "chalicelib.mail.store", "chalicelib.chat.store",
+                    "chalicelib.billing.store", "chalicelib.privacy.store"} & modules, function
