@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property, partial
@@ -283,8 +283,13 @@ def _support(built: Services) -> SupportService:
                               support_targets=(targets.first_response_minutes, targets.resolution_minutes),
                               note="support targets")
 
+    def tell(licensee_id: str, key: str, params: Mapping[str, object], variant: str) -> bool:
+        from chalicelib.notices.model import NoticeKind
+
+        return built.notices.notify(licensee_id, NoticeKind.SUPPORT_ANSWER, key, params, variant=variant)
+
     return SupportService(SupportStore(), built.clock, built.settings.timezone, built.metrics, force_majeure,
-                          partial(_has_agreement, built), agreed, amend)
+                          partial(_has_agreement, built), agreed, amend, tell)
 
 
 def _desk(built: Services) -> SupportDesk:

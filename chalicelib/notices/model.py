@@ -28,6 +28,7 @@ class NoticeKind(StrEnum):
     TRAINING = "training"  # a training session scheduled or cancelled, clause 3.3
     EXPORT_WINDOW = "export_window"  # clause 11.2: the data may be exported until a date
     ERASURE_CERTIFICATE = "erasure_certificate"  # clause 11.2: what was erased, when, by which job
+    SUPPORT_ANSWER = "support_answer"  # clause 3.2: the licensor answered or resolved a support request
 
 
 def languages(setting: str | None) -> tuple[str, ...]:

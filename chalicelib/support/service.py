@@ -3,7 +3,7 @@ a scheduled check records breaches and raises metrics, staff keep the support ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -30,6 +30,9 @@ LicenseeKnown = Callable[[str], bool]
 # and how staff record new ones (an amendment of the agreement from today). Licensing answers both.
 AgreedTargets = Callable[[str, date], Targets | None]
 AmendTargets = Callable[[str, Targets, str], None]
+# How the merchant hears of the licensor's answers (clauses 3.2, 13.1): a notice to the agreement's notice address
+# under a business key (licensee, key, texts' parameters, variant), sent once per key; notices answer it.
+Tell = Callable[[str, str, Mapping[str, object], str], bool]
 
 CALENDAR_CACHE_SECONDS = 300.0
 
@@ -37,7 +40,8 @@ CALENDAR_CACHE_SECONDS = 300.0
 class SupportService:
     def __init__(self, store: SupportStore, clock: Clock, tz: ZoneInfo, metrics: MetricsSink,
                  force_majeure: ForceMajeureDays, licensee_known: LicenseeKnown,
-                 agreed_targets: AgreedTargets | None = None, amend_targets: AmendTargets | None = None) -> None:
+                 agreed_targets: AgreedTargets | None = None, amend_targets: AmendTargets | None = None,
+                 tell: Tell | None = None) -> None:
         self.store = store
         self.clock = clock
         self.tz = tz
@@ -46,6 +50,7 @@ class SupportService:
         self._licensee_known = licensee_known
         self._agreed = agreed_targets
         self._amend = amend_targets
+        self._tell = tell
         self._calendar: TtlCache[WorkCalendar] = TtlCache(CALENDAR_CACHE_SECONDS, clock.monotonic, max_entries=1)
 
     # -- merchants -------------------------------------------------------------------------------------------
@@ -100,14 +105,25 @@ class SupportService:
         resolution clock until the merchant answers."""
         request = self._load(request_id)
         changed = model.reply(request, Side.LICENSOR, actor, text, self.clock.now(), wait_for_merchant)
-        return self._change(request, changed, "support.replied", actor, {"waiting": wait_for_merchant})
+        view = self._change(request, changed, "support.replied", actor, {"waiting": wait_for_merchant})
+        self._tell_merchant(changed, f"#{changed.messages[-1].number}", text)
+        return view
 
     def close(self, request_id: str, actor: str, text: str | None = None) -> dict[str, Any]:
         """Resolved. A closing note, if given, is the last message."""
         request = self._load(request_id)
         now = self.clock.now()
         changed = model.reply(request, Side.LICENSOR, actor, text, now) if text else request
-        return self._change(request, model.close(changed, now), "support.closed", actor)
+        view = self._change(request, model.close(changed, now), "support.closed", actor)
+        self._tell_merchant(changed, f"#resolved#{len(changed.messages)}", text or "", "resolved")
+        return view
+
+    def _tell_merchant(self, request: SupportRequest, key: str, text: str, variant: str = "") -> None:
+        """The merchant hears of an answer at the agreement's notice address, once per message (the key), also
+        when the answer is saved again by a retry."""
+        if self._tell is not None:
+            self._tell(request.licensee_id, f"support#{request.request_id}{key}",
+                       {"subject": request.subject, "request": request.request_id, "text": text}, variant)
 
     def set_targets(self, licensee_id: str, targets: Targets, actor: str) -> dict[str, int]:
         """New targets for a licensee, for requests opened from now on: an amendment of its agreement from today

@@ -12,7 +12,9 @@ from chalicelib import bootstrap
 from chalicelib.audit.store import history
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound
+from chalicelib.core.mailer import Delivery
 from chalicelib.metrics import MemorySink
+from chalicelib.notices.model import NoticeKind
 from chalicelib.support.model import Target, Targets
 from tests.factories import Factory
 
@@ -72,6 +74,27 @@ def test_waiting_on_the_merchant_stops_the_resolution_clock(services: bootstrap.
     assert request["id"] not in [r["id"] for r in services.support.queue()]
     with pytest.raises(Conflict):
         services.support.staff_reply(request["id"], "staff:li", "one more thing")
+
+
+def test_the_licensors_answers_and_the_resolution_reach_the_notice_address_once_each(
+        services: bootstrap.Services, clock: FixedClock, merchant_id: str) -> None:
+    clock.current = at("2026-06-15 09:00")
+    request = services.support.open(merchant_id, "支付回调失败", "回调一直超时。", "fault", "agent:one", "console")
+    services.support.merchant_reply(merchant_id, request["id"], "agent:one", "还是不行。")
+    assert not [n for n in services.billing.notices(merchant_id) if n.kind is NoticeKind.SUPPORT_ANSWER]
+    services.support.staff_reply(request["id"], "staff:li", "请检查回调地址是否可从公网访问。")
+    services.support.close(request["id"], "staff:li", "已修复。")
+    told = sorted((n for n in services.billing.notices(merchant_id) if n.kind is NoticeKind.SUPPORT_ANSWER),
+                  key=lambda n: n.key)
+    assert [n.key for n in told] == [f"support#{request['id']}#3", f"support#{request['id']}#resolved#4"]
+    answer, resolved = told
+    assert answer.recipient == "notices@shop.example" and answer.delivery is Delivery.SENT
+    assert "支付回调失败" in answer.subject and "Support answer" in answer.subject  # zh-CN with English
+    assert f"[{request['id']}]" in answer.subject  # a reply to the support address threads into the request
+    assert "请检查回调地址是否可从公网访问。" in answer.text and request["id"] in answer.text
+    assert "已解决" in resolved.subject and "已修复。" in resolved.text and "resolved" in resolved.text
+    # the same answer told again (a retried request) sends nothing more
+    assert not services.notices.notify(merchant_id, NoticeKind.SUPPORT_ANSWER, answer.key, {})
 
 
 def test_force_majeure_recorded_by_billing_pauses_the_clocks(services: bootstrap.Services, clock: FixedClock,
