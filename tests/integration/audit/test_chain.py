@@ -11,6 +11,7 @@ from chalicelib import bootstrap
 from chalicelib.adapters.dynamodb import connection
 from chalicelib.audit import store as audit_store
 from chalicelib.audit.model import AuditRecord
+from chalicelib.audit.service import ROTATION, _turn
 from chalicelib.audit.store import HEAD, AuditItem
 from chalicelib.core.ids import new_id
 from chalicelib.metrics import MemorySink
@@ -125,3 +126,25 @@ def test_the_daily_digest_lists_every_head_once_and_is_never_rewritten(services:
     services.licensing.suspend(merchant.licensee_id, "after the digest", "staff:test")
     assert services.audit.digest(day)["written"] is False
     assert metrics.total("AuditDigests", result="written") == 1
+
+
+def test_the_daily_job_walks_the_chains_that_changed_and_in_turn_every_other(services: bootstrap.Services,
+                                                                             factory: Factory,
+                                                                             metrics: MemorySink) -> None:
+    edited, busy = factory.merchant(), factory.merchant()
+    day = date(2031, 3, 3)  # days of their own: digests of other tests' days do not interfere
+    services.audit.digest(day)
+    victim = sorted(_entries(edited.licensee_id), key=lambda i: int(i.seq))[1]
+    connection().client.update_item(
+        TableName=AuditItem.Meta.table_name, Key={"subject": {"S": victim.subject}, "entry": {"S": victim.entry}},
+        UpdateExpression="SET actor = :a", ExpressionAttributeValues={":a": {"S": "staff:someone-else"}})
+    services.licensing.suspend(busy.licensee_id, "a change after the digest", "staff:test")
+    subject = f"licensee:{edited.licensee_id}"
+    # the edited chain's head did not move: it is walked on its day of the rotation, within a week
+    days = [day + timedelta(days=n) for n in range(1, ROTATION + 1)]
+    results = {d: services.audit.digest(d) for d in days}
+    found = [d for d, result in results.items() if subject in result["broken"]]
+    assert len(found) == 1 and _turn(subject) == found[0].toordinal() % ROTATION
+    assert f"licensee:{busy.licensee_id}" not in results[days[0]]["broken"]
+    assert results[days[0]]["verified"] >= 1  # the busy merchant's chain, changed since the digest
+    assert metrics.total("AuditBrokenChains", check="scheduled") >= 1
