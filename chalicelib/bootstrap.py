@@ -59,6 +59,8 @@ class Services:
                            raw_mail=self.raw_mail or _raw_mail(self.settings, self.blobs))
         # new tickets go in turn to the agents chat knows are online
         mail.use_presence(lambda licensee_id: self.chat.available_agents(licensee_id))
+        if self.settings.realtime_endpoint:  # on AWS new mail reaches the consoles' sockets (built on first use)
+            mail.publish = lambda licensee_id, audience, event: self.realtime.publish(licensee_id, audience, event)
         # Mail to the licensor's support address opens technical-support requests (clause 3.2).
         mail.use_support_desk(self.settings.licensor_support_address,
                               lambda parsed, key: _desk(self).receive(parsed, key))

@@ -248,6 +248,16 @@ def push(t: Targets) -> list[iam.PolicyStatement]:
                                 resources=[f"{api}:{t.websocket_api_id or '*'}/*/POST/@connections/*"])]
 
 
+def push_consoles(t: Targets) -> list[iam.PolicyStatement]:
+    """New mail told to the merchant's consoles: the open connections kept in the chat table under `RT#…` read,
+    the gone ones forgotten, and posts to them; nothing else of the chat table."""
+    chat = t.tables["ChatItem"]
+    return [iam.PolicyStatement(sid="PushListeners", actions=["dynamodb:Query", "dynamodb:DeleteItem"],
+                                resources=[chat.table_arn],
+                                conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RT#*", "RTC#*"]}}),
+            *push(t)]
+
+
 DEFAULT: tuple[Grant, ...] = (table_data, kms_data)
 GRANTS: dict[str, tuple[Grant, ...]] = {
     # Agents reply by mail (sign reply addresses, send) and download attachments.
@@ -260,9 +270,9 @@ GRANTS: dict[str, tuple[Grant, ...]] = {
     "websocket_message": (table_data, kms_data, push),
     "backups": (backups, audit_append, kms_data),
     "health": (table_describe, bucket_check, mailer_check),
-    # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements.
+    # Reads the raw mail, keeps attachments, routes reply addresses, sends acknowledgements, tells the consoles.
     MAIL_INBOUND_FUNCTION: (mail_table, kms_data, inbound_read, attachments_write, bodies, mailer_send,
-                            reply_secret),
+                            reply_secret, push_consoles),
     MAIL_EVENTS_FUNCTION: (mail_table, kms_data, notice_delivery),
     # Connect's contact events: the phone table, the license, DescribeContact. It only notes a recording's key
     # (from DescribeContact); reading recordings is the API's, which signs agents' links.

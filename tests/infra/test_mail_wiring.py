@@ -212,8 +212,18 @@ def test_the_mail_functions_write_only_the_mail_table_and_read_only_licenses(syn
         assert tables_of("dynamodb:UpdateItem") == {mail, billing}
         assert tables_of("dynamodb:Query") == {mail, tables[f"kefu-{stage}-licensing"], audit, billing}
     else:
+        chat = tables[f"kefu-{stage}-chat"]
         assert tables_of("dynamodb:PutItem") == tables_of("dynamodb:UpdateItem") == {mail}
-        assert tables_of("dynamodb:Query") == {mail, tables[f"kefu-{stage}-licensing"]}
+        assert tables_of("dynamodb:Query") == {mail, tables[f"kefu-{stage}-licensing"], chat}
+        # the chat table only for the consoles' open connections (new mail told to them), nothing else of it
+        [listeners] = [st for st in statements if st.get("Sid") == "PushListeners"]
+        assert listeners["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RT#*", "RTC#*"]}}
+        def resources(st: dict[str, Any]) -> list[Any]:
+            return st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+
+        assert {r["Fn::GetAtt"][0] for r in resources(listeners) if "Fn::GetAtt" in r} == {chat}
+        assert not [r for st in statements if st is not listeners for r in resources(st) if chat in flat(r)]
+        assert _granted(statements, "execute-api:ManageConnections")
     assert _granted(statements, "dynamodb:Scan") == []
 
 
