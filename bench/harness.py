@@ -81,8 +81,11 @@ class BenchEnv:
 
         self.database = DynamoDBLocal(free_port()).start()
         self.endpoint = self.database.endpoint
+        # the local stage logs at INFO; benchmarks keep the level the runner chose (warnings), as logging every
+        # mail or invoice would be measured with them
         self.env = {**stage_environment("local"), "KEFU_STAGE": "bench", "KEFU_METRICS": "off",
-                    "AWS_ENDPOINT_URL_DYNAMODB": self.endpoint}
+                    "AWS_ENDPOINT_URL_DYNAMODB": self.endpoint,
+                    "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING")}
         os.environ.update(self.env)
         self.meter = CapacityMeter()
         self._attached: set[int] = set()
