@@ -25,6 +25,7 @@ from chalicelib.mail.model import (
     Held,
     HoldReason,
     InboundEvent,
+    MailSettings,
     Message,
     Outcome,
     Release,
@@ -141,8 +142,10 @@ class InboundMail(AgentMail):
         # check for a reused id, the first threading decision and the sender's count of new tickets.
         found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
         seen: dict[str, tuple[str | None, str | None]] | None
+        settings: list[MailSettings] = []
+        read: dict[str, Ticket] = {}
         seen, sender = self.store.first_reads(licensee_id, [*model.lookup_hashes(key), *_answered(found)],
-                                              parsed.from_address)
+                                              parsed.from_address, settings=settings, tickets=read)
         if release is None and self._reuses_an_id(licensee_id, key, parsed, seen):
             seen = None  # the mail stands under another key now: threading reads again
             key = model.reused_key(key, self._fingerprint(parsed))
@@ -154,7 +157,7 @@ class InboundMail(AgentMail):
         listed: bool | None = False  # the contact lists the ticket the mail opens
         for attempt in range(WRITE_ATTEMPTS):
             decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None,
-                                                     key=key, known=(found, seen) if attempt == 0 else None)
+                                                     key=key, known=(found, seen, read) if attempt == 0 else None)
             if stored:
                 return self._duplicate(licensee_id, event)
             if decision.ticket_id is None and not counted:
@@ -211,7 +214,7 @@ class InboundMail(AgentMail):
             self._tell_consoles(licensee_id, ticket, decision.ticket_id is None)
             acknowledged = False
             if decision.ticket_id is None:
-                acknowledged = self._acknowledge(licensee_id, ticket, message, classification)
+                acknowledged = self._acknowledge(licensee_id, ticket, message, classification, settings[0])
             return Outcome(licensee_id, "delivered", ticket.ticket_id, new_ticket=decision.ticket_id is None,
                            acknowledged=acknowledged)
         raise Unavailable("The mail could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
@@ -242,7 +245,9 @@ class InboundMail(AgentMail):
         if not parsed.message_id:
             return False
         mine = model.lookup_hashes(key)
-        seen = {h: v for h, v in (seen or self.store.first_reads(licensee_id, mine, None)[0]).items() if h in mine}
+        if seen is None:
+            seen = self.store.first_reads(licensee_id, mine, None)[0]
+        seen = {h: v for h, v in seen.items() if h in mine}
         hit = next(((h, v[0], v[1]) for h, v in seen.items() if v[0]), None)
         if hit is None:
             return False
@@ -258,7 +263,8 @@ class InboundMail(AgentMail):
             self._fingerprint(parsed)
 
     def _thread(self, licensee_id: str, parsed: ParsedMail, own_hash: str, released: bool = False, key: str = "",
-                known: tuple[ThreadLookups, dict[str, tuple[str | None, str | None]] | None] | None = None,
+                known: tuple[ThreadLookups, dict[str, tuple[str | None, str | None]] | None,
+                             dict[str, Ticket]] | None = None,
                 ) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
         """The threading decision (reply token, then Message-IDs, then subject tag; only for a sender on the
         ticket), the tickets it looked at, and whether this very mail is stored already (for a release: stored
@@ -277,7 +283,10 @@ class InboundMail(AgentMail):
                       if found.subject_ticket_number is not None else None)
         wanted = [t for t in (found.token_ticket_id, *by_id, tag_ticket) if t]
         # Reading tickets under this merchant's key is what keeps another merchant's token or id inert here.
-        tickets = self.store.tickets((licensee_id, t) for t in wanted)
+        read = known[2] if known and known[1] is not None else {}
+        tickets = {t: read[t] for t in wanted if t in read}
+        if any(t not in tickets for t in wanted):
+            tickets.update(self.store.tickets((licensee_id, t) for t in wanted if t not in tickets))
 
         def candidate(ticket_id: str | None) -> TicketCandidate | None:
             ticket = tickets.get(ticket_id or "")
@@ -320,8 +329,8 @@ class InboundMail(AgentMail):
         return self._keep_body(licensee_id, message, own_hash)
 
     def _acknowledge(self, licensee_id: str, ticket: Ticket, message: Message,
-                     classification: Classification) -> bool:
-        settings = self.store.settings(licensee_id)
+                     classification: Classification, settings: MailSettings | None = None) -> bool:
+        settings = settings or self.store.settings(licensee_id)
         if not settings.acknowledge or not classification.may_acknowledge:
             return False  # decided without reading the contact
         contact = self.store.contact(licensee_id, ticket.contact)

@@ -41,6 +41,7 @@ from chalicelib.mail.items import (
     NumberItem,
     RateItem,
     SequenceItem,
+    SettingsItem,
     TicketItem,
     TicketRefItem,
     activity_key,
@@ -51,12 +52,14 @@ from chalicelib.mail.items import (
     message_record,
     preview,
     thread_key,
+    ticket_record,
 )
 from chalicelib.mail.model import (
     MAX_LISTED_ADDRESSES,
     MAX_NAME_CHARS,
     MAX_PARTICIPANTS,
     Held,
+    MailSettings,
     Message,
     Release,
     Ticket,
@@ -128,25 +131,37 @@ class InboundStore:
                 for i in MailItem.batch_get(keys) if isinstance(i, MessageIdItem)}
 
     def first_reads(self, licensee_id: str, hashes: Sequence[str], sender: str | None,
-                    consistent: bool = False) -> tuple[dict[str, tuple[str | None, str | None]], Sender | None]:
+                    consistent: bool = False, settings: list[MailSettings] | None = None,
+                    tickets: dict[str, Ticket] | None = None,
+                    ) -> tuple[dict[str, tuple[str | None, str | None]], Sender | None]:
         """In one read: of these Message-ID hashes, those stored for the merchant (hash -> (ticket id, message
-        key); a mail that opened a ticket is found as that ticket, its message key then None), and the sender."""
+        key); a mail that opened a ticket is found as that ticket, its message key then None), and the sender;
+        given a list, the merchant's mail settings are added to it (for the acknowledgement of a new ticket), and
+        given a dict, the tickets found (by id: threading need not read them again)."""
         pk = merchant_key(licensee_id)
         unique = list(dict.fromkeys(hashes))
         by_ticket = {f"TICKET#{mail_ticket_id(licensee_id, h)}": h for h in unique}
         keys = [(pk, f"MSGID#{h}") for h in unique] + [(pk, k) for k in by_ticket]
         if sender:
             keys.append((pk, f"CONTACT#{sender}"))
+        if settings is not None:
+            keys.append((pk, "SETTINGS"))
         found: dict[str, tuple[str | None, str | None]] = {}
         contact: Sender | None = Sender(sender) if sender else None
         for i in MailItem.batch_get(keys, consistent_read=consistent) if keys else []:
-            if isinstance(i, MessageIdItem):
+            if isinstance(i, SettingsItem) and settings is not None:
+                settings.append(settings_record(i))
+            elif isinstance(i, MessageIdItem):
                 found[i.sk.removeprefix("MSGID#")] = (i.ticket_id, i.message_key)
             elif isinstance(i, TicketItem):
                 found.setdefault(by_ticket[i.sk], (i.ticket_id, None))
+                if tickets is not None:
+                    tickets[i.ticket_id] = ticket_record(i)
             elif isinstance(i, ContactItem) and sender:
                 contact = Sender(sender, True, i.name, i.first_seen is not None, i.tickets_hour,
                                  int(i.tickets_in_hour or 0), len(i.tickets or ()))
+        if settings is not None and not settings:
+            settings.append(MailSettings())
         return found, contact
 
     def first_inbound(self, licensee_id: str, ticket_id: str, message_hash: str) -> Message | None:
@@ -320,6 +335,10 @@ class InboundStore:
             actions=[RateItem.sent.add(1), RateItem.expires.set(now + timedelta(hours=2)),
                      MailItem.item_type.set(RateItem)],
             condition=RateItem.sent.does_not_exist() | (RateItem.sent < limit)))
+
+
+def settings_record(item: SettingsItem) -> MailSettings:
+    return MailSettings(bool(item.acknowledge), item.acknowledgement_text, item.acknowledgement_texts or None)
 
 
 def _held_item(tenant: str, held_key: str, held: Held) -> HeldItem:

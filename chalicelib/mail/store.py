@@ -22,6 +22,7 @@ from chalicelib.mail.ingest_store import (
     mail_of,
     message_id_item,
     new_ticket_items,
+    settings_record,
     touch_contact,
 )
 from chalicelib.mail.items import (
@@ -79,9 +80,7 @@ class MailStore(InboundStore):
 
     def settings(self, licensee_id: str) -> MailSettings:
         item = get_item(merchant_key(licensee_id), "SETTINGS", consistent=False)
-        if not isinstance(item, SettingsItem):
-            return MailSettings()
-        return MailSettings(bool(item.acknowledge), item.acknowledgement_text, item.acknowledgement_texts or None)
+        return settings_record(item) if isinstance(item, SettingsItem) else MailSettings()
 
     def save_settings(self, licensee_id: str, settings: MailSettings, audit: AuditRecord) -> None:
         with dynamodb.transaction("The settings changed meanwhile; try again.") as tx:
