@@ -7,11 +7,14 @@ Layout (pk / sk):
   MERCHANT#<lic> / TICKETSEQ                the last ticket number given (numbers come from a conditional write)
   MERCHANT#<lic> / TICKET#<id>              a ticket; the sparse `activity` index lists them newest first
   MERCHANT#<lic> / NUMBER#<n>               ticket number -> id (subject tags)
-  TICKETREF#<id> / REF                      which merchant a ticket belongs to (reply tokens)
+  TICKETREF#<id> / REF                      which merchant a ticket belongs to (reply tokens; for a ticket mail
+                                            opened, written with the first mail we send for it)
   MERCHANT#<lic> / CONTACT#<address>        a customer, with whether mail to them bounces, the count of
                                             tickets they opened this hour, and the first CONTACT_TICKETS
                                             tickets their mail opened (found as email:<address> with FIND)
-  MERCHANT#<lic> / MSGID#<hash>             every Message-ID seen or sent: idempotency and threading
+  MERCHANT#<lic> / MSGID#<hash>             every Message-ID seen or sent: idempotency and threading (but a
+                                            mail that opened a ticket is found as that ticket: its id is the
+                                            mail's, ingest_store.mail_ticket_id)
   TICKET#<lic>#<id> / MSG#<message id>      the messages of a ticket, oldest first
   TICKET#<lic>#<id> / NOTE#<at>#<id>        agents' internal notes on a ticket (never mailed)
   MERCHANT#<lic> / FIND#<term>#<ticket id>  what a ticket is found by: email:, order:, phone: (search)
