@@ -25,6 +25,15 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{_b32(millis, 10)}{_b32(rand, 16)}"
 
 
+def keyed_id(prefix: str, seed: str, millis: int | None = None, separator: str = "_") -> str:
+    """An id made from `seed` rather than chance, so that doing one thing again names the same record: 26
+    characters of its hash, or, with `millis`, a time-ordered id whose last 16 characters come from the seed."""
+    digest = int.from_bytes(hashlib.sha256(seed.encode("utf-8", "surrogatepass")).digest()[:17], "big")
+    if millis is None:
+        return f"{prefix}{separator}{_b32(digest >> 6, 26)}"
+    return f"{prefix}{separator}{_b32(millis, 10)}{_b32(digest >> 56, 16)}"
+
+
 def new_secret(prefix: str, nbytes: int = 24) -> str:
     """A bearer secret with a readable prefix (so leaked keys are recognisable by scanners)."""
     return f"{prefix}_{secrets.token_urlsafe(nbytes)}"

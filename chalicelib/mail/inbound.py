@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -18,12 +19,13 @@ from chalicelib.core.observability import logger
 from chalicelib.licensing.model import License
 from chalicelib.mail import bounces, model
 from chalicelib.mail.agent import WRITE_ATTEMPTS, AgentMail
-from chalicelib.mail.ingest_store import Refused
+from chalicelib.mail.ingest_store import Refused, mail_message_key, mail_ticket_id
 from chalicelib.mail.loops import Classification, classify
 from chalicelib.mail.model import (
     Held,
     HoldReason,
     InboundEvent,
+    MailSettings,
     Message,
     Outcome,
     Release,
@@ -136,41 +138,50 @@ class InboundMail(AgentMail):
                                    model.screen(parsed, event.verdicts, classification, self.domain))
         if reason is not None and release is None:  # staff releasing a held mail overrule the screen
             return self._hold(licensee_id, key, event, parsed, raw_key, reason)
-        # One read of every Message-ID the mail names (its own and those it answers) serves both the check for a
-        # reused id and the first threading decision.
+        # One read of every Message-ID the mail names (its own and those it answers) and of its sender serves the
+        # check for a reused id, the first threading decision and the sender's count of new tickets.
         found = lookups(parsed, reply_domain=self.domain, secret=self.secrets)
-        seen: dict[str, tuple[str | None, str | None]] | None = self.store.seen(
-            licensee_id, [*model.lookup_hashes(key), *_answered(found)])
+        seen: dict[str, tuple[str | None, str | None]] | None
+        settings: list[MailSettings] = []
+        read: dict[str, Ticket] = {}
+        seen, sender = self.store.first_reads(licensee_id, [*model.lookup_hashes(key), *_answered(found)],
+                                              parsed.from_address, settings=settings, tickets=read)
         if release is None and self._reuses_an_id(licensee_id, key, parsed, seen):
             seen = None  # the mail stands under another key now: threading reads again
             key = model.reused_key(key, self._fingerprint(parsed))
             parsed = replace(parsed, problems=(*parsed.problems, Problem.REUSED_MESSAGE_ID))
-        assert parsed.from_address is not None
+        assert parsed.from_address is not None and sender is not None
         own_hash = model.key_hash(key)
         counted = release is not None  # staff releasing a held mail overrule the limit too
         number: int | None = None  # taken once, when the mail opens a ticket
+        listed: bool | None = False  # the contact lists the ticket the mail opens
         for attempt in range(WRITE_ATTEMPTS):
             decision, tickets, stored = self._thread(licensee_id, parsed, own_hash, released=release is not None,
-                                                     key=key, known=(found, seen) if attempt == 0 else None)
+                                                     key=key, known=(found, seen, read) if attempt == 0 else None)
             if stored:
                 return self._duplicate(licensee_id, event)
             if decision.ticket_id is None and not counted:
                 counted = True
                 now = self.clock.now()
-                if not self.store.take_new_ticket(licensee_id, parsed.from_address, now, model.hour_bucket(now),
-                                                  self.settings.mail_tickets_per_sender_hour):
+                listed = self.store.count_new_ticket(licensee_id, sender, parsed.from_name, now,
+                                                     model.hour_bucket(now), self.settings.mail_tickets_per_sender_hour,
+                                                     mail_ticket_id(licensee_id, own_hash))
+                if listed is None:
                     return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.TOO_MANY_TICKETS)
+                sender = replace(sender, known=True, first_seen=True, name=parsed.from_name[:200] or sender.name)
             message = self._inbound_message(licensee_id, parsed, classification, event, raw_key, own_hash,
-                                            decision.ticket_id)
+                                            decision.ticket_id, keyed=release is None)
             cc = [a.address for a in parsed.cc if not model.is_own_address(a.address, self.domain)]
             if release is not None:
                 release = replace(release, audit=replace(release.audit, details={
                     **release.audit.details, "ticket_id": message.ticket_id}))
             try:
                 if decision.ticket_id is not None:
-                    self.store.append_inbound(licensee_id, tickets[decision.ticket_id], message, own_hash, cc,
-                                              release)
                     ticket = tickets[decision.ticket_id]
+                    if release is None:
+                        self.store.store_reply(licensee_id, ticket, message, own_hash, cc, sender)
+                    else:
+                        self.store.append_inbound(licensee_id, ticket, message, own_hash, cc, release)
                 else:
                     number = number or self.store.next_number(licensee_id)
                     now = message.created_at
@@ -179,8 +190,13 @@ class InboundMail(AgentMail):
                                     subject=(parsed.subject or "(no subject)")[:500], contact=parsed.from_address,
                                     status=TicketStatus.OPEN.value, support_address=address, created_at=now,
                                     last_activity_at=now, assignee_id=chosen[0] if chosen else None,
-                                    assignee_name=chosen[1] if chosen else None)
-                    self.store.open_ticket(licensee_id, ticket, message, own_hash, cc, release)
+                                    assignee_name=chosen[1] if chosen else None, routable=release is not None)
+                    if release is None:
+                        self.store.store_new_ticket(licensee_id, ticket, message, cc,
+                                                    bool(listed) and ticket.ticket_id == mail_ticket_id(
+                                                        licensee_id, own_hash))
+                    else:
+                        self.store.open_ticket(licensee_id, ticket, message, own_hash, cc, release)
             except Refused as exc:  # nothing lost: kept with its raw mail and the reason, never retried
                 logger.warning("mail refused by the database", extra={"ses_id": event.ses_id, "error": str(exc)})
                 return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.UNSTORABLE)
@@ -198,7 +214,7 @@ class InboundMail(AgentMail):
             self._tell_consoles(licensee_id, ticket, decision.ticket_id is None)
             acknowledged = False
             if decision.ticket_id is None:
-                acknowledged = self._acknowledge(licensee_id, ticket, message, classification)
+                acknowledged = self._acknowledge(licensee_id, ticket, message, classification, settings[0])
             return Outcome(licensee_id, "delivered", ticket.ticket_id, new_ticket=decision.ticket_id is None,
                            acknowledged=acknowledged)
         raise Unavailable("The mail could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
@@ -229,11 +245,16 @@ class InboundMail(AgentMail):
         if not parsed.message_id:
             return False
         mine = model.lookup_hashes(key)
-        seen = {h: v for h, v in (seen or self.store.seen(licensee_id, mine)).items() if h in mine}
-        hit = next((v for v in seen.values() if v[0] and v[1]), None)
+        if seen is None:
+            seen = self.store.first_reads(licensee_id, mine, None)[0]
+        seen = {h: v for h, v in seen.items() if h in mine}
+        hit = next(((h, v[0], v[1]) for h, v in seen.items() if v[0]), None)
         if hit is None:
             return False
-        stored = self.store.message(licensee_id, hit[0], hit[1])  # type: ignore[arg-type]
+        found_hash, ticket_id, message_key = hit
+        assert ticket_id is not None
+        stored = (self.store.message(licensee_id, ticket_id, message_key) if message_key
+                  else self.store.first_inbound(licensee_id, ticket_id, found_hash))
         if stored is None or stored.direction != "inbound":
             return False
         same_id = model.normal_message_id(stored.rfc_message_id or "") == model.normal_message_id(parsed.message_id)
@@ -242,7 +263,8 @@ class InboundMail(AgentMail):
             self._fingerprint(parsed)
 
     def _thread(self, licensee_id: str, parsed: ParsedMail, own_hash: str, released: bool = False, key: str = "",
-                known: tuple[ThreadLookups, dict[str, tuple[str | None, str | None]] | None] | None = None,
+                known: tuple[ThreadLookups, dict[str, tuple[str | None, str | None]] | None,
+                             dict[str, Ticket]] | None = None,
                 ) -> tuple[ThreadDecision, dict[str, Ticket], bool]:
         """The threading decision (reply token, then Message-IDs, then subject tag; only for a sender on the
         ticket), the tickets it looked at, and whether this very mail is stored already (for a release: stored
@@ -252,7 +274,7 @@ class InboundMail(AgentMail):
         own = model.lookup_hashes(key) if key else []
         seen = known[1] if known and known[1] is not None else None
         if seen is None:
-            seen = self.store.seen(licensee_id, [own_hash, *own, *hashes])
+            seen = self.store.first_reads(licensee_id, [own_hash, *own, *hashes], None)[0]
         mine = next((h for h in (own_hash, *own) if h in seen), None)
         if mine is not None and (not released or seen[mine][0] is not None):
             return ThreadDecision(None, ThreadVia.NEW), {}, True
@@ -261,7 +283,10 @@ class InboundMail(AgentMail):
                       if found.subject_ticket_number is not None else None)
         wanted = [t for t in (found.token_ticket_id, *by_id, tag_ticket) if t]
         # Reading tickets under this merchant's key is what keeps another merchant's token or id inert here.
-        tickets = self.store.tickets((licensee_id, t) for t in wanted)
+        read = known[2] if known and known[1] is not None else {}
+        tickets = {t: read[t] for t in wanted if t in read}
+        if any(t not in tickets for t in wanted):
+            tickets.update(self.store.tickets((licensee_id, t) for t in wanted if t not in tickets))
 
         def candidate(ticket_id: str | None) -> TicketCandidate | None:
             ticket = tickets.get(ticket_id or "")
@@ -274,7 +299,9 @@ class InboundMail(AgentMail):
         return decision, tickets, False
 
     def _inbound_message(self, licensee_id: str, parsed: ParsedMail, classification: Classification,
-                         event: InboundEvent, raw_key: str, own_hash: str, ticket_id: str | None) -> Message:
+                         event: InboundEvent, raw_key: str, own_hash: str, ticket_id: str | None,
+                         keyed: bool = False) -> Message:
+        """The message a mail becomes; `keyed`: its ids come from the mail (ingest_store's plain writes)."""
         body, truncated = model.stored_body(parsed.text)
         attachments = []
         for n, part in enumerate(parsed.attachments):
@@ -285,9 +312,14 @@ class InboundMail(AgentMail):
             attachments.append(part.kept(blob_key, part.filename or f"attachment-{n + 1}"))
         assert parsed.from_address is not None
         text = model.stored_body(parsed.new_text, model.MAX_STORED_TEXT_BYTES)[0]
+        now = self.clock.now()
+        if keyed:
+            message_key = mail_message_key(licensee_id, own_hash, datetime.now(UTC))
+            ticket_id = ticket_id or mail_ticket_id(licensee_id, own_hash)
         message = Message(
-            message_key=new_id("msg"), ticket_id=ticket_id or new_ticket_id(), direction="inbound",
-            from_address=parsed.from_address, from_name=parsed.from_name[:200], created_at=self.clock.now(),
+            message_key=message_key if keyed else new_id("msg"), ticket_id=ticket_id or new_ticket_id(),
+            direction="inbound",
+            from_address=parsed.from_address, from_name=parsed.from_name[:200], created_at=now,
             to=tuple(a.address for a in parsed.to)[:model.MAX_LISTED_ADDRESSES],
             cc=tuple(a.address for a in parsed.cc)[:model.MAX_LISTED_ADDRESSES],
             subject=parsed.subject[:1000], text=text, body=body, body_truncated=truncated,
@@ -297,8 +329,8 @@ class InboundMail(AgentMail):
         return self._keep_body(licensee_id, message, own_hash)
 
     def _acknowledge(self, licensee_id: str, ticket: Ticket, message: Message,
-                     classification: Classification) -> bool:
-        settings = self.store.settings(licensee_id)
+                     classification: Classification, settings: MailSettings | None = None) -> bool:
+        settings = settings or self.store.settings(licensee_id)
         if not settings.acknowledge or not classification.may_acknowledge:
             return False  # decided without reading the contact
         contact = self.store.contact(licensee_id, ticket.contact)

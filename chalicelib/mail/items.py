@@ -7,17 +7,24 @@ Layout (pk / sk):
   MERCHANT#<lic> / TICKETSEQ                the last ticket number given (numbers come from a conditional write)
   MERCHANT#<lic> / TICKET#<id>              a ticket; the sparse `activity` index lists them newest first
   MERCHANT#<lic> / NUMBER#<n>               ticket number -> id (subject tags)
-  TICKETREF#<id> / REF                      which merchant a ticket belongs to (reply tokens)
-  MERCHANT#<lic> / CONTACT#<address>        a customer, with whether mail to them bounces
-  MERCHANT#<lic> / MSGID#<hash>             every Message-ID seen or sent: idempotency and threading
+  TICKETREF#<id> / REF                      which merchant a ticket belongs to (reply tokens; for a ticket mail
+                                            opened, written with the first mail we send for it)
+  MERCHANT#<lic> / CONTACT#<address>        a customer, with whether mail to them bounces, the count of
+                                            tickets they opened this hour, and the first CONTACT_TICKETS
+                                            tickets their mail opened (found as email:<address> with FIND)
+  MERCHANT#<lic> / MSGID#<hash>             every Message-ID seen or sent: idempotency and threading (but a
+                                            mail that opened a ticket is found as that ticket: its id is the
+                                            mail's, ingest_store.mail_ticket_id)
   TICKET#<lic>#<id> / MSG#<message id>      the messages of a ticket, oldest first
   TICKET#<lic>#<id> / NOTE#<at>#<id>        agents' internal notes on a ticket (never mailed)
   MERCHANT#<lic> / FIND#<term>#<ticket id>  what a ticket is found by: email:, order:, phone: (search)
   HELD#<lic or -> / <at>#<hash>             mail kept back with its reason
   ACKRATE#<lic>#<address> / <hour>          acknowledgements sent to a sender this hour (expires)
 
-A mail is stored in one transaction whose first condition is that its Message-ID is new: a retried event,
-or two deliveries of the same mail at once, write it once.
+Mail that arrives is stored without a transaction (ingest_store.py): its items are named after the mail
+itself, written in an order that leaves nothing visible half done, and its claim (the new ticket's item, or the
+reply's Message-ID record) is written last under the condition that it is new. A retried event, or two
+deliveries of the same mail at once, write it once. Agents' writes and releases of held mail use transactions.
 """
 
 
@@ -109,6 +116,8 @@ class TicketItem(MailItem, discriminator="ticket"):
     assignee_id = UnicodeAttribute(null=True)
     assignee_name = UnicodeAttribute(null=True)
     preview = UnicodeAttribute(null=True)  # the start of the latest message, for the inbox
+    last_mail = UnicodeAttribute(null=True)  # the mail the latest bump was for (a retried one bumps once)
+    routable = BooleanAttribute(null=True)  # False: no TICKETREF yet (written with the first mail we send)
 
 
 class NoteItem(MailItem, discriminator="note"):
@@ -138,12 +147,16 @@ class ContactItem(MailItem, discriminator="contact"):
     undeliverable = BooleanAttribute(default=False)
     undeliverable_reason = UnicodeAttribute(null=True)
     undeliverable_at = UTCDateTimeAttribute(null=True)
+    tickets_hour = UnicodeAttribute(null=True)  # the hour (and how many) of the tickets this sender opened last
+    tickets_in_hour = NumberAttribute(null=True)
+    tickets = UnicodeSetAttribute(null=True)  # the first tickets their mail opened (email: lookups of their own)
 
 
 class MessageIdItem(MailItem, discriminator="message_id"):
     message_id = UnicodeAttribute()
     ticket_id = UnicodeAttribute(null=True)  # None: the mail was held
     message_key = UnicodeAttribute(null=True)
+    held_key = UnicodeAttribute(null=True)  # a held mail's: its HELD item's sort key
 
 
 class AttachmentMap(MapAttribute[str, Any]):
@@ -180,6 +193,7 @@ class MessageItem(MailItem, discriminator="message"):
     raw_key = UnicodeAttribute(null=True)
     verdicts = MapAttribute[str, str](null=True)
     body_key = UnicodeAttribute(null=True)  # the whole text and body, in the blob store
+    body_is_text = BooleanAttribute(null=True)  # the body is the text (kept once)
 
 
 class HeldItem(MailItem, discriminator="held"):
@@ -213,6 +227,8 @@ def activity_key(licensee_id: str, status: str) -> str:
 
 
 PREVIEW_CHARS = 120
+ITEM_PREVIEW_CHARS = 60  # the text on a message item whose whole text is in the blob store (kept small: < 1 KB)
+CONTACT_TICKETS = 20  # a contact's item lists this many tickets its mail opened; FIND items take the rest
 
 
 def preview(text: str, length: int = PREVIEW_CHARS) -> str:
@@ -228,12 +244,14 @@ def held_record(i: HeldItem) -> Held:
 def message_item(licensee_id: str, m: Message) -> MessageItem:
     """The message's item: metadata, and its text and body only when they are small (else a preview and the key
     of the blob that holds them). Every list and name is bounded, so that no message can pass the item limit."""
-    text, body = (m.text, m.body) if m.body_key is None else (preview(m.text, PREVIEW_CHARS), "")
+    text, body = (m.text, m.body) if m.body_key is None else (preview(m.text, ITEM_PREVIEW_CHARS), "")
+    same = bool(body) and body == text  # a mail that quotes nothing: its text once
     return MessageItem(
         pk=thread_key(licensee_id, m.ticket_id), sk=f"MSG#{m.message_key}", message_key=m.message_key,
         ticket_id=m.ticket_id, direction=m.direction, from_address=bounded(m.from_address, 1000),
         from_name=m.from_name[:200], to=[bounded(a) for a in m.to[:MAX_LISTED_ADDRESSES]],
-        cc=[bounded(a) for a in m.cc[:MAX_LISTED_ADDRESSES]], subject=m.subject[:1000], text=text, body=body,
+        cc=[bounded(a) for a in m.cc[:MAX_LISTED_ADDRESSES]], subject=m.subject[:1000], text=text,
+        body="" if same else body, body_is_text=same or None,
         body_truncated=m.body_truncated, created_at=m.created_at, rfc_message_id=bounded(m.rfc_message_id, 1000),
         provider_id=m.provider_id, body_key=m.body_key,
         attachments=[AttachmentMap(filename=bounded(a.filename), content_type=bounded(a.content_type),
@@ -249,7 +267,7 @@ def ticket_record(item: TicketItem) -> Ticket:
                   status=item.status, support_address=item.support_address, created_at=item.created_at,
                   last_activity_at=item.last_activity_at, message_count=int(item.message_count or 0),
                   participants=frozenset(item.participants or ()), assignee_id=item.assignee_id,
-                  assignee_name=item.assignee_name, preview=item.preview)
+                  assignee_name=item.assignee_name, preview=item.preview, routable=item.routable is not False)
 
 
 def message_record(i: MessageItem) -> Message:
@@ -257,7 +275,8 @@ def message_record(i: MessageItem) -> Message:
         message_key=i.message_key, ticket_id=i.ticket_id, direction=i.direction, from_address=i.from_address,
         created_at=i.created_at, from_name=i.from_name, to=tuple(str(a) for a in i.to or ()),
         cc=tuple(str(a) for a in i.cc or ()),
-        subject=i.subject, text=i.text, body=i.body, body_truncated=bool(i.body_truncated),
+        subject=i.subject, text=i.text, body=i.text if i.body_is_text else i.body,
+        body_truncated=bool(i.body_truncated),
         rfc_message_id=i.rfc_message_id, provider_id=i.provider_id,
         attachments=tuple(Attachment(filename=a.filename, content_type=a.content_type, size=int(a.size),
                                      blob_key=a.blob_key, inline=bool(a.inline), content_id=a.content_id)

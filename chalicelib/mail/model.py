@@ -390,6 +390,7 @@ class Ticket:
     assignee_id: str | None = None
     assignee_name: str | None = None
     preview: str | None = None
+    routable: bool = True  # a reply token finds its merchant (False until the first mail we send for it)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.ticket_id, "number": self.number, "subject": self.subject,

@@ -85,6 +85,9 @@ def erase_ticket(licensee_id: str, ticket: Ticket, erased: Erased, texts: Sequen
         if message.raw_key:
             erased.raw_mail.append(message.raw_key)
     dynamodb.delete_all(MailItem, items)
+    # the contact's item may list the ticket (its email: lookup)
+    dynamodb.conditionally(lambda: ContactItem(pk=_merchant(licensee_id), sk=f"CONTACT#{ticket.contact}").update(
+        actions=[ContactItem.tickets.delete({ticket.ticket_id})], condition=MailItem.pk.exists()))
     erased.add("tickets", 1)
     erased.add("messages", len(messages))
     erased.add("attachments", sum(1 for m in messages for a in m.attachments or () if a.blob_key))
@@ -116,7 +119,7 @@ def contacts_without_tickets(licensee_id: str, seen_before: datetime) -> list[st
     store = MailStore()
     return [i.address for i in MailItem.query(_merchant(licensee_id), MailItem.sk.startswith("CONTACT#"))
             if isinstance(i, ContactItem) and (i.first_seen is None or i.first_seen < seen_before)
-            and not store.find(licensee_id, f"email:{i.address}", limit=1)]
+            and not store.tickets((licensee_id, t) for t in store.find(licensee_id, f"email:{i.address}"))]
 
 
 def held_mail(licensee_id: str, address: str | None = None, before: datetime | None = None) -> list[Held]:

@@ -19,8 +19,10 @@ from chalicelib.core.errors import InvalidInput
 from chalicelib.mail.ingest_store import (
     InboundStore,
     bump,
+    mail_of,
     message_id_item,
     new_ticket_items,
+    settings_record,
     touch_contact,
 )
 from chalicelib.mail.items import (
@@ -78,9 +80,7 @@ class MailStore(InboundStore):
 
     def settings(self, licensee_id: str) -> MailSettings:
         item = get_item(merchant_key(licensee_id), "SETTINGS", consistent=False)
-        if not isinstance(item, SettingsItem):
-            return MailSettings()
-        return MailSettings(bool(item.acknowledge), item.acknowledgement_text, item.acknowledgement_texts or None)
+        return settings_record(item) if isinstance(item, SettingsItem) else MailSettings()
 
     def save_settings(self, licensee_id: str, settings: MailSettings, audit: AuditRecord) -> None:
         with dynamodb.transaction("The settings changed meanwhile; try again.") as tx:
@@ -106,9 +106,15 @@ class MailStore(InboundStore):
         return item.ticket_id if isinstance(item, NumberItem) else None
 
     def find(self, licensee_id: str, term: str, limit: int = 50) -> list[str]:
-        """The tickets a term (email:…, order:…, phone:…) finds, by id: one Query of the merchant's partition."""
+        """The tickets a term (email:…, order:…, phone:…) finds, by id: one Query of the merchant's partition,
+        and for an address the tickets its contact lists (those its mail opened first)."""
         found = MailItem.query(merchant_key(licensee_id), MailItem.sk.startswith(f"FIND#{term}#"), limit=limit)
-        return list(dict.fromkeys(i.ticket_id for i in found if isinstance(i, FindItem)))
+        ids = [i.ticket_id for i in found if isinstance(i, FindItem)]
+        if term.startswith("email:"):
+            contact = get_item(merchant_key(licensee_id), f"CONTACT#{term.removeprefix('email:')}", consistent=False)
+            if isinstance(contact, ContactItem):
+                ids = sorted({*ids, *(contact.tickets or ())})
+        return list(dict.fromkeys(ids))[:limit]
 
     def contacts(self, licensee_id: str, limit: int = 500) -> list[Contact]:
         return [Contact(i.address, i.name, bool(i.undeliverable), i.undeliverable_reason, i.undeliverable_at)
@@ -136,13 +142,16 @@ class MailStore(InboundStore):
 
     def thread(self, licensee_id: str, ticket_id: str, limit: int = 500) -> tuple[list[Message], list[Note]]:
         """A ticket's messages and notes, in one Query of its partition."""
-        messages, notes = [], []
+        messages: dict[str, Message] = {}
+        notes = []
         for i in MailItem.query(thread_key(licensee_id, ticket_id), limit=limit):
             if isinstance(i, MessageItem):
-                messages.append(message_record(i))
+                # a mail written again by a retry (after a crash, under a later key) is one message: the later
+                messages.pop(mail_of(i.message_key), None)
+                messages[mail_of(i.message_key)] = message_record(i)
             elif isinstance(i, NoteItem):
                 notes.append(Note(i.note_id, i.agent_id, i.agent_name, i.text, i.created_at))
-        return messages, notes
+        return list(messages.values()), notes
 
     def message(self, licensee_id: str, ticket_id: str, message_key: str) -> Message | None:
         item = get_item(thread_key(licensee_id, ticket_id), f"MSG#{message_key}")
@@ -192,10 +201,14 @@ class MailStore(InboundStore):
                              created_at=note.created_at), condition=MailItem.pk.does_not_exist())
 
     def begin_outbound(self, licensee_id: str, ticket: Ticket, message: Message, audit: AuditRecord | None) -> None:
-        """Record a mail we are about to send (delivery `sending`), so that a crash while sending leaves a trace."""
+        """Record a mail we are about to send (delivery `sending`), so that a crash while sending leaves a trace;
+        the first for a ticket that mail opened also writes the reference its reply token is read by."""
         with dynamodb.transaction("This reply was stored meanwhile.") as tx:
             tx.save(message_item(licensee_id, message), condition=MailItem.pk.does_not_exist())
-            bump(tx, licensee_id, ticket, message.created_at, None, set(), preview=preview(message.text))
+            bump(tx, licensee_id, ticket, message.created_at, None, set(), preview=preview(message.text),
+                 routed=not ticket.routable)
+            if not ticket.routable:  # its reply token is about to leave: replies must find the merchant
+                tx.save(TicketRefItem(pk=f"TICKETREF#{ticket.ticket_id}", sk="REF", licensee_id=licensee_id))
             if audit is not None:
                 audit_store.add_to(tx, audit)
 

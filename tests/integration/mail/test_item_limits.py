@@ -99,8 +99,11 @@ def test_a_short_mail_keeps_its_body_on_its_item(services, factory) -> None:
     merchant, address = mail_merchant(services, factory)
     deliver(services, raw_mail("anna@example.org", address, body="快递到了吗？"), [address])
     stored = next(i for i in stored_items(services, merchant.licensee_id) if i["sk"]["S"].startswith("MSG#"))
-    assert "body_key" not in stored and stored["body"]["S"].startswith("快递到了吗")
-    assert len(stored["body"]["S"].encode()) < INLINE_BODY_BYTES
+    # a mail that quotes nothing keeps its text once: the body is the text
+    assert "body_key" not in stored and stored["text"]["S"].startswith("快递到了吗") and stored["body_is_text"]["BOOL"]
+    assert len(stored["text"]["S"].encode()) < INLINE_BODY_BYTES
+    shown = services.mail.show_ticket(merchant.licensee_id, stored["ticket_id"]["S"])["messages"][0]
+    assert shown["body"] == shown["text"] and shown["body"].startswith("快递到了吗")
 
 
 def test_a_mail_the_database_refuses_is_held_with_its_raw_message_and_never_retried_into_oblivion(
