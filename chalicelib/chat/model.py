@@ -1,11 +1,12 @@
 """Chat's rules as pure functions of facts: statuses, who gets the next conversation, rate windows, what a
-message may say, business hours and the polling cursor. No storage, no clock: instants are arguments."""
+message may say, business hours, message stamps and the polling cursor. No storage, no clock: instants are arguments."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -17,7 +18,6 @@ from chalicelib.core.notes import Note  # noqa: F401 - one note record for chat 
 
 MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
 PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
-GAP_GRACE = timedelta(seconds=10)      # how long a poll waits for a chain item a lagging replica has not shown yet
 DEDUP_HASH_CHARS = 10       # characters of a client_id's hash kept for recognising a retried send
 CLIENT_ID_MAX = 64
 
@@ -199,28 +199,127 @@ def unavailable(hours: BusinessHours, agents: Sequence[Agent], now: datetime) ->
     return None
 
 
-# -- polling --------------------------------------------------------------------------------------------
-def parse_cursor(value: str | None) -> int:
-    """A cursor is the number of the last message the caller has; none means from the start."""
-    if value is None or value == "":
-        return 0
-    if not value.isdigit() or len(value) > 10:
+# -- message keys and the polling cursor ----------------------------------------------------------------
+# A message's key is its stamp: the millisecond it was sent (13 digits) and a tag of 10 characters that tells
+# apart messages of the same millisecond. Keys sort as the messages are shown; nothing a writer must learn from
+# another writer goes into them, so every send is one write wherever it runs.
+STAMP_DIGITS = 13
+TAG_CHARS = 10
+_B32 = "0123456789abcdefghjkmnpqrstvwxyz"
+# How far back a message's key may lie from the instant it was written: a client's own stamp (see
+# `client_stamp`) is taken up to this far behind the server's clock. Server stamps never lie behind.
+KEY_BEHIND = timedelta(seconds=20)
+# How long a written message may take to show on the replica a poll reads, clock differences between function
+# instances included. A poll hands out again what was written this close before the cursor and is not held.
+SETTLE = timedelta(seconds=10)
+CURSOR_MAX = 2000
+_CLIENT_TIME = re.compile(r"(\d{13})-[A-Za-z0-9_-]{6,50}")
+_TAG = re.compile(r"[0-9a-z]{1,10}")
+
+
+def millis(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _base32(value: int, width: int) -> str:
+    out = ""
+    for _ in range(width):
+        value, digit = divmod(value, 32)
+        out = _B32[digit] + out
+    return out
+
+
+class Stamper:
+    """The stamps of one process (a warm function instance): the server's millisecond, never going back, then a
+    counter and a tag drawn once per process, so that its messages keep their order within a millisecond and
+    never collide with another process's."""
+
+    def __init__(self, tag: str | None = None) -> None:
+        self.tag = tag if tag is not None else "".join(secrets.choice(_B32) for _ in range(TAG_CHARS - 4))
+        self._ms = 0
+        self._count = secrets.randbelow(32 ** 3)
+
+    def next(self, now: datetime) -> str:
+        self._ms = max(millis(now), self._ms)
+        self._count = (self._count + 1) % 32 ** 4
+        return f"{self._ms:0{STAMP_DIGITS}d}{_base32(self._count, 4)}{self.tag}"
+
+
+def stamp_of_client(client: str | None) -> str | None:
+    """The stamp a client id that carries its time (`<millisecond>-<random>`) stands for; None: it carries none."""
+    found = _CLIENT_TIME.fullmatch(client) if client is not None else None
+    if found is None:
+        return None
+    digest = int.from_bytes(hashlib.sha256(found.group(0).encode()).digest()[:8], "big")
+    return f"{found.group(1)}{_base32(digest, TAG_CHARS)}"
+
+
+def client_stamp(client: str | None, now: datetime) -> str | None:
+    """The stamp a send with this client id always gets, whichever process takes it and however often: the
+    widget and the console make their ids as `<millisecond>-<random>`, so a retried send lands on the same key
+    and its write is refused (a retry, answered with the message it made). None when the id says no time or a
+    time more than KEY_BEHIND back (that send is checked against the conversation's latest messages instead).
+    A time ahead of the server's is taken as it is: it only moves the sender's own message later."""
+    stamp = stamp_of_client(client)
+    return stamp if stamp is not None and int(stamp[:STAMP_DIGITS]) >= millis(now - KEY_BEHIND) else None
+
+
+def tag(key: str) -> str:
+    return key[-TAG_CHARS:]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a poller stands: it holds every message written up to SETTLE before `at_ms` (a poll then read all
+    that a replica shows), and of those written since, the ones whose tags are in `held`. None: from the start.
+
+    Keys are not the cursor, because keys and writes are not in the same order: a message stamped a little
+    earlier (another instance's clock, a client's stamp) may show after a later one was polled. The poll reads
+    back over KEY_BEHIND + SETTLE from the cursor's instant and hands out only what the caller does not hold."""
+
+    at_ms: int | None = None
+    held: frozenset[str] = frozenset()
+
+    def __str__(self) -> str:
+        if self.at_ms is None:
+            return "0"
+        return ".".join([f"c{self.at_ms}", *sorted(self.held)])
+
+    def read_from(self) -> str:
+        """The stamp a poll's Query starts at (every message this cursor may lack has a key at or after it)."""
+        if self.at_ms is None:
+            return "0"
+        return str(self.at_ms - int((SETTLE + KEY_BEHIND).total_seconds() * 1000)).zfill(STAMP_DIGITS)
+
+
+def parse_cursor(value: str | None) -> Cursor:
+    """A cursor as `poll_cursor` gave it out. `0` (or none) means from the start, and so does a plain number:
+    the cursor of widgets from before message stamps (they show each message once, by its id)."""
+    if value is None or value == "" or (value.isdigit() and len(value) <= 10):
+        return Cursor()
+    parts = value.split(".")
+    head = parts[0]
+    if len(value) > CURSOR_MAX or not head.startswith("c") or not head[1:].isdigit() or len(head) > 14 \
+            or not all(_TAG.fullmatch(p) for p in parts[1:]):
         raise InvalidInput("The cursor is not one this API gave out.", code="INVALID_CURSOR")
-    return int(value)
+    return Cursor(int(head[1:]), frozenset(parts[1:]))
 
 
-def advance(cursor: int, numbers: Sequence[tuple[int, datetime]], now: datetime) -> int:
-    """How far a poll may move the cursor over the messages it found (their numbers and times, ascending).
+def poll_cursor(cursor: Cursor, found: Sequence[tuple[str, datetime]], now: datetime) -> tuple[set[str], Cursor]:
+    """What a poll hands out of the messages it read (their keys and when they were written) and the cursor
+    it hands out with them: every message the caller may lack (written since SETTLE before the cursor and not
+    held), and a cursor at `now` holding the tags of the messages written since SETTLE before `now`."""
+    since = None if cursor.at_ms is None else cursor.at_ms - int(SETTLE.total_seconds() * 1000)
+    new = {key for key, at in found if since is None or (millis(at) >= since and tag(key) not in cursor.held)}
+    recent = millis(now - SETTLE)
+    return new, Cursor(millis(now), frozenset(tag(key) for key, at in found if millis(at) >= recent))
 
-    Each number is written only after the one before it exists, but a poll reads an eventually consistent
-    replica: should it show 7 without 6, the cursor stops before the gap (6 comes with the next poll) unless
-    the item after it is older than GAP_GRACE: then waiting longer would stall the conversation."""
-    position = cursor
-    for number, created_at in numbers:
-        if number != position + 1 and now - created_at < GAP_GRACE:
-            break
-        position = number
-    return position
+
+def reopened_by(status: Status, status_key: str, visitor_keys: Iterable[str]) -> bool:
+    """Whether a shopper message stands after the conversation's last change of status: its status is then
+    open, whatever the conversation item still says (a message sent by a process that had not learnt of the
+    change; the next reader puts it right)."""
+    return status is not Status.OPEN and any(k > status_key for k in visitor_keys)
 
 
 # -- verified identity ----------------------------------------------------------------------------------
@@ -330,7 +429,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Message:
-    number: int            # 1, 2, 3… in the order the conversation received them
+    key: str               # its stamp: the conversation's messages sort by it
     author: Author
     text: str
     created_at: datetime
@@ -339,7 +438,7 @@ class Message:
 
     @property
     def message_id(self) -> str:
-        return f"m{self.number}"
+        return f"m{self.key}"
 
 
 @dataclass(frozen=True)
@@ -349,7 +448,7 @@ class Conversation:
     visitor_id: str
     created_at: datetime
     last_activity: datetime
-    last_number: int
+    last_number: int       # messages counted on the conversation item (exact in a timeline)
     customer_id: str | None = None
     visitor_name: str = ""
     visitor_email: str = ""
@@ -360,6 +459,8 @@ class Conversation:
     ticket_id: str = ""      # the email ticket a hand-over opened
     locale: str = ""         # the shopper's language when the conversation started
     rating: int | None = None
+    status_key: str = ""     # the stamp of the last change of status (a shopper message after it reopens)
+    last_key: str = ""       # the latest message as the conversation item knows it
 
 
 # -- what chat keeps, as the service works with it ------------------------------------------------------
@@ -393,47 +494,22 @@ class NewConversation:
 
 
 @dataclass
-class Tail:
-    """What a writer must know of a conversation's chain to append to it: the last item's number and rate
-    window, the status as the chain says it, the client ids of the latest messages and the activity bucket
-    the conversation item holds."""
+class Known:
+    """What a process knows of a conversation it wrote to or read lately, so that a warm send is one write: whose
+    it is, the status and activity bucket the conversation item holds, the email ticket of a hand-over, the
+    client ids of the latest messages it knows (a retry that lands here again is answered without a write), the
+    shopper messages it took in the current rate window, and how many messages it sent that the conversation
+    item does not count yet."""
 
-    number: int
-    rate_window: int
-    rate_count: int
-    status: Status
     visitor_id: str
+    status: Status
+    status_key: str
     bucket: str
     sent: dict[str, Message]
-    stored_status: Status
-    ticket_id: str = ""  # the email ticket of a handed-over conversation: replies go out by mail too
-
-
-@dataclass(frozen=True)
-class Link:
-    """One chain item as a writer finds it in its place: what it carries for the item after it. `status` is the
-    conversation's status once the item is in the chain (None: an item written before items carried it)."""
-
-    number: int
-    rate_window: int
-    rate_count: int
-    status: Status | None
-    stored_status: Status | None  # the conversation item's status, where the item changed it (None: unchanged)
-    client_hash: str | None = None
-    message: Message | None = None
-
-
-def followed(tail: Tail, link: Link, keep: int) -> Tail | None:
-    """The tail once a writer learns the item that took the number it wanted (its refused write returned it):
-    every item carries what the next writer needs, so a process another one overtook writes again at once,
-    without a read. None when the item does not say the status: read the tail instead."""
-    if link.number != tail.number + 1 or link.status is None:
-        return None
-    sent = dict(tail.sent)
-    if link.client_hash and link.message is not None:
-        sent[link.client_hash] = link.message
-    return Tail(link.number, link.rate_window, link.rate_count, link.status, tail.visitor_id, tail.bucket,
-                dict(list(sent.items())[-keep:]), link.stored_status or tail.stored_status, tail.ticket_id)
+    ticket_id: str = ""
+    rate_window: int = 0
+    rate_count: int = 0
+    unbooked: int = 0
 
 
 @dataclass(frozen=True)
