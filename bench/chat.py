@@ -48,7 +48,7 @@ def percentile(samples: list[float], p: float) -> float:
 
 def run(env: BenchEnv) -> list[Figure]:
     from app import app
-    from chalicelib.chat.model import millis
+    from chalicelib.chat.stamps import millis
     from chalicelib.chat.store import ChatItem, conversation_pk, message_sk
 
     built = env.build()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.chat import model
+from chalicelib.chat import stamps
 from chalicelib.chat.model import Author, Status
 from chalicelib.chat.service import ChatService, Started
 from chalicelib.chat.store import ChatItem, ChatStore, MessageItem, StatusItem, conversation_pk
@@ -34,7 +34,7 @@ def agent_of(services: bootstrap.Services, merchant: Merchant) -> KeyRecord:
 
 def made_now(clock: FixedClock, n: int) -> str:
     """A client id as the widget makes it: the instant, then something random."""
-    return f"{model.millis(clock.now())}-retry{n:04d}"
+    return f"{stamps.millis(clock.now())}-retry{n:04d}"
 
 
 def items(merchant: Merchant, conversation_id: str) -> list[ChatItem]:
@@ -114,7 +114,7 @@ def test_a_retry_landing_in_another_process_is_the_same_message(
     with Calls() as calls:
         again = warm.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "Still there?", client_id)
     assert again == first and calls == ["PutItem"]  # the refused write returned the message it made
-    clock.advance(model.KEY_BEHIND)  # much later: the id's time is too far back for a key; looked up instead
+    clock.advance(stamps.KEY_BEHIND)  # much later: the id's time is too far back for a key; looked up instead
     assert another_process(services).send_as_visitor(merchant.licensee_id, visitor, conversation_id,
                                                      "Still there?", client_id) == first
     # an id that carries no time is looked for among the latest messages
@@ -153,7 +153,7 @@ def test_a_resolve_made_in_another_process_is_reopened_by_the_next_shopper_messa
     clock.advance(MS)
     services.chat.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "one more thing", None)
     # the shopper's poll sees a shopper message after the change: open, in the store too (the agents' inbox)
-    polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, model.Cursor())
+    polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, stamps.Cursor())
     assert polled.conversation.status is Status.OPEN
     stored = services.chat.store.conversation(merchant.licensee_id, conversation_id)
     assert stored is not None and stored[0].status is Status.OPEN
@@ -218,17 +218,17 @@ def test_a_status_change_is_stamped_among_the_messages_and_polls_step_over_it(
     merchant, started = chat
     conversation_id = started.conversation.conversation_id
     visitor = services.chat.visitor(merchant.licensee_id, started.visitor_token)
-    first = services.chat.poll(merchant.licensee_id, visitor, conversation_id, model.Cursor())
+    first = services.chat.poll(merchant.licensee_id, visitor, conversation_id, stamps.Cursor())
     clock.advance(MS)
     services.chat.set_status(merchant.licensee_id, agent_of(services, merchant), conversation_id, Status.PENDING)
     assert [type(i) for i in items(merchant, conversation_id) if isinstance(i, StatusItem)] == [StatusItem]
     clock.advance(MS)
     services.chat.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "and now?", None)
-    polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, model.parse_cursor(first.cursor))
+    polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, stamps.parse_cursor(first.cursor))
     assert [m.text for m in polled.messages] == ["and now?"]
     assert polled.conversation.status is Status.OPEN
     assert services.chat.poll(merchant.licensee_id, visitor, conversation_id,
-                              model.parse_cursor(polled.cursor)).messages == []
+                              stamps.parse_cursor(polled.cursor)).messages == []
 
 
 def test_a_message_stamped_by_a_clock_behind_after_a_poll_passed_its_stamp_is_still_handed_out(
@@ -238,16 +238,16 @@ def test_a_message_stamped_by_a_clock_behind_after_a_poll_passed_its_stamp_is_st
     visitor = services.chat.visitor(merchant.licensee_id, started.visitor_token)
     clock.advance(timedelta(seconds=5))
     services.chat.reply(merchant.licensee_id, agent_of(services, merchant), conversation_id, "On time", None)
-    polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, model.Cursor())
+    polled = services.chat.poll(merchant.licensee_id, visitor, conversation_id, stamps.Cursor())
     assert [m.text for m in polled.messages] == ["Hello", "On time"]
     behind = FixedClock(clock.now() - timedelta(seconds=3))  # an instance whose clock is three seconds behind
     another_process(services, behind).reply(merchant.licensee_id, agent_of(services, merchant), conversation_id,
                                             "Late", None)
     clock.advance(timedelta(seconds=1))
-    later = services.chat.poll(merchant.licensee_id, visitor, conversation_id, model.parse_cursor(polled.cursor))
+    later = services.chat.poll(merchant.licensee_id, visitor, conversation_id, stamps.parse_cursor(polled.cursor))
     assert [m.text for m in later.messages] == ["Late"]
     _, messages, _ = services.chat.timeline(merchant.licensee_id, conversation_id)
     assert [m.text for m in messages] == ["Hello", "Late", "On time"]  # shown in the order of their stamps
     clock.advance(timedelta(seconds=1))
     assert services.chat.poll(merchant.licensee_id, visitor, conversation_id,
-                              model.parse_cursor(later.cursor)).messages == []
+                              stamps.parse_cursor(later.cursor)).messages == []
