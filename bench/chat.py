@@ -1,7 +1,12 @@
 """Chat: DynamoDB capacity per message sent and per empty poll (goals: at most 2 write units per message under
 1 KB including the conversation's bookkeeping, at most 0.5 read units per empty poll, no license read when
 warm), and the handler's median and 99th-percentile latency as ratios to a bare PutItem and Query on the same
-DynamoDB Local in the same run (goal: median at most 2x)."""
+DynamoDB Local in the same run (goal: median at most 2x), for one warm process and for two processes taking
+turns on a conversation (goals: median at most 2x, at most 1.5 read units per shopper message).
+
+Messages are keyed by their stamp (chalicelib/chat/stamps.py), not by a number learnt from the message
+before, so a send is one PutItem in either case; the client ids are made as the widget makes them (the
+instant, then something random), which is what lets a retry find its message without a read."""
 
 from __future__ import annotations
 
@@ -124,8 +129,8 @@ def run(env: BenchEnv) -> list[Figure]:
         empty_poll(cursor)
 
     # Two processes taking turns: each shopper message follows an agent reply written by another process, so
-    # the handler's idea of the conversation's tail is always out of date (the worst case: a refused write, a
-    # read of the tail, the write). The other process stands for a second warm function instance.
+    # what the handler knows of the conversation is always out of date (with keys numbered in sequence, the
+    # worst case: a refused write, then a second). The other process stands for a second warm function instance.
     from chalicelib.chat.service import ChatService
     from chalicelib.licensing.model import KeyKind
     other = ChatService(built.chat.store, built.clock, built.licensing, built.settings, built.metrics)
