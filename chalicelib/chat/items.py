@@ -202,7 +202,7 @@ def _conversation(item: ConversationItem) -> Conversation:
         assignee_id=item.assignee_id, assignee_name=item.assignee_name, handover_email=item.handover_email,
         handed_over_at=item.handed_over_at, ticket_id=item.ticket_id, locale=item.locale,
         rating=int(item.rating) if item.rating is not None else None, status_key=item.status_key or "",
-        last_key=item.last_key or "")
+        last_key=item.last_key or (f"{int(item.seq):010d}" if item.seq else ""))  # before stamps: its number
 
 
 def _message(item: MessageItem) -> Message:

@@ -131,5 +131,6 @@ def poll_cursor(cursor: Cursor, found: Sequence[tuple[str, datetime]], now: date
 def reopened_by(status: Status, status_key: str, visitor_keys: Iterable[str]) -> bool:
     """Whether a shopper message stands after the conversation's last change of status: its status is then
     open, whatever the conversation item still says (a message sent by a process that had not learnt of the
-    change; the next reader puts it right)."""
-    return status is not Status.OPEN and any(k > status_key for k in visitor_keys)
+    change; the next reader puts it right). A conversation whose status changed before changes were stamped
+    has no `status_key`: it stays as it is stored."""
+    return status is not Status.OPEN and bool(status_key) and any(k > status_key for k in visitor_keys)

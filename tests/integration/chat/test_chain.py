@@ -255,3 +255,34 @@ def test_a_message_stamped_by_a_clock_behind_after_a_poll_passed_its_stamp_is_st
     clock.advance(timedelta(seconds=1))
     assert services.chat.poll(merchant.licensee_id, visitor, conversation_id,
                               stamps.parse_cursor(later.cursor)).messages == []
+
+
+def test_a_conversation_from_before_stamps_reads_in_order_keeps_its_status_and_reopens_on_a_new_message(
+        services: bootstrap.Services, chat: tuple[Merchant, Started], clock: FixedClock) -> None:
+    merchant, started = chat
+    conversation_id = started.conversation.conversation_id
+    visitor = services.chat.visitor(merchant.licensee_id, started.visitor_token)
+    pk = conversation_pk(merchant.licensee_id, conversation_id)
+    client = ChatItem._get_connection().connection.client
+    for item in items(merchant, conversation_id):  # the layout of numbered items
+        if isinstance(item, MessageItem):
+            client.delete_item(TableName=ChatItem.Meta.table_name, Key={"pk": {"S": pk}, "sk": {"S": item.sk}})
+    for number, author, text in ((1, "visitor", "Hello"), (2, "agent", "Hi!")):
+        client.put_item(TableName=ChatItem.Meta.table_name, Item={
+            "pk": {"S": pk}, "sk": {"S": f"T#{number:010d}"}, "type": {"S": "message"}, "number": {"N": str(number)},
+            "author": {"S": author}, "text": {"S": text}, "created_at": {"S": "2026-06-15T04:00:00.000000+0000"},
+            "rate_window": {"N": "0"}, "rate_count": {"N": "1"}, "status": {"S": "open"}})
+    client.update_item(TableName=ChatItem.Meta.table_name, Key={"pk": {"S": pk}, "sk": {"S": "T#~"}},
+                       UpdateExpression="SET #s = :r, seq = :two REMOVE last_key, status_key",
+                       ExpressionAttributeNames={"#s": "status"},
+                       ExpressionAttributeValues={":r": {"S": "resolved"}, ":two": {"N": "2"}})
+    fresh = another_process(services)
+    conversation, messages, _ = fresh.timeline(merchant.licensee_id, conversation_id)
+    assert conversation.status is Status.RESOLVED and [m.text for m in messages] == ["Hello", "Hi!"]
+    assert conversation.last_key == "0000000002"  # its preview in the inbox, as before
+    assert [m.text for m in fresh.poll(merchant.licensee_id, visitor, conversation_id, stamps.parse_cursor("1"))
+            .messages] == ["Hello", "Hi!"]
+    clock.advance(MS)
+    fresh.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "Back again", made_now(clock, 1))
+    conversation, messages, _ = fresh.timeline(merchant.licensee_id, conversation_id)
+    assert conversation.status is Status.OPEN and [m.text for m in messages] == ["Hello", "Hi!", "Back again"]

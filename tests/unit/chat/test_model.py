@@ -147,7 +147,7 @@ def test_a_shopper_message_after_the_last_change_of_status_reopens() -> None:
     assert stamps.reopened_by(Status.RESOLVED, "0000000000005aaaa", ["0000000000006aaaa"])
     assert not stamps.reopened_by(Status.RESOLVED, "0000000000005aaaa", ["0000000000004aaaa"])
     assert not stamps.reopened_by(Status.OPEN, "0000000000005aaaa", ["0000000000006aaaa"])
-    assert stamps.reopened_by(Status.PENDING, "", ["0000000000001aaaa"])
+    assert not stamps.reopened_by(Status.PENDING, "", ["0000000000001aaaa"])  # changed before stamps: as stored
 
 
 def test_verified_identity_is_an_hmac_of_the_customer_id() -> None:
