@@ -140,7 +140,8 @@ def run(env: BenchEnv) -> list[Figure]:
     taking_turns = Capacity()
     for n in range(TURNS):
         built.clock.advance(timedelta(seconds=10))
-        other.reply(merchant.licensee_id, agent_key, conversation_id, "We ship to Suzhou in two days.", f"r-{n}")
+        other.reply(merchant.licensee_id, agent_key, conversation_id, "We ship to Suzhou in two days.",
+                    f"{millis(built.clock.now())}-reply{n:04d}")  # as the console makes its ids
         built.clock.advance(timedelta(seconds=10))
         with env.capacity() as turn:
             began = time.perf_counter()
