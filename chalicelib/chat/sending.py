@@ -119,19 +119,19 @@ class Sending:
             known = self._learn(licensee_id, conversation_id, window)
         if known is None or (visitor is not None and known.visitor_id != visitor.visitor_id):
             raise _not_found()
-        if client_hash and client_hash in known.sent:
-            return known.sent[client_hash]  # a retried send: the message it already made
+        if client_hash and client_hash in known.sent:  # a retried send: the message it already made
+            return self._retried(licensee_id, conversation_id, known, known.sent[client_hash])
         exact = stamps.stamp_of_client(client_id) if unsure else None
         if exact is not None:  # a retry after its key's time: the key its first attempt may have had
             held = self.store.message(licensee_id, conversation_id, exact)
             if held is not None and held[1] == client_hash:
-                return held[0]
+                return self._retried(licensee_id, conversation_id, known, held[0])
         count = known.rate_count if known.rate_window == window else 0
         if author is Author.VISITOR:
             held = self.store.message(licensee_id, conversation_id, stamp) \
                 if count >= self.message_rule.limit and stamp is not None else None
-            if held is not None and held[1] == client_hash:
-                return held[0]  # the retry of a message that filled the minute: not refused
+            if held is not None and held[1] == client_hash:  # the retry of a message that filled the minute
+                return self._retried(licensee_id, conversation_id, known, held[0])
             if count >= self.message_rule.limit:
                 raise self._rate_limited(now, self.message_rule, "TOO_MANY_MESSAGES",
                                          "Too many messages in a minute; wait a moment and send again.")
@@ -140,7 +140,7 @@ class Sending:
         refused = self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at)
         if refused is not None:
             if refused[0] is not None and client_hash is not None and refused[1] == client_hash:
-                return refused[0]  # the same client id sent again, through another process
+                return self._retried(licensee_id, conversation_id, known, refused[0])  # through another process
             message = replace(message, key=self.stamps.next(now))  # a stamp another id had: never in practice
             if self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at) is not None:
                 raise Conflict("The conversation is busy; send again.", code="CONCURRENT_CHANGE")
@@ -168,6 +168,13 @@ class Sending:
         self._published(licensee_id, f"conversation:{conversation_id}" if author is Author.AGENT else "agents",
                         {"type": "message", "conversation_id": conversation_id,
                          "message": self._event_message(licensee_id, message)})
+        return message
+
+    def _retried(self, licensee_id: str, conversation_id: str, known: Known, message: Message) -> Message:
+        """The answer to a send made before: its message, and the conversation reopened if that send stopped
+        before reopening it (a shopper's message after the last change of status; the condition says so)."""
+        if message.author is Author.VISITOR and known.status is not Status.OPEN:
+            self._reopen(licensee_id, conversation_id, message.key)
         return message
 
     def _remember(self, licensee_id: str, conversation_id: str, known: Known) -> None:

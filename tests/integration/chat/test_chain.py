@@ -189,7 +189,7 @@ def test_a_shopper_message_written_while_an_agent_resolves_reopens_at_once(
     assert stored is not None and stored[0].status is Status.OPEN  # the agent's own check after the change
 
 
-def test_a_send_that_stopped_before_its_bookkeeping_is_put_right_by_the_next_reader(
+def test_a_send_that_stopped_before_its_bookkeeping_is_put_right_by_its_retry(
         services: bootstrap.Services, chat: tuple[Merchant, Started], clock: FixedClock,
         monkeypatch: pytest.MonkeyPatch) -> None:
     merchant, started = chat
@@ -206,14 +206,16 @@ def test_a_send_that_stopped_before_its_bookkeeping_is_put_right_by_the_next_rea
     with pytest.raises(RuntimeError):
         crashing.send_as_visitor(merchant.licensee_id, visitor, conversation_id, "hello?", made_now(clock, 1))
     monkeypatch.undo()
+    assert services.chat.store.conversation(merchant.licensee_id, conversation_id)[0].status is Status.PENDING
+    # the widget sends it again, to another process: the same message, and the conversation reopened
+    again = another_process(services).send_as_visitor(merchant.licensee_id, visitor, conversation_id, "hello?",
+                                                      made_now(clock, 1))
+    assert services.chat.store.conversation(merchant.licensee_id, conversation_id)[0].status is Status.OPEN
     conversation, messages, _ = services.chat.timeline(merchant.licensee_id, conversation_id)
+    assert again == messages[1]
     assert conversation.status is Status.OPEN and [m.text for m in messages] == ["Hello", "hello?"]
     stored = services.chat.store.conversation(merchant.licensee_id, conversation_id)
     assert stored is not None and stored[0].status is Status.OPEN
-    # the widget sends it again: the same message, nothing written twice
-    again = another_process(services).send_as_visitor(merchant.licensee_id, visitor, conversation_id, "hello?",
-                                                      made_now(clock, 1))
-    assert again == messages[1]
     assert len([i for i in items(merchant, conversation_id) if isinstance(i, MessageItem)]) == 2
 
 
