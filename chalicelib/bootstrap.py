@@ -217,8 +217,8 @@ class _EmailOf:
         return self._built.mail.open_ticket_from_chat(licensee_id, conversation_id, contact, name, transcript,
                                                       first_line, locale)
 
-    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
-                        author: str) -> bool:
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
+                        text: str, author: str) -> bool:
         return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author)
 
 

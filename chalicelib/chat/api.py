@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from chalice import Blueprint, Response
 
 from chalicelib.bootstrap import services
-from chalicelib.chat import model
+from chalicelib.chat import model, stamps
 from chalicelib.chat.model import Conversation, Message, Note, Presence, Status
 from chalicelib.chat.widget_http import (  # the widget's edge: CORS, language, who asks
     locale as _locale,
@@ -269,7 +269,7 @@ def visitor_poll(conversation_id: str) -> Response:
     """Messages after `?after=<cursor>`, and the cursor to send next time."""
     principal, visitor = _shopper()
     query: Mapping[str, str] = chat_api.current_request.query_params or {}
-    after = model.parse_cursor(query.get("after"))
+    after = stamps.parse_cursor(query.get("after"))
     found = services().chat.poll(principal.licensee_id, visitor, conversation_id, after)
     return json_response(_poll_dict(principal.licensee_id, found))
 

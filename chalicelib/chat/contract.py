@@ -45,7 +45,8 @@ MESSAGE_BODY = request({"text": text(model.MAX_TEXT)}, {"client_id": text(model.
 FILE_BODY = request({"upload_id": text(40), "name": text(255)}, {"client_id": text(model.CLIENT_ID_MAX)})
 TEXTS = {"type": "object", "additionalProperties": STRING}
 REASON = nullable(enum(*(u.value for u in Unavailable)))
-CURSOR = {"type": "string", "pattern": r"^\d{1,10}$"}
+# `0` (from the start), or as a poll gave it out: `c<millisecond>` and the tags it holds (chat/stamps.py)
+CURSOR = {"type": "string", "pattern": r"^(\d{1,10}|c\d{1,13}(\.[0-9a-z]{1,10}){0,100})$"}
 _ID = "/{conversation_id}"
 BYTES = {"type": "string", "format": "binary"}
 

@@ -16,9 +16,9 @@ from pynamodb.attributes import (
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from chalicelib.chat.model import Agent, Attachment, Author, Conversation, Link, Message, Presence, Status
+from chalicelib.chat.model import Agent, Attachment, Author, Conversation, Message, Presence, Status
 
-TAIL = "T#~"  # the conversation item: after every message in its partition
+TAIL = "T#~"  # the conversation item: after every message (`T#<stamp>`) in its partition
 
 
 class InboxIndex(GlobalSecondaryIndex["ChatItem"]):
@@ -59,7 +59,9 @@ class ConversationItem(ChatItem, discriminator="conversation"):
     assignee_name = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     last_activity = UTCDateTimeAttribute()
-    seq = NumberAttribute(default=0)  # the chain's length as of the conversation item's last write
+    seq = NumberAttribute(default=0)  # messages counted: the first, and each sender's as it next writes this item
+    last_key = UnicodeAttribute(null=True)    # the latest message as of this item's last write
+    status_key = UnicodeAttribute(null=True)  # the stamp of the last change of status (a later shopper message reopens)
     handover_email = UnicodeAttribute(default="")
     handed_over_at = UTCDateTimeAttribute(null=True)
     ticket_id = UnicodeAttribute(default="")
@@ -71,7 +73,8 @@ class ConversationItem(ChatItem, discriminator="conversation"):
 
 
 class MessageItem(ChatItem, discriminator="message"):
-    number = NumberAttribute()
+    """`T#<stamp>`: the stamp (chalicelib/chat/model.py) orders the conversation's messages."""
+
     author = UnicodeAttribute()
     text = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
@@ -81,19 +84,14 @@ class MessageItem(ChatItem, discriminator="message"):
     file_name = UnicodeAttribute(null=True)
     file_type = UnicodeAttribute(null=True)
     file_size = NumberAttribute(null=True)
-    rate_window = NumberAttribute(default=0)  # the rate window it was sent in
-    rate_count = NumberAttribute(default=0)   # shopper messages in that window so far, this one included
-    status = UnicodeAttribute(null=True)      # the conversation's status once this message is in the chain
 
 
 class StatusItem(ChatItem, discriminator="status"):
-    """An agent's change of status, in the chain so that every writer sees it before writing after it."""
+    """`T#<stamp>`: a change of status among the messages, for reports and for readers telling whether a
+    shopper message came after it."""
 
-    number = NumberAttribute()
     status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
-    rate_window = NumberAttribute(default=0)  # carried over from the item before
-    rate_count = NumberAttribute(default=0)
 
 
 class NoteItem(ChatItem, discriminator="note"):
@@ -157,8 +155,14 @@ def conversation_pk(licensee_id: str, conversation_id: str) -> str:
     return f"CONV#{licensee_id}#{conversation_id}"
 
 
-def message_sk(number: int) -> str:
-    return f"T#{number:010d}"
+def message_sk(key: str) -> str:
+    """A message's (or status change's) sort key from its stamp. Conversations from before stamps hold
+    `T#0000000001`…, which sort before every stamp."""
+    return f"T#{key}"
+
+
+def key_of(item: ChatItem) -> str:
+    return item.sk[2:]
 
 
 def inbox_key(licensee_id: str, status: Status) -> str:
@@ -197,13 +201,14 @@ def _conversation(item: ConversationItem) -> Conversation:
         customer_id=item.customer_id, visitor_name=item.visitor_name, visitor_email=item.visitor_email,
         assignee_id=item.assignee_id, assignee_name=item.assignee_name, handover_email=item.handover_email,
         handed_over_at=item.handed_over_at, ticket_id=item.ticket_id, locale=item.locale,
-        rating=int(item.rating) if item.rating is not None else None)
+        rating=int(item.rating) if item.rating is not None else None, status_key=item.status_key or "",
+        last_key=item.last_key or (f"{int(item.seq):010d}" if item.seq else ""))  # before stamps: its number
 
 
 def _message(item: MessageItem) -> Message:
     attachment = Attachment(item.file_key, item.file_name or "file", item.file_type or "application/octet-stream",
                             int(item.file_size or 0)) if item.file_key else None
-    return Message(int(item.number), Author(item.author), item.text, item.created_at, item.agent_name, attachment)
+    return Message(key_of(item), Author(item.author), item.text, item.created_at, item.agent_name, attachment)
 
 
 def _agent(item: AgentItem) -> Agent:
@@ -212,25 +217,10 @@ def _agent(item: AgentItem) -> Agent:
 
 
 
-def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime, rate_window: int,
-                  rate_count: int, status: Status) -> MessageItem:
+def _message_item(pk: str, message: Message, client_hash: str | None, expires_at: datetime) -> MessageItem:
     file = message.attachment
-    return MessageItem(pk=pk, sk=message_sk(message.number), number=message.number, author=message.author.value,
-                       text=message.text, created_at=message.created_at, agent_name=message.agent_name,
-                       client_hash=client_hash, expires_at=expires_at, rate_window=rate_window, rate_count=rate_count,
-                       status=status.value,
+    return MessageItem(pk=pk, sk=message_sk(message.key), author=message.author.value, text=message.text,
+                       created_at=message.created_at, agent_name=message.agent_name, client_hash=client_hash,
+                       expires_at=expires_at,
                        file_key=file.key if file else None, file_name=file.name if file else None,
                        file_type=file.content_type if file else None, file_size=file.size if file else None)
-
-
-def _link(item: ChatItem) -> Link:
-    """What a chain item tells the writer after it (an item of no kind the chain knows tells nothing)."""
-    if isinstance(item, StatusItem):
-        changed = Status(item.status)
-        return Link(int(item.number), int(item.rate_window), int(item.rate_count), changed, changed)
-    if isinstance(item, MessageItem):
-        visitor = item.author == Author.VISITOR.value
-        status = Status.OPEN if visitor else Status(item.status) if item.status else None
-        return Link(int(item.number), int(item.rate_window), int(item.rate_count), status,
-                    Status.OPEN if visitor else None, item.client_hash, _message(item))
-    return Link(-1, 0, 0, None, None)

@@ -1,5 +1,6 @@
 """Chat's rules as pure functions of facts: statuses, who gets the next conversation, rate windows, what a
-message may say, business hours and the polling cursor. No storage, no clock: instants are arguments."""
+message may say and business hours (message stamps and the polling cursor: chalicelib/chat/stamps.py). No
+storage, no clock: instants are arguments."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from chalicelib.core.notes import Note  # noqa: F401 - one note record for chat 
 
 MAX_TEXT = 4000             # characters a message may hold (issue 3: longer is a 400)
 PRESENCE_STALE = timedelta(minutes=3)  # an "online" agent whose console stopped calling is offline after this
-GAP_GRACE = timedelta(seconds=10)      # how long a poll waits for a chain item a lagging replica has not shown yet
 DEDUP_HASH_CHARS = 10       # characters of a client_id's hash kept for recognising a retried send
 CLIENT_ID_MAX = 64
 
@@ -199,30 +199,6 @@ def unavailable(hours: BusinessHours, agents: Sequence[Agent], now: datetime) ->
     return None
 
 
-# -- polling --------------------------------------------------------------------------------------------
-def parse_cursor(value: str | None) -> int:
-    """A cursor is the number of the last message the caller has; none means from the start."""
-    if value is None or value == "":
-        return 0
-    if not value.isdigit() or len(value) > 10:
-        raise InvalidInput("The cursor is not one this API gave out.", code="INVALID_CURSOR")
-    return int(value)
-
-
-def advance(cursor: int, numbers: Sequence[tuple[int, datetime]], now: datetime) -> int:
-    """How far a poll may move the cursor over the messages it found (their numbers and times, ascending).
-
-    Each number is written only after the one before it exists, but a poll reads an eventually consistent
-    replica: should it show 7 without 6, the cursor stops before the gap (6 comes with the next poll) unless
-    the item after it is older than GAP_GRACE: then waiting longer would stall the conversation."""
-    position = cursor
-    for number, created_at in numbers:
-        if number != position + 1 and now - created_at < GAP_GRACE:
-            break
-        position = number
-    return position
-
-
 # -- verified identity ----------------------------------------------------------------------------------
 def identity_hash(secret: str, customer_id: str) -> str:
     """What a merchant's backend computes for a signed-in customer: HMAC-SHA256(secret, customer_id), hex."""
@@ -330,7 +306,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Message:
-    number: int            # 1, 2, 3… in the order the conversation received them
+    key: str               # its stamp: the conversation's messages sort by it
     author: Author
     text: str
     created_at: datetime
@@ -339,7 +315,7 @@ class Message:
 
     @property
     def message_id(self) -> str:
-        return f"m{self.number}"
+        return f"m{self.key}"
 
 
 @dataclass(frozen=True)
@@ -349,7 +325,7 @@ class Conversation:
     visitor_id: str
     created_at: datetime
     last_activity: datetime
-    last_number: int
+    last_number: int       # messages counted on the conversation item (exact in a timeline)
     customer_id: str | None = None
     visitor_name: str = ""
     visitor_email: str = ""
@@ -360,6 +336,8 @@ class Conversation:
     ticket_id: str = ""      # the email ticket a hand-over opened
     locale: str = ""         # the shopper's language when the conversation started
     rating: int | None = None
+    status_key: str = ""     # the stamp of the last change of status (a shopper message after it reopens)
+    last_key: str = ""       # the latest message as the conversation item knows it
 
 
 # -- what chat keeps, as the service works with it ------------------------------------------------------
@@ -393,47 +371,22 @@ class NewConversation:
 
 
 @dataclass
-class Tail:
-    """What a writer must know of a conversation's chain to append to it: the last item's number and rate
-    window, the status as the chain says it, the client ids of the latest messages and the activity bucket
-    the conversation item holds."""
+class Known:
+    """What a process knows of a conversation it wrote to or read lately, so that a warm send is one write: whose
+    it is, the status and activity bucket the conversation item holds, the email ticket of a hand-over, the
+    client ids of the latest messages it knows (a retry that lands here again is answered without a write), the
+    shopper messages it took in the current rate window, and how many messages it sent that the conversation
+    item does not count yet."""
 
-    number: int
-    rate_window: int
-    rate_count: int
-    status: Status
     visitor_id: str
+    status: Status
+    status_key: str
     bucket: str
     sent: dict[str, Message]
-    stored_status: Status
-    ticket_id: str = ""  # the email ticket of a handed-over conversation: replies go out by mail too
-
-
-@dataclass(frozen=True)
-class Link:
-    """One chain item as a writer finds it in its place: what it carries for the item after it. `status` is the
-    conversation's status once the item is in the chain (None: an item written before items carried it)."""
-
-    number: int
-    rate_window: int
-    rate_count: int
-    status: Status | None
-    stored_status: Status | None  # the conversation item's status, where the item changed it (None: unchanged)
-    client_hash: str | None = None
-    message: Message | None = None
-
-
-def followed(tail: Tail, link: Link, keep: int) -> Tail | None:
-    """The tail once a writer learns the item that took the number it wanted (its refused write returned it):
-    every item carries what the next writer needs, so a process another one overtook writes again at once,
-    without a read. None when the item does not say the status: read the tail instead."""
-    if link.number != tail.number + 1 or link.status is None:
-        return None
-    sent = dict(tail.sent)
-    if link.client_hash and link.message is not None:
-        sent[link.client_hash] = link.message
-    return Tail(link.number, link.rate_window, link.rate_count, link.status, tail.visitor_id, tail.bucket,
-                dict(list(sent.items())[-keep:]), link.stored_status or tail.stored_status, tail.ticket_id)
+    ticket_id: str = ""
+    rate_window: int = 0
+    rate_count: int = 0
+    unbooked: int = 0
 
 
 @dataclass(frozen=True)

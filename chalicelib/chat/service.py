@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import chalicelib.i18n as i18n
 from chalicelib.audit.model import AuditRecord
-from chalicelib.chat import model, tokens
+from chalicelib.chat import model, stamps, tokens
 from chalicelib.chat.files import FILE_LINK_SECONDS as FILE_LINK_SECONDS  # where callers found it
 from chalicelib.chat.files import Files
 from chalicelib.chat.model import (
@@ -21,16 +21,17 @@ from chalicelib.chat.model import (
     Author,
     ChatSettings,
     Conversation,
+    Known,
     Message,
     NewConversation,
     Note,
     Presence,
     RateLimit,
     Status,
-    Tail,
 )
+from chalicelib.chat.sending import Sending
 from chalicelib.chat.shop import ShopSettings
-from chalicelib.chat.store import TAIL_READ, ChatStore, StartTaken, activity_minute, start_pk
+from chalicelib.chat.store import ChatStore, StartTaken, activity_minute, start_pk
 from chalicelib.chat.tokens import Visitor
 from chalicelib.core.blobs import BlobStore
 from chalicelib.core.cache import TtlCache
@@ -46,9 +47,6 @@ from chalicelib.settings import Settings
 
 VERIFIED_TOKEN_LIFETIME = timedelta(days=1)  # the storefront identifies a signed-in shopper again on each visit
 INBOX_PAGE = 25
-# The conversation item's expiry moves with its activity's ten minutes: never before its last message's.
-BOOKKEEPING_SLACK = timedelta(minutes=20)
-SEND_ATTEMPTS = 6  # chain numbers a send tries before it answers that the conversation is busy
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ class Started:
 @dataclass(frozen=True)
 class Poll:
     messages: list[Message]
-    cursor: int
+    cursor: str
     conversation: Conversation
 
 
@@ -73,14 +71,14 @@ class EmailChannel(Protocol):
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
                               transcript: str, first_line: str, locale: str) -> tuple[str, bool]: ...
 
-    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
-                        author: str) -> bool: ...
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
+                        text: str, author: str) -> bool: ...
 
 
 Publish = Callable[[str, str, dict[str, Any]], object]  # (licensee, audience, event): the realtime service's
 
 
-class ChatService(ShopSettings, Files):
+class ChatService(ShopSettings, Files, Sending):
     """Chat's use cases; the merchant's settings (chat/shop.py) and files (chat/files.py) are its parts too."""
 
     def __init__(self, store: ChatStore, clock: Clock, licensing: LicensingService, settings: Settings,
@@ -99,9 +97,10 @@ class ChatService(ShopSettings, Files):
         # Warm functions read neither a merchant's chat settings nor its agents' presence on every request.
         self._settings: TtlCache[ChatSettings] = TtlCache(settings.license_cache_ttl_seconds, clock.monotonic)
         self._agents: TtlCache[list[Agent]] = TtlCache(settings.chat_presence_cache_seconds, clock.monotonic)
-        # The chain's tail of each conversation this process wrote to or read lately: a warm send is one write.
-        # A tail that is out of date costs one refused write and one read, never a wrong answer.
-        self._tails: dict[tuple[str, str], Tail] = {}
+        # What this process knows of each conversation it wrote to or read lately: a warm send is one write.
+        # What another process changed meanwhile costs nothing here: keys do not depend on it (see `_send`).
+        self._known: dict[tuple[str, str], Known] = {}
+        self.stamps = stamps.Stamper()
 
 
     # -- availability ------------------------------------------------------------------------------------
@@ -164,7 +163,7 @@ class ChatService(ShopSettings, Files):
         assignee = model.choose_assignee(agents, now) if reason is None else None
         handover = email if (reason is not None and email and email_licensed) else ""
         conversation_id = new_id("cnv")
-        first = Message(1, Author.VISITOR, text, now)
+        first = Message(self.stamps.next(now), Author.VISITOR, text, now)
         client_hash = model.dedup_hash(client_id) if client_id else None
         new = NewConversation(licensee_id, conversation_id, visitor.visitor_id, visitor.customer_id, name, email,
                               now, now + retention, first, client_hash, model.window(now, self.message_rule),
@@ -184,16 +183,16 @@ class ChatService(ShopSettings, Files):
         except StartTaken as taken:  # the same first message, sent at the same time by another instance
             return self._restarted(licensee_id, visitor, taken.conversation_id, taken.visitor_id)
         self._agents.forget(licensee_id)
-        self._remember(licensee_id, conversation_id, Tail(
-            1, new.rate_window, 1, Status.OPEN, visitor.visitor_id, activity_minute(now),
-            {client_hash: first} if client_hash else {}, Status.OPEN))
+        self._remember(licensee_id, conversation_id, Known(
+            visitor.visitor_id, Status.OPEN, "", activity_minute(now), {client_hash: first} if client_hash else {},
+            rate_window=new.rate_window, rate_count=1))
         self.metrics.count(CHAT_CONVERSATIONS,
                            outcome="handed_over" if handover else "assigned" if assignee else "unassigned")
         self.metrics.count(CHAT_MESSAGES, author=Author.VISITOR.value)
         conversation = Conversation(conversation_id, Status.OPEN, visitor.visitor_id, now, now, 1,
                                     visitor.customer_id, name, email, assignee.agent_id if assignee else None,
                                     assignee.name if assignee else "", handover, now if handover else None,
-                                    locale=locale)
+                                    locale=locale, last_key=first.key)
         if handover:
             conversation = replace(conversation, ticket_id=self._open_ticket(licensee_id, conversation, [first]))
         self._published(licensee_id, "agents", {"type": "conversation", "conversation_id": conversation_id,
@@ -243,14 +242,7 @@ class ChatService(ShopSettings, Files):
             raise _not_found()
         if current.status is Status.RESOLVED:
             return current
-        tail = self.store.tail(licensee_id, conversation_id)
-        now = self.clock.now()
-        self.store.change(licensee_id, current, status=Status.RESOLVED, at=now, tail=tail,
-                          expires_at=now + self.retention(licensee_id),
-                          audit=self._audit(licensee_id, "conversation.status_changed", "visitor", {
-                              "conversation_id": conversation_id, "from": current.status.value,
-                              "to": Status.RESOLVED.value}))
-        self._tails.pop((licensee_id, conversation_id), None)
+        self._change_status(licensee_id, current, Status.RESOLVED, "visitor")
         self._agents.forget(licensee_id)
         self._published(licensee_id, "agents", {"type": "status", "conversation_id": conversation_id,
                                                 "status": Status.RESOLVED.value})
@@ -281,9 +273,9 @@ class ChatService(ShopSettings, Files):
                                                         conversation.handover_email, conversation.visitor_name,
                                                         text, first, locale)
         self.store.link_ticket(licensee_id, conversation.conversation_id, ticket_id)
-        tail = self._tails.get((licensee_id, conversation.conversation_id))
-        if tail is not None:
-            tail.ticket_id = ticket_id
+        known = self._known.get((licensee_id, conversation.conversation_id))
+        if known is not None:
+            known.ticket_id = ticket_id
         return ticket_id
 
     def send_as_visitor(self, licensee_id: str, visitor: Visitor, conversation_id: str, text: str,
@@ -291,19 +283,22 @@ class ChatService(ShopSettings, Files):
         """A shopper's message. A resolved conversation reopens; the same client_id twice is one message."""
         return self._send(licensee_id, conversation_id, Author.VISITOR, text, client_id, visitor=visitor)
 
-    def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: int) -> Poll:
-        """What is new in a conversation since the cursor: one Query, half a read unit when nothing is."""
+    def poll(self, licensee_id: str, visitor: Visitor, conversation_id: str, after: stamps.Cursor) -> Poll:
+        """What is new in a conversation since the cursor: one Query, half a read unit when nothing is. The
+        Query reads back a little from the cursor (stamps.Cursor): what it finds there that the caller does not
+        hold (a message stamped earlier than one polled before, or late on this replica) is handed out too."""
         wait = self.polls.take(f"{licensee_id}|{visitor.visitor_id}")
         if wait is not None:
             self.metrics.count(CHAT_REFUSALS, code="TOO_MANY_POLLS")
             seconds = max(1, int(wait + 0.999))
             raise KefuError("This conversation is asked too often; wait a little.", code="TOO_MANY_POLLS",
                             status=429, details={"retry_after": seconds}, headers={"Retry-After": str(seconds)})
-        conversation, messages, numbers = self.store.poll(licensee_id, conversation_id, after)
+        conversation, messages = self.store.poll(licensee_id, conversation_id, after.read_from())
         if conversation is None or conversation.visitor_id != visitor.visitor_id:
             raise _not_found()
-        cursor = model.advance(after, numbers, self.clock.now())
-        return Poll([m for m in messages if m.number <= cursor], cursor, conversation)
+        new, cursor = stamps.poll_cursor(after, [(m.key, m.created_at) for m in messages], self.clock.now())
+        conversation = self._repaired(licensee_id, conversation, messages)
+        return Poll([m for m in messages if m.key in new], str(cursor), conversation)
 
     def visitor_conversations(self, licensee_id: str, visitor: Visitor) -> list[Conversation]:
         return self.store.visitor_conversations(licensee_id, visitor.visitor_id)
@@ -317,7 +312,7 @@ class ChatService(ShopSettings, Files):
         conversation, messages, notes = self.store.timeline(licensee_id, conversation_id)
         if conversation is None:
             raise _not_found()
-        return conversation, messages, notes
+        return self._repaired(licensee_id, conversation, messages), messages, notes
 
     def reply(self, licensee_id: str, agent: KeyRecord, conversation_id: str, text: str,
               client_id: str | None) -> Message:
@@ -325,9 +320,9 @@ class ChatService(ShopSettings, Files):
         handed over to email, sent as email on its ticket's thread, once per chat message."""
         message = self._send(licensee_id, conversation_id, Author.AGENT, text, client_id,
                              agent_name=agent.agent_name)
-        tail = self._tails.get((licensee_id, conversation_id))
-        if tail is not None and tail.ticket_id and self.email is not None:
-            self.email.reply_from_chat(licensee_id, tail.ticket_id, conversation_id, message.number, text,
+        known = self._known.get((licensee_id, conversation_id))
+        if known is not None and known.ticket_id and self.email is not None:
+            self.email.reply_from_chat(licensee_id, known.ticket_id, conversation_id, message.key, text,
                                        f"agent:{agent.key_id}")
         return message
 
@@ -368,15 +363,7 @@ class ChatService(ShopSettings, Files):
         current = self._current(licensee_id, conversation_id)
         if not model.can_change(current.status, status):
             return current
-        tail = self.store.tail(licensee_id, conversation_id)
-        now = self.clock.now()
-        self.store.change(licensee_id, current, status=status, at=now, tail=tail,
-                          expires_at=now + self.retention(licensee_id),
-                          audit=self._audit(licensee_id, "conversation.status_changed", f"agent:{actor.key_id}", {
-                              "conversation_id": conversation_id, "from": current.status.value,
-                              "to": status.value}))
-        self._tails.pop((licensee_id, conversation_id), None)
-        self._agents.forget(licensee_id)
+        self._change_status(licensee_id, current, status, f"agent:{actor.key_id}")
         self._published(licensee_id, f"conversation:{conversation_id}",
                         {"type": "status", "conversation_id": conversation_id, "status": status.value})
         return self._current(licensee_id, conversation_id)
@@ -389,65 +376,6 @@ class ChatService(ShopSettings, Files):
         return found
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _send(self, licensee_id: str, conversation_id: str, author: Author, text: str, client_id: str | None, *,
-              visitor: Visitor | None = None, agent_name: str = "",
-              attachment: model.Attachment | None = None) -> Message:
-        """One conditional PutItem of the next chain item, decided from the tail this process knows (or reads):
-        the client id not among the latest messages, the shopper's messages in this minute under the limit.
-        The conversation item is written only when a shopper reopens it or its activity enters new ten minutes."""
-        now = self.clock.now()
-        expires_at = now + self.retention(licensee_id)
-        window = model.window(now, self.message_rule)
-        client_hash = model.dedup_hash(client_id) if client_id else None
-        tail = self._tails.get((licensee_id, conversation_id))
-        for attempt in range(SEND_ATTEMPTS):
-            if tail is None:
-                tail = self.store.tail(licensee_id, conversation_id)
-            if tail is None or (visitor is not None and tail.visitor_id != visitor.visitor_id):
-                raise _not_found()
-            if client_hash and client_hash in tail.sent:
-                return tail.sent[client_hash]  # a retried send: the message it already made
-            count = tail.rate_count if tail.rate_window == window else 0
-            if author is Author.VISITOR:
-                if count >= self.message_rule.limit:
-                    raise self._rate_limited(now, self.message_rule, "TOO_MANY_MESSAGES",
-                                             "Too many messages in a minute; wait a moment and send again.")
-                count += 1
-            message = Message(tail.number + 1, author, text, now, agent_name, attachment)
-            status = Status.OPEN if author is Author.VISITOR else tail.status
-            taken = self.store.put_message(licensee_id, conversation_id, message, client_hash, expires_at, window,
-                                           count, status)
-            if taken is None:
-                break
-            # Another process took that number: its item says what it changed, so write after it at once. Far
-            # behind (several items) or an item that does not say, read the chain's tail instead.
-            tail = model.followed(tail, taken, TAIL_READ) if attempt < SEND_ATTEMPTS - 3 else None
-        else:
-            raise Conflict("The conversation is busy; send again.", code="CONCURRENT_CHANGE")
-        reopen = author is Author.VISITOR and (tail.status is not Status.OPEN or tail.stored_status is not Status.OPEN)
-        sent = {**tail.sent, client_hash: message} if client_hash else dict(tail.sent)
-        after = Tail(message.number, window, count, Status.OPEN if author is Author.VISITOR else tail.status,
-                     tail.visitor_id, tail.bucket, dict(list(sent.items())[-TAIL_READ:]), tail.stored_status,
-                     tail.ticket_id)
-        bucket = activity_minute(now)
-        if reopen or bucket != tail.bucket:
-            touched = self.store.touch(licensee_id, conversation_id, at=now, number=message.number,
-                                       expires_at=expires_at + BOOKKEEPING_SLACK, reopen=reopen)
-            if reopen and touched is None:  # it was open already (reopened by another writer): activity only
-                self.store.touch(licensee_id, conversation_id, at=now, number=message.number,
-                                 expires_at=expires_at + BOOKKEEPING_SLACK, reopen=False)
-            after.bucket = bucket
-            if reopen:
-                after.stored_status = Status.OPEN
-                if touched is not None and touched.prior_status is Status.RESOLVED and touched.assignee_id:
-                    self.store.reopened(licensee_id, touched.assignee_id, now)
-        self._remember(licensee_id, conversation_id, after)
-        self.metrics.count(CHAT_MESSAGES, author=author.value)
-        self._published(licensee_id, f"conversation:{conversation_id}" if author is Author.AGENT else "agents",
-                        {"type": "message", "conversation_id": conversation_id,
-                         "message": self._event_message(licensee_id, message)})
-        return message
-
     def message_dict(self, licensee_id: str, message: Message) -> dict[str, Any]:
         """A message as the widget and the console see it (polls and pushes alike)."""
         out: dict[str, Any] = {"id": message.message_id, "author": message.author.value, "text": message.text,
@@ -459,8 +387,9 @@ class ChatService(ShopSettings, Files):
         return out
 
     def _event_message(self, licensee_id: str, message: Message) -> dict[str, Any]:
-        """A message as pushed: what the widget's poll gives, plus its number (the cursor it moves to)."""
-        return {**self.message_dict(licensee_id, message), "number": message.number}
+        """A message as pushed: what the widget's poll gives (its id sorts as the conversation's messages do:
+        a client shows it in its place; the next poll hands out whatever a push missed)."""
+        return self.message_dict(licensee_id, message)
 
     def _published(self, licensee_id: str, audience: str, event: dict[str, Any]) -> None:
         """Push an event to whoever listens (shoppers' widgets, agents' consoles). Push is a shortcut: the
@@ -471,11 +400,6 @@ class ChatService(ShopSettings, Files):
             self.publish(licensee_id, audience, event)
         except Exception:
             logger.exception("push failed", extra={"audience": audience.split(":")[0]})
-
-    def _remember(self, licensee_id: str, conversation_id: str, tail: Tail) -> None:
-        if len(self._tails) > 10_000:
-            self._tails.clear()
-        self._tails[(licensee_id, conversation_id)] = tail
 
     def _current(self, licensee_id: str, conversation_id: str) -> Conversation:
         found = self.store.conversation(licensee_id, conversation_id)

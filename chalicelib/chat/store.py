@@ -1,18 +1,20 @@
-"""The chat table. One partition per conversation holds its messages (`T#0000000001`…), its private notes
-(`N#…`) and, last in the partition, the conversation itself (`T#~`), so a poll is one Query over
-`T#<after+1>`…`T#~`: the new messages and the conversation's state, half a read unit when nothing is new.
+"""The chat table. One partition per conversation holds its messages and changes of status (`T#<stamp>`), its
+private notes (`N#…`) and, last in the partition, the conversation itself (`T#~`), so a poll is one Query
+over `T#<from>`…`T#~`: the latest messages and the conversation's state, half a read unit when nothing is new.
 
-Sending a message is one write of one unit: a PutItem of `T#<n>` under the condition that `n` is free. The
-numbered items form a chain in which each item is written knowing the one before it, so the item carries the
-conversation's bookkeeping itself: the rate window and how many shopper messages it holds so far (the limit
-per conversation per minute is checked against the item before and stored with the message), the client id
-hash (a retried send finds it among the latest items) and, as status items (`StatusItem`), every change of
-status an agent makes. A writer whose idea of the chain is out of date loses the condition and reads the tail
-again (one Query); a warm process knows its conversations' tails and writes without reading.
+A message's key is its stamp (chalicelib/chat/model.py: the millisecond it was sent and a tag), never a number
+a writer must learn from the one before it, so sending is one PutItem wherever it runs, however many function
+instances write to the conversation. The PutItem is conditional on its key being free: a send whose client id
+carries its time (the widget's and the console's do) always gets the same key, so a retry, in this process or
+another, is refused and answered with the message it made; other client ids are looked for among the latest
+messages first. Order is the keys' order; polls find messages by when they were written (the cursor, model.py).
 
 The conversation item (`T#~`) is written only when its bookkeeping changes: a shopper reopens it, or its
 activity moves into a new ten minutes (the agents' inbox is a keys-only index whose sort key is that ten
-minutes, so a busy chat moves the index key once per ten minutes, not once per message).
+minutes, so a busy chat moves the index key once per ten minutes, not once per message). It counts messages
+then, and holds the stamp of its last change of status: a shopper message stamped after it reopens the
+conversation, which the writer does when it knows, and otherwise the next reader (a poll, a timeline, the
+agent's own check after the change).
 
 Everything expires after the merchant's retention period through the `expires_at` TTL attribute; the
 per-IP counters of new conversations expire when their window has passed."""
@@ -46,7 +48,6 @@ from chalicelib.chat.items import (  # the records and keys, here too for the mo
     _agent,
     _agents_pk,
     _conversation,
-    _link,
     _message,
     _message_item,
     _visitor_pk,
@@ -58,16 +59,13 @@ from chalicelib.chat.items import (  # the records and keys, here too for the mo
 )
 from chalicelib.chat.model import (
     Agent,
-    Author,
     ChatSettings,
     Conversation,
-    Link,
     Message,
     NewConversation,
     Note,
     Presence,
     Status,
-    Tail,
     Touched,
 )
 from chalicelib.core import cursors
@@ -87,7 +85,7 @@ class StartTaken(Exception):
 
 
 
-TAIL_READ = 20  # the latest chain items a writer reads (2 read units): a retried client id is recognised among them
+TAIL_READ = 20  # the latest items a cold or unsure writer reads: a retried client id is recognised among them
 
 
 class ChatStore:
@@ -168,11 +166,12 @@ class ChatStore:
                 visitor_id=new.visitor_id, customer_id=new.customer_id, visitor_name=new.visitor_name,
                 visitor_email=new.visitor_email, assignee_id=assignee.agent_id if assignee else None,
                 assignee_name=assignee.name if assignee else "", created_at=new.at, last_activity=new.at,
-                seq=1, inbox=inbox_key(new.licensee_id, Status.OPEN), activity=activity_minute(new.at),
+                seq=1, last_key=new.first.key, inbox=inbox_key(new.licensee_id, Status.OPEN),
+                activity=activity_minute(new.at),
                 expires_at=new.expires_at, handover_email=new.handover_email,
                 handed_over_at=new.at if new.handover_email else None, locale=new.locale,
             ), condition=ChatItem.pk.does_not_exist())
-            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at, new.rate_window, 1, Status.OPEN))
+            tx.save(_message_item(pk, new.first, new.client_hash, new.expires_at))
             tx.save(VisitorConversationItem(pk=_visitor_pk(new.licensee_id, new.visitor_id),
                                             sk=f"CONV#{new.conversation_id}", conversation_id=new.conversation_id,
                                             created_at=new.at, expires_at=new.expires_at))
@@ -189,98 +188,99 @@ class ChatStore:
             for audit in audits:
                 audit_store.add_to(tx, audit)
 
-    def tail(self, licensee_id: str, conversation_id: str) -> Tail | None:
-        """The conversation item and the latest chain items, newest first: one strongly consistent Query."""
+    def recent(self, licensee_id: str, conversation_id: str) -> tuple[Conversation, list[tuple[Message, str | None]]] \
+            | None:
+        """The conversation and its latest messages with their client id hashes, newest first: one strongly
+        consistent Query (what a writer reads when it does not know the conversation, or must be sure)."""
         pk = conversation_pk(licensee_id, conversation_id)
         conversation: ConversationItem | None = None
-        chain: list[MessageItem | StatusItem] = []
-        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(0), TAIL), scan_index_forward=False,
+        latest: list[tuple[Message, str | None]] = []
+        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk("0"), TAIL), scan_index_forward=False,
                                    limit=TAIL_READ + 1, consistent_read=True):
             if isinstance(item, ConversationItem):
                 conversation = item
-            elif isinstance(item, (MessageItem, StatusItem)):
-                chain.append(item)
-        if conversation is None:
-            return None
-        status = Status(conversation.status)
-        for item in chain:  # the newest status item or shopper message says what the status is now
-            if isinstance(item, StatusItem):
-                status = Status(item.status)
-                break
-            if item.author == Author.VISITOR.value:
-                status = Status.OPEN
-                break
-        last = chain[0] if chain else None
-        sent = {i.client_hash: _message(i) for i in reversed(chain) if isinstance(i, MessageItem) and i.client_hash}
-        return Tail(int(last.number) if last else 0, int(last.rate_window) if last else 0,
-                    int(last.rate_count) if last else 0, status, conversation.visitor_id, conversation.activity or "",
-                    sent, Status(conversation.status), conversation.ticket_id)
+            elif isinstance(item, MessageItem):
+                latest.append((_message(item), item.client_hash))
+        return None if conversation is None else (_conversation(conversation), latest)
 
     def put_message(self, licensee_id: str, conversation_id: str, message: Message, client_hash: str | None,
-                    expires_at: datetime, rate_window: int, rate_count: int, status: Status) -> Link | None:
-        """Write the message as chain item `message.number` (with the conversation's status once it is in);
-        None when written, else the item that took that number, as the refused write returned it."""
-        item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at,
-                             rate_window, rate_count, status)
+                    expires_at: datetime) -> tuple[Message | None, str | None] | None:
+        """Write the message under its key, if free: None when written, else what holds the key (the message
+        and its client id hash, as the refused write returned it; no message: something else, or gone)."""
+        item = _message_item(conversation_pk(licensee_id, conversation_id), message, client_hash, expires_at)
         held = dynamodb.put_new(item, ChatItem)
-        return None if held is None else _link(held)
+        if held is None:
+            return None
+        return (_message(held), held.client_hash) if isinstance(held, MessageItem) else (None, None)
 
-    def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, number: int, expires_at: datetime,
-              reopen: bool) -> Touched | None:
-        """The conversation item's bookkeeping: activity (and its ten minutes in the inbox), expiry, length and,
-        when a shopper wrote to a pending or resolved conversation, the status open again. None: it is gone,
-        or (reopening) someone else reopened it first."""
+    def message(self, licensee_id: str, conversation_id: str, key: str) -> tuple[Message, str | None] | None:
+        item = _get(conversation_pk(licensee_id, conversation_id), message_sk(key), consistent=True)
+        return (_message(item), item.client_hash) if isinstance(item, MessageItem) else None
+
+    def touch(self, licensee_id: str, conversation_id: str, *, at: datetime, key: str, expires_at: datetime,
+              reopen: bool, counted: int) -> Touched | None:
+        """The conversation item's bookkeeping: activity (and its ten minutes in the inbox), expiry, the latest
+        message, `counted` more messages and, when a shopper wrote to a pending or resolved conversation after
+        its last change of status, the status open again. None: it is gone, or (reopening) it is open already
+        or its status changed after the message; (not reopening) a later message did the bookkeeping."""
         item = ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL)
         actions: list[Action] = [ConversationItem.last_activity.set(at),
                                  ConversationItem.activity.set(activity_minute(at)),
                                  ConversationItem.expires_at.set(expires_at),
-                                 ConversationItem.seq.set(number)]
+                                 ConversationItem.last_key.set(key)]
+        if counted:
+            actions.append(ConversationItem.seq.add(counted))
         condition: Condition = ChatItem.pk.exists()
         if reopen:
             actions += [ConversationItem.prior_status.set(ConversationItem.status),
                         ConversationItem.status.set(Status.OPEN.value),
-                        ConversationItem.inbox.set(inbox_key(licensee_id, Status.OPEN))]
+                        ConversationItem.inbox.set(inbox_key(licensee_id, Status.OPEN)),
+                        ConversationItem.status_key.set(key)]
             condition &= ConversationItem.status != Status.OPEN.value
+            condition &= ConversationItem.status_key.does_not_exist() | (ConversationItem.status_key < key)
         else:  # a slower writer never moves the activity back
-            condition &= ConversationItem.seq < number
+            condition &= ConversationItem.last_key.does_not_exist() | (ConversationItem.last_key < key)
         if not dynamodb.conditionally(lambda: item.update(actions=actions, condition=condition)):
             return None
         return Touched(Status(item.prior_status or item.status), item.assignee_id)
+
+    def count(self, licensee_id: str, conversation_id: str, counted: int) -> None:
+        """Messages counted on the conversation item when a later message did its bookkeeping first."""
+        ConversationItem(pk=conversation_pk(licensee_id, conversation_id), sk=TAIL).update(
+            actions=[ConversationItem.seq.add(counted)], condition=ChatItem.pk.exists())
 
     def conversation(self, licensee_id: str, conversation_id: str) -> tuple[Conversation, ConversationItem] | None:
         item = _get(conversation_pk(licensee_id, conversation_id), TAIL, consistent=True)
         return (_conversation(item), item) if isinstance(item, ConversationItem) else None
 
-    def last_messages(self, licensee_id: str, latest: list[tuple[str, int]]) -> dict[str, str]:
-        """The text of each conversation's message of that number (its last, as the conversation item knows
-        it), in one BatchGetItem: the inbox's previews."""
-        keys = [(conversation_pk(licensee_id, cid), message_sk(number)) for cid, number in latest if number > 0]
+    def last_messages(self, licensee_id: str, latest: list[tuple[str, str]]) -> dict[str, str]:
+        """The text of each conversation's message of that key (its latest, as the conversation item knows it),
+        in one BatchGetItem: the inbox's previews."""
+        keys = [(conversation_pk(licensee_id, cid), message_sk(key)) for cid, key in latest if key]
         found: dict[str, str] = {}
         for item in ChatItem.batch_get(keys) if keys else ():
             if isinstance(item, MessageItem):
                 found[item.pk.rsplit("#", 1)[1]] = item.text
         return found
 
-    def message(self, licensee_id: str, conversation_id: str, number: int) -> Message | None:
-        item = _get(conversation_pk(licensee_id, conversation_id), message_sk(number), consistent=True)
-        return _message(item) if isinstance(item, MessageItem) else None
-
-    def poll(self, licensee_id: str, conversation_id: str,
-             after: int) -> tuple[Conversation | None, list[Message], list[tuple[int, datetime]]]:
-        """One Query: the chain after `after` and, last, the conversation. Eventually consistent (half the
-        price); an item a replica has not seen yet comes with the next poll. Besides the messages, the numbers
-        and times of every chain item found (status items take numbers too)."""
+    def poll(self, licensee_id: str, conversation_id: str, read_from: str) -> tuple[Conversation | None,
+                                                                                  list[Message]]:
+        """One Query: the messages stamped from `read_from` on and, last, the conversation. Eventually consistent
+        (half the price); a message a replica has not shown yet comes with a later poll (the cursor, model.py)."""
         pk = conversation_pk(licensee_id, conversation_id)
-        conversation, messages, numbers = None, [], []
-        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(after + 1), TAIL), consistent_read=False):
+        conversation, messages = None, []
+        for item in ChatItem.query(pk, ChatItem.sk.between(message_sk(read_from), TAIL), consistent_read=False):
             if isinstance(item, MessageItem):
                 messages.append(_message(item))
-                numbers.append((int(item.number), item.created_at))
-            elif isinstance(item, StatusItem):
-                numbers.append((int(item.number), item.created_at))
             elif isinstance(item, ConversationItem):
                 conversation = _conversation(item)
-        return conversation, messages, numbers
+        return conversation, messages
+
+    def messages_after(self, licensee_id: str, conversation_id: str, key: str) -> list[Message]:
+        """The messages stamped after `key`, strongly consistent (an agent's check after a change of status)."""
+        pk = conversation_pk(licensee_id, conversation_id)
+        return [_message(i) for i in ChatItem.query(pk, ChatItem.sk.between(message_sk(key + "!"), TAIL),
+                                                    consistent_read=True) if isinstance(i, MessageItem)]
 
     def timeline(self, licensee_id: str, conversation_id: str) -> tuple[Conversation | None, list[Message],
                                                                          list[Note]]:
@@ -293,7 +293,7 @@ class ChatStore:
                 notes.append(Note(item.note_id, item.agent_id, item.agent_name, item.text, item.created_at))
             elif isinstance(item, ConversationItem):
                 conversation = _conversation(item)
-        if conversation is not None and messages:  # the item is written once per ten minutes; the chain is exact
+        if conversation is not None and messages:  # the item is written once per ten minutes; the partition is exact
             conversation = replace(conversation, last_number=len(messages),
                                    last_activity=max(conversation.last_activity, messages[-1].created_at))
         return conversation, messages, notes
@@ -334,15 +334,18 @@ class ChatStore:
 
     def change(self, licensee_id: str, current: Conversation, *, status: Status | None = None,
                assignee: Agent | None = None, unassign: bool = False, at: datetime,
-               audit: AuditRecord, tail: Tail | None = None, expires_at: datetime | None = None) -> None:
+               audit: AuditRecord, key: str | None = None, expires_at: datetime | None = None) -> None:
         """An agent's change of status or assignee, under the condition that nobody changed either meanwhile,
         with the agents' loads kept in step and the audit record in the same transaction. A change of status
-        also takes the next chain number (`tail`), so a shopper's message written after it reopens."""
+        is stamped (`key`) among the messages and on the conversation: a shopper message stamped after it
+        reopens the conversation."""
         pk = conversation_pk(licensee_id, current.conversation_id)
         new_status = status or current.status
         new_assignee = None if unassign else (assignee.agent_id if assignee else current.assignee_id)
         actions: list[Action] = [ConversationItem.status.set(new_status.value),
                                  ConversationItem.inbox.set(inbox_key(licensee_id, new_status))]
+        if status is not None and key is not None:
+            actions.append(ConversationItem.status_key.set(key))
         if assignee is not None:
             actions += [ConversationItem.assignee_id.set(assignee.agent_id),
                         ConversationItem.assignee_name.set(assignee.name)]
@@ -355,11 +358,9 @@ class ChatStore:
         counted = new_status is not Status.RESOLVED and new_assignee is not None
         with dynamodb.transaction("The conversation changed meanwhile; reload it and try again.") as tx:
             tx.update(ConversationItem(pk=pk, sk=TAIL), actions=actions, condition=condition)
-            if status is not None and tail is not None:
-                tx.save(StatusItem(pk=pk, sk=message_sk(tail.number + 1), number=tail.number + 1,
-                                   status=new_status.value, created_at=at, rate_window=tail.rate_window,
-                                   rate_count=tail.rate_count, expires_at=expires_at),
-                        condition=ChatItem.pk.does_not_exist())
+            if status is not None and key is not None:
+                tx.save(StatusItem(pk=pk, sk=message_sk(key), status=new_status.value, created_at=at,
+                                   expires_at=expires_at), condition=ChatItem.pk.does_not_exist())
             if was_counted and (not counted or new_assignee != current.assignee_id):
                 assert current.assignee_id is not None
                 self._load(tx, licensee_id, current.assignee_id, "", -1, at)

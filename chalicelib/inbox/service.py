@@ -50,7 +50,7 @@ class InboxService:
                              for c in self.chat.store.inbox(licensee_id, Status(status), PAGE, None)[0]]
             if since is not None:
                 conversations = [c for c in conversations if c.last_activity > since]
-            last = self.chat.store.last_messages(licensee_id, [(c.conversation_id, c.last_number)
+            last = self.chat.store.last_messages(licensee_id, [(c.conversation_id, c.last_key)
                                                                for c in conversations])
             found += [entry_of_conversation(c, last.get(c.conversation_id, "")) for c in conversations]
         if Channel.EMAIL in channels:

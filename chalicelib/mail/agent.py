@@ -164,10 +164,10 @@ class AgentMail(MailTickets):
         raise Unavailable("The conversation could not be handed over after several attempts.",
                           code="MAIL_WRITE_CONTENDED")
 
-    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int, text: str,
-                        author: str) -> bool:
+    def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
+                        text: str, author: str) -> bool:
         """An agent's reply typed into a handed-over chat goes out as email on its ticket's thread. Keyed by the
-        chat message (conversation, number): sent once however often it is asked. False: sent already."""
+        chat message (conversation, its key): sent once however often it is asked. False: sent already."""
         ticket = self._ticket(licensee_id, ticket_id)
         messages = self.store.messages(licensee_id, ticket_id)
         key = f"msg_chat-{conversation_id}-{number}"

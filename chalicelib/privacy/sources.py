@@ -61,7 +61,7 @@ def export_step(step: str, licensee_id: str, who: Person | None, blobs: Blobs) -
                 if line.attachment is not None:
                     content = blobs.read(blobs.main, line.attachment.key)
                     if content is not None:
-                        found.files.append((f"files/chats/{conversation.conversation_id}/{line.number}-"
+                        found.files.append((f"files/chats/{conversation.conversation_id}/{line.key}-"
                                             f"{safe_name(line.attachment.name)}", content))
     elif step == "tickets":
         for ticket in _tickets(licensee_id, who):

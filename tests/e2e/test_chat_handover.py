@@ -72,7 +72,7 @@ def test_an_agents_reply_in_the_handed_over_chat_goes_out_on_the_tickets_thread_
     path = f"/v1/agent/conversations/{started['id']}/messages"
     body = {"text": "您好，包裹明天到。", "client_id": "agent-reply-0001"}
     assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
-    services.chat._tails.clear()  # the retry lands on an instance that never saw the first attempt
+    services.chat._known.clear()  # the retry lands on an instance that never saw the first attempt
     assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
     sent = _outbox(services, merchant.licensee_id)
     assert len(sent) == 2  # the acknowledgement and the one reply

@@ -18,9 +18,12 @@
     if (cls) { node.className = cls; }
     return node;
   }
+  // Client ids start with the server's millisecond as far as we can tell (`offset`, from the replies' times):
+  // a chat reply sent again lands on the same key wherever it goes, and is the same message.
+  var offset = 0;
   function clientId() {
     var b = new Uint8Array(12); crypto.getRandomValues(b);
-    return "a" + Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
+    return String(Date.now() + offset) + "-a" + Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
   // Dates and times in the shop's time zone (from sign-in), whatever the agent's computer is set to.
   function time(iso) {
@@ -461,6 +464,7 @@
     var body = kind === "note" ? {text: text} : {text: text, client_id: clientId()};
     call("POST", path, body).then(function (r) {
       if (r.status !== 201) { fail(problem(r)); return; }
+      if (r.data && Date.parse(r.data.created_at)) { offset = Date.parse(r.data.created_at) - Date.now(); }
       $("reply-text").value = "";
       openConversation(state.current, false);
     });

@@ -29,6 +29,7 @@
 
   var state = load();
   var config = null, T = {}, cursor = "0", seen = {}, timer = null, delay = FAST, lastActivity = Date.now();
+  var latest = "", offset = 0;   // the newest message id shown; the server's clock less ours (from its answers)
   var polling = false, unread = 0, baseTitle = document.title, socket = null, socketOpen = false, retry = 0;
   var lastTyping = 0, typingTimer = null, rated = false;
 
@@ -38,10 +39,16 @@
   function save() {
     try { localStorage.setItem(storeKey, JSON.stringify(state)); } catch (e) { /* private mode: this page only */ }
   }
+  // A message's client id starts with the server's millisecond as far as we can tell: a retry of it, wherever
+  // it lands, gets the same key and so is the same message; the key also places the message among the others.
   function clientId() {
     var bytes = new Uint8Array(12);
     crypto.getRandomValues(bytes);
-    return "c" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    return String(Date.now() + offset) + "-" + Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function learnClock(message) {
+    var server = message && Date.parse(message.created_at);
+    if (server) { offset = server - Date.now(); }
   }
   function t(name, params) {
     var text = T[name] || "";
@@ -269,9 +276,11 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Messages are shown in the order of their ids (stamps), whichever way they came: poll, push or our own send.
   function show(message) {
     if (seen[message.id]) { return false; }
     seen[message.id] = true;
+    if (message.id > latest) { latest = message.id; }
     var bubble = el("div", "msg " + (message.author === "visitor" ? "visitor" : "agent"));
     bubble.setAttribute("data-author", message.author);
     if (message.file) {
@@ -295,26 +304,26 @@
     stamp.dateTime = message.created_at;
     meta.appendChild(stamp);
     bubble.appendChild(meta);
-    log.appendChild(bubble);
-    log.scrollTop = log.scrollHeight;
-    var number = Number(String(message.id).slice(1)) || 0;
+    bubble.setAttribute("data-id", message.id);
+    var after = null;
+    Array.prototype.some.call(log.querySelectorAll(".msg[data-id]"), function (other) {
+      if (other.getAttribute("data-id") > message.id) { after = other; return true; }
+      return false;
+    });
+    log.insertBefore(bubble, after);
+    if (!after) { log.scrollTop = log.scrollHeight; }
     if (message.author === "agent") { typing.textContent = ""; }
     if (panel.classList.contains("open") && !document.hidden) {
-      markRead(number);
-    } else if (message.author === "agent" && number > (state.read || 0)) {
+      markRead(message.id);
+    } else if (message.author === "agent" && message.id > readMark()) {
       unread += 1; showUnread();    // only what arrived since the shopper last looked
     }
     return true;
   }
 
-  // The cursor moves over a message we hold only when it is the next one: a gap is left for the poll to fill.
-  function advance(message) {
-    var number = Number(String(message.id).slice(1)) || 0;
-    if (number === Number(cursor) + 1) { cursor = String(number); }
-  }
-
-  function markRead(number) {
-    if (number > (state.read || 0)) { state.read = number; save(); }
+  function readMark() { return typeof state.read === "string" ? state.read : ""; }
+  function markRead(id) {
+    if (id > readMark()) { state.read = id; save(); }
   }
 
   function showUnread() {
@@ -438,7 +447,8 @@
         delete state.ended;
         save();
         show(r.data.message);
-        cursor = "1";                 // the first message is number 1, and shown
+        learnClock(r.data.message);
+        cursor = r.data.cursor || "0";  // the first poll hands out the first message again: shown once
         if (r.data.handed_over) {
           notice(t("handover"));
         } else if (!r.data.available) {
@@ -449,7 +459,7 @@
       } else {
         save();
         show(r.data);
-        advance(r.data);
+        learnClock(r.data);
         if (state.ended) { delete state.ended; save(); rating.classList.add("hidden"); showForm(); }
       }
       lastActivity = Date.now();
@@ -504,7 +514,7 @@
       if (r.status !== 201) { throw r; }
       error.textContent = "";
       show(r.data);
-      advance(r.data);
+      learnClock(r.data);
     }).catch(function (r) { error.textContent = r && r.status ? explain(r) : t("error.offline"); });
   });
 
@@ -571,15 +581,14 @@
       var event;
       try { event = JSON.parse(m.data); } catch (e) { return; }
       if (event.type === "message" && event.message) {
-        var number = event.message.number;
-        if (number === Number(cursor) + 1) { show(event.message); cursor = String(number); }
-        else if (number > Number(cursor) + 1) { schedule(0); }   // a gap: the poll fills it in order
+        show(event.message);          // in its place; the next poll hands out whatever a push missed
       } else if (event.type === "typing") {
         typing.textContent = t("typing");
         clearTimeout(typingTimer);
         typingTimer = setTimeout(function () { typing.textContent = ""; }, 5000);
       } else if (event.type === "status" && event.status === "resolved") {
         ended(false);
+        schedule(0);                  // a message we sent just before it reopens the chat: the poll says so
       }
     };
     socket.onclose = function () {
@@ -637,14 +646,14 @@
 
   document.addEventListener("visibilitychange", function () {
     if (!document.hidden && state.conversation) { schedule(0); }
-    if (!document.hidden && panel.classList.contains("open")) { unread = 0; markRead(Number(cursor)); showUnread(); }
+    if (!document.hidden && panel.classList.contains("open")) { unread = 0; markRead(latest); showUnread(); }
   });
 
   function toggle(open) {
     panel.classList.toggle("open", open);
     launcher.setAttribute("aria-expanded", String(open));
     if (open) {
-      unread = 0; markRead(Number(cursor)); showUnread();
+      unread = 0; markRead(latest); showUnread();
       text.focus(); lastActivity = Date.now();
       if (state.conversation && !socketOpen) { schedule(0); }
     } else {

@@ -1,4 +1,4 @@
-"""Chat's pure rules: message text, statuses, rate windows, round robin, business hours, the poll cursor,
+"""Chat's pure rules: message text, statuses, rate windows, round robin, business hours, stamps, the poll cursor,
 verified identity and visitor tokens. No database."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.chat import model, tokens
+from chalicelib.chat import model, stamps, tokens
 from chalicelib.chat.model import Agent, Presence, RateLimit, Status, Unavailable
 from chalicelib.core.errors import InvalidInput, Unauthorized
 
@@ -85,14 +85,69 @@ def test_unreadable_hours_are_refused(spec: str) -> None:
         model.parse_hours(spec, "Asia/Shanghai")
 
 
-def test_the_cursor_waits_for_a_message_in_flight_but_not_for_ever() -> None:
-    fresh, old = NOW - timedelta(seconds=1), NOW - model.GAP_GRACE - timedelta(seconds=1)
-    assert model.advance(3, [(4, fresh), (5, fresh)], NOW) == 5
-    assert model.advance(3, [(5, fresh)], NOW) == 3             # 4 is being written: wait for it
-    assert model.advance(3, [(5, old), (6, fresh)], NOW) == 6   # 4 never came: move on
-    assert model.advance(3, [], NOW) == 3
-    with pytest.raises(InvalidInput):
-        model.parse_cursor("abc")
+def test_a_process_stamps_its_messages_in_order_even_within_one_millisecond_or_when_its_clock_goes_back() -> None:
+    stamper = stamps.Stamper()
+    keys = [stamper.next(NOW) for _ in range(5)] + [stamper.next(NOW - timedelta(seconds=3))]
+    assert keys == sorted(keys) and len(set(keys)) == 6
+    assert {len(k) for k in keys} == {stamps.STAMP_DIGITS + stamps.TAG_CHARS}
+    assert keys[0][:stamps.STAMP_DIGITS] == str(stamps.millis(NOW))
+    assert stamper.next(NOW + timedelta(milliseconds=1)) > keys[-1]
+    other = stamps.Stamper()  # another function instance in the same millisecond: another key
+    assert other.next(NOW) not in keys
+
+
+def test_a_client_id_that_carries_its_time_stands_for_one_key_wherever_and_whenever_it_is_sent() -> None:
+    made = f"{stamps.millis(NOW)}-3f9a0c11d2e4"
+    stamp = stamps.client_stamp(made, NOW)
+    assert stamp is not None and stamp.startswith(str(stamps.millis(NOW)))
+    assert stamps.client_stamp(made, NOW + timedelta(seconds=5)) == stamp        # the retry, elsewhere, later
+    assert stamps.client_stamp(f"{stamps.millis(NOW)}-3f9a0c11d2e5", NOW) != stamp
+    assert stamps.client_stamp(made, NOW + stamps.KEY_BEHIND + timedelta(seconds=1)) is None  # too far back
+    assert stamps.stamp_of_client(made) == stamp                                  # the key it had, to look up
+    assert stamps.client_stamp("c0123456789abcdef", NOW) is None                 # an id with no time
+    assert stamps.client_stamp(None, NOW) is None
+    ahead = f"{stamps.millis(NOW + timedelta(minutes=2))}-3f9a0c11d2e4"         # a clock ahead: taken as it is
+    assert stamps.client_stamp(ahead, NOW) is not None
+
+
+def test_cursors_read_as_they_are_written_and_old_numbers_start_from_the_beginning() -> None:
+    cursor = stamps.Cursor(stamps.millis(NOW), frozenset({"abc0000001", "zz00000002"}))
+    assert stamps.parse_cursor(str(cursor)) == cursor
+    assert stamps.parse_cursor("0") == stamps.Cursor() == stamps.parse_cursor(None) == stamps.parse_cursor("7")
+    assert str(stamps.Cursor()) == "0" and stamps.Cursor().read_from() == "0"
+    back = stamps.millis(NOW - stamps.SETTLE - stamps.KEY_BEHIND)
+    assert cursor.read_from() == str(back).zfill(stamps.STAMP_DIGITS)
+    for bad in ("abc", "c12x", "c1.A!", "c" + "1" * 20, "c1." + "a" * 3000):
+        with pytest.raises(InvalidInput):
+            stamps.parse_cursor(bad)
+
+
+def test_a_poll_hands_out_what_the_caller_lacks_even_when_it_is_stamped_before_what_it_polled() -> None:
+    stamper = stamps.Stamper("aaaaaa")
+    first, second = stamper.next(NOW - timedelta(minutes=5)), stamper.next(NOW - timedelta(seconds=1))
+    new, cursor = stamps.poll_cursor(stamps.Cursor(), [(first, NOW - timedelta(minutes=5)),
+                                                     (second, NOW - timedelta(seconds=1))], NOW)
+    assert new == {first, second}
+    assert cursor.at_ms == stamps.millis(NOW) and cursor.held == {stamps.tag(second)}  # only the unsettled one
+    # Another instance, its clock a second behind, stamped a message before `second`; it shows only now.
+    late = stamps.Stamper("bbbbbb").next(NOW - timedelta(seconds=2))
+    assert late < second
+    later = NOW + timedelta(seconds=2)
+    found = [(first, NOW - timedelta(minutes=5)), (late, NOW + timedelta(seconds=1)),
+             (second, NOW - timedelta(seconds=1))]
+    new, again = stamps.poll_cursor(cursor, found, later)
+    assert new == {late}                          # not `second`, held; not `first`, settled long before
+    nothing, _ = stamps.poll_cursor(again, found, later + timedelta(seconds=1))
+    assert nothing == set()
+    settled, _ = stamps.poll_cursor(again, found, later + stamps.SETTLE * 3)
+    assert settled == set()
+
+
+def test_a_shopper_message_after_the_last_change_of_status_reopens() -> None:
+    assert stamps.reopened_by(Status.RESOLVED, "0000000000005aaaa", ["0000000000006aaaa"])
+    assert not stamps.reopened_by(Status.RESOLVED, "0000000000005aaaa", ["0000000000004aaaa"])
+    assert not stamps.reopened_by(Status.OPEN, "0000000000005aaaa", ["0000000000006aaaa"])
+    assert not stamps.reopened_by(Status.PENDING, "", ["0000000000001aaaa"])  # changed before stamps: as stored
 
 
 def test_verified_identity_is_an_hmac_of_the_customer_id() -> None:
