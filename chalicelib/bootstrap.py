@@ -50,13 +50,18 @@ class Services:
     raw_mail: BlobStore | None = None
 
     @cached_property
+    def inbound_raw_mail(self) -> BlobStore:
+        """Where SES keeps received mail: the one given, else the receiving region's bucket or the blob store."""
+        return self.raw_mail or _raw_mail(self.settings, self.blobs)
+
+    @cached_property
     def mail(self) -> MailService:
         from chalicelib.mail.service import MailService
         from chalicelib.mail.store import MailStore
 
         mail = MailService(MailStore(), self.licensing, self.blobs, self.mailer, self.clock, self.settings,
                            self.metrics, reply_secrets=_reply_secrets(self.settings),
-                           raw_mail=self.raw_mail or _raw_mail(self.settings, self.blobs))
+                           raw_mail=self.inbound_raw_mail)
         # new tickets go in turn to the agents chat knows are online
         mail.use_presence(lambda licensee_id: self.chat.available_agents(licensee_id))
         if self.settings.realtime_endpoint:  # on AWS new mail reaches the consoles' sockets (built on first use)
@@ -120,8 +125,7 @@ class Services:
     @cached_property
     def operations(self) -> OperationsService:
         """Backups and health of every table in `tables`, built on first use."""
-        return _operations(self.settings, self.metrics, self.blobs, self.mailer,
-                           self.raw_mail or _raw_mail(self.settings, self.blobs))
+        return _operations(self.settings, self.metrics, self.blobs, self.mailer, self.inbound_raw_mail)
 
     @cached_property
     def phone(self) -> PhoneService:
@@ -224,10 +228,15 @@ class _EmailOf:
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
     """Every table's model and its name in this stage."""
+    return [(_model(path), table) for path, table in _tables(settings)]
+
+
+def _model(path: str) -> Any:
+    """A table's model from its `module:Class` name, its module imported now."""
     import importlib
 
-    return [(getattr(importlib.import_module(module), name), table)
-            for (module, name), table in ((path.split(":"), table) for path, table in _tables(settings))]
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def _tables(settings: Settings) -> list[tuple[str, str]]:
@@ -316,7 +325,7 @@ def _privacy(built: Services) -> PrivacyService:
         return built.notices.send(licensee_id, NoticeKind(kind), key, subject, text)
 
     return PrivacyService(PrivacyStore(), built.clock, built.settings.timezone, built.licensing,
-                          Blobs(built.blobs, built.mail.raw_mail), notify, lambda: built.mail.secrets[0],
+                          Blobs(built.blobs, built.inbound_raw_mail), notify, lambda: built.mail.secrets[0],
                           built.settings.export_window_days, chat_ttl=built.chat.set_retention)
 
 
@@ -426,8 +435,6 @@ def _operations(settings: Settings, metrics: MetricsSink, blobs: BlobStore | Non
                 mailer: Mailer | None = None, raw_mail: BlobStore | None = None) -> OperationsService:
     """Backups and health of every table, known by name: the health and backup functions import no area's
     models. DynamoDB Local has no backups: there the adapter exports to dated files."""
-    import importlib
-
     from chalicelib.adapters import dynamodb
     from chalicelib.adapters.backups import BackupStore, TableRef
     from chalicelib.operations.service import OperationsService, Probe
@@ -454,8 +461,7 @@ def _operations(settings: Settings, metrics: MetricsSink, blobs: BlobStore | Non
             probes.append(Probe(component, check))
 
     def reachable() -> None:  # the first table's model, imported on the API's first health request
-        module, name = named[0][0].split(":")
-        dynamodb.reachable(getattr(importlib.import_module(module), name))
+        dynamodb.reachable(_model(named[0][0]))
 
     return OperationsService(tables, backups, probes, settings.timezone, settings.backup_retention_days, metrics,
                              reachable=reachable if named else None)

@@ -58,15 +58,15 @@ class AuditService:
         keeps the first), after checking the chains that changed since the last digest and one in
         `ROTATION` of the others, so every chain is walked in full at least once a week without staff asking."""
         heads = sorted(store.heads(), key=lambda h: h.subject)
-        checked = self.check_scheduled(day, heads)
-        document = {"day": day.isoformat(), "taken_at": self.clock.now().isoformat(),
-                    "chains": {h.subject: {"seq": h.seq, "hash": h.hash} for h in heads}}
         key = f"{PREFIX}{day.isoformat()}.json"
         try:
             self.digests.get(key)
-            return {"key": key, "chains": len(heads), "written": False, **checked}
+            return {"key": key, "chains": len(heads), "written": False}  # the day's run walked the chains already
         except BlobNotFound:
             pass
+        checked = self.check_scheduled(day, heads)
+        document = {"day": day.isoformat(), "taken_at": self.clock.now().isoformat(),
+                    "chains": {h.subject: {"seq": h.seq, "hash": h.hash} for h in heads}}
         self.digests.put(key, json.dumps(document, sort_keys=True, ensure_ascii=False).encode(), "application/json")
         self.metrics.count(AUDIT_DIGESTS, result="written")
         return {"key": key, "chains": len(heads), "written": True, **checked}
