@@ -166,6 +166,10 @@ def test_an_agent_attaches_a_picture_to_a_chat_reply_and_the_shopper_gets_it(
     too_big.write_bytes(b"%PDF-1.7\n" + b"x" * (5 * 1024 * 1024))
     page.locator("#attach-file").set_input_files(str(too_big))
     expect(page.locator("#error")).to_contain_text("5 MB", timeout=WAIT_MS)
+    # the error stands below the reply box, covering none of its buttons, inside the window
+    send, error = page.locator("#send-reply").bounding_box(), page.locator("#error").bounding_box()
+    assert send is not None and error is not None
+    assert send["y"] + send["height"] <= error["y"] + 1 and error["y"] + error["height"] <= page.viewport_size["height"]
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"console-attach-{locale}-{size}.png"))
     visitor = services.chat.visitor(site.licensee_id, started.visitor_token)
