@@ -72,6 +72,7 @@ def scenario(env: BenchEnv, total: int) -> tuple[Any, float, int]:
         started = time.perf_counter()
         report = built.billing.run_billing(now)
         elapsed = time.perf_counter() - started
+    elapsed -= used.pricing_seconds  # the meter's own reads of each transaction's items are not the run's time
     assert len(report.invoices) == DUE and not report.errors, json.dumps(report.as_dict())[:500]
     return used, elapsed, len(report.invoices)
 
@@ -81,13 +82,16 @@ def run(env: BenchEnv) -> list[Figure]:
     few, few_seconds, _ = scenario(env, DUE)
     ratio = many.read / few.read if few.read else float("inf")
     wcu = many.write / issued
+    reported = many.reported_write / issued
     return [
         Figure("invoices issued (1,000 due among 10,000)", issued, "invoices"),
         Figure("read capacity, 1,000 due among 10,000", round(many.read, 1), "RCU", note=f"{many.calls}"),
         Figure("write capacity, 1,000 due among 10,000", round(many.write, 1), "WCU"),
         Figure("read capacity units per invoice", round(many.read / issued, 2), "RCU"),
         Figure("write capacity units per invoice", round(wcu, 2), "WCU", "<= 8", wcu <= 8,
-               note="one transaction: invoice, number, charge claim, notice, account, audit"),
+               note="at AWS's prices: one transaction of invoice, number, charge claim, notice, account, audit"),
+        Figure("write capacity units per invoice as DynamoDB Local reports them", round(reported, 2), "WCU",
+               note="4 per distinct shape of write in a transaction, not per item"),
         Figure("invoices/s on DynamoDB Local (10,000 agreements)", round(issued / many_seconds, 1), "per s"),
         Figure("invoices/s on DynamoDB Local (1,000 agreements)", round(DUE / few_seconds, 1), "per s"),
         Figure("read capacity: among 10,000 / among 1,000", round(ratio, 3), "ratio", "0.9-1.1",
