@@ -1,6 +1,9 @@
 """How billing's records are laid out as DynamoDB items (see `store` for the partitions and queues), and the
 codecs between the two. Money is stored as Decimal strings, never as a number attribute (which goes through
-float)."""
+float). The documents an item carries (an account's fee schedule, an invoice's lines, a notice's text and page)
+are kept deflated (`*_z`), so an item with three lines of Chinese text stays under the KB that each of its
+writes and index entries is billed by; items written before are read as they were (`fee_items`, `lines`,
+`text`, `html`)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.adapters.dynamodb import DeflatedAttribute
 from chalicelib.billing.charges import Charge, ChargeKey, ChargeReason
 from chalicelib.billing.fees import FeeChange, FeeItem, FeeKind, Per, Timing
 from chalicelib.billing.invoices import BalanceChange, BillingTerms
@@ -86,7 +90,8 @@ class BillingItem(Model):
 class AccountItem(BillingItem, discriminator="account"):
     licensee_id = UnicodeAttribute()
     agreement_id = UnicodeAttribute()
-    fee_items = UnicodeAttribute()  # JSON; amounts as Decimal strings
+    fee_items_z = DeflatedAttribute(null=True)  # JSON; amounts as Decimal strings
+    fee_items = UnicodeAttribute(null=True)     # the same, as written before it was deflated
     terms = UnicodeAttribute()      # JSON; rates as Decimal strings
     billed_through = UnicodeAttribute(null=True)
     next_due = UnicodeAttribute(null=True)
@@ -104,7 +109,8 @@ class InvoiceItem(BillingItem, discriminator="invoice"):
     issue_date = UnicodeAttribute()
     due_date = UnicodeAttribute()
     currency = UnicodeAttribute()
-    lines = UnicodeAttribute()
+    lines_z = DeflatedAttribute(null=True)  # JSON
+    lines = UnicodeAttribute(null=True)     # the same, as written before it was deflated
     subtotal = UnicodeAttribute()
     tax_rate = UnicodeAttribute()
     tax = UnicodeAttribute()
@@ -157,7 +163,9 @@ class NoticeItem(BillingItem, discriminator="notice"):
     kind = UnicodeAttribute()
     recipient = UnicodeAttribute()
     subject = UnicodeAttribute()
-    text = UnicodeAttribute()
+    text_z = DeflatedAttribute(null=True)
+    html_z = DeflatedAttribute(null=True)
+    text = UnicodeAttribute(null=True)  # text and page as written before they were deflated
     html = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     delivery = UnicodeAttribute()
@@ -269,7 +277,7 @@ def charge_to_dict(charge: Charge) -> dict[str, Any]:
 def account_from_item(item: AccountItem) -> Account:
     return Account(
         licensee_id=item.licensee_id, agreement_id=item.agreement_id,
-        fee_items=tuple(fee_item_from_dict(d) for d in json.loads(item.fee_items)),
+        fee_items=tuple(fee_item_from_dict(d) for d in json.loads(item.fee_items_z or item.fee_items or "[]")),
         terms=terms_from_dict(json.loads(item.terms)), billed_through=day_or_none(item.billed_through),
         next_due=day_or_none(item.next_due), credit=Decimal(item.credit),
         suspended_by_billing=bool(item.suspended_by_billing), settled=bool(item.settled),
@@ -280,7 +288,8 @@ def account_item(account: Account) -> AccountItem:
     queued = account.next_due is not None and not account.settled
     return AccountItem(
         pk=partition(account.licensee_id), sk="ACCOUNT", revision=account.revision, licensee_id=account.licensee_id,
-        agreement_id=account.agreement_id, fee_items=json.dumps([fee_item_to_dict(i) for i in account.fee_items]),
+        agreement_id=account.agreement_id,
+        fee_items_z=json.dumps([fee_item_to_dict(i) for i in account.fee_items], ensure_ascii=False),
         terms=json.dumps(terms_to_dict(account.terms)),
         billed_through=account.billed_through.isoformat() if account.billed_through else None,
         next_due=account.next_due.isoformat() if account.next_due else None, credit=str(account.credit),
@@ -294,7 +303,8 @@ def invoice_from_item(item: InvoiceItem) -> IssuedInvoice:
     return IssuedInvoice(
         number=item.number, licensee_id=item.licensee_id, agreement_id=item.agreement_id,
         kind=InvoiceKind(item.kind), issue_date=date.fromisoformat(item.issue_date),
-        due_date=date.fromisoformat(item.due_date), currency=item.currency, lines=tuple(json.loads(item.lines)),
+        due_date=date.fromisoformat(item.due_date), currency=item.currency,
+        lines=tuple(json.loads(item.lines_z or item.lines or "[]")),
         subtotal=Decimal(item.subtotal), tax_rate=Decimal(item.tax_rate), tax=Decimal(item.tax),
         total=Decimal(item.total), balance=Decimal(item.balance), status=InvoiceStatus(item.status),
         balance_changes=tuple(BalanceChange(date.fromisoformat(c["on"]), Decimal(c["amount"]))
@@ -317,7 +327,7 @@ def invoice_item(invoice: IssuedInvoice) -> InvoiceItem:
         pk=partition(invoice.licensee_id), sk=f"INVOICE#{invoice.number}", revision=invoice.revision,
         number=invoice.number, licensee_id=invoice.licensee_id, agreement_id=invoice.agreement_id,
         kind=invoice.kind.value, issue_date=invoice.issue_date.isoformat(), due_date=invoice.due_date.isoformat(),
-        currency=invoice.currency, lines=json.dumps(list(invoice.lines), ensure_ascii=False),
+        currency=invoice.currency, lines_z=json.dumps(list(invoice.lines), ensure_ascii=False),
         subtotal=str(invoice.subtotal), tax_rate=str(invoice.tax_rate), tax=str(invoice.tax),
         total=str(invoice.total), balance=str(invoice.balance), status=invoice.status.value,
         balance_changes=json.dumps([{"on": c.on.isoformat(), "amount": str(c.amount)}
@@ -333,7 +343,8 @@ def invoice_item(invoice: IssuedInvoice) -> InvoiceItem:
 
 def notice_from_item(item: NoticeItem) -> Notice:
     return Notice(key=item.key, licensee_id=item.licensee_id, kind=NoticeKind(item.kind), recipient=item.recipient,
-                  subject=item.subject, text=item.text, html=item.html, created_at=item.created_at,
+                  subject=item.subject, text=item.text_z or item.text or "", html=item.html_z or item.html,
+                  created_at=item.created_at,
                   delivery=Delivery(item.delivery), attempts=int(item.attempts), sent_at=item.sent_at,
                   message_id=item.message_id, error=item.error, provider_id=item.provider_id)
 
@@ -342,8 +353,8 @@ def notice_item(notice: Notice) -> NoticeItem:
     pending = notice.delivery is not Delivery.SENT and notice.attempts < MAX_DELIVERY_ATTEMPTS
     return NoticeItem(
         pk=partition(notice.licensee_id), sk=f"NOTICE#{notice.key}", key=notice.key, licensee_id=notice.licensee_id,
-        kind=notice.kind.value, recipient=notice.recipient, subject=notice.subject, text=notice.text,
-        html=notice.html, created_at=notice.created_at, delivery=notice.delivery.value, attempts=notice.attempts,
+        kind=notice.kind.value, recipient=notice.recipient, subject=notice.subject, text_z=notice.text,
+        html_z=notice.html, created_at=notice.created_at, delivery=notice.delivery.value, attempts=notice.attempts,
         sent_at=notice.sent_at, message_id=notice.message_id, error=notice.error, provider_id=notice.provider_id,
         queue_pk="NOTICE" if pending else None,
         queue_sk=f"{notice.created_at.isoformat()}#{notice.licensee_id}#{notice.key}" if pending else None)
