@@ -116,7 +116,7 @@ def corpus(address: str, count: int = 1000, seed: int = 17) -> list[bytes]:
     """`count` mails to `address`. About 55 % open tickets, 30 % reply to earlier mails (with their quoted
     history, some long), 16 % carry attachments, 6 % are auto-replies and 4 % delivery failure reports."""
     rng = random.Random(seed)
-    sent: list[tuple[str, str, str]] = []  # (sender, message id, subject)
+    sent: list[tuple[str, str, str, str]] = []  # (sender, message id, subject, the sender's name)
     mails: list[bytes] = []
     for n in range(count):
         roll = rng.random()
@@ -128,7 +128,8 @@ def corpus(address: str, count: int = 1000, seed: int = 17) -> list[bytes]:
         charset = client.charsets[language]
         threading, quoted = "", ""
         if sent and roll < 0.34:
-            sender, parent, subject = rng.choice(sent)
+            # a reply comes under the name its sender wrote with (their mail client's), as people's replies do
+            sender, parent, subject, name = rng.choice(sent)
             threading = f"In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"
             subject = ("回复：" if language == "zh-CN" else "回覆：" if language == "zh-TW" else "Re: ") + subject
             history_lines = rng.choice([3, 10, 40, 160, 420]) if rng.random() < 0.5 else rng.randint(2, 30)
@@ -136,19 +137,19 @@ def corpus(address: str, count: int = 1000, seed: int = 17) -> list[bytes]:
                                 for i in range(history_lines))
             quoted = f"\n\n{_attribution(client, language, address)}\n{history}"
         else:
-            sender = f"c{n}.{rng.randint(100, 999)}@{client.domain}"
+            sender, name = f"c{n}.{rng.randint(100, 999)}@{client.domain}", "顾客" + str(n)
             subject = rng.choice(SUBJECTS[language])
         automatic = 0.34 <= roll < 0.40
         if automatic:
             subject = ("自动回复: " if language.startswith("zh") else "Automatic reply: ") + subject
         message_id = f"{n:05d}.{rng.randint(10**8, 10**9)}@{client.domain}"
-        sent.append((sender, message_id, subject.split(": ")[-1].split("：")[-1]))
+        sent.append((sender, message_id, subject.split(": ")[-1].split("：")[-1], name))
         short = rng.random() < 0.08  # "好的，谢谢": a one-line answer
         words = [SHORT[language]] if short else [
             rng.choice(LINES[language]).format(order=f"{rng.randint(10**7, 10**8)}", phone=f"{rng.randint(1000, 9999)}")
             for _ in range(rng.choice([1, 1, 1, 2, 3, 6]))]
         text = "\n".join(words) + (SIGNATURES[language] if client.name in ("Apple Mail", "Yahoo") else "") + quoted
-        head = (f"From: {_b64_header('顾客' + str(n))} <{sender}>\r\nTo: {address}\r\n"
+        head = (f"From: {_b64_header(name)} <{sender}>\r\nTo: {address}\r\n"
                 f"Subject: {_b64_header(subject)}\r\n"
                 f"Date: Mon, 15 Jun 2026 {8 + n % 12:02d}:{n % 60:02d}:00 +0800\r\nMessage-ID: <{message_id}>\r\n"
                 f"{threading}MIME-Version: 1.0\r\n")

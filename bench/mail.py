@@ -5,7 +5,9 @@ through the API) and through the handler alone, with DynamoDB capacity units and
 Goal: twice django-helpdesk 2.6.1's 24.4 mails/s on this machine class (its `get_email` from a local mailbox
 into SQLite, on a corpus like this one), and at most 6 write units a mail (ingest_store.py: a new ticket is its
 ticket, message, number and lookup items, the sender's contact and the number counter; a reply its message, the
-ticket's bump and its Message-ID record). Acknowledgements are off so that only ingestion is measured."""
+ticket's bump and its Message-ID record, and the contact only when its name is new or changed, which the
+corpus's replies, written under their sender's name, never are). Acknowledgements are off so that only
+ingestion is measured."""
 
 from __future__ import annotations
 

@@ -306,10 +306,7 @@ def _support(built: Services) -> SupportService:
 def _desk(built: Services) -> SupportDesk:
     from chalicelib.support.desk import SupportDesk, senders_of
 
-    def licensees() -> list[str]:
-        return [row["licensee_id"] for row in built.licensing.licensees()]
-
-    return SupportDesk(built.support, senders_of(licensees, built.licensing.license))
+    return SupportDesk(built.support, senders_of(built.licensing.licensees_at))
 
 
 def _privacy(built: Services) -> PrivacyService:

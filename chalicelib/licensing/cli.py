@@ -108,6 +108,16 @@ def licensees_list(ctx: Context, as_json: bool) -> None:
                                             for r in rs) or "no licensees")
 
 
+@licensees.command("index-addresses")
+@json_option
+@pass_ctx
+def licensees_index_addresses(ctx: Context, as_json: bool) -> None:
+    """Write every license's addresses by address (agent keys' emails, notice addresses), for mail to the
+    support desk: once after deploying the version that keeps them; safe to run again."""
+    done = ctx.services.licensing.name_addresses()
+    out(done, as_json, lambda d: f"{d['addresses']} addresses of {d['licensees']} licensees written")
+
+
 # -- agreements and licenses -------------------------------------------------------------------------------
 @click.group()
 def agreements() -> None:

@@ -106,6 +106,11 @@ def is_email(address: str) -> bool:
     return bool(_EMAIL.match(address))
 
 
+def normal_address(address: str) -> str:
+    """An address as mail is matched on it: without surrounding whitespace, in lower case."""
+    return address.strip().lower()
+
+
 @dataclass(frozen=True)
 class Signatory:
     """Who signed, for which party (clause 14)."""
@@ -205,6 +210,16 @@ class License:
 def period_for(number: int, start: date, years: int, kind: str) -> Period:
     """A period of `years` from `start`: a one-year term from 1 January ends on 31 December."""
     return Period(number=number, start=start, end=add_years(start, years) - timedelta(days=1), kind=kind)
+
+
+def named_addresses(lic: License) -> set[tuple[str, str]]:
+    """Where the license names an address mail may come from, as (address, source): an active agent key's email
+    (source `KEY#<key id>`) and the notice address of every terms version, superseded ones too (`NOTICE`, once
+    per address). Normalised; an empty address is none."""
+    named = {(normal_address(k.agent_email), f"KEY#{k.key_id}") for k in lic.keys
+             if k.kind is KeyKind.AGENT and k.active}
+    named |= {(normal_address(t.notice_address), "NOTICE") for t in lic.terms}
+    return {(address, source) for address, source in named if address}
 
 
 def ends_on(lic: License) -> date:

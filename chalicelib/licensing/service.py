@@ -257,6 +257,31 @@ class LicensingService:
         self._changed(KeyRevoked(licensee_id, key_id))
         return next(k for k in self._license(licensee_id).keys if k.key_id == key_id)
 
+    # -- addresses (mail to the support desk, clause 3.2) -----------------------------------------------
+    def licensees_at(self, address: str) -> set[str]:
+        """The licensees whose license names this address: an active agent key's email or a notice address of
+        any terms version. One Query; the items are written with the changes that name the addresses."""
+        return self.store.licensees_at(address)
+
+    def name_addresses(self) -> dict[str, int]:
+        """Write the address items of every licensee's license (licenses older than the items); safe to run
+        again. A license changed meanwhile is read again. Returns licensees and items written."""
+        licensees = written = 0
+        for row in self.store.licensees():
+            for attempt in range(5):
+                lic = self.store.load(row.licensee_id)
+                if lic is None:
+                    break
+                try:
+                    written += self.store.name_addresses(lic)
+                except Conflict:
+                    if attempt == 4:
+                        raise
+                    continue
+                licensees += 1
+                break
+        return {"licensees": licensees, "addresses": written}
+
     # -- validation (clauses 1.1.3, 3.1.1) -------------------------------------------------------------
     def validate(self, secret: str | None, channel: Channel | None) -> Validation:
         """Check a presented key against its license and a channel. Warm, this reads nothing from DynamoDB."""

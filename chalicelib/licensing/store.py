@@ -2,7 +2,9 @@
 keys, so a whole license is read with one Query. Key lookups live in their own partitions, by hash.
 
 Every change bumps the agreement's revision under a condition (optimistic concurrency) and writes its audit
-record in the same transaction: a failed write leaves no half record.
+record in the same transaction: a failed write leaves no half record. The addresses a license names (agent keys'
+emails, notice addresses) are kept by address too, in the transaction of the change that names or drops them, so
+mail to the support desk finds its licensee with one Query.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ from chalicelib.licensing.model import (
     Role,
     Signatory,
     Terms,
+    named_addresses,
+    normal_address,
 )
 
 LICENSOR_PK = "LICENSOR"
@@ -142,6 +146,15 @@ class KeyLookupItem(LicensingItem, discriminator="key_lookup"):
     key_id = UnicodeAttribute()
 
 
+class AddressItem(LicensingItem, discriminator="address"):
+    """`ADDRESS#<address>` / `LICENSEE#<id>#<source>`: an address a licensee's license names, one item per licensee
+    and place it is named (`KEY#<key id>`: an active agent key's email, deleted with the key's revocation;
+    `NOTICE`: a notice address of any terms version). One partition per address, so an address two licensees
+    share is seen as shared; an empty address is never written."""
+
+    licensee_id = UnicodeAttribute()
+
+
 MODELS: tuple[type[Model], ...] = (LicensingItem,)
 
 
@@ -241,11 +254,15 @@ class LicensingStore:
             tx.condition_check(LicensingItem, pk, "PROFILE", condition=LicensingItem.pk.exists())
             tx.save(_terms_item(pk, terms))
             tx.save(_period_item(pk, period))
+            _name_address(tx, agreement.licensee_id, terms.notice_address, "NOTICE")
             audit_store.add_to(tx, audit)
 
     def add_terms(self, lic: License, terms: Terms, audit: AuditRecord) -> None:
+        """A new terms version; its notice address is named by address (again, when an earlier version named it:
+        one put, and an amendment is rare)."""
         with self._change(lic) as tx:
             tx.save(_terms_item(_pk(lic.licensee_id), terms), condition=LicensingItem.pk.does_not_exist())
+            _name_address(tx, lic.licensee_id, terms.notice_address, "NOTICE")
             audit_store.add_to(tx, audit)
 
     def add_period(self, lic: License, period: Period, audit: AuditRecord) -> None:
@@ -272,6 +289,8 @@ class LicensingStore:
             tx.save(_key_item(pk, key, key_hash), condition=LicensingItem.pk.does_not_exist())
             tx.save(KeyLookupItem(pk=f"KEYHASH#{key_hash}", sk="KEY", licensee_id=lic.licensee_id,
                                   key_id=key.key_id), condition=LicensingItem.pk.does_not_exist())
+            if key.kind is KeyKind.AGENT:
+                _name_address(tx, lic.licensee_id, key.agent_email, f"KEY#{key.key_id}")
             audit_store.add_to(tx, audit)
 
     def revoke_key(self, lic: License, key: KeyRecord, audit: AuditRecord) -> None:
@@ -282,7 +301,34 @@ class LicensingStore:
             tx.update(item, actions=[KeyItem.revoked_at.set(audit.at)],
                       condition=KeyItem.revoked_at.does_not_exist())
             tx.delete(KeyLookupItem(pk=f"KEYHASH#{item.key_hash}", sk="KEY"))
+            if key.kind is KeyKind.AGENT and normal_address(key.agent_email):
+                tx.delete(_address_item(lic.licensee_id, key.agent_email, f"KEY#{key.key_id}"))
             audit_store.add_to(tx, audit)
+
+    # -- addresses (mail to the support desk) ------------------------------------------------------------
+    def licensees_at(self, address: str) -> set[str]:
+        """The licensees whose license names an address (normalised here). One Query, eventually consistent:
+        an address is named by a staff change, long before mail comes from it."""
+        address = normal_address(address)
+        if not address:
+            return set()
+        return {i.licensee_id for i in LicensingItem.query(f"ADDRESS#{address}", consistent_read=False)
+                if isinstance(i, AddressItem)}
+
+    def name_addresses(self, lic: License) -> int:
+        """Write the address items of a license as read (those of licenses older than the items: idempotent),
+        under the condition that the license has not changed since it was read, so that a key revoked meanwhile
+        is not named again. Conflict when it changed. Returns how many items were written."""
+        named = sorted(named_addresses(lic))
+        pk = _pk(lic.licensee_id)
+        for start in range(0, len(named), ADDRESSES_PER_TRANSACTION):
+            with dynamodb.transaction("The license changed while its addresses were being written; try again.") \
+                    as tx:
+                tx.condition_check(AgreementItem, pk, "AGREEMENT",
+                                   condition=AgreementItem.revision == lic.agreement.revision)
+                for address, source in named[start:start + ADDRESSES_PER_TRANSACTION]:
+                    tx.save(_address_item(lic.licensee_id, address, source))
+        return len(named)
 
     # -- staff keys (the licensor's workspace) -------------------------------------------------------------
     def add_staff_key(self, key: KeyRecord, key_hash: str, audit: AuditRecord) -> None:
@@ -342,6 +388,19 @@ class _Change:
 
     def __exit__(self, *exc: object) -> bool | None:
         return self._cm.__exit__(*exc)  # type: ignore[arg-type]
+
+
+ADDRESSES_PER_TRANSACTION = 99  # DynamoDB takes 100 items a transaction; one is the license's condition
+
+
+def _address_item(licensee_id: str, address: str, source: str) -> AddressItem:
+    return AddressItem(pk=f"ADDRESS#{normal_address(address)}", sk=f"LICENSEE#{licensee_id}#{source}",
+                       licensee_id=licensee_id)
+
+
+def _name_address(tx: Batch, licensee_id: str, address: str, source: str) -> None:
+    if normal_address(address):  # DynamoDB takes no empty key, and an empty address names nobody
+        tx.save(_address_item(licensee_id, address, source))
 
 
 def _get(pk: str, sk: str, consistent: bool = True) -> LicensingItem | None:

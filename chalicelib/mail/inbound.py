@@ -20,7 +20,7 @@ from chalicelib.licensing.model import License
 from chalicelib.mail import bounces, model
 from chalicelib.mail.agent import WRITE_ATTEMPTS, AgentMail
 from chalicelib.mail.ingest_store import Refused, mail_message_key, mail_ticket_id
-from chalicelib.mail.loops import Classification, classify
+from chalicelib.mail.loops import Classification, MailKind, classify
 from chalicelib.mail.model import (
     Held,
     HoldReason,
@@ -152,6 +152,8 @@ class InboundMail(AgentMail):
             parsed = replace(parsed, problems=(*parsed.problems, Problem.REUSED_MESSAGE_ID))
         assert parsed.from_address is not None and sender is not None
         own_hash = model.key_hash(key)
+        # a contact's name is learnt only from mail a person wrote: a list's or autoresponder's "name" is not theirs
+        name = parsed.from_name[:200] if classification.kind is MailKind.PERSON else ""
         counted = release is not None  # staff releasing a held mail overrule the limit too
         number: int | None = None  # taken once, when the mail opens a ticket
         listed: bool | None = False  # the contact lists the ticket the mail opens
@@ -163,12 +165,12 @@ class InboundMail(AgentMail):
             if decision.ticket_id is None and not counted:
                 counted = True
                 now = self.clock.now()
-                listed = self.store.count_new_ticket(licensee_id, sender, parsed.from_name, now,
+                listed = self.store.count_new_ticket(licensee_id, sender, name, now,
                                                      model.hour_bucket(now), self.settings.mail_tickets_per_sender_hour,
                                                      mail_ticket_id(licensee_id, own_hash))
                 if listed is None:
                     return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.TOO_MANY_TICKETS)
-                sender = replace(sender, known=True, first_seen=True, name=parsed.from_name[:200] or sender.name)
+                sender = replace(sender, known=True, first_seen=True, name=name or sender.name)
             message = self._inbound_message(licensee_id, parsed, classification, event, raw_key, own_hash,
                                             decision.ticket_id, keyed=release is None)
             cc = [a.address for a in parsed.cc if not model.is_own_address(a.address, self.domain)]
@@ -179,9 +181,9 @@ class InboundMail(AgentMail):
                 if decision.ticket_id is not None:
                     ticket = tickets[decision.ticket_id]
                     if release is None:
-                        self.store.store_reply(licensee_id, ticket, message, own_hash, cc, sender)
+                        self.store.store_reply(licensee_id, ticket, message, own_hash, cc, sender, name)
                     else:
-                        self.store.append_inbound(licensee_id, ticket, message, own_hash, cc, release)
+                        self.store.append_inbound(licensee_id, ticket, message, own_hash, cc, release, name)
                 else:
                     number = number or self.store.next_number(licensee_id)
                     now = message.created_at
@@ -196,7 +198,7 @@ class InboundMail(AgentMail):
                                                     bool(listed) and ticket.ticket_id == mail_ticket_id(
                                                         licensee_id, own_hash))
                     else:
-                        self.store.open_ticket(licensee_id, ticket, message, own_hash, cc, release)
+                        self.store.open_ticket(licensee_id, ticket, message, own_hash, cc, release, name)
             except Refused as exc:  # nothing lost: kept with its raw mail and the reason, never retried
                 logger.warning("mail refused by the database", extra={"ses_id": event.ses_id, "error": str(exc)})
                 return self._hold(licensee_id, key, event, parsed, raw_key, HoldReason.UNSTORABLE)

@@ -223,22 +223,22 @@ class InboundStore:
                 raise Conflict("This mail was stored meanwhile.")
 
     def store_reply(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
-                    cc: Sequence[str] = (), sender: Sender | None = None) -> None:
+                    cc: Sequence[str] = (), sender: Sender | None = None, name: str = "") -> None:
         """A customer's mail joins its ticket (reopening it): the message and its lookups, the contact when it
-        changed, the ticket's bump (once per mail), then the Message-ID record under the condition that it is
-        new. Conflict when it was stored meanwhile or the ticket is gone, Refused when the database will not
-        take its record."""
+        changed (`name`: the sender's name as this mail gives it, "" for none or for a machine's mail), the
+        ticket's bump (once per mail), then the Message-ID record under the condition that it is new. Conflict
+        when it was stored meanwhile or the ticket is gone, Refused when the database will not take its record."""
         pk = merchant_key(licensee_id)
         with _refusals():
             with MailItem.batch_write() as batch:
                 batch.save(message_item(licensee_id, message))
                 for term in lookup_terms("", message.text):  # the customer's address is the ticket's already
                     batch.save(FindItem(pk=pk, sk=f"FIND#{term}#{ticket.ticket_id}", ticket_id=ticket.ticket_id))
-            # a contact seen before is written again only to learn a name (a new ticket's mail renames it)
-            if sender is not None and (not sender.known or not sender.first_seen
-                                       or (message.from_name and not sender.name)):
+            # a contact seen before is written again only for a name that is new or changed: the common reply,
+            # under the name it had, writes nothing more (a new ticket's mail renames in its count's write)
+            if sender is not None and (not sender.known or not sender.first_seen or renames(sender, name)):
                 ContactItem(pk=pk, sk=f"CONTACT#{sender.address}").update(
-                    actions=_touch(sender.address, message.from_name, message.created_at))
+                    actions=_touch(sender.address, name, message.created_at))
             mark = mail_of(message.message_key)
             item = TicketItem(pk=pk, sk=f"TICKET#{ticket.ticket_id}")
             actions = bump_actions(licensee_id, ticket, message.created_at, TicketStatus.OPEN,
@@ -265,16 +265,17 @@ class InboundStore:
         return int(item.last)
 
     def open_ticket(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
-                    cc: Sequence[str] = (), release: Release | None = None) -> None:
+                    cc: Sequence[str] = (), release: Release | None = None, name: str | None = None) -> None:
         """A new ticket with its first message, in one transaction: the Message-ID must be new and the ticket
         number (from `next_number`) unused. Refused when the database will not take its record."""
         with _refusals(), dynamodb.transaction("This mail or ticket number was stored meanwhile.") as tx:
             claim_message_id(tx, licensee_id, message_hash, message, release)
             new_ticket_items(tx, licensee_id, ticket, message, cc)
-            touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
+            touch_contact(tx, licensee_id, message.from_address, message.from_name if name is None else name,
+                          message.created_at)
 
     def append_inbound(self, licensee_id: str, ticket: Ticket, message: Message, message_hash: str,
-                       cc: Sequence[str] = (), release: Release | None = None) -> None:
+                       cc: Sequence[str] = (), release: Release | None = None, name: str | None = None) -> None:
         """A customer's mail joins its ticket (reopening it); the Message-ID must be new. Refused when the
         database will not take its record."""
         with _refusals(), dynamodb.transaction("This mail was stored meanwhile.") as tx:
@@ -284,7 +285,8 @@ class InboundStore:
                  preview=preview(message.text or message.body))
             mentioned = lookup_terms("", message.text)  # the customer's address is the ticket's already
             find_by(tx, licensee_id, ticket.ticket_id, mentioned)
-            touch_contact(tx, licensee_id, message.from_address, message.from_name, message.created_at)
+            touch_contact(tx, licensee_id, message.from_address, message.from_name if name is None else name,
+                          message.created_at)
 
     def hold(self, licensee_id: str | None, message_hash: str, message_id: str, held: Held) -> None:
         """Keep a mail back with its reason; Conflict when the same mail was held or stored before. Two plain
@@ -398,6 +400,12 @@ def ticket_item(licensee_id: str, ticket: Ticket, message: Message, cc: Sequence
 def find_by(tx: Any, licensee_id: str, ticket_id: str, terms: Sequence[str]) -> None:
     for term in terms:
         tx.save(FindItem(pk=merchant_key(licensee_id), sk=f"FIND#{term}#{ticket_id}", ticket_id=ticket_id))
+
+
+def renames(sender: Sender, name: str) -> bool:
+    """Whether a mail's name for its sender is one the contact does not have yet. An empty one never is: it
+    never blanks a name."""
+    return bool(name) and name[:200] != sender.name
 
 
 def touch_contact(tx: Any, licensee_id: str, address: str, name: str, at: datetime) -> None:

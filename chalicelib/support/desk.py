@@ -1,7 +1,8 @@
 """Mail to the licensor's own support address (clause 3.2: merchants reach technical support by email too).
 
 The inbound mail path (chalicelib/mail) screens the mail as it screens every mail and hands it here. The sender
-must be one of a licensee's addresses (an agent key's email, or the agreement's notice address); the mail then
+must be one of a licensee's addresses (an active agent key's email, or a notice address of the agreement's
+terms, found by address with one Query: chalicelib/licensing/store.py keeps them); the mail then
 answers the request its subject names (`[sup_…]`) or its In-Reply-To / References point at, or opens a new
 request whose clocks start at receipt, in business minutes. A sender no licensee has is refused (None): the
 mail path holds it with its raw mail, like mail to an unknown address. Each mail changes a request once.
@@ -10,10 +11,9 @@ mail path holds it with its raw mail, like mail to an unknown address. Each mail
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from chalicelib.core.errors import Conflict
-from chalicelib.licensing.model import KeyKind, License
 from chalicelib.mail.model import Outcome, key_hash
 from chalicelib.mail.parsing import ParsedMail
 from chalicelib.support.model import SUBJECT_MAX, TEXT_MAX
@@ -70,19 +70,13 @@ class SupportDesk:
         return None
 
 
-def senders_of(licensees: Callable[[], list[str]], license_of: Callable[[str], License | None]) -> Senders:
-    """A licensee's addresses: its active agent keys' emails and its agreement's notice addresses. Read from
-    the licenses as requests read them (cached per process); support mail is rare, the licensees few."""
+def senders_of(licensees_at: Callable[[str], Collection[str]]) -> Senders:
+    """Which licensee a sender is, from the licensing area's items by address (one Query per mail): an address
+    named by one licensee only (an active agent key's email, a notice address of any terms version) is that
+    licensee's; an address two licensees name is nobody's, as a stranger's."""
 
     def licensee_of(address: str) -> str | None:
-        found = set()
-        for licensee_id in licensees():
-            lic = license_of(licensee_id)
-            if lic is None:
-                continue
-            if any(k.kind is KeyKind.AGENT and k.active and k.agent_email == address for k in lic.keys) or \
-                    any(t.notice_address.strip().lower() == address for t in lic.terms):
-                found.add(licensee_id)
+        found = set(licensees_at(address))
         return found.pop() if len(found) == 1 else None
 
     return licensee_of

@@ -135,3 +135,20 @@ def test_staff_issue_a_merchants_administrator_key_with_role_admin(kefu) -> None
     assert "admin" in kefu("keys", "list", licensee_id)
     assert "Invalid value for '--role'" in kefu("keys", "issue-agent", licensee_id, "--name", "X", "--email",
                                                 "x@cli.example", "--role", "owner", expect=2)
+
+
+def test_staff_write_older_licenses_addresses_for_the_support_desk_and_may_run_it_again(  # type: ignore[no-untyped-def]
+        kefu, services, factory) -> None:
+    from chalicelib.licensing.store import LicensingItem
+
+    licensee_id = factory.merchant().licensee_id
+    address = f"desk-{licensee_id.replace('_', '-')}@shop.example"
+    services.licensing.issue_agent_key(licensee_id, "Zhang", address, "test")
+    for item in LicensingItem.query(f"ADDRESS#{address}"):
+        item.delete()  # as written before the version that keeps addresses
+    assert services.licensing.licensees_at(address) == set()
+    first = json.loads(kefu("licensees", "index-addresses", "--json"))
+    assert first["licensees"] >= 1 and first["addresses"] >= 2
+    assert services.licensing.licensees_at(address) == {licensee_id}
+    assert "addresses of" in kefu("licensees", "index-addresses")
+    assert services.licensing.licensees_at(address) == {licensee_id}

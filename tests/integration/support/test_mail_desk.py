@@ -83,3 +83,22 @@ def test_mail_from_strangers_and_spam_is_held_with_its_raw_mail(services: bootst
     assert services.support.of_licensee(licensee_id) == []
     held = {h["subject"] for h in services.mail.held(None)}
     assert {"Hello", "Cheap"} <= held
+
+
+def test_mail_from_a_notice_address_opens_a_request_and_from_a_shared_address_is_held(
+        services: bootstrap.Services, factory: Factory) -> None:
+    from datetime import date
+
+    licensee_id, _ = licensee_with_address(services, factory)
+    desk = services.settings.licensor_support_address
+    notice = f"Finance-{licensee_id.replace('_', '-')}@Shop.Example"
+    services.licensing.amend(licensee_id, date(2026, 6, 1), "test", notice_address=notice)
+    [opened] = deliver(services, mail(f"财务 <{notice.lower()}>", desk, "发票", "请开发票。",
+                                      f"<notice-{licensee_id}@shop.example>"), [desk])
+    assert opened["result"] == "delivered" and services.support.show(opened["ticket_id"])["licensee"] == licensee_id
+
+    other = factory.merchant().licensee_id
+    services.licensing.issue_agent_key(other, "Qian", notice.lower(), "test")  # now two licensees name it
+    [shared] = deliver(services, mail(notice, desk, "发票", "还是我。", f"<shared-{licensee_id}@shop.example>"), [desk])
+    assert shared["result"] == "held" and shared["reason"] == "unknown_address"
+    assert services.support.of_licensee(other) == []

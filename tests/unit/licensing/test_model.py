@@ -216,3 +216,16 @@ def test_each_missing_or_malformed_party_field_is_named(field: str, value: str, 
               "phone": "021-6000-0000"}
     fields[field] = value
     assert model.party_problems(model.Party(**fields)) == [problem]
+
+
+def test_a_license_names_its_active_agent_keys_emails_and_every_terms_versions_notice_address() -> None:
+    from dataclasses import replace
+
+    first = Terms(1, date(2026, 1, 1), frozenset({Channel.CHAT}), 2, 30, " Billing@Shop.Example ")
+    moved = replace(first, version=2, effective_date=date(2026, 6, 1), notice_address="finance@shop.example")
+    again = replace(moved, version=3, seats=3)
+    agent = replace(key("key_a"), agent_email="Zhang@Shop.Example")
+    gone = replace(key("key_b", revoked=True), agent_email="li@shop.example")
+    lic = make(terms=(first, moved, again), keys=(agent, gone, key("key_w", KeyKind.WIDGET), key("key_c")))
+    assert model.named_addresses(lic) == {("zhang@shop.example", "KEY#key_a"), ("billing@shop.example", "NOTICE"),
+                                          ("finance@shop.example", "NOTICE")}
