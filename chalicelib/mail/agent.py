@@ -49,8 +49,14 @@ class AgentMail(MailTickets):
         messages = self.store.messages(licensee_id, ticket_id)
         audit = AuditRecord(subject=f"licensee:{licensee_id}", action="mail.replied", actor=author,
                             at=self.clock.now(), details={"ticket_id": ticket_id})
-        sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit,
-                          author_name=author_name, attachments=attachments)
+        try:
+            sent = self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=audit,
+                              author_name=author_name, attachments=attachments)
+        except Unavailable as exc:
+            if exc.code == "MAIL_NOT_SENT":  # the reply stands in the thread, marked as failed
+                self.tell_consoles(licensee_id, ticket_id, "reply", author)
+            raise
+        self.tell_consoles(licensee_id, ticket_id, "reply", author)
         return self.message_dict(licensee_id, sent)
 
     def start_ticket(self, licensee_id: str, to: str, subject: str, text: str, author: str, author_name: str,
@@ -89,6 +95,11 @@ class AgentMail(MailTickets):
                 logger.info("new ticket raced another; trying again", extra={"attempt": attempt})
                 time.sleep(0.02 * (attempt + 1))
                 continue
+            except Unavailable as exc:
+                if exc.code == "MAIL_NOT_SENT":  # the ticket stands, its first mail marked as failed
+                    self.tell_consoles(licensee_id, ticket.ticket_id, "new", author)
+                raise
+            self.tell_consoles(licensee_id, ticket.ticket_id, "new", author)
             return self.show_ticket(licensee_id, ticket.ticket_id)
         raise Unavailable("The ticket could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
 
@@ -107,6 +118,7 @@ class AgentMail(MailTickets):
             self.store.assign(licensee_id, ticket, agent_id, name, AuditRecord(
                 subject=f"licensee:{licensee_id}", action="ticket.assigned", actor=actor, at=self.clock.now(),
                 details={"ticket_id": ticket_id, "from": ticket.assignee_id, "to": agent_id}))
+            self.tell_consoles(licensee_id, ticket_id, "assigned", actor)
         return self.ticket_dict(self._ticket(licensee_id, ticket_id))
 
     def note(self, licensee_id: str, ticket_id: str, agent_id: str, agent_name: str, text: str) -> dict[str, Any]:
@@ -117,6 +129,7 @@ class AgentMail(MailTickets):
             self.store.add_note(licensee_id, ticket_id, note)
         except Conflict as exc:
             raise NotFound("No such ticket.", code="UNKNOWN_TICKET") from exc
+        self.tell_consoles(licensee_id, ticket_id, "note", f"agent:{agent_id}")
         return note_dict(note)
 
     # -- chat handed over to email --------------------------------------------------------------------------------
@@ -154,6 +167,7 @@ class AgentMail(MailTickets):
                 time.sleep(0.02 * (attempt + 1))
                 continue
             self.metrics.count(MAIL_RECEIVED, outcome="from_chat")
+            self.tell_consoles(licensee_id, ticket.ticket_id, "new")
             shop = self._merchant_name(licensee_id)
             text = i18n.text("widget", "mail.ack.body", locale, shop=shop, transcript=transcript)
             # a failed acknowledgement leaves the ticket standing: the merchant's answer still reaches the shopper
@@ -180,6 +194,11 @@ class AgentMail(MailTickets):
                 message_key=key)
         except Conflict:
             return False  # another instance is sending it
+        except Unavailable as exc:
+            if exc.code == "MAIL_NOT_SENT":
+                self.tell_consoles(licensee_id, ticket_id, "reply", author)
+            raise
+        self.tell_consoles(licensee_id, ticket_id, "reply", author)
         return True
 
     def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,

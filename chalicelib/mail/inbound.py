@@ -213,24 +213,13 @@ class InboundMail(AgentMail):
             logger.info("mail delivered", extra={"ses_id": event.ses_id, "merchant": licensee_id,
                                                  "ticket": ticket.ticket_id, "via": decision.via.value,
                                                  "refused": len(decision.refused)})
-            self._tell_consoles(licensee_id, ticket, decision.ticket_id is None)
+            self.tell_consoles(licensee_id, ticket.ticket_id, "new" if decision.ticket_id is None else "message")
             acknowledged = False
             if decision.ticket_id is None:
                 acknowledged = self._acknowledge(licensee_id, ticket, message, classification, settings[0])
             return Outcome(licensee_id, "delivered", ticket.ticket_id, new_ticket=decision.ticket_id is None,
                            acknowledged=acknowledged)
         raise Unavailable("The mail could not be stored after several attempts.", code="MAIL_WRITE_CONTENDED")
-
-    def _tell_consoles(self, licensee_id: str, ticket: Ticket, new: bool) -> None:
-        """A ticket that is new or has a new customer message: the consoles refresh their inbox at once. Push
-        is a shortcut (consoles poll with a cursor too), so a failed one is only logged."""
-        if self.publish is None:
-            return
-        try:
-            self.publish(licensee_id, "agents", {"type": "inbox", "kind": "ticket", "id": ticket.ticket_id,
-                                                 "change": "new" if new else "message"})
-        except Exception:
-            logger.exception("push failed", extra={"audience": "agents"})
 
     def _duplicate(self, licensee_id: str, event: InboundEvent) -> Outcome:
         self.metrics.count(MAIL_RECEIVED, outcome="duplicate")

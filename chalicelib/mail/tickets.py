@@ -18,6 +18,7 @@ from chalicelib.core.clock import Clock
 from chalicelib.core.errors import Conflict, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import Mailer
+from chalicelib.core.observability import logger
 from chalicelib.licensing.reader import LicenseReader
 from chalicelib.mail import model
 from chalicelib.mail.model import (
@@ -104,6 +105,7 @@ class MailTickets:
         self.store.set_status(licensee_id, ticket, status, AuditRecord(
             subject=f"licensee:{licensee_id}", action=f"ticket.{status.value}", actor=actor, at=self.clock.now(),
             details={"ticket_id": ticket_id}))
+        self.tell_consoles(licensee_id, ticket_id, "status", actor)
         return self.ticket_dict(self._ticket(licensee_id, ticket_id))
 
     def attachment(self, licensee_id: str, ticket_id: str, message_key: str, index: int) -> tuple[Attachment, bytes]:
@@ -163,6 +165,21 @@ class MailTickets:
                                 "inline": part.inline, "content_id": part.content_id, "url": url})
         return m.as_dict(attachments)
 
+
+    def tell_consoles(self, licensee_id: str, ticket_id: str, change: str, actor: str | None = None) -> None:
+        """Once a change to a ticket is stored, the shop's consoles refresh it and their inbox at once: `change`
+        says what changed (new, message, reply, note, status, assigned), `by` the agent key that changed it (so a
+        console can tell its own). Push is a shortcut (consoles poll with a cursor too), so a failed one is only
+        logged and never fails the write it follows."""
+        if self.publish is None:
+            return
+        event: dict[str, Any] = {"type": "inbox", "kind": "ticket", "id": ticket_id, "change": change}
+        if actor is not None and actor.startswith("agent:"):
+            event["by"] = actor.removeprefix("agent:")
+        try:
+            self.publish(licensee_id, "agents", event)
+        except Exception:
+            logger.exception("push failed", extra={"audience": "agents", "change": change})
 
     # -- internals -----------------------------------------------------------------------------------------------
     def _ticket(self, licensee_id: str, ticket_id: str) -> Ticket:

@@ -279,3 +279,23 @@ def test_billing_jobs_send_notices_from_the_mail_domain(synthesized: Synthesized
     assert env["KEFU_NOTICE_FROM"].endswith("@" + env["KEFU_MAIL_DOMAIN"])
     granted = json.dumps(_granted(_statements(synthesized, stage, job), "ses:SendRawEmail"))
     assert f":identity/{env['KEFU_MAIL_DOMAIN']}" in granted and ":identity/*" not in granted
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_function_may_tell_the_consoles_of_agents_ticket_changes(synthesized: Synthesized,
+                                                                         stage: str) -> None:
+    """A colleague's reply, note, status or assignment goes from the API function to the shop's open consoles:
+    it is told where to post, may read and forget the connections kept in the chat table, and may post to the
+    stage's own WebSocket API, as inbound mail's function may."""
+    websocket = _logical(synthesized, stage, "AWS::ApiGatewayV2::Api", "WebsocketAPI")
+    env = _function(synthesized, stage, "api_handler")["Environment"]["Variables"]
+    assert websocket in flat(env["KEFU_REALTIME_ENDPOINT"]) and flat(env["KEFU_REALTIME_ENDPOINT"]).startswith("https://")
+    tables = {v["Properties"]["TableName"]: k for k, v in synthesized.resources(stage, "AWS::DynamoDB::Table").items()}
+    statements = _statements(synthesized, stage, "api_handler")
+    for action in ("dynamodb:Query", "dynamodb:DeleteItem"):
+        assert tables[f"kefu-{stage}-chat"] in {r["Fn::GetAtt"][0] for r in _granted(statements, action)
+                                                if "Fn::GetAtt" in r}
+    posts = [flat(r) for r in _granted(statements, "execute-api:ManageConnections")]
+    assert posts and all(websocket in p and p.endswith("/POST/@connections/*") for p in posts)
+    assert posts == [flat(r) for r in _granted(_statements(synthesized, stage, MAIL_INBOUND_FUNCTION),
+                                               "execute-api:ManageConnections")]

@@ -46,10 +46,21 @@
     });
   }
 
-  // Many events at once (a busy shop) make one poll, not one each.
-  function refreshSoon() {
+  /* Many events at once (a busy shop) make one poll, not one each. A ticket closed, set pending, reopened or
+   * given to someone keeps its last activity, so a poll with the cursor would not bring it: such a change reads
+   * the view afresh; a ticket's change also redraws the tickets tab's list when that is the one shown. */
+  var whole = false, tickets = false;
+  function refreshSoon(event) {
+    var ticket = event.kind === "ticket";
+    whole = whole || (ticket && (event.change === "status" || event.change === "assigned"));
+    tickets = tickets || ticket;
     if (pending) { return; }
-    pending = setTimeout(function () { pending = null; if (!state.searching) { core.loadList(false); } }, 250);
+    pending = setTimeout(function () {
+      var reset = whole, list = tickets;
+      pending = null; whole = false; tickets = false;
+      if (!state.searching) { core.loadList(reset); }
+      if (list && state.tab === "tickets" && core.mail.loadTickets) { core.mail.loadTickets(); }
+    }, 250);
   }
   function received(event) {
     if (!event || typeof event !== "object") { return; }
@@ -61,8 +72,9 @@
     if (event.type === "typing") { return; }
     if (event.conversation_id && event.conversation_id === state.current) { core.openConversation(state.current, true); }
     if (event.kind === "chat" && event.id === state.current) { core.openConversation(state.current, true); }
-    if (event.kind === "ticket" && event.id === state.ticket && event.change !== "tags") { core.openTicket(state.ticket); }
-    refreshSoon();
+    // the ticket open here is drawn again in place (an unchanged one not at all: this agent's own change)
+    if (event.kind === "ticket" && event.id === state.ticket && event.change !== "tags") { core.openTicket(state.ticket, true); }
+    refreshSoon(event);
   }
   function connect(url) {
     if (socket || !url || !window.WebSocket || !state.key) { return; }

@@ -120,15 +120,40 @@
     select.value = assignee ? assignee.id : "";
   }
 
-  function openTicket(id) {
+  /* What the agent sees of a ticket, without the attachment links (signed afresh on every read): the ticket
+   * shown read again and found unchanged is not drawn again. So the push of an agent's own reply, which their
+   * console reads after sending as well, draws the thread once, whichever read answers first. */
+  var drawn = null;
+  function shape(id, ticket) {
+    return id + "|" + JSON.stringify(ticket, function (key, value) { return key === "url" ? undefined : value; });
+  }
+  /* `refresh`: the ticket shown changed (a colleague's reply, note, status or assignment, pushed). It is drawn
+   * again in place, keeping the reply box, the files waiting to go and the quoted history the agent opened, and
+   * the view stays where the agent was reading unless they were at its end. */
+  function openTicket(id, refresh) {
+    refresh = !!refresh && state.ticket === id;
     seen("ticket:" + id);
-    $("new-ticket-form").classList.add("hidden");
+    if (!refresh) { $("new-ticket-form").classList.add("hidden"); }
     return call("GET", "v1/agent/tickets/" + encodeURIComponent(id)).then(function (r) {
+      // a refresh for a ticket no longer shown, or one that failed, leaves the view as it is (push comes again)
+      if (refresh && (state.ticket !== id || r.status !== 200)) { return; }
       var view = $("ticket");
+      if (r.status === 200 && state.ticket === id && drawn === shape(id, r.data)) {
+        if (!refresh) { view.scrollTop = view.scrollHeight; }
+        return;
+      }
+      var atBottom = view.scrollTop + view.clientHeight >= view.scrollHeight - 20, top = view.scrollTop;
+      var opened = Array.prototype.map.call(view.querySelectorAll(".item"), function (item) {
+        var history = item.querySelector("details.history");
+        return history && history.open ? item.getAttribute("data-entry") : null;
+      }).filter(Boolean);
+      var before = view.querySelectorAll(".item").length, unseen = !!view.querySelector(".news-below");
+      drawn = null;
       view.textContent = "";
       if (absent(r)) { emailMissing(view); return; }
       if (r.status !== 200) { view.appendChild(el("p", problem(r), "error")); return; }
       state.ticket = id;
+      drawn = shape(id, r.data);
       var ticket = r.data;
       Array.prototype.forEach.call(document.querySelectorAll("#tickets li"), function (li) {
         li.classList.toggle("active", li.getAttribute("data-ticket") === id);
@@ -150,19 +175,21 @@
         // begins with its new text, only what follows it, so the new text is not shown twice
         var whole = !outbound && m.text && m.body && m.body.trim() !== m.text.trim() ? m.body.trim() : "";
         if (whole && whole.indexOf(m.text.trim()) === 0) whole = whole.slice(m.text.trim().length).trim();
-        return {kind: outbound ? "agent" : "visitor", at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [], whole: whole,
+        return {kind: outbound ? "agent" : "visitor", key: "message:" + m.id, at: m.created_at, text: m.text || m.body || "", attachments: m.attachments || [], whole: whole,
                 who: outbound ? (m.agent_name || (m.kind === "acknowledgement" ? t("tickets.automatic") : t("me.agent")))
                               : (m.from_name ? m.from_name + " <" + m.from + ">" : m.from)};
       }).concat((ticket.notes || []).map(function (n) {
-        return {kind: "note", at: n.created_at, text: n.text, attachments: [], who: t("reply.note_label", {name: n.agent_name})};
+        return {kind: "note", key: "note:" + n.id, at: n.created_at, text: n.text, attachments: [], who: t("reply.note_label", {name: n.agent_name})};
       }));
       entries.sort(function (a, b) { return a.at < b.at ? -1 : a.at > b.at ? 1 : 0; });
       entries.forEach(function (e) {
         var item = el("div", e.text, "item " + e.kind);
         item.setAttribute("data-kind", e.kind);
+        item.setAttribute("data-entry", e.key);
         item.appendChild(el("small", e.who + " · " + time(e.at)));
         if (e.whole) {
           var history = el("details", null, "history");
+          history.open = opened.indexOf(e.key) >= 0;
           history.appendChild(el("summary", t("tickets.quoted_history")));
           history.appendChild(el("div", e.whole));
           item.appendChild(history);
@@ -177,10 +204,22 @@
         view.appendChild(item);
       });
       $("ticket-form").classList.remove("hidden");
-      view.scrollTop = view.scrollHeight;
-      hooks.opened.forEach(function (hook) { hook("ticket", id, ticket, false); });
+      view.scrollTop = !refresh || atBottom ? view.scrollHeight : top;
+      // reading back up the thread when something new came: a notice at the foot of the view takes them to it
+      if (refresh && !atBottom && (entries.length > before || unseen)) {
+        var news = el("button", t("tickets.news_below"), "news-below");
+        news.type = "button";
+        news.addEventListener("click", function () { view.scrollTop = view.scrollHeight; news.remove(); });
+        view.appendChild(news);
+      }
+      hooks.opened.forEach(function (hook) { hook("ticket", id, ticket, refresh); });
     });
   }
+
+  $("ticket").addEventListener("scroll", function () {
+    var view = $("ticket"), news = view.querySelector(".news-below");
+    if (news && view.scrollTop + view.clientHeight >= view.scrollHeight - 20) { news.remove(); }
+  });
 
   function ticketSend(kind) {
     var text = $("ticket-text").value.trim();
@@ -212,6 +251,7 @@
   $("new-ticket").addEventListener("click", function () {
     threadOpen("tickets", true);
     state.ticket = null;
+    drawn = null;
     $("ticket").textContent = "";
     $("ticket-form").classList.add("hidden");
     $("ticket-actions").classList.add("hidden");

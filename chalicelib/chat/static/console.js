@@ -494,7 +494,7 @@
   // The email channel's views live in console-tickets.js (with the canned responses); it fills `mail`.
   var mail = {};
   function loadTickets() { return mail.loadTickets ? mail.loadTickets() : Promise.resolve(); }
-  function openTicket(id) { return mail.openTicket ? mail.openTicket(id) : Promise.resolve(); }
+  function openTicket(id, refresh) { return mail.openTicket ? mail.openTicket(id, refresh) : Promise.resolve(); }
   function loadOutbox() { return mail.loadOutbox ? mail.loadOutbox() : Promise.resolve(); }
   // The last order number a customer mentioned (a canned response's {order_number}).
   function orderNumber(texts) {
