@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.awslambda import LambdaInvoker
     from chalicelib.audit.service import AuditService
     from chalicelib.billing.service import BillingService
+    from chalicelib.chat.model import Attachment as ChatFile
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
     from chalicelib.core.failures import FailedEvents
@@ -222,8 +223,13 @@ class _EmailOf:
                                                       first_line, locale)
 
     def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
-                        text: str, author: str) -> bool:
-        return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author)
+                        text: str, author: str, files: tuple[ChatFile, ...] = (), locale: str = "zh-CN") -> bool:
+        from chalicelib.mail.parsing import Attachment
+
+        # a chat file as the mail side keeps an attachment: its bytes stay where chat stored them
+        parts = tuple(Attachment(f.name, f.content_type, f.size, blob_key=f.key) for f in files)
+        return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author,
+                                                parts, locale)
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:
