@@ -218,18 +218,22 @@ class _EmailOf:
         self._built = built
 
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
-                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
+                              transcript: str, first_line: str, locale: str,
+                              files: tuple[ChatFile, ...] = ()) -> tuple[str, bool]:
         return self._built.mail.open_ticket_from_chat(licensee_id, conversation_id, contact, name, transcript,
-                                                      first_line, locale)
+                                                      first_line, locale, _kept(files))
 
     def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
                         text: str, author: str, files: tuple[ChatFile, ...] = (), locale: str = "zh-CN") -> bool:
-        from chalicelib.mail.parsing import Attachment
-
-        # a chat file as the mail side keeps an attachment: its bytes stay where chat stored them
-        parts = tuple(Attachment(f.name, f.content_type, f.size, blob_key=f.key) for f in files)
         return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author,
-                                                parts, locale)
+                                                _kept(files), locale)
+
+
+def _kept(files: tuple[ChatFile, ...]) -> tuple[Any, ...]:
+    """Chat files as the mail side keeps attachments: their bytes stay where chat stored them."""
+    from chalicelib.mail.parsing import Attachment
+
+    return tuple(Attachment(f.name, f.content_type, f.size, blob_key=f.key) for f in files)
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:

@@ -69,7 +69,8 @@ class EmailChannel(Protocol):
     """What chat asks of the email channel when a conversation is handed over (the mail area implements it)."""
 
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
-                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]: ...
+                              transcript: str, first_line: str, locale: str,
+                              files: tuple[model.Attachment, ...] = ()) -> tuple[str, bool]: ...
 
     def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
                         text: str, author: str, files: tuple[model.Attachment, ...] = (),
@@ -270,9 +271,10 @@ class ChatService(ShopSettings, Files, Sending):
                   Author.AGENT: i18n.text("widget", "mail.transcript.agent", locale)}
         text = model.transcript(messages, labels, labels[Author.AGENT])
         first = messages[0].text.splitlines()[0] if messages else ""
+        files = tuple(m.attachment for m in messages if m.attachment is not None)  # kept with the transcript
         ticket_id, _ = self.email.open_ticket_from_chat(licensee_id, conversation.conversation_id,
                                                         conversation.handover_email, conversation.visitor_name,
-                                                        text, first, locale)
+                                                        text, first, locale, files)
         self.store.link_ticket(licensee_id, conversation.conversation_id, ticket_id)
         known = self._known.get((licensee_id, conversation.conversation_id))
         if known is not None:

@@ -127,8 +127,10 @@ class AgentMail(MailTickets):
 
     # -- chat handed over to email --------------------------------------------------------------------------------
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
-                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
-        """A chat nobody could answer becomes a ticket in the merchant's inbox, its transcript the first message,
+                              transcript: str, first_line: str, locale: str,
+                              files: tuple[Attachment, ...] = ()) -> tuple[str, bool]:
+        """A chat nobody could answer becomes a ticket in the merchant's inbox, its transcript the first message
+        (with the files the chat held, where chat stored them: the shopper has them, nothing is mailed back),
         and the shopper is told by email, in their language, that it will be answered there. The business key
         is the conversation: a second call (a retry, another instance) finds the ticket and sends nothing.
         Returns (ticket id, whether this call opened it)."""
@@ -147,7 +149,8 @@ class AgentMail(MailTickets):
                               subject=subject[:1000],
                               text=model.stored_body(transcript, model.MAX_STORED_TEXT_BYTES)[0],
                               body=model.stored_body(transcript)[0],
-                              rfc_message_id=chat_key(conversation_id, self.domain), kind="chat")
+                              rfc_message_id=chat_key(conversation_id, self.domain), kind="chat",
+                              attachments=files)
             message = self._keep_body(licensee_id, message, own_hash)
             number = number or self.store.next_number(licensee_id)
             ticket = Ticket(ticket_id=message.ticket_id, number=number, subject=subject[:500], contact=contact,

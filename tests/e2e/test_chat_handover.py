@@ -210,3 +210,26 @@ def test_a_reply_whose_mail_was_cut_short_is_mailed_when_retried_on_another_inst
     assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
     kinds = sorted(e["tags"]["kind"] for e in _outbox(services, merchant.licensee_id))
     assert kinds == ["acknowledgement", "reply"]
+
+
+def test_the_files_a_shopper_sent_before_choosing_email_stand_in_the_tickets_transcript(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    from tests.e2e.test_chat_files import _put, _room, _send
+
+    merchant, _ = mail_merchant(services, factory)
+    status, started, _ = api.call("POST", "/v1/widget/conversations", {"text": "包裹破了，看照片。"}, widget(merchant))
+    assert status == 201 and started["handed_over"] is False
+    _, room = _room(api, merchant, started, len(PNG))
+    assert _put(api, merchant, started, room["upload"], PNG) == 204
+    assert _send(api, merchant, started, room["upload_id"], "破损.png")[0] == 201
+    headers = widget(merchant, started["visitor_token"])
+    assert api.call("POST", f"/v1/widget/conversations/{started['id']}/handover",
+                    {"email": "han@shopper.example"}, headers)[0] == 200
+    ticket_id = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"][0]["id"]
+    _, shown, _ = api.call("GET", f"/v1/agent/tickets/{ticket_id}", headers=agent(merchant.agent_key))
+    transcript = shown["messages"][0]
+    assert "破损.png" in transcript["text"] and [a["filename"] for a in transcript["attachments"]] == ["破损.png"]
+    link = api.http.request("GET", transcript["attachments"][0]["url"], headers={"accept": "application/octet-stream"})
+    assert link.status_code == 200 and link.body == PNG
+    ack = _mail(services, _outbox(services, merchant.licensee_id)[0])
+    assert _files(ack) == []  # the shopper has their own files: nothing is mailed back
