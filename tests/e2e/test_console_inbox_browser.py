@@ -223,3 +223,35 @@ def test_an_agent_answers_an_email_with_a_file_the_customer_receives(
     mail = email.message_from_bytes(services.mailer.read(sent[0]["id"]))  # type: ignore[attr-defined]
     assert [p.get_filename() for p in mail.walk() if p.get_filename()] == ["发票.pdf"]
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+
+
+@pytest.mark.parametrize(("locale", "size"), [("zh-CN", "desktop"), ("en", "phone")])
+def test_a_file_an_agent_sends_into_a_handed_over_chat_reaches_the_shopper_by_email_and_stands_in_the_ticket(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str, tmp_path: Any) -> None:
+    import email
+
+    expect = playwright_api.expect
+    support_address(services, site)
+    started = services.chat.start(site.licensee_id, None, text="没人在线，请发邮件给我尺码表。", name="李雷",
+                                  email="lilei@shopper.example", email_licensed=True)  # before anyone signs in
+    assert started.conversation.ticket_id
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    page.locator("#conversations li[data-conversation]").first.click()
+    expect(page.locator("#timeline .item.visitor")).to_contain_text("尺码表", timeout=WAIT_MS)
+    picture = tmp_path / "尺码表.png"
+    picture.write_bytes(_picture())
+    page.locator("#attach-file").set_input_files(str(picture))
+    expect(page.locator("#timeline .item.agent img.thumb")).to_have_count(1, timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-handover-file-chat-{locale}-{size}.png"))
+    sent = services.mailer.entries(("licensee", site.licensee_id))  # type: ignore[attr-defined]
+    replies = [e for e in sent if e["tags"]["kind"] == "reply"]  # beside the hand-over's acknowledgement
+    assert len(replies) == 1
+    mail = email.message_from_bytes(services.mailer.read(replies[0]["id"]))  # type: ignore[attr-defined]
+    assert [p.get_filename() for p in mail.walk() if p.get_filename()] == ["尺码表.png"]
+    page.goto(f"{site.api}/console")  # the tickets tab, fresh
+    page.locator("nav button[data-tab=tickets]").click()
+    page.locator("#tickets li[data-ticket]").first.click()
+    expect(page.locator("#ticket .item.agent a")).to_contain_text("尺码表.png", timeout=WAIT_MS)
+    page.screenshot(path=str(SHOTS / f"console-handover-file-ticket-{locale}-{size}.png"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
