@@ -36,7 +36,8 @@ WRITE_ATTEMPTS = 8
 MAX_REPLY_CHARS = 50_000
 # A chat file mailed to a shopper travels attached up to 4 MB (about 5.5 MB once base64-encoded: under the 6 MB
 # past which helpdesks commonly switch to links, and well under the 10 MB many mail servers accept); a larger
-# one goes as a link to the blob store. Seven days is the longest an S3 presigned link may live.
+# one goes as a link to the blob store. Seven days is the longest an S3 presigned link may live (and on AWS it
+# lives no longer than the credentials that signed it: see docs/email.md).
 MAIL_CARRIES_BYTES = 4 * 1024 * 1024
 MAIL_LINK_SECONDS = 7 * 24 * 3600
 
