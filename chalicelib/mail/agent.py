@@ -13,7 +13,6 @@ from pynamodb.exceptions import TransactWriteError
 
 from chalicelib import i18n
 from chalicelib.audit.model import AuditRecord
-from chalicelib.core import links
 from chalicelib.core.errors import Conflict, InvalidInput, NotFound, Unavailable
 from chalicelib.core.ids import new_id
 from chalicelib.core.mailer import MailAttachment, OutboundMail
@@ -34,12 +33,6 @@ from chalicelib.metrics import MAIL_DELIVERY_EVENTS, MAIL_RECEIVED, MAIL_SENT
 
 WRITE_ATTEMPTS = 8
 MAX_REPLY_CHARS = 50_000
-# A chat file mailed to a shopper travels attached up to 4 MB (about 5.5 MB once base64-encoded: under the 6 MB
-# past which helpdesks commonly switch to links, and well under the 10 MB many mail servers accept); a larger
-# one goes as a link to the blob store. Seven days is the longest an S3 presigned link may live (and on AWS it
-# lives no longer than the credentials that signed it: see docs/email.md).
-MAIL_CARRIES_BYTES = 4 * 1024 * 1024
-MAIL_LINK_SECONDS = 7 * 24 * 3600
 
 
 class AgentMail(MailTickets):
@@ -180,9 +173,10 @@ class AgentMail(MailTickets):
         """An agent's reply typed into a handed-over chat goes out as email on its ticket's thread. Keyed by the
         chat message (conversation, its key): sent once however often it is asked. False: sent already.
 
-        `files` (each in the blob store under its `blob_key`) are the message's files: kept with the ticket's
-        message, each carried by the mail up to MAIL_CARRIES_BYTES, a larger one as a link that works for
-        MAIL_LINK_SECONDS, the mail's text saying which in the shopper's language."""
+        `files` (each in the blob store under its `blob_key`) are the message's files: attached to the mail and
+        kept with the ticket's message, the mail's text naming them in the shopper's language. A chat file is
+        at most chat's 5 MB (about 6.8 MB encoded, within what SES sends and mainstream mailboxes accept), so
+        every one travels attached: a link in a mail would have to outlive the credentials that sign it."""
         ticket = self._ticket(licensee_id, ticket_id)
         messages = self.store.messages(licensee_id, ticket_id)
         key = f"msg_chat-{conversation_id}-{number}"
@@ -190,27 +184,15 @@ class AgentMail(MailTickets):
             return False
         carried: list[tuple[Attachment, bytes]] = []
         if files:
-            lines = []
-            expires = int(self.clock.now().timestamp()) + MAIL_LINK_SECONDS
-            for n, part in enumerate(files):
+            for part in files:
                 assert part.blob_key is not None
-                if part.size <= MAIL_CARRIES_BYTES:
-                    carried.append((part, self.blobs.get(part.blob_key)))
-                    lines.append(i18n.text("widget", "mail.file.attached", locale, name=part.name))
-                    continue
-                signature = self.attachment_signature(licensee_id, ticket_id, key, n, expires)
-                url = self.blobs.link(part.blob_key, part.name, MAIL_LINK_SECONDS) or (
-                    f"/v1/agent/tickets/{ticket_id}/messages/{key}/attachments/{n}?"
-                    + links.query(licensee_id, expires, signature))  # local mode: the API's own signed link
-                lines.append(i18n.text("widget", "mail.file.link", locale, name=part.name,
-                                       megabytes=f"{part.size / (1024 * 1024):.1f}",
-                                       days=MAIL_LINK_SECONDS // 86400, url=url))
-            text = "\n\n".join(lines)
+                carried.append((part, self.blobs.get(part.blob_key)))
+            text = "\n\n".join(i18n.text("widget", "mail.file.attached", locale, name=part.name) for part in files)
         try:
             self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=AuditRecord(
                 subject=f"licensee:{licensee_id}", action="mail.replied", actor=author, at=self.clock.now(),
                 details={"ticket_id": ticket_id, "conversation_id": conversation_id, "number": number}),
-                message_key=key, attachments=tuple(carried), kept=files or None)
+                message_key=key, attachments=tuple(carried))
         except Conflict:
             return False  # another instance is sending it
         return True
@@ -218,8 +200,7 @@ class AgentMail(MailTickets):
     def _send(self, licensee_id: str, ticket: Ticket, thread: list[Message], text: str, *, kind: str,
               author: str, audit: AuditRecord | None, author_name: str = "",
               record: Callable[[Message], None] | None = None, subject: str | None = None,
-              message_key: str | None = None, attachments: tuple[tuple[Attachment, bytes], ...] = (),
-              kept: tuple[Attachment, ...] | None = None) -> Message:
+              message_key: str | None = None, attachments: tuple[tuple[Attachment, bytes], ...] = ()) -> Message:
         chain = [m.rfc_message_id for m in thread if m.rfc_message_id]
         answering = next((m.rfc_message_id for m in reversed(thread)
                           if m.direction == "inbound" and m.rfc_message_id), chain[-1] if chain else None)
@@ -241,8 +222,7 @@ class AgentMail(MailTickets):
                           from_address=ticket.support_address, from_name=name, created_at=self.clock.now(),
                           to=(ticket.contact,), subject=subject, text=text, body=text, kind=kind, author=author,
                           author_name=author_name or None, delivery=Delivery.SENDING.value,
-                          # what the thread keeps: the mail's attachments, or `kept` (some went as links)
-                          attachments=kept if kept is not None else tuple(part for part, _ in attachments))
+                          attachments=tuple(part for part, _ in attachments))
         message = self._keep_body(licensee_id, message, message.message_key)
         if record is not None:
             record(message)

@@ -165,27 +165,18 @@ def test_an_agents_file_in_the_handed_over_chat_is_mailed_attached_once_and_kept
     assert link.status_code == 200 and link.body == PNG
 
 
-def test_a_file_too_large_for_mail_goes_as_a_link_that_works_for_seven_days(
-        api: Api, factory: Factory, services: bootstrap.Services, clock: Any) -> None:
-    from datetime import timedelta
-
-    from chalicelib.mail.agent import MAIL_CARRIES_BYTES
+def test_a_file_as_large_as_chat_takes_travels_attached_and_the_ticket_keeps_it(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    from chalicelib.chat.model import UPLOAD_MAX_BYTES
 
     merchant, _ = mail_merchant(services, factory)
     started = _start(api, merchant, "en-US,en;q=0.9")
-    big = PDF + b"x" * (MAIL_CARRIES_BYTES + 1 - len(PDF))
+    big = PDF + b"x" * (UPLOAD_MAX_BYTES - len(PDF))  # the largest file chat takes
     status, _, _ = _agent_file(api, merchant, started["id"], big, "catalogue.pdf", "agent-file-0002")
     assert status == 201
     reply = _mail(services, next(e for e in _outbox(services, merchant.licensee_id) if e["tags"]["kind"] == "reply"))
-    assert _files(reply) == []  # not carried: the mail stays small
-    text = reply.get_body(("plain",)).get_content()
-    assert "The file catalogue.pdf (4.0 MB) is too large to travel by email" in text and "7 days" in text
-    url = text.rsplit(": ", 1)[1].strip()
-    clock.advance(timedelta(days=6, hours=23))
-    link = api.http.request("GET", url, headers={"accept": "application/octet-stream"})
-    assert link.status_code == 200 and link.body == big
-    clock.advance(timedelta(hours=2))
-    assert api.http.request("GET", url, headers={"accept": "application/octet-stream"}).status_code == 401  # over
+    assert [(name, content) for name, _, content in _files(reply)] == [("catalogue.pdf", big)]
+    assert "The file catalogue.pdf is attached." in reply.get_body(("plain",)).get_content()
     ticket_id = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"][0]["id"]
     kept = services.mail.show_ticket(merchant.licensee_id, ticket_id)["messages"][-1]["attachments"]
     assert [(a["filename"], a["size"]) for a in kept] == [("catalogue.pdf", len(big))]  # the ticket keeps the file
