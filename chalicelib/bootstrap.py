@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.awslambda import LambdaInvoker
     from chalicelib.audit.service import AuditService
     from chalicelib.billing.service import BillingService
+    from chalicelib.chat.model import Attachment as ChatFile
     from chalicelib.chat.service import ChatService
     from chalicelib.core.blobs import BlobStore
     from chalicelib.core.failures import FailedEvents
@@ -217,13 +218,22 @@ class _EmailOf:
         self._built = built
 
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
-                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
+                              transcript: str, first_line: str, locale: str,
+                              files: tuple[ChatFile, ...] = ()) -> tuple[str, bool]:
         return self._built.mail.open_ticket_from_chat(licensee_id, conversation_id, contact, name, transcript,
-                                                      first_line, locale)
+                                                      first_line, locale, _kept(files))
 
     def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
-                        text: str, author: str) -> bool:
-        return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author)
+                        text: str, author: str, files: tuple[ChatFile, ...] = (), locale: str = "zh-CN") -> bool:
+        return self._built.mail.reply_from_chat(licensee_id, ticket_id, conversation_id, number, text, author,
+                                                _kept(files), locale)
+
+
+def _kept(files: tuple[ChatFile, ...]) -> tuple[Any, ...]:
+    """Chat files as the mail side keeps attachments: their bytes stay where chat stored them."""
+    from chalicelib.mail.parsing import Attachment
+
+    return tuple(Attachment(f.name, f.content_type, f.size, blob_key=f.key) for f in files)
 
 
 def _models(settings: Settings) -> list[tuple[Any, str]]:

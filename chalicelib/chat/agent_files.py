@@ -103,12 +103,15 @@ class AgentFiles:
 
     def send(self, licensee_id: str, agent: KeyRecord, conversation_id: str, upload_id: str, name: str,
              client_id: str | None) -> Message:
-        """The stored upload as the agent's message (pushed to the shopper like any reply)."""
-        self.chat._current(licensee_id, conversation_id)
+        """The stored upload as the agent's message (pushed to the shopper like any reply); in a conversation
+        handed over to email it goes out on the ticket's thread too, attached or as a link (once)."""
+        current = self.chat._current(licensee_id, conversation_id)
         if self.chat.blobs is None or not model.is_upload_id(upload_id):
             raise InvalidInput("No such upload.", code="UPLOAD_MISSING")
         key = _file_key(licensee_id, conversation_id, upload_id)
         shown, kind, data = checked_file(self.chat.blobs, key, name)
-        return self.chat._send(licensee_id, conversation_id, Author.AGENT, shown, client_id,
-                               agent_name=agent.agent_name,
-                               attachment=model.Attachment(key, shown, kind, len(data)))
+        message = self.chat._send(licensee_id, conversation_id, Author.AGENT, shown, client_id,
+                                  agent_name=agent.agent_name,
+                                  attachment=model.Attachment(key, shown, kind, len(data)))
+        self.chat.mail_on_ticket(licensee_id, conversation_id, message, f"agent:{agent.key_id}", current)
+        return message

@@ -69,10 +69,12 @@ class EmailChannel(Protocol):
     """What chat asks of the email channel when a conversation is handed over (the mail area implements it)."""
 
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
-                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]: ...
+                              transcript: str, first_line: str, locale: str,
+                              files: tuple[model.Attachment, ...] = ()) -> tuple[str, bool]: ...
 
     def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
-                        text: str, author: str) -> bool: ...
+                        text: str, author: str, files: tuple[model.Attachment, ...] = (),
+                        locale: str = i18n.DEFAULT) -> bool: ...
 
 
 Publish = Callable[[str, str, dict[str, Any]], object]  # (licensee, audience, event): the realtime service's
@@ -269,9 +271,10 @@ class ChatService(ShopSettings, Files, Sending):
                   Author.AGENT: i18n.text("widget", "mail.transcript.agent", locale)}
         text = model.transcript(messages, labels, labels[Author.AGENT])
         first = messages[0].text.splitlines()[0] if messages else ""
+        files = tuple(m.attachment for m in messages if m.attachment is not None)  # kept with the transcript
         ticket_id, _ = self.email.open_ticket_from_chat(licensee_id, conversation.conversation_id,
                                                         conversation.handover_email, conversation.visitor_name,
-                                                        text, first, locale)
+                                                        text, first, locale, files)
         self.store.link_ticket(licensee_id, conversation.conversation_id, ticket_id)
         known = self._known.get((licensee_id, conversation.conversation_id))
         if known is not None:
@@ -320,11 +323,27 @@ class ChatService(ShopSettings, Files, Sending):
         handed over to email, sent as email on its ticket's thread, once per chat message."""
         message = self._send(licensee_id, conversation_id, Author.AGENT, text, client_id,
                              agent_name=agent.agent_name)
-        known = self._known.get((licensee_id, conversation_id))
-        if known is not None and known.ticket_id and self.email is not None:
-            self.email.reply_from_chat(licensee_id, known.ticket_id, conversation_id, message.key, text,
-                                       f"agent:{agent.key_id}")
+        self.mail_on_ticket(licensee_id, conversation_id, message, f"agent:{agent.key_id}")
         return message
+
+    def mail_on_ticket(self, licensee_id: str, conversation_id: str, message: Message, author: str,
+                       conversation: Conversation | None = None) -> None:
+        """An agent's message (text, or a file) in a conversation handed over to email goes out on its ticket's
+        thread, once per chat message (the mail side keys it by the message). `conversation`, when the caller
+        read it, says whether it was handed over; else what this process knows, and a process that knows
+        nothing of it (a retry landing on another instance) reads it, so that a send cut short is completed."""
+        if self.email is None:
+            return
+        known = self._known.get((licensee_id, conversation_id))
+        if conversation is None and known is None:
+            conversation = self._current(licensee_id, conversation_id)
+        ticket_id = conversation.ticket_id if conversation is not None else known.ticket_id if known else ""
+        if not ticket_id:
+            return
+        files = (message.attachment,) if message.attachment is not None else ()
+        locale = (conversation.locale if conversation is not None else "") or i18n.DEFAULT
+        self.email.reply_from_chat(licensee_id, ticket_id, conversation_id, message.key, message.text, author,
+                                   files, locale)
 
     def note(self, licensee_id: str, agent: KeyRecord, conversation_id: str, text: str) -> Note:
         """A private note for the merchant's agents; never shown to the shopper."""

@@ -1,7 +1,9 @@
 """Agents' files on email replies: room for one file on a ticket, its bytes stored (S3 through a presigned POST
 on AWS, the API locally), then carried by the reply through the one mailer and kept with the message in the
 thread, behind the same signed links as customers' attachments. The limits are chat's: 5 MB a file, pictures
-(PNG, JPEG, GIF, WebP) and PDF only, recognised by their bytes; at most MAX_PER_REPLY files on one reply."""
+(PNG, JPEG, GIF, WebP) and PDF only, recognised by their bytes; at most MAX_PER_REPLY files on one reply, and
+room for at most UPLOADS_PER_TICKET files on one ticket over its life (taken when the room is given, as chat's
+quota is: a link nobody used counts too), so that one key cannot fill the blob store through one ticket."""
 
 from __future__ import annotations
 
@@ -11,13 +13,16 @@ from typing import Any
 from chalicelib.chat import model as chat_model
 from chalicelib.chat.agent_files import LINK_SECONDS, _sized, checked_file
 from chalicelib.chat.service import ChatService
-from chalicelib.core.errors import InvalidInput, NotFound
+from chalicelib.core.errors import Conflict, InvalidInput, NotFound
 from chalicelib.core.ids import new_id
 from chalicelib.mail.parsing import Attachment
 from chalicelib.mail.service import MailService
 from chalicelib.resources import CHAT_FILES_PREFIX
 
 MAX_PER_REPLY = 5
+# Ten replies' worth of files: a long thread of invoices and photos fits, and one ticket holds at most
+# 50 x 5 MB of agents' files (chat's is 10 a conversation: a chat is one sitting, a ticket lasts).
+UPLOADS_PER_TICKET = 50
 
 
 def _key(licensee_id: str, ticket_id: str, upload_id: str) -> str:
@@ -34,9 +39,14 @@ class TicketFiles:
             raise NotFound("No such ticket.", code="UNKNOWN_TICKET")
 
     def upload(self, licensee_id: str, ticket_id: str, size: int) -> dict[str, Any]:
-        """Room for one file of `size` bytes on one of the shop's tickets: where the console sends it."""
-        self._ticket(licensee_id, ticket_id)
+        """Room for one file of `size` bytes on one of the shop's tickets: where the console sends it. The
+        ticket's quota is taken first, in one conditional write (no read before it, so concurrent requests can
+        never pass it); only a refusal reads, to tell an unknown ticket from a full one."""
         _sized(size)
+        if not self.mail.store.take_upload(licensee_id, ticket_id, UPLOADS_PER_TICKET):
+            self._ticket(licensee_id, ticket_id)
+            raise Conflict(f"A ticket holds at most {UPLOADS_PER_TICKET} files.", code="UPLOAD_QUOTA",
+                           details={"quota": UPLOADS_PER_TICKET})
         upload_id = new_id("up")
         key = _key(licensee_id, ticket_id, upload_id)
         link = self.mail.blobs.upload_link(key, "application/octet-stream", chat_model.UPLOAD_MAX_BYTES, LINK_SECONDS)

@@ -134,8 +134,10 @@ class AgentMail(MailTickets):
 
     # -- chat handed over to email --------------------------------------------------------------------------------
     def open_ticket_from_chat(self, licensee_id: str, conversation_id: str, contact: str, name: str,
-                              transcript: str, first_line: str, locale: str) -> tuple[str, bool]:
-        """A chat nobody could answer becomes a ticket in the merchant's inbox, its transcript the first message,
+                              transcript: str, first_line: str, locale: str,
+                              files: tuple[Attachment, ...] = ()) -> tuple[str, bool]:
+        """A chat nobody could answer becomes a ticket in the merchant's inbox, its transcript the first message
+        (with the files the chat held, where chat stored them: the shopper has them, nothing is mailed back),
         and the shopper is told by email, in their language, that it will be answered there. The business key
         is the conversation: a second call (a retry, another instance) finds the ticket and sends nothing.
         Returns (ticket id, whether this call opened it)."""
@@ -154,7 +156,8 @@ class AgentMail(MailTickets):
                               subject=subject[:1000],
                               text=model.stored_body(transcript, model.MAX_STORED_TEXT_BYTES)[0],
                               body=model.stored_body(transcript)[0],
-                              rfc_message_id=chat_key(conversation_id, self.domain), kind="chat")
+                              rfc_message_id=chat_key(conversation_id, self.domain), kind="chat",
+                              attachments=files)
             message = self._keep_body(licensee_id, message, own_hash)
             number = number or self.store.next_number(licensee_id)
             ticket = Ticket(ticket_id=message.ticket_id, number=number, subject=subject[:500], contact=contact,
@@ -179,19 +182,31 @@ class AgentMail(MailTickets):
                           code="MAIL_WRITE_CONTENDED")
 
     def reply_from_chat(self, licensee_id: str, ticket_id: str, conversation_id: str, number: int | str,
-                        text: str, author: str) -> bool:
+                        text: str, author: str, files: tuple[Attachment, ...] = (),
+                        locale: str = i18n.DEFAULT) -> bool:
         """An agent's reply typed into a handed-over chat goes out as email on its ticket's thread. Keyed by the
-        chat message (conversation, its key): sent once however often it is asked. False: sent already."""
+        chat message (conversation, its key): sent once however often it is asked. False: sent already.
+
+        `files` (each in the blob store under its `blob_key`) are the message's files: attached to the mail and
+        kept with the ticket's message, the mail's text naming them in the shopper's language. A chat file is
+        at most chat's 5 MB (about 6.8 MB encoded, within what SES sends and mainstream mailboxes accept), so
+        every one travels attached: a link in a mail would have to outlive the credentials that sign it."""
         ticket = self._ticket(licensee_id, ticket_id)
         messages = self.store.messages(licensee_id, ticket_id)
         key = f"msg_chat-{conversation_id}-{number}"
         if any(m.message_key == key for m in messages):
             return False
+        carried: list[tuple[Attachment, bytes]] = []
+        if files:
+            for part in files:
+                assert part.blob_key is not None
+                carried.append((part, self.blobs.get(part.blob_key)))
+            text = "\n\n".join(i18n.text("widget", "mail.file.attached", locale, name=part.name) for part in files)
         try:
             self._send(licensee_id, ticket, messages, text, kind="reply", author=author, audit=AuditRecord(
                 subject=f"licensee:{licensee_id}", action="mail.replied", actor=author, at=self.clock.now(),
                 details={"ticket_id": ticket_id, "conversation_id": conversation_id, "number": number}),
-                message_key=key)
+                message_key=key, attachments=tuple(carried))
         except Conflict:
             return False  # another instance is sending it
         except Unavailable as exc:

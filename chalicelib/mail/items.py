@@ -118,6 +118,7 @@ class TicketItem(MailItem, discriminator="ticket"):
     preview = UnicodeAttribute(null=True)  # the start of the latest message, for the inbox
     last_mail = UnicodeAttribute(null=True)  # the mail the latest bump was for (a retried one bumps once)
     routable = BooleanAttribute(null=True)  # False: no TICKETREF yet (written with the first mail we send)
+    uploads = NumberAttribute(null=True)  # files agents were given room for on this ticket (its upload quota)
 
 
 class NoteItem(MailItem, discriminator="note"):

@@ -235,6 +235,14 @@ class MailStore(InboundStore):
             bump(tx, licensee_id, ticket, ticket.last_activity_at, status, set(), count=False)
             audit_store.add_to(tx, audit)
 
+    def take_upload(self, licensee_id: str, ticket_id: str, quota: int) -> bool:
+        """Count one more file on one of the merchant's tickets, in one conditional write: False when the ticket
+        holds `quota` already, or is not the merchant's (the caller tells which apart, on that path only)."""
+        item = TicketItem(pk=merchant_key(licensee_id), sk=f"TICKET#{ticket_id}")
+        return dynamodb.conditionally(lambda: item.update(
+            actions=[TicketItem.uploads.add(1)],
+            condition=MailItem.pk.exists() & (TicketItem.uploads.does_not_exist() | (TicketItem.uploads < quota))))
+
     def mark_undeliverable(self, licensee_id: str, address: str, reason: str, at: datetime) -> None:
         ContactItem(pk=merchant_key(licensee_id), sk=f"CONTACT#{address}").update(actions=[
             ContactItem.address.set(address), ContactItem.undeliverable.set(True),

@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib import bootstrap
 from tests.e2e.conftest import Api
 from tests.e2e.test_chat_api import agent, widget
+from tests.e2e.test_chat_files import PDF, PNG
 from tests.factories import Factory, Merchant
 from tests.mail_helpers import deliver, mail_merchant, raw_mail
 
@@ -116,3 +117,110 @@ def test_without_the_email_channel_a_shopper_cannot_choose_email(api: Api, facto
     status, body, _ = api.call("POST", f"/v1/widget/conversations/{started['id']}/handover",
                                {"email": "a@b.example"}, widget(merchant, started["visitor_token"]))
     assert (status, body["error"]["code"]) == (403, "EMAIL_NOT_LICENSED")
+
+
+def _agent_file(api: Api, merchant: Merchant, conversation_id: str, data: bytes, name: str,
+                client_id: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """Room, the bytes, then the file as the agent's message: (status, message, the message's request body)."""
+    headers = agent(merchant.agent_key)
+    status, room, _ = api.call("POST", f"/v1/agent/conversations/{conversation_id}/uploads", {"size": len(data)},
+                               headers)
+    assert status == 201, room
+    put = api.http.request("PUT", room["upload"]["url"], body=data,
+                           headers={**headers, "content-type": "application/octet-stream"})
+    assert put.status_code == 204, put.body
+    body = {"upload_id": room["upload_id"], "name": name, "client_id": client_id}
+    path = f"/v1/agent/conversations/{conversation_id}/messages"
+    status, message, _ = api.call("POST", path, body, headers)
+    return status, message, body
+
+
+def _files(mail: Any) -> list[tuple[str, str, bytes]]:
+    return [(p.get_filename(), p.get_content_type(), p.get_payload(decode=True)) for p in mail.walk()
+            if p.get_filename()]
+
+
+def test_an_agents_file_in_the_handed_over_chat_is_mailed_attached_once_and_kept_in_the_ticket(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    merchant, _ = mail_merchant(services, factory)
+    started = _start(api, merchant)
+    status, message, body = _agent_file(api, merchant, started["id"], PNG, "尺码表.png", "agent-file-0001")
+    assert status == 201 and message["file"]["name"] == "尺码表.png"  # the shopper's chat shows it as ever
+    services.chat._known.clear()  # the same send again, on an instance that never saw the first
+    again = api.call("POST", f"/v1/agent/conversations/{started['id']}/messages", body, agent(merchant.agent_key))
+    assert again[0] == 201 and again[1]["id"] == message["id"]
+    sent = _outbox(services, merchant.licensee_id)
+    assert sorted(e["tags"]["kind"] for e in sent) == ["acknowledgement", "reply"]  # one mail for the file
+    reply = _mail(services, next(e for e in sent if e["tags"]["kind"] == "reply"))
+    assert _files(reply) == [("尺码表.png", "image/png", PNG)]
+    assert "文件 尺码表.png 在附件中" in reply.get_body(("plain",)).get_content()
+    ack = _mail(services, next(e for e in sent if e["tags"]["kind"] == "acknowledgement"))
+    assert ack["Message-ID"] in reply["References"]  # on the ticket's thread
+
+    ticket_id = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"][0]["id"]
+    _, shown, _ = api.call("GET", f"/v1/agent/tickets/{ticket_id}", headers=agent(merchant.agent_key))
+    last = shown["messages"][-1]
+    assert last["direction"] == "outbound" and [a["filename"] for a in last["attachments"]] == ["尺码表.png"]
+    link = api.http.request("GET", last["attachments"][0]["url"], headers={"accept": "application/octet-stream"})
+    assert link.status_code == 200 and link.body == PNG
+
+
+def test_a_file_as_large_as_chat_takes_travels_attached_and_the_ticket_keeps_it(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    from chalicelib.chat.model import UPLOAD_MAX_BYTES
+
+    merchant, _ = mail_merchant(services, factory)
+    started = _start(api, merchant, "en-US,en;q=0.9")
+    big = PDF + b"x" * (UPLOAD_MAX_BYTES - len(PDF))  # the largest file chat takes
+    status, _, _ = _agent_file(api, merchant, started["id"], big, "catalogue.pdf", "agent-file-0002")
+    assert status == 201
+    reply = _mail(services, next(e for e in _outbox(services, merchant.licensee_id) if e["tags"]["kind"] == "reply"))
+    assert [(name, content) for name, _, content in _files(reply)] == [("catalogue.pdf", big)]
+    assert "The file catalogue.pdf is attached." in reply.get_body(("plain",)).get_content()
+    ticket_id = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"][0]["id"]
+    kept = services.mail.show_ticket(merchant.licensee_id, ticket_id)["messages"][-1]["attachments"]
+    assert [(a["filename"], a["size"]) for a in kept] == [("catalogue.pdf", len(big))]  # the ticket keeps the file
+
+
+def test_a_reply_whose_mail_was_cut_short_is_mailed_when_retried_on_another_instance(
+        api: Api, factory: Factory, services: bootstrap.Services, monkeypatch: Any) -> None:
+    merchant, _ = mail_merchant(services, factory)
+    started = _start(api, merchant)
+    path = f"/v1/agent/conversations/{started['id']}/messages"
+    body = {"text": "您好，包裹明天到。", "client_id": "agent-reply-0002"}
+
+    def cut_short(*args: Any, **kwargs: Any) -> bool:
+        raise ConnectionError("the function stopped before the mail went")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services.mail, "reply_from_chat", cut_short)
+        assert api.call("POST", path, body, agent(merchant.agent_key))[0] >= 500  # stored in chat, not mailed
+    assert [e["tags"]["kind"] for e in _outbox(services, merchant.licensee_id)] == ["acknowledgement"]
+    services.chat._known.clear()  # the client's retry lands on an instance that never saw the conversation
+    assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
+    assert api.call("POST", path, body, agent(merchant.agent_key))[0] == 201
+    kinds = sorted(e["tags"]["kind"] for e in _outbox(services, merchant.licensee_id))
+    assert kinds == ["acknowledgement", "reply"]
+
+
+def test_the_files_a_shopper_sent_before_choosing_email_stand_in_the_tickets_transcript(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    from tests.e2e.test_chat_files import _put, _room, _send
+
+    merchant, _ = mail_merchant(services, factory)
+    status, started, _ = api.call("POST", "/v1/widget/conversations", {"text": "包裹破了，看照片。"}, widget(merchant))
+    assert status == 201 and started["handed_over"] is False
+    _, room = _room(api, merchant, started, len(PNG))
+    assert _put(api, merchant, started, room["upload"], PNG) == 204
+    assert _send(api, merchant, started, room["upload_id"], "破损.png")[0] == 201
+    headers = widget(merchant, started["visitor_token"])
+    assert api.call("POST", f"/v1/widget/conversations/{started['id']}/handover",
+                    {"email": "han@shopper.example"}, headers)[0] == 200
+    ticket_id = services.mail.list_tickets(merchant.licensee_id, "open", 10, None)["items"][0]["id"]
+    _, shown, _ = api.call("GET", f"/v1/agent/tickets/{ticket_id}", headers=agent(merchant.agent_key))
+    transcript = shown["messages"][0]
+    assert "破损.png" in transcript["text"] and [a["filename"] for a in transcript["attachments"]] == ["破损.png"]
+    link = api.http.request("GET", transcript["attachments"][0]["url"], headers={"accept": "application/octet-stream"})
+    assert link.status_code == 200 and link.body == PNG
+    ack = _mail(services, _outbox(services, merchant.licensee_id)[0])
+    assert _files(ack) == []  # the shopper has their own files: nothing is mailed back

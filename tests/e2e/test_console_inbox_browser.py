@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.chat import stamps
+from chalicelib.inbox.ticket_files import UPLOADS_PER_TICKET
 from chalicelib.local.websocket import serve_realtime
 from tests.e2e import test_chat_browser as chat_browser
 from tests.e2e.test_chat_browser import WAIT_MS, Site, playwright_api
@@ -25,6 +26,9 @@ TEXTS = {"zh-CN": {"profile": "客户档案", "tickets": "工单（2）", "chats
                    "live": "实时", "online": "在线同事："},
          "en": {"profile": "Customer profile", "tickets": "Tickets (2)", "chats": "Chats (1)", "calls": "Calls (0)",
                 "live": "Live", "online": "Colleagues online:"}}
+
+QUOTA = {"zh-CN": f"一个会话或工单最多 {UPLOADS_PER_TICKET} 个文件",
+         "en": f"at most {UPLOADS_PER_TICKET} on one conversation or ticket"}
 
 
 @pytest.fixture
@@ -195,13 +199,59 @@ def test_an_agent_answers_an_email_with_a_file_the_customer_receives(
     invoice.write_bytes(b"%PDF-1.7\n" + b"x" * 200)
     page.locator("#ticket-attach-file").set_input_files(str(invoice))
     expect(page.locator("#ticket-files .file-chip")).to_contain_text("发票.pdf", timeout=WAIT_MS)
+    # the ticket's quota of files taken meanwhile (say, by colleagues): the next file is refused in words
+    ticket_id = services.mail.list_tickets(site.licensee_id, "open", 10, None)["items"][0]["id"]
+    while services.mail.store.take_upload(site.licensee_id, ticket_id, UPLOADS_PER_TICKET):
+        pass
+    page.locator("#ticket-attach-file").set_input_files(str(invoice))
+    expect(page.locator("#ticket-error")).to_contain_text(QUOTA[locale], timeout=WAIT_MS)
+    expect(page.locator("#ticket-error")).to_be_visible()  # in the ticket's panel, not the hidden chat's
+    expect(page.locator("#ticket-files .file-chip")).to_have_count(1)
+    send, error = page.locator("#ticket-form").bounding_box(), page.locator("#ticket-error").bounding_box()
+    assert send is not None and error is not None
+    assert send["y"] + send["height"] <= error["y"] + 1 and error["y"] + error["height"] <= page.viewport_size["height"]
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-email-quota-{locale}-{size}.png"))
     page.locator("#ticket-text").fill("发票见附件。")
     page.locator("#ticket-form button[type=submit]").click()
     expect(page.locator("#ticket .item.agent a")).to_contain_text("发票.pdf", timeout=WAIT_MS)
     expect(page.locator("#ticket-files .file-chip")).to_have_count(0)
+    expect(page.locator("#ticket-error")).to_be_empty()
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"console-email-file-{locale}-{size}.png"))
     sent = services.mailer.entries(("licensee", site.licensee_id))  # type: ignore[attr-defined]
     mail = email.message_from_bytes(services.mailer.read(sent[0]["id"]))  # type: ignore[attr-defined]
     assert [p.get_filename() for p in mail.walk() if p.get_filename()] == ["发票.pdf"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]
+
+
+@pytest.mark.parametrize(("locale", "size"), [("zh-CN", "desktop"), ("en", "phone")])
+def test_a_file_an_agent_sends_into_a_handed_over_chat_reaches_the_shopper_by_email_and_stands_in_the_ticket(
+        site: Site, browser: Any, services: bootstrap.Services, locale: str, size: str, tmp_path: Any) -> None:
+    import email
+
+    expect = playwright_api.expect
+    support_address(services, site)
+    started = services.chat.start(site.licensee_id, None, text="没人在线，请发邮件给我尺码表。", name="李雷",
+                                  email="lilei@shopper.example", email_licensed=True)  # before anyone signs in
+    assert started.conversation.ticket_id
+    page = sign_in(browser, site, site.agent_key, locale, size)
+    page.locator("#conversations li[data-conversation]").first.click()
+    expect(page.locator("#timeline .item.visitor")).to_contain_text("尺码表", timeout=WAIT_MS)
+    picture = tmp_path / "尺码表.png"
+    picture.write_bytes(_picture())
+    page.locator("#attach-file").set_input_files(str(picture))
+    expect(page.locator("#timeline .item.agent img.thumb")).to_have_count(1, timeout=WAIT_MS)
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"console-handover-file-chat-{locale}-{size}.png"))
+    sent = services.mailer.entries(("licensee", site.licensee_id))  # type: ignore[attr-defined]
+    replies = [e for e in sent if e["tags"]["kind"] == "reply"]  # beside the hand-over's acknowledgement
+    assert len(replies) == 1
+    mail = email.message_from_bytes(services.mailer.read(replies[0]["id"]))  # type: ignore[attr-defined]
+    assert [p.get_filename() for p in mail.walk() if p.get_filename()] == ["尺码表.png"]
+    page.goto(f"{site.api}/console")  # the tickets tab, fresh
+    page.locator("nav button[data-tab=tickets]").click()
+    page.locator("#tickets li[data-ticket]").first.click()
+    expect(page.locator("#ticket .item.agent a")).to_contain_text("尺码表.png", timeout=WAIT_MS)
+    page.screenshot(path=str(SHOTS / f"console-handover-file-ticket-{locale}-{size}.png"))
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size]["width"]

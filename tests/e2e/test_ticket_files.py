@@ -10,6 +10,8 @@ from typing import Any
 
 from chalicelib import bootstrap
 from chalicelib.chat import model
+from chalicelib.inbox.ticket_files import UPLOADS_PER_TICKET
+from chalicelib.resources import CHAT_FILES_PREFIX
 from tests.e2e.conftest import Api
 from tests.e2e.test_chat_files import PDF, PNG
 from tests.factories import Factory
@@ -88,3 +90,24 @@ def test_another_shop_can_neither_upload_to_a_ticket_nor_send_its_files(api: Api
                             {"text": "x", "attachments": [{"upload_id": upload, "name": "a.png"}]},
                             bearer(other.agent_key))
     assert status == 404
+
+
+def test_a_ticket_gives_room_for_its_quota_of_files_then_refuses_and_nothing_more_is_stored(
+        api: Api, factory: Factory, services: bootstrap.Services) -> None:
+    owner, ticket = _shop(api, factory, services)
+    _upload(api, owner.agent_key, ticket, PNG)
+    for _ in range(UPLOADS_PER_TICKET - 1):  # rooms asked for and never used count too, as in chat
+        assert api.call("POST", f"/v1/agent/tickets/{ticket}/uploads", {"size": len(PNG)},
+                        bearer(owner.agent_key))[0] == 201
+    status, body, _ = api.call("POST", f"/v1/agent/tickets/{ticket}/uploads", {"size": len(PNG)},
+                               bearer(owner.agent_key))
+    assert (status, body["error"]["code"], body["error"]["details"]) == (409, "UPLOAD_QUOTA",
+                                                                           {"quota": UPLOADS_PER_TICKET})
+    assert str(UPLOADS_PER_TICKET) in body["error"]["message"] and "ticket" in body["error"]["message"]
+    stored = list(services.blobs.keys(f"{CHAT_FILES_PREFIX}{owner.licensee_id}/{ticket}/"))
+    assert len(stored) == 1  # only the file whose bytes were sent
+    # the file it holds still goes out with a reply: the quota limits room, not sending
+    upload_id = stored[0].rsplit("/", 1)[1]
+    status, sent, _ = api.call("POST", f"/v1/agent/tickets/{ticket}/replies", {
+        "text": "见附件。", "attachments": [{"upload_id": upload_id, "name": "a.png"}]}, bearer(owner.agent_key))
+    assert status == 201 and [a["filename"] for a in sent["attachments"]] == ["a.png"]

@@ -227,7 +227,12 @@
       return sendBytes(r.data.upload, file).then(function (ok) { return ok ? r.data.upload_id : Promise.reject({status: 0, data: {}}); });
     });
   }
-  function failed(r, status) { status.textContent = ""; core.fail(r && r.status ? core.problem(r) : t("files.failed")); }
+  // A file's error stands below the reply box of its own panel (a ticket's has its line: the chat's is hidden then).
+  function failed(r, status, line) {
+    var message = r && r.status ? core.problem(r) : t("files.failed");
+    status.textContent = "";
+    if (line) { $(line).textContent = message; } else { core.fail(message); }
+  }
   // A chat: the file goes out as its own message at once, as a shopper's does.
   function attachToChat(file, status) {
     var id = state.current, base = "v1/agent/conversations/" + encodeURIComponent(id);
@@ -259,13 +264,13 @@
     status.textContent = t("files.sending", {name: file.name});
     upload(base, file).then(function (uploadId) {
       status.textContent = "";
-      if (state.ticket === id) { waiting.push({upload_id: uploadId, name: file.name}); drawWaiting(); }
-    }).catch(function (r) { failed(r, status); });
+      if (state.ticket === id) { $("ticket-error").textContent = ""; waiting.push({upload_id: uploadId, name: file.name}); drawWaiting(); }
+    }).catch(function (r) { failed(r, status, "ticket-error"); });
   }
   core.hooks.replyFiles = function () { return waiting.map(function (f) { return {upload_id: f.upload_id, name: f.name}; }); };
-  core.hooks.replySent = function () { waiting = []; drawWaiting(); };
+  core.hooks.replySent = function () { waiting = []; drawWaiting(); $("ticket-error").textContent = ""; };
   var waitingFor = null;  // the ticket the waiting files were uploaded to: another ticket starts without them
-  core.hooks.opened.push(function (kind, id) { if (kind === "ticket" && waitingFor !== id) { waiting = []; waitingFor = id; drawWaiting(); } });
+  core.hooks.opened.push(function (kind, id) { if (kind === "ticket" && waitingFor !== id) { waiting = []; waitingFor = id; drawWaiting(); $("ticket-error").textContent = ""; } });
   function fileButton(formId, inputId, onFile) {
     var form = $(formId), input = el("input"), button = el("button", null, "attach"), status = el("small", null, "attach-status");
     input.type = "file"; input.id = inputId; input.className = "hidden"; input.multiple = formId === "ticket-form";
