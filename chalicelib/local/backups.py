@@ -1,9 +1,11 @@
 """Backups in local mode. DynamoDB Local has no backup operations, so the nightly job exports every table
-to `<data dir>/backups/<date>/<table key>.jsonl` (items in DynamoDB's typed JSON, as Scan returns them, so
-a restore writes back exactly what was read) and `./kefu backups restore DATE` writes them back."""
+to `<data dir>/backups/<date>/<table key>.jsonl` (items in DynamoDB's typed JSON, as Scan returns them, binary
+values in base64 as DynamoDB's own exports write them, so a restore writes back exactly what was read) and
+`./kefu backups restore DATE` writes them back."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +33,7 @@ class FileBackups:
         count = 0
         with partial.open("w", encoding="utf-8") as out:
             for item in self._scan(table.name):
+                item = {name: _exported(value) for name, value in item.items()}
                 line = json.dumps(item, ensure_ascii=False, sort_keys=True)
                 if encodable(line) != line:  # an item stored before text was checked: escaped, kept exactly
                     line = json.dumps(item, sort_keys=True)
@@ -79,7 +82,9 @@ class FileBackups:
             if not path.exists():
                 continue
             with path.open(encoding="utf-8") as lines:
-                restored[table.name] = self._write(table.name, (json.loads(line) for line in lines if line.strip()))
+                restored[table.name] = self._write(table.name, (
+                    {name: _imported(value) for name, value in json.loads(line).items()}
+                    for line in lines if line.strip()))
         return restored
 
     def _scan(self, table: str) -> Iterator[dict[str, Any]]:
@@ -123,3 +128,30 @@ def _is_day(name: str) -> bool:
 
 def _day_start(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def _exported(value: dict[str, Any]) -> dict[str, Any]:
+    """A typed value as JSON can hold it: binaries (a deflated document) in base64, inside lists and maps too."""
+    (kind, data), = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(data).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(b).decode() for b in data]}
+    if kind == "L":
+        return {"L": [_exported(v) for v in data]}
+    if kind == "M":
+        return {"M": {k: _exported(v) for k, v in data.items()}}
+    return value
+
+
+def _imported(value: dict[str, Any]) -> dict[str, Any]:
+    (kind, data), = value.items()
+    if kind == "B":
+        return {"B": base64.b64decode(data)}
+    if kind == "BS":
+        return {"BS": [base64.b64decode(b) for b in data]}
+    if kind == "L":
+        return {"L": [_imported(v) for v in data]}
+    if kind == "M":
+        return {"M": {k: _imported(v) for k, v in data.items()}}
+    return value

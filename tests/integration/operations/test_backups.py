@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,10 @@ from chalicelib import bootstrap
 from chalicelib.adapters.backups import Backup, TableRef
 from chalicelib.adapters.dynamodb import connection, ensure_tables
 from chalicelib.audit import store as audit_store
+from chalicelib.billing.fees import FeeItem, FeeKind, Timing
+from chalicelib.billing.items import BillingItem
+from chalicelib.billing.model import AccountTerms
+from chalicelib.billing.periods import Cadence
 from chalicelib.core.clock import FixedClock
 from chalicelib.core.errors import Conflict, KefuError, NotFound
 from chalicelib.core.ids import new_id
@@ -33,7 +38,7 @@ def scan(table: str) -> list[dict[str, Any]]:
         page = connection().client.scan(**kwargs)
         items += page["Items"]
         if "LastEvaluatedKey" not in page:
-            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+            return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=bytes.hex))
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
@@ -52,6 +57,11 @@ def test_backup_then_restore_into_an_empty_database_gives_back_every_item(
     # an item stored before text was checked at the edge (an unpaired surrogate): backed up and restored as is
     local.chat.start(merchant.licensee_id, None, text="hi", name="bad \ud800 name", email="", client_id=None,
                      client_ip="", email_licensed=True)
+    # a fee schedule: billing keeps it deflated, a binary attribute the export writes as base64
+    local.billing.set_schedule(merchant.licensee_id, [FeeItem(
+        "usage", FeeKind.USAGE, "系统使用费", Decimal("1200.00"), Cadence.MONTHLY, Timing.ADVANCE, date(2026, 1, 1))],
+        AccountTerms(), "staff:test")
+    assert any("fee_items_z" in i for i in scan(BillingItem.Meta.table_name))
     before = {model.__name__: scan(model.Meta.table_name) for model in local.tables}
     report = local.operations.back_up(NIGHT)
     assert report.ok and report.day == "2026-06-16"
