@@ -1,7 +1,7 @@
 """What every benchmark gets: services on their own in-memory DynamoDB Local, and a meter of DynamoDB
 capacity units (ReturnConsumedCapacity=TOTAL is added to every call, so cost is read, not estimated), and
 beside it the writes at AWS's prices: DynamoDB Local reports transactions by the shapes of their writes, not
-their items (see `pricing`), so transactions are priced from their items' images.
+their items (see `_pricing`), so transactions are priced from their items' images.
 
 A benchmark is a module `bench/<name>.py` with `def run(env: BenchEnv) -> list[Figure]`."""
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import pricing
+from bench import _pricing as pricing
 
 _OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
                "TransactGetItems", "TransactWriteItems"}
@@ -37,7 +37,7 @@ class Capacity:
     read: float = 0.0
     reported_write: float = 0.0         # as DynamoDB Local reports it
     reported_transactions: float = 0.0  # the part of it DynamoDB Local reported for transactions
-    priced_transactions: float = 0.0    # the same transactions at AWS's prices (see `pricing`)
+    priced_transactions: float = 0.0    # the same transactions at AWS's prices (see `_pricing`)
     pricing_seconds: float = 0.0        # spent reading transactions' items to price them: not the code's time
     calls: dict[str, int] = field(default_factory=dict)
 

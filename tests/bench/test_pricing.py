@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from bench import pricing
+from bench import _pricing as pricing
 from bench.harness import Capacity, CapacityMeter
 from chalicelib.local.dynamodb import DynamoDBLocal
 
