@@ -10,6 +10,7 @@ from chalice.test import Client
 
 from chalicelib import bootstrap
 from chalicelib.local.config import ROOT
+from chalicelib.local.websocket import serve_realtime
 
 
 class Api:
@@ -37,6 +38,16 @@ class LogLines:
 
     def entries(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.text.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def push(services: bootstrap.Services) -> Iterator[str]:
+    """The loopback WebSocket server as `make run` starts it: the console is told its address at sign-in."""
+    sockets, stop = serve_realtime(services)
+    try:
+        yield sockets.url
+    finally:
+        stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ and in English, on a desktop and at 390×844."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.chat import stamps
 from chalicelib.inbox.ticket_files import UPLOADS_PER_TICKET
-from chalicelib.local.websocket import serve_realtime
 from tests.e2e import test_chat_browser as chat_browser
 from tests.e2e.test_chat_browser import WAIT_MS, Site, playwright_api
 from tests.e2e.test_console_browser import SHOTS, SIZES, sign_in, support_address
@@ -29,16 +27,6 @@ TEXTS = {"zh-CN": {"profile": "客户档案", "tickets": "工单（2）", "chats
 
 QUOTA = {"zh-CN": f"一个会话或工单最多 {UPLOADS_PER_TICKET} 个文件",
          "en": f"at most {UPLOADS_PER_TICKET} on one conversation or ticket"}
-
-
-@pytest.fixture
-def push(services: bootstrap.Services) -> Iterator[str]:
-    """The loopback WebSocket server as `make run` starts it: the console is told its address at sign-in."""
-    sockets, stop = serve_realtime(services)
-    try:
-        yield sockets.url
-    finally:
-        stop()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -5,14 +5,12 @@ agent's own note draws the thread once, not once more when its push comes back."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from chalicelib import bootstrap
-from chalicelib.local.websocket import serve_realtime
 from tests.e2e import test_chat_browser as chat_browser
 from tests.e2e.test_chat_browser import WAIT_MS, Site, playwright_api
 from tests.e2e.test_console_browser import SHOTS, sign_in, support_address
@@ -32,16 +30,6 @@ COUNT_DRAWS = """() => {
   new MutationObserver(records => { records.forEach(r => { if (r.removedNodes.length) { window.draws += 1; } }); })
     .observe(document.getElementById("ticket"), {childList: true});
 }"""
-
-
-@pytest.fixture
-def push(services: bootstrap.Services) -> Iterator[str]:
-    """The loopback WebSocket server as `make run` starts it: the console is told its address at sign-in."""
-    sockets, stop = serve_realtime(services)
-    try:
-        yield sockets.url
-    finally:
-        stop()
 
 
 @pytest.mark.parametrize(("locale", "size"), [("zh-CN", "desktop"), ("en", "desktop"), ("zh-CN", "phone")])
